@@ -1,0 +1,51 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Testbed",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Testbed", targets: ["Testbed"]),
+        .library(name: "TestbedTesting", targets: ["TestbedTesting"]),
+        .executable(name: "testbed", targets: ["testbed"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(
+            name: "Testbed",
+            dependencies: [
+                "CLibPQ",
+                "CSQLite",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "TestbedTesting",
+            dependencies: ["Testbed"]
+        ),
+        .executableTarget(
+            name: "testbed",
+            dependencies: [
+                "Testbed",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "TestbedTests",
+            dependencies: ["Testbed", "TestbedTesting"],
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)

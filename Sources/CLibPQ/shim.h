@@ -1,0 +1,4 @@
+#ifndef TESTBED_CLIBPQ_SHIM_H
+#define TESTBED_CLIBPQ_SHIM_H
+#include <libpq-fe.h>
+#endif

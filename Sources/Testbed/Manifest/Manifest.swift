@@ -1,0 +1,64 @@
+import Foundation
+
+/// A validated environment manifest: the services of a stack and what it exports.
+///
+/// Load one with ``ManifestLoader``; every value keeps its ``SourceLocation`` so later
+/// errors can point at the line that caused them.
+public struct Manifest: Sendable {
+    /// The environment's name (the file's base name when the manifest has none).
+    public var name: String
+    /// The manifest's path as given.
+    public var path: String
+    /// The folder relative paths in the manifest are resolved against.
+    public var directory: String
+    /// Services in the order the file lists them.
+    public var services: [ServiceSpec]
+    /// Variables handed to the test command, in file order.
+    public var exports: [Export]
+
+    public init(name: String, path: String, directory: String, services: [ServiceSpec], exports: [Export]) {
+        self.name = name
+        self.path = path
+        self.directory = directory
+        self.services = services
+        self.exports = exports
+    }
+
+    public func service(named name: String) -> ServiceSpec? {
+        services.first { $0.name == name }
+    }
+
+    /// Resolves a path written in the manifest against its folder.
+    public func resolvePath(_ path: String) -> String {
+        path.hasPrefix("/") ? path : (directory as NSString).appendingPathComponent(path)
+    }
+}
+
+/// One exported variable: `NAME: template`.
+public struct Export: Sendable, Hashable {
+    public var name: String
+    public var value: Template
+}
+
+/// A command as written: a list runs directly, a string runs through `/bin/sh -c`.
+public enum CommandSpec: Sendable, Hashable {
+    case argv([Template])
+    case shell(Template)
+}
+
+/// When a dependent may start.
+public enum DependencyCondition: String, Sendable, Hashable, CaseIterable {
+    /// The dependency's process has been spawned.
+    case started
+    /// The dependency passed its health check (or, without one, has started).
+    case healthy
+    /// The dependency is a one-shot job that exited with status 0.
+    case completedSuccessfully = "completed_successfully"
+}
+
+public struct Dependency: Sendable, Hashable {
+    public var service: String
+    /// nil for the list form: wait until the dependency is ready (healthy, or completed for a job).
+    public var condition: DependencyCondition?
+    public var location: SourceLocation
+}

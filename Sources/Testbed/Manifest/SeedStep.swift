@@ -1,0 +1,50 @@
+/// One fixture step of a database service, applied in manifest order.
+public struct SeedStep: Sendable {
+    public enum Source: Sendable {
+        /// A file of SQL statements.
+        case sql(path: String)
+        /// A CSV file loaded into `table`.
+        case csv(path: String, table: String, options: CSVOptions)
+        /// A JSON file: an array of objects into `table`, or an object mapping table → array.
+        case json(path: String, table: String?)
+        /// A command run with the database's connection values in its environment.
+        case command(CommandSpec, cacheable: Bool, inputs: [String])
+    }
+
+    public var source: Source
+    /// PostgreSQL: the database the step applies to (default: the service's first).
+    public var database: String?
+    public var location: SourceLocation
+
+    public init(source: Source, database: String? = nil, location: SourceLocation) {
+        self.source = source
+        self.database = database
+        self.location = location
+    }
+
+    /// The files this step reads, resolved against the manifest folder by the caller.
+    public var files: [String] {
+        switch source {
+        case .sql(let path), .csv(let path, _, _), .json(let path, _): [path]
+        case .command(_, _, let inputs): inputs
+        }
+    }
+}
+
+/// How a CSV fixture is read.
+public struct CSVOptions: Sendable, Hashable {
+    public var delimiter: Character
+    /// The first row names the columns.
+    public var header: Bool
+    /// The text that stands for NULL (unquoted); default: an empty unquoted field.
+    public var null: String
+    /// Columns, when there is no header row.
+    public var columns: [String]?
+
+    public init(delimiter: Character = ",", header: Bool = true, null: String = "", columns: [String]? = nil) {
+        self.delimiter = delimiter
+        self.header = header
+        self.null = null
+        self.columns = columns
+    }
+}

@@ -1,0 +1,132 @@
+/// A manifest string with `${...}` placeholders, parsed once and resolved when the run is planned.
+///
+/// Forms: `${VAR}`, `${VAR:-default}` (unset or empty), `${VAR-default}` (unset),
+/// `${VAR:?message}` / `${VAR?message}` (required), `${service.key}` (a value another
+/// service exposes, such as `${api.ports.http}` or `${db.url}`), `${run.dir}`, and `$$`
+/// for a literal `$`. A `$` not followed by `{` or `$` is kept as it is, so shell
+/// variables in commands pass through to the shell.
+public struct Template: Sendable, Hashable, CustomStringConvertible {
+    public enum Part: Sendable, Hashable {
+        case literal(String)
+        /// A variable from the caller's environment.
+        case variable(name: String, fallback: Fallback?)
+        /// A value of another service (or of the run, for `run.dir`).
+        case reference(service: String, key: String)
+    }
+
+    public enum Fallback: Sendable, Hashable {
+        /// `:-` (when `emptyCounts`) or `-`: use this text.
+        case defaultValue(String, emptyCounts: Bool)
+        /// `:?` or `?`: fail with this message.
+        case required(String, emptyCounts: Bool)
+    }
+
+    public var parts: [Part]
+    public var location: SourceLocation
+
+    /// The text as written, for messages.
+    public var source: String
+
+    public init(literal: String, location: SourceLocation = .init(file: "", line: 0, column: 0)) {
+        self.parts = literal.isEmpty ? [] : [.literal(literal)]
+        self.location = location
+        self.source = literal.replacingOccurrences(of: "$", with: "$$")
+    }
+
+    /// Parses `text`; throws a message (without location) for malformed placeholders.
+    public init(parsing text: String, location: SourceLocation) throws(TemplateSyntaxError) {
+        self.source = text
+        self.location = location
+        var parts: [Part] = []
+        var literal = ""
+        var index = text.startIndex
+        while index < text.endIndex {
+            let char = text[index]
+            guard char == "$" else {
+                literal.append(char)
+                index = text.index(after: index)
+                continue
+            }
+            let next = text.index(after: index)
+            if next < text.endIndex, text[next] == "$" {
+                literal.append("$")
+                index = text.index(after: next)
+                continue
+            }
+            guard next < text.endIndex, text[next] == "{" else {
+                literal.append("$")
+                index = next
+                continue
+            }
+            guard let close = text[next...].firstIndex(of: "}") else {
+                throw TemplateSyntaxError(message: "'${' at column offset \(text.distance(from: text.startIndex, to: index)) is never closed with '}'")
+            }
+            let body = String(text[text.index(after: next)..<close])
+            if !literal.isEmpty {
+                parts.append(.literal(literal))
+                literal = ""
+            }
+            parts.append(try Template.parsePlaceholder(body))
+            index = text.index(after: close)
+        }
+        if !literal.isEmpty { parts.append(.literal(literal)) }
+        self.parts = parts
+    }
+
+    private static func parsePlaceholder(_ body: String) throws(TemplateSyntaxError) -> Part {
+        let nameEnd = body.firstIndex { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-") } ?? body.endIndex
+        let name = String(body[..<nameEnd])
+        let rest = body[nameEnd...]
+        guard !name.isEmpty else {
+            throw TemplateSyntaxError(message: "'${\(body)}' has no variable name")
+        }
+        if name.contains(".") {
+            guard rest.isEmpty else {
+                throw TemplateSyntaxError(message: "'${\(body)}': a reference to a service value takes no default or message")
+            }
+            let dot = name.firstIndex(of: ".")!
+            let service = String(name[..<dot])
+            let key = String(name[name.index(after: dot)...])
+            guard !service.isEmpty, !key.isEmpty else {
+                throw TemplateSyntaxError(message: "'${\(body)}' is not of the form ${service.key}")
+            }
+            return .reference(service: service, key: key)
+        }
+        guard name.first.map({ $0.isLetter || $0 == "_" }) == true, !name.contains("-") else {
+            throw TemplateSyntaxError(message: "'${\(body)}': '\(name)' is not a valid variable name")
+        }
+        if rest.isEmpty { return .variable(name: name, fallback: nil) }
+        for (op, emptyCounts, isDefault) in [(":-", true, true), ("-", false, true), (":?", true, false), ("?", false, false)] {
+            if rest.hasPrefix(op) {
+                let value = String(rest.dropFirst(op.count))
+                let fallback: Fallback = isDefault
+                    ? .defaultValue(value, emptyCounts: emptyCounts)
+                    : .required(value, emptyCounts: emptyCounts)
+                return .variable(name: name, fallback: fallback)
+            }
+        }
+        throw TemplateSyntaxError(message: "'${\(body)}': expected ':-', '-', ':?' or '?' after '\(name)'")
+    }
+
+    /// The service names this template refers to (not `run`).
+    public var referencedServices: [String] {
+        parts.compactMap {
+            if case .reference(let service, _) = $0, service != "run" { return service }
+            return nil
+        }
+    }
+
+    /// True when the template contains no placeholders.
+    public var isLiteral: Bool {
+        parts.allSatisfy { if case .literal = $0 { return true } else { return false } }
+    }
+
+    public var description: String { source }
+}
+
+/// A malformed placeholder; the manifest loader adds the location.
+public struct TemplateSyntaxError: Error, Sendable {
+    public var message: String
+}
+
+import Foundation

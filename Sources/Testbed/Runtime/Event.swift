@@ -1,0 +1,45 @@
+/// Something that happened to a service during a run, for progress output, `--json`
+/// and `--report`.
+public struct Event: Sendable, Hashable {
+    public enum Phase: String, Sendable, Hashable, CaseIterable {
+        /// Waiting for dependencies.
+        case waiting
+        /// Preparing (copying a cluster, creating a file) before the spawn.
+        case starting
+        /// The process exists.
+        case spawned
+        /// Fixtures are being applied.
+        case seeding
+        /// Fixtures were applied (detail says whether from the cache).
+        case seeded
+        /// The health check passed.
+        case healthy
+        /// A one-shot job exited with status 0.
+        case completed
+        /// The service failed (detail says why).
+        case failed
+        case stopping
+        case stopped
+        /// The whole environment is ready (service is nil).
+        case ready
+        /// Informational detail from a driver (cache hits, timings).
+        case note
+    }
+
+    /// nil for events of the whole environment.
+    public var service: String?
+    public var phase: Phase
+    /// Time since the run started.
+    public var elapsed: Duration
+    public var detail: String?
+
+    public init(service: String?, phase: Phase, elapsed: Duration, detail: String? = nil) {
+        self.service = service
+        self.phase = phase
+        self.elapsed = elapsed
+        self.detail = detail
+    }
+}
+
+/// Where a driver reports its phases; the runtime stamps service and time.
+public typealias PhaseReporter = @Sendable (_ phase: Event.Phase, _ detail: String?) -> Void

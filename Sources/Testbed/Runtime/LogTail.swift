@@ -1,0 +1,110 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A service's output: appended to its log file, kept in memory as the last lines (for
+/// error messages), and handed line by line to observers (the terminal, `log` health checks).
+public final class LogTail: Sendable {
+    /// How many lines are kept in memory.
+    public static let keptLines = 200
+
+    private struct State {
+        var lines: [String] = []
+        var partial = Data()
+        var observers: [Int: @Sendable (String) -> Void] = [:]
+        var nextToken = 0
+        var finished = false
+    }
+
+    private let handle: FileHandle
+    private let state = Mutex(State())
+    private let done = DispatchSemaphore(value: 0)
+
+    init(handle: FileHandle, onLine: (@Sendable (String) -> Void)?) {
+        self.handle = handle
+        if let onLine {
+            state.withLock { $0.observers[-1] = onLine }
+        }
+    }
+
+    static func openLog(_ path: String) throws -> FileHandle {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw ServiceProcessError(message: "cannot open log file \(path): \(String(cString: strerror(errno)))")
+        }
+        return FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+    }
+
+    /// Reads `fd` on a thread of its own until end of file.
+    func startReading(_ fd: Int32, retaining pipe: Pipe) {
+        Thread.detachNewThread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                let chunk = Data(buffer[0..<count])
+                try? handle.write(contentsOf: chunk)
+                consume(chunk)
+            }
+            flushPartial()
+            try? pipe.fileHandleForReading.close()
+            state.withLock { $0.finished = true }
+            done.signal()
+        }
+    }
+
+    private func consume(_ chunk: Data) {
+        let (lines, observers) = state.withLock { state -> ([String], [@Sendable (String) -> Void]) in
+            state.partial.append(chunk)
+            var lines: [String] = []
+            while let newline = state.partial.firstIndex(of: 10) {
+                let line = state.partial[state.partial.startIndex..<newline]
+                lines.append(String(decoding: line, as: UTF8.self))
+                state.partial.removeSubrange(state.partial.startIndex...newline)
+            }
+            state.lines.append(contentsOf: lines)
+            if state.lines.count > Self.keptLines { state.lines.removeFirst(state.lines.count - Self.keptLines) }
+            return (lines, Array(state.observers.values))
+        }
+        for line in lines { for observer in observers { observer(line) } }
+    }
+
+    private func flushPartial() {
+        let rest = state.withLock { state -> Data in
+            defer { state.partial = Data() }
+            return state.partial
+        }
+        if !rest.isEmpty { consume(rest + Data([10])) }
+    }
+
+    /// The last `count` lines the process printed.
+    public func lastLines(_ count: Int = 20) -> [String] {
+        state.withLock { Array($0.lines.suffix(count)) }
+    }
+
+    /// Calls `observer` for every later line (and, when `replay`, for the kept lines first).
+    /// Returns a token for ``removeObserver(_:)``.
+    @discardableResult
+    public func addObserver(replay: Bool = false, _ observer: @escaping @Sendable (String) -> Void) -> Int {
+        let (token, old) = state.withLock { state -> (Int, [String]) in
+            state.nextToken += 1
+            state.observers[state.nextToken] = observer
+            return (state.nextToken, replay ? state.lines : [])
+        }
+        for line in old { observer(line) }
+        return token
+    }
+
+    public func removeObserver(_ token: Int) {
+        state.withLock { _ = $0.observers.removeValue(forKey: token) }
+    }
+
+    /// Waits (briefly) for the reader to reach end of file, so the log is complete.
+    func finish(timeout: Duration = .milliseconds(500)) {
+        if state.withLock({ $0.finished }) { return }
+        _ = done.wait(timeout: .now() + .milliseconds(Int(timeout.milliseconds)))
+    }
+}

@@ -1,0 +1,237 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A process spawned through Foundation.Process in a process group of its own, with its
+/// output written to a log file and handed, line by line, to observers.
+///
+/// Linux caveats this type handles:
+/// - Foundation.Process signals only the direct child: every stop here signals the
+///   whole group (`kill(-pgid, …)`).
+/// - Foundation notices an exit only when every copy of its internal socket is closed,
+///   so a service whose forked child lingers would look alive. ``exitStatus`` therefore
+///   peeks with `waitid(WNOWAIT)`, which sees the exit at once without reaping.
+/// - stdin is /dev/null; the environment is exactly the one given.
+public final class ServiceProcess: Sendable {
+    public struct Configuration: Sendable {
+        public var executable: String
+        public var arguments: [String]
+        public var environment: [String: String]
+        public var workingDirectory: String?
+        /// Output (stdout and stderr, interleaved) is appended here.
+        public var logFile: String
+        /// When set (and Testbed is root), the process runs as this user.
+        public var user: UnixUser?
+
+        public init(executable: String, arguments: [String], environment: [String: String],
+                    workingDirectory: String? = nil, logFile: String, user: UnixUser? = nil) {
+            self.executable = executable
+            self.arguments = arguments
+            self.environment = environment
+            self.workingDirectory = workingDirectory
+            self.logFile = logFile
+            self.user = user
+        }
+    }
+
+    public let pid: Int32
+    public let configuration: Configuration
+    private let process: Process
+    private let exitRecord = ExitRecord()
+    public let log: LogTail
+
+    /// Spawns the process. Throws ``ServiceProcessError`` when it cannot be started.
+    public init(_ configuration: Configuration, onLine: (@Sendable (String) -> Void)? = nil) throws {
+        self.configuration = configuration
+        var executable = configuration.executable
+        var arguments = configuration.arguments
+        if let user = configuration.user, UnixUser.isRoot, user.uid != 0 {
+            arguments = user.commandPrefix.dropFirst() + [executable] + arguments
+            executable = user.commandPrefix[0]
+        }
+        let resolved = try Self.resolve(executable, path: configuration.environment["PATH"])
+        let logHandle = try LogTail.openLog(configuration.logFile)
+        let pipe = Pipe()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: resolved)
+        process.arguments = arguments
+        process.environment = configuration.environment
+        if let dir = configuration.workingDirectory {
+            process.currentDirectoryURL = URL(fileURLWithPath: dir, isDirectory: true)
+        }
+        process.standardInput = nil
+        process.standardOutput = pipe
+        process.standardError = pipe
+        let record = exitRecord
+        self.log = LogTail(handle: logHandle, onLine: onLine)
+        process.terminationHandler = { finished in
+            let status: ExitStatus = finished.terminationReason == .uncaughtSignal
+                ? .signaled(finished.terminationStatus) : .exited(finished.terminationStatus)
+            record.record(status)
+        }
+        do {
+            try process.run()
+        } catch {
+            try? logHandle.close()
+            throw ServiceProcessError(message: "cannot start \(resolved): \(error.localizedDescription)")
+        }
+        self.process = process
+        self.pid = process.processIdentifier
+        log.startReading(pipe.fileHandleForReading.fileDescriptor, retaining: pipe)
+    }
+
+    /// The exit status once the group leader has exited; nil while it runs. Never blocks.
+    public var exitStatus: ExitStatus? {
+        if let known = exitRecord.status { return known }
+        var info = siginfo_t()
+        let result = waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT)
+        if result == 0, info._sifields._sigchld.si_pid == pid {
+            let code = info._sifields._sigchld.si_status
+            let status: ExitStatus = info.si_code == CLD_EXITED ? .exited(code) : .signaled(code)
+            exitRecord.record(status)
+            return status
+        }
+        return nil
+    }
+
+    public var isRunning: Bool { exitStatus == nil }
+
+    /// Waits until the group leader exits.
+    public func waitForExit() async -> ExitStatus {
+        if let status = exitStatus { return status }
+        return await withCheckedContinuation { continuation in
+            let (ready, startPoller) = exitRecord.addWaiter(continuation)
+            if let ready { continuation.resume(returning: ready) }
+            else if startPoller { self.pollExit() }
+        }
+    }
+
+    /// Foundation may not report the exit while a forked child keeps its socket open;
+    /// watch with waitid until either notices.
+    private func pollExit() {
+        Thread.detachNewThread { [self] in
+            while exitRecord.status == nil {
+                if exitStatus != nil { return }
+                usleep(10_000)
+            }
+        }
+    }
+
+    /// True while any process is left in the group (the leader or what it forked).
+    public var groupIsAlive: Bool {
+        Glibc.kill(-pid, 0) == 0 || errno == EPERM
+    }
+
+    /// Sends `signal` to the whole process group.
+    public func signalGroup(_ signal: Int32) {
+        _ = Glibc.kill(-pid, signal)
+    }
+
+    /// Runs the teardown steps until the group is empty. Returns the steps it used.
+    @discardableResult
+    public func stop(_ steps: [TeardownStep]) async -> [TeardownStep] {
+        var used: [TeardownStep] = []
+        for step in steps {
+            if !groupIsAlive && exitStatus != nil { break }
+            used.append(step)
+            switch step {
+            case .signal(let signal, let grace):
+                signalGroup(signal)
+                if await waitForGroupExit(within: grace) { break }
+            case .kill:
+                signalGroup(SIGKILL)
+                _ = await waitForGroupExit(within: .seconds(5))
+            }
+            if !groupIsAlive { break }
+        }
+        _ = await waitForExit()
+        log.finish()
+        return used
+    }
+
+    private func waitForGroupExit(within limit: Duration) async -> Bool {
+        let clock = ContinuousClock()
+        let deadline = clock.now + limit
+        var pause: Duration = .microseconds(500)
+        while clock.now < deadline {
+            if !groupIsAlive { return true }
+            // The leader may be a zombie Foundation has not reaped yet: that counts as gone.
+            if exitStatus != nil && !Self.groupHasLiveMembers(pid) { return true }
+            try? await Task.sleep(for: pause)
+            pause = min(pause * 2, .milliseconds(5))
+        }
+        return !groupIsAlive
+    }
+
+    /// True when a process of group `pgid` exists that is not a zombie (read from /proc).
+    static func groupHasLiveMembers(_ pgid: Int32) -> Bool {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return false }
+        for entry in entries where entry.first?.isNumber == true {
+            guard let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+            guard fields.count > 3, Int32(fields[2]) == pgid else { continue }
+            if fields[0] != "Z" { return true }
+        }
+        return false
+    }
+
+    /// Finds `name` on PATH unless it contains a slash.
+    static func resolve(_ name: String, path: String?) throws -> String {
+        if name.contains("/") {
+            guard access(name, X_OK) == 0 else {
+                throw ServiceProcessError(message: "\(name) is not an executable file")
+            }
+            return name
+        }
+        let searchPath = path ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for dir in searchPath.split(separator: ":") where !dir.isEmpty {
+            let candidate = "\(dir)/\(name)"
+            var info = stat()
+            if access(candidate, X_OK) == 0, stat(candidate, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG {
+                return candidate
+            }
+        }
+        throw ServiceProcessError(message: "'\(name)' was not found on PATH (\(searchPath))")
+    }
+}
+
+/// A process could not be spawned.
+public struct ServiceProcessError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// The exit status of a ``ServiceProcess`` and who waits for it.
+private final class ExitRecord: Sendable {
+    private struct State {
+        var exit: ExitStatus?
+        var polling = false
+        var waiters: [CheckedContinuation<ExitStatus, Never>] = []
+    }
+    private let state = Mutex(State())
+
+    var status: ExitStatus? { state.withLock { $0.exit } }
+
+    /// Records the first status reported and wakes every waiter.
+    func record(_ status: ExitStatus) {
+        let (final, waiters) = state.withLock { state in
+            if state.exit == nil { state.exit = status }
+            defer { state.waiters = [] }
+            return (state.exit!, state.waiters)
+        }
+        for waiter in waiters { waiter.resume(returning: final) }
+    }
+
+    /// Returns the status if known; otherwise queues the waiter and says whether a poller must start.
+    func addWaiter(_ continuation: CheckedContinuation<ExitStatus, Never>) -> (ExitStatus?, Bool) {
+        state.withLock { state in
+            if let exit = state.exit { return (exit, false) }
+            state.waiters.append(continuation)
+            defer { state.polling = true }
+            return (nil, !state.polling)
+        }
+    }
+}

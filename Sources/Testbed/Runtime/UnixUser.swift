@@ -1,0 +1,47 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A system account, for running servers that refuse root (PostgreSQL) as someone else.
+public struct UnixUser: Sendable, Hashable {
+    public var name: String
+    public var uid: uid_t
+    public var gid: gid_t
+
+    /// Looks up an account by name; nil when there is none.
+    public static func named(_ name: String) -> UnixUser? {
+        guard let entry = getpwnam(name) else { return nil }
+        return UnixUser(name: name, uid: entry.pointee.pw_uid, gid: entry.pointee.pw_gid)
+    }
+
+    /// The account this process runs as.
+    public static var current: UnixUser {
+        let uid = geteuid()
+        let name = getpwuid(uid).map { String(cString: $0.pointee.pw_name) } ?? "\(uid)"
+        return UnixUser(name: name, uid: uid, gid: getegid())
+    }
+
+    public static var isRoot: Bool { geteuid() == 0 }
+
+    /// Changes the owner of `path` and everything below it (no-op when it already matches).
+    public func own(_ path: String) throws {
+        try Self.chownTree(path, uid: uid, gid: gid)
+    }
+
+    static func chownTree(_ path: String, uid: uid_t, gid: gid_t) throws {
+        if lchown(path, uid, gid) != 0 {
+            throw POSIXError(.init(rawValue: errno) ?? .EPERM)
+        }
+        guard let enumerator = FileManager.default.enumerator(atPath: path) else { return }
+        for case let relative as String in enumerator {
+            lchown(path + "/" + relative, uid, gid)
+        }
+    }
+
+    /// The argument prefix that runs a command as this user (`setpriv`, which execs
+    /// without forking, so the server stays the direct child and its group leader).
+    public var commandPrefix: [String] {
+        ["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(gid)", "--init-groups", "--"]
+    }
+}

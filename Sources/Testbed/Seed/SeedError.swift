@@ -1,0 +1,34 @@
+/// A fixture step failed: which file, where in it, and what the database said.
+public struct SeedError: Error, Sendable, CustomStringConvertible {
+    public var service: String
+    /// The fixture file (or the command, for a command step).
+    public var file: String
+    /// 1-based line (SQL, CSV, JSON) of the failing statement or row; nil when unknown.
+    public var line: Int?
+    /// For SQL: the first line of the failing statement.
+    public var statement: String?
+    /// The database's (or parser's) own message.
+    public var message: String
+    /// The manifest line of the seed step.
+    public var step: SourceLocation?
+
+    public init(service: String, file: String, line: Int? = nil, statement: String? = nil,
+                message: String, step: SourceLocation? = nil) {
+        self.service = service
+        self.file = file
+        self.line = line
+        self.statement = statement
+        self.message = message
+        self.step = step
+    }
+
+    public var description: String {
+        var text = "service '\(service)': seeding failed at \(file)"
+        if let line { text += ":\(line)" }
+        text += ": \(message)"
+        if let statement { text += "\n    statement: \(statement)" }
+        if let step { text += "\n    seed step: \(step)" }
+        text += "\n    hint: fix the fixture and run again; nothing of this run was kept running"
+        return text
+    }
+}
