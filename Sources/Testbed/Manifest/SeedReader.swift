@@ -1,0 +1,87 @@
+import Foundation
+import Yams
+
+/// Reads a database service's `seed:` list.
+enum SeedReader {
+    static let sourceKeys = ["sql", "csv", "json", "command"]
+    static let keys = sourceKeys + ["table", "database", "delimiter", "header", "null", "columns", "cacheable", "inputs"]
+
+    static func read(_ node: Node, service: String, isPostgres: Bool, reader: inout NodeReader) -> [SeedStep] {
+        let items: [Node]
+        if case .sequence = node {
+            items = reader.sequence(node, "seed", service: service) ?? []
+        } else {
+            items = [node]
+        }
+        var steps: [SeedStep] = []
+        for item in items {
+            if case .scalar = item, let path = reader.string(item, "a seed step", service: service) {
+                // Shorthand: a bare path; the kind comes from the extension.
+                if path.hasSuffix(".sql") {
+                    steps.append(SeedStep(source: .sql(path: path), location: reader.location(item)))
+                } else {
+                    reader.fail(item, service: service, "a seed step given as a bare path must be an .sql file",
+                                hint: "write '- csv: \(path)' with 'table:', or '- json: \(path)'")
+                }
+                continue
+            }
+            guard let entries = reader.entries(item, "a seed step", service: service) else { continue }
+            reader.checkKeys(entries, allowed: keys, in: "a seed step", service: service)
+            func value(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
+            let sources = entries.filter { sourceKeys.contains($0.key) }
+            guard sources.count == 1, let source = sources.first else {
+                reader.fail(item, service: service, sources.isEmpty
+                            ? "a seed step needs one of: sql, csv, json, command"
+                            : "a seed step has one source, found \(sources.map { "'\($0.key)'" }.joined(separator: " and "))",
+                            hint: "write one list entry per file")
+                continue
+            }
+            let table = value("table").flatMap { reader.string($0, "table", service: service) }
+            var step: SeedStep.Source?
+            switch source.key {
+            case "sql":
+                step = reader.string(source.value, "sql", service: service).map { .sql(path: $0) }
+            case "csv":
+                guard let path = reader.string(source.value, "csv", service: service) else { break }
+                guard let table else {
+                    reader.fail(source.keyNode, service: service, "a csv step needs 'table:'", hint: "add 'table: NAME' to this step")
+                    break
+                }
+                var options = CSVOptions()
+                if let node = value("delimiter"), let text = reader.string(node, "delimiter", service: service) {
+                    let unescaped = text == "\\t" ? "\t" : text
+                    if unescaped.count == 1, let char = unescaped.first { options.delimiter = char } else {
+                        reader.fail(node, service: service, "delimiter must be one character, found '\(text)'")
+                    }
+                }
+                if let node = value("header"), let header = reader.bool(node, "header", service: service) { options.header = header }
+                if let node = value("null"), case .scalar(let scalar) = node { options.null = scalar.string }
+                if let node = value("columns") { options.columns = reader.strings(node, "columns", service: service) }
+                if !options.header && options.columns == nil {
+                    reader.fail(source.keyNode, service: service, "a csv step without a header row needs 'columns:'",
+                                hint: "list the columns in file order, e.g. columns: [id, email]")
+                }
+                step = .csv(path: path, table: table, options: options)
+            case "json":
+                step = reader.string(source.value, "json", service: service).map { .json(path: $0, table: table) }
+            case "command":
+                guard let command = ServiceReader.readCommand(source.value, "the seed command", service: service, reader: &reader) else { break }
+                let cacheable = value("cacheable").flatMap { reader.bool($0, "cacheable", service: service) } ?? false
+                let inputs = value("inputs").flatMap { reader.strings($0, "inputs", service: service) } ?? []
+                step = .command(command, cacheable: cacheable, inputs: inputs)
+            default: break
+            }
+            if value("table") != nil, case .sql = step {
+                reader.fail(item, service: service, "'table' applies to csv and json steps, not sql")
+            }
+            var database: String?
+            if let node = value("database") {
+                if isPostgres { database = reader.string(node, "database", service: service) } else {
+                    reader.fail(node, service: service, "'database' applies to postgres seed steps only")
+                }
+            }
+            if let step { steps.append(SeedStep(source: step, database: database, location: reader.location(source.keyNode))) }
+        }
+        return steps
+    }
+}

@@ -1,0 +1,179 @@
+import Yams
+
+/// Reads one entry of `services:`.
+enum ServiceReader {
+    static let processKeys = ["command", "working_dir", "environment", "ports", "depends_on", "healthcheck",
+                              "stop_signal", "stop_grace_period", "oneshot"]
+    static let databaseKeys = ["postgres", "sqlite", "seed", "depends_on", "healthcheck", "environment"]
+    static let unsupported = [
+        "image": "Testbed runs processes, not container images; give a 'command' (e.g. [redis-server, --port, \"${cache.ports.redis}\"])",
+        "build": "Testbed does not build images; give the 'command' that starts the service",
+        "restart": "services are not restarted: a service that dies fails the run",
+        "volumes": "there are no containers; files are used where they are",
+        "networks": "every service listens on loopback; use named 'ports'",
+        "entrypoint": "put the whole command in 'command'",
+    ]
+
+    static func read(name: String, node: Node, keyNode: Node, reader: inout NodeReader) -> ServiceSpec? {
+        guard let entries = reader.entries(node, "service '\(name)'", service: name) else { return nil }
+        let keys = Set(entries.map(\.key))
+        let location = reader.location(keyNode)
+        let isPostgres = keys.contains("postgres"), isSQLite = keys.contains("sqlite")
+        if isPostgres && isSQLite {
+            reader.fail(keyNode, service: name, "a service is either 'postgres' or 'sqlite', not both", hint: "split it into two services")
+            return nil
+        }
+        let isDatabase = isPostgres || isSQLite
+        if !isDatabase && !keys.contains("command") {
+            let hint = keys.contains("image") ? unsupported["image"] : "add 'command', or a 'postgres:' or 'sqlite:' block"
+            reader.fail(keyNode, service: name, "the service has nothing to run", hint: hint)
+            return nil
+        }
+        let allowed = isDatabase ? databaseKeys : processKeys
+        var extra = unsupported
+        if isDatabase {
+            for key in ["command", "ports", "working_dir", "stop_signal", "stop_grace_period", "oneshot"] {
+                extra[key] = "a \(isPostgres ? "postgres" : "sqlite") service is run by Testbed itself"
+                    + (key == "ports" ? "; use 'tcp: true' in the postgres block" : "")
+            }
+        } else {
+            extra["seed"] = "fixtures belong to postgres and sqlite services; to prepare a process, add a one-shot job service"
+        }
+        reader.checkKeys(entries, allowed: allowed, in: "service '\(name)'", service: name, extra: extra)
+
+        var dependencies: [Dependency] = []
+        var healthcheck: HealthCheckSpec?
+        var environment: [(name: String, value: Template)] = []
+        var seed: [SeedStep] = []
+        var kind: ServiceSpec.Kind?
+        var isJob = false
+        var process = ProcessSpec(command: .argv([]))
+        for entry in entries where allowed.contains(entry.key) {
+            switch entry.key {
+            case "depends_on": dependencies = readDependencies(entry.value, service: name, reader: &reader)
+            case "healthcheck": healthcheck = HealthCheckReader.read(entry.value, service: name, reader: &reader)
+            case "environment":
+                environment = (reader.keyValues(entry.value, "environment", service: name) ?? []).map { ($0.name, $0.value) }
+            case "seed": seed = SeedReader.read(entry.value, service: name, isPostgres: isPostgres, reader: &reader)
+            case "postgres": kind = DatabaseReader.postgres(entry.value, service: name, reader: &reader).map { .postgres($0) }
+            case "sqlite": kind = DatabaseReader.sqlite(entry.value, service: name, reader: &reader).map { .sqlite($0) }
+            case "command":
+                if let command = readCommand(entry.value, "command", service: name, reader: &reader) { process.command = command }
+            case "working_dir":
+                if let dir = reader.template(entry.value, "working_dir", service: name) { process.workingDirectory = dir }
+            case "ports": process.ports = readPorts(entry.value, service: name, reader: &reader)
+            case "stop_signal":
+                if let text = reader.string(entry.value, "stop_signal", service: name) {
+                    if let signal = SignalNames.parse(text) { process.stopSignal = signal } else {
+                        reader.fail(entry.value, service: name, "stop_signal '\(text)' is not a signal", hint: "use a name such as SIGTERM, SIGINT or SIGQUIT")
+                    }
+                }
+            case "stop_grace_period":
+                if let grace = reader.duration(entry.value, "stop_grace_period", service: name) { process.stopGracePeriod = grace }
+            case "oneshot": isJob = reader.bool(entry.value, "oneshot", service: name) ?? false
+            default: break
+            }
+        }
+        if !isDatabase { kind = .process(process) }
+        guard let kind else { return nil }
+        return ServiceSpec(name: name, kind: kind, dependsOn: dependencies, healthcheck: healthcheck,
+                           environment: environment, seed: seed, isJob: isJob, location: location)
+    }
+
+    /// A list runs directly; a string runs through `/bin/sh -c`.
+    static func readCommand(_ node: Node, _ what: String, service: String, reader: inout NodeReader) -> CommandSpec? {
+        if case .sequence(let items) = node {
+            let parts = items.compactMap { reader.template($0, "an argument of \(what)", service: service) }
+            guard parts.count == items.count else { return nil }
+            guard !parts.isEmpty else {
+                reader.fail(node, service: service, "\(what) is an empty list", hint: "give the program and its arguments, e.g. [python3, app.py]")
+                return nil
+            }
+            return .argv(parts)
+        }
+        guard let text = reader.template(node, what, service: service) else { return nil }
+        if text.source.trimmingCharacters(in: .whitespaces).isEmpty {
+            reader.fail(node, service: service, "\(what) is empty")
+            return nil
+        }
+        return .shell(text)
+    }
+
+    static func readPorts(_ node: Node, service: String, reader: inout NodeReader) -> [PortSpec] {
+        var ports: [PortSpec] = []
+        func add(_ name: String, fixed: Int?, at node: Node) {
+            guard ManifestLoader.isValidServiceName(name) else {
+                reader.fail(node, service: service, "port name '\(name)' may only contain letters, digits, '-' and '_'",
+                            hint: "ports are named (e.g. 'http'); Testbed picks a free number for each run")
+                return
+            }
+            if ports.contains(where: { $0.name == name }) {
+                reader.fail(node, service: service, "port '\(name)' is declared twice", hint: "give each port a distinct name")
+                return
+            }
+            ports.append(PortSpec(name: name, fixed: fixed, location: reader.location(node)))
+        }
+        if case .sequence(let items) = node {
+            for item in items {
+                if let name = reader.string(item, "a port name", service: service) {
+                    if Int(name) != nil || name.contains(":") {
+                        reader.fail(item, service: service, "ports are named, not numbered: '\(name)'",
+                                    hint: "write 'ports: [http]' and use ${\(service).ports.http}; for a fixed number write 'ports: {http: \(name.split(separator: ":").last ?? "8080")}'")
+                    } else {
+                        add(name, fixed: nil, at: item)
+                    }
+                }
+            }
+            return ports
+        }
+        for entry in reader.entries(node, "ports", service: service) ?? [] {
+            if reader.isNull(entry.value) { add(entry.key, fixed: nil, at: entry.keyNode); continue }
+            if let number = reader.int(entry.value, "port '\(entry.key)'", service: service, range: 1...65535) {
+                add(entry.key, fixed: number, at: entry.keyNode)
+            }
+        }
+        return ports
+    }
+
+    static func readDependencies(_ node: Node, service: String, reader: inout NodeReader) -> [Dependency] {
+        if case .sequence(let items) = node {
+            return items.compactMap { item in
+                reader.string(item, "a dependency", service: service).map {
+                    Dependency(service: $0, condition: nil, location: reader.location(item))
+                }
+            }
+        }
+        var result: [Dependency] = []
+        for entry in reader.entries(node, "depends_on", service: service) ?? [] {
+            var conditionNode = entry.value
+            if case .mapping = entry.value, let fields = reader.entries(entry.value, "depends_on '\(entry.key)'", service: service) {
+                reader.checkKeys(fields, allowed: ["condition", "required", "restart"], in: "depends_on '\(entry.key)'", service: service)
+                guard let condition = fields.first(where: { $0.key == "condition" }) else {
+                    result.append(Dependency(service: entry.key, condition: nil, location: reader.location(entry.keyNode)))
+                    continue
+                }
+                conditionNode = condition.value
+            } else if reader.isNull(entry.value) {
+                result.append(Dependency(service: entry.key, condition: nil, location: reader.location(entry.keyNode)))
+                continue
+            }
+            guard let text = reader.string(conditionNode, "the condition for '\(entry.key)'", service: service) else { continue }
+            guard let condition = parseCondition(text) else {
+                reader.fail(conditionNode, service: service, "unknown condition '\(text)' for '\(entry.key)'",
+                            hint: "use service_started, service_healthy or service_completed_successfully (or started, healthy, completed)")
+                continue
+            }
+            result.append(Dependency(service: entry.key, condition: condition, location: reader.location(entry.keyNode)))
+        }
+        return result
+    }
+
+    static func parseCondition(_ text: String) -> DependencyCondition? {
+        switch text {
+        case "started", "service_started": .started
+        case "healthy", "service_healthy", "ready": .healthy
+        case "completed", "completed_successfully", "service_completed_successfully": .completedSuccessfully
+        default: nil
+        }
+    }
+}
