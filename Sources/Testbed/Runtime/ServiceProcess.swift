@@ -79,6 +79,7 @@ public final class ServiceProcess: Sendable {
         }
         self.process = process
         self.pid = process.processIdentifier
+        ProcessRegistry.add(pid)
         log.startReading(pipe.fileHandleForReading.fileDescriptor, retaining: pipe)
     }
 
@@ -148,6 +149,7 @@ public final class ServiceProcess: Sendable {
         }
         _ = await waitForExit()
         log.finish()
+        ProcessRegistry.remove(pid)
         return used
     }
 
@@ -233,5 +235,22 @@ private final class ExitRecord: Sendable {
             defer { state.polling = true }
             return (nil, !state.polling)
         }
+    }
+}
+
+/// The process groups this process has spawned and not yet stopped, for a forced
+/// teardown (a second Ctrl-C) and for crash cleanup.
+public enum ProcessRegistry {
+    private static let groups = Mutex<Set<Int32>>([])
+
+    static func add(_ pgid: Int32) { groups.withLock { _ = $0.insert(pgid) } }
+    static func remove(_ pgid: Int32) { groups.withLock { _ = $0.remove(pgid) } }
+
+    /// The groups still registered.
+    public static var live: Set<Int32> { groups.withLock { $0 } }
+
+    /// SIGKILL to every registered group. Async-signal-unsafe; call from normal code.
+    public static func killAll() {
+        for pgid in live { _ = Glibc.kill(-pgid, SIGKILL) }
     }
 }

@@ -1,0 +1,51 @@
+/// Waits until a started service passes its health check, or fails fast.
+///
+/// Fails at once when the service's process exits (no waiting out the deadline), and
+/// after the deadline with the probe's last error.
+struct HealthGate: Sendable {
+    var service: String
+    var spec: HealthCheckSpec
+    var probe: any HealthProbe
+    var process: ServiceProcess?
+
+    /// Returns the number of attempts it took.
+    func wait() async throws -> Int {
+        let clock = ContinuousClock()
+        let deadline = clock.now + spec.deadline
+        if spec.startPeriod > .zero { try await Task.sleep(for: spec.startPeriod) }
+        var attempts = 0
+        var lastError = "no attempt was made"
+        while true {
+            try Task.checkCancellation()
+            if let status = process?.exitStatus {
+                throw exited(status)
+            }
+            attempts += 1
+            do {
+                try await probe.attempt(timeout: min(spec.timeout, max(deadline - clock.now, .milliseconds(1))))
+                return attempts
+            } catch let failure as ProbeFailure {
+                lastError = failure.message
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                lastError = "\(error)"
+            }
+            if clock.now >= deadline {
+                if let status = process?.exitStatus { throw exited(status) }
+                throw EnvironmentError(
+                    .healthCheckFailed, service: service,
+                    "health check \(probe.summary) did not pass within \(spec.deadline) (\(attempts) attempts); last error: \(lastError)",
+                    logTail: process?.log.lastLines(20) ?? [], logFile: process?.configuration.logFile,
+                    hint: "see the service's log; raise healthcheck.deadline if it is only slow (\(spec.location))")
+            }
+            try await Task.sleep(for: min(spec.interval, max(deadline - clock.now, .zero)))
+        }
+    }
+
+    private func exited(_ status: ExitStatus) -> EnvironmentError {
+        EnvironmentError(.exitedDuringStart, service: service, "exited before it was healthy (\(status))",
+                         logTail: process?.log.lastLines(20) ?? [], logFile: process?.configuration.logFile,
+                         hint: "the service's own output above says why")
+    }
+}

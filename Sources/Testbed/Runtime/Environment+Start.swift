@@ -1,0 +1,155 @@
+import Foundation
+
+extension Environment {
+    /// Starts every service in dependency order (independent ones in parallel) and
+    /// returns when all are healthy and every one-shot job has completed.
+    ///
+    /// Throws ``ManifestError`` for unresolvable values and ``EnvironmentError`` for
+    /// everything else; before it throws, all it started is torn down (the run directory
+    /// is kept, and named in the error, unless nothing had started yet).
+    public func start() async throws {
+        guard phase == .idle else {
+            throw EnvironmentError(.interrupted, "this environment was already started", hint: "make a new Environment for another run")
+        }
+        phase = .starting
+        defer { startFinished.reach() }
+        emit(nil, .starting, manifest.name)
+        let run: RunDirectory
+        do {
+            run = try RunDirectory.create(root: options.runRoot ?? RunDirectory.root(environment: options.environment),
+                                          name: manifest.name)
+        } catch {
+            phase = .stopped
+            throw EnvironmentError(.runDirectory, "cannot create the run directory: \(error.localizedDescription)",
+                                   hint: "set TESTBED_RUN_ROOT to a writable folder")
+        }
+        runDirectory = run
+        RunState(pid: getpid(), name: manifest.name, manifest: manifest.path).write(to: run)
+        do {
+            try plan(in: run)
+        } catch {
+            await teardown(keep: false)
+            throw error
+        }
+        for service in manifest.services { milestones[service.name] = ServiceMilestones() }
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for service in manifest.services {
+                    group.addTask { try await self.startService(service) }
+                }
+                let abort = self.abort
+                group.addTask {
+                    // Ends the group early when a service dies or stop() interrupts the start.
+                    try await abort.wait()
+                }
+                do {
+                    for _ in manifest.services { try await group.next() }
+                    abort.reach()
+                    try await group.next()
+                } catch {
+                    for milestones in self.milestones.values { milestones.failAll(error) }
+                    abort.fail(error)
+                    group.cancelAll()
+                    throw error
+                }
+            }
+        } catch {
+            var failure = (error as? EnvironmentError) ?? EnvironmentError(.interrupted, "the start was interrupted: \(error)")
+            emit(failure.service, .failed, failure.message)
+            let interrupted = failure.code == .interrupted
+            await teardown(keep: !interrupted)
+            if !interrupted || options.keepRunDirectory { failure.runDirectory = run.path }
+            throw failure
+        }
+        phase = .ready
+        abort = Milestone()
+        let summary = manifest.services.map(\.name).joined(separator: ", ")
+        emit(nil, .ready, summary)
+    }
+
+    private func startService(_ service: ServiceSpec) async throws {
+        guard let milestones = milestones[service.name], let driver = drivers[service.name] else { return }
+        if !service.dependsOn.isEmpty {
+            emit(service.name, .waiting, service.dependsOn.map(\.service).joined(separator: ", "))
+        }
+        for dependency in service.dependsOn {
+            guard let other = self.milestones[dependency.service],
+                  let otherSpec = manifest.service(named: dependency.service) else { continue }
+            let condition = dependency.condition ?? (otherSpec.isJob ? .completedSuccessfully : .healthy)
+            switch condition {
+            case .started: try await other.started.wait()
+            case .healthy: try await other.healthy.wait()
+            case .completedSuccessfully: try await other.completed.wait()
+            }
+        }
+        try Task.checkCancellation()
+        emit(service.name, .starting)
+        let process: ServiceProcess?
+        do {
+            process = try await driver.start(report: reporter(for: service.name))
+        } catch let error as EnvironmentError {
+            throw error
+        } catch let error as SeedError {
+            throw EnvironmentError(.seedFailed, service: service.name, error.description)
+        } catch {
+            throw EnvironmentError(.databaseFailed, service: service.name, "\(error)")
+        }
+        if let process { processes[service.name] = process }
+        milestones.started.reach()
+        if service.isJob, let process {
+            let status = await process.waitForExit()
+            guard status.isSuccess else {
+                throw EnvironmentError(.jobFailed, service: service.name, "the one-shot job failed (\(status))",
+                                       logTail: process.log.lastLines(20), logFile: process.configuration.logFile,
+                                       hint: "dependents wait for it to exit with status 0")
+            }
+            milestones.healthy.reach()
+            milestones.completed.reach()
+            emit(service.name, .completed, status.description)
+            return
+        }
+        if let spec = service.healthcheck {
+            let attempts = try await HealthGate(service: service.name, spec: spec, probe: try probe(for: service, spec: spec),
+                                                process: process).wait()
+            emit(service.name, .healthy, "\(attempts) attempt\(attempts == 1 ? "" : "s")")
+        } else {
+            emit(service.name, .healthy, nil)
+        }
+        if let process, let status = process.exitStatus {
+            throw EnvironmentError(.exitedDuringStart, service: service.name, "exited during the start (\(status))",
+                                   logTail: process.log.lastLines(20), logFile: process.configuration.logFile)
+        }
+        milestones.healthy.reach()
+        if let process { watch(service.name, process) }
+    }
+
+    /// Reports a long-running service that exits while the environment is up.
+    private func watch(_ name: String, _ process: ServiceProcess) {
+        Task {
+            let status = await process.waitForExit()
+            self.serviceExited(name, process, status)
+        }
+    }
+
+    private func serviceExited(_ name: String, _ process: ServiceProcess, _ status: ExitStatus) {
+        guard phase == .starting || phase == .ready else { return }
+        let error = EnvironmentError(.serviceDied, service: name, "exited unexpectedly (\(status))",
+                                     logTail: process.log.lastLines(20), logFile: process.configuration.logFile,
+                                     hint: "the environment is torn down when a service dies; its log says why")
+        emit(name, .failed, error.message)
+        recordFailure(error)
+    }
+}
+
+/// What a run directory records about its owner, for `testbed ls` and `gc`.
+struct RunState: Codable {
+    var pid: Int32
+    var name: String
+    var manifest: String
+
+    func write(to run: RunDirectory) {
+        if let data = try? JSONEncoder().encode(self) {
+            try? data.write(to: URL(fileURLWithPath: run.stateFile))
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+extension Environment {
+    /// Tears the environment down: dependents before their dependencies, each service's
+    /// teardown steps, then files. Safe to call at any time and more than once; while a
+    /// start is running it interrupts it and waits for its cleanup.
+    public func stop() async {
+        switch phase {
+        case .idle:
+            phase = .stopped
+        case .starting:
+            abort.fail(EnvironmentError(.interrupted, "the start was interrupted"))
+            try? await startFinished.wait()
+        case .ready:
+            await teardown(keep: options.keepRunDirectory)
+        case .stopping:
+            try? await startFinished.wait()
+        case .stopped:
+            break
+        }
+    }
+
+    /// Stops every service in reverse dependency order, in parallel where allowed.
+    func teardown(keep: Bool) async {
+        phase = .stopping
+        let drivers = self.drivers
+        let stopped = Dictionary(uniqueKeysWithValues: manifest.services.map { ($0.name, Milestone()) })
+        let dependents = Dictionary(grouping: manifest.services.flatMap { service in
+            service.dependsOn.map { (dependency: $0.service, dependent: service.name) }
+        }, by: \.dependency).mapValues { $0.map(\.dependent) }
+        await withTaskGroup(of: Void.self) { group in
+            for service in manifest.services {
+                let waitFor = (dependents[service.name] ?? []).compactMap { stopped[$0] }
+                let driver = drivers[service.name]
+                let done = stopped[service.name]!
+                let report = reporter(for: service.name)
+                let started = processes[service.name] != nil
+                group.addTask {
+                    for milestone in waitFor { try? await milestone.wait() }
+                    if let driver {
+                        if started { report(.stopping, nil) }
+                        await driver.stop()
+                        if started { report(.stopped, nil) }
+                    }
+                    done.reach()
+                }
+            }
+        }
+        for port in ports { port.release() }
+        if let run = runDirectory, !keep && !options.keepRunDirectory {
+            run.remove()
+        }
+        phase = .stopped
+        emit(nil, .stopped, nil)
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+
+/// A running (or runnable) stack: the services of a manifest, started in dependency
+/// order, health-checked, and torn down in reverse order.
+///
+/// ```swift
+/// let environment = try Environment(path: "environments/shop.yml")
+/// try await environment.start()          // throws EnvironmentError or ManifestError
+/// let url = await environment.exports["DATABASE_URL"]
+/// await environment.stop()
+/// ```
+/// `start()` tears down whatever it had started before it throws. `stop()` is safe to
+/// call at any time, more than once, and also while `start()` is still running (it
+/// interrupts the start and waits for its cleanup).
+public actor Environment {
+    public struct Options: Sendable {
+        /// The caller's environment: interpolation source, and the base of every service's environment.
+        public var environment: [String: String]
+        /// Where run directories are created (default: ``RunDirectory/root(environment:)``).
+        public var runRoot: String?
+        /// Where initialized and seeded databases are cached (default: ``Caches/root(environment:)``).
+        public var cacheRoot: String?
+        /// Keep the run directory after teardown.
+        public var keepRunDirectory: Bool
+        /// Receives every ``Event`` (from any thread).
+        public var onEvent: (@Sendable (Event) -> Void)?
+        /// Receives every line a service prints (from any thread).
+        public var onOutput: (@Sendable (_ service: String, _ line: String) -> Void)?
+
+        public init(environment: [String: String] = ProcessInfo.processInfo.environment, runRoot: String? = nil,
+                    cacheRoot: String? = nil, keepRunDirectory: Bool = false,
+                    onEvent: (@Sendable (Event) -> Void)? = nil,
+                    onOutput: (@Sendable (_ service: String, _ line: String) -> Void)? = nil) {
+            self.environment = environment
+            self.runRoot = runRoot
+            self.cacheRoot = cacheRoot
+            self.keepRunDirectory = keepRunDirectory
+            self.onEvent = onEvent
+            self.onOutput = onOutput
+        }
+    }
+
+    enum Phase { case idle, starting, ready, stopping, stopped }
+
+    public let manifest: Manifest
+    public let options: Options
+    let clock = ContinuousClock()
+    let startInstant: ContinuousClock.Instant
+
+    var phase: Phase = .idle
+    public internal(set) var runDirectory: RunDirectory?
+    var drivers: [String: any ServiceDriver] = [:]
+    var processes: [String: ServiceProcess] = [:]
+    var milestones: [String: ServiceMilestones] = [:]
+    var ports: [PortReservation] = []
+    /// Fails when a service dies or the start is interrupted.
+    var abort = Milestone()
+    var startFinished = Milestone()
+    var failureWaiters: [CheckedContinuation<EnvironmentError, Never>] = []
+    var failure: EnvironmentError?
+
+    /// Variables for the test command: the manifest's exports plus `TESTBED_RUN_DIR` and `TESTBED_ENV_NAME`.
+    public internal(set) var exports: [String: String] = [:]
+    /// Every service's values (`values["db"]?["url"]`), and `values["run"]`.
+    public internal(set) var values: [String: [String: String]] = [:]
+
+    public init(manifest: Manifest, options: Options = Options()) {
+        self.manifest = manifest
+        self.options = options
+        self.startInstant = ContinuousClock().now
+    }
+
+    /// Loads the manifest at `path`. Throws ``ManifestError``.
+    public init(path: String, options: Options = Options()) throws {
+        self.init(manifest: try ManifestLoader.load(path: path), options: options)
+    }
+
+    func emit(_ service: String?, _ phase: Event.Phase, _ detail: String? = nil) {
+        options.onEvent?(Event(service: service, phase: phase, elapsed: clock.now - startInstant, detail: detail))
+    }
+
+    nonisolated func reporter(for service: String) -> PhaseReporter {
+        let onEvent = options.onEvent, start = startInstant
+        return { phase, detail in
+            onEvent?(Event(service: service, phase: phase, elapsed: ContinuousClock().now - start, detail: detail))
+        }
+    }
+
+    /// The main process of a service, once started.
+    public func process(of service: String) -> ServiceProcess? { processes[service] }
+
+    /// Waits until a service dies unexpectedly after the environment became ready.
+    /// Returns at once with the error if one already happened.
+    public func waitForFailure() async -> EnvironmentError {
+        if let failure { return failure }
+        return await withCheckedContinuation { failureWaiters.append($0) }
+    }
+
+    func recordFailure(_ error: EnvironmentError) {
+        guard failure == nil else { return }
+        failure = error
+        abort.fail(error)
+        let waiters = failureWaiters
+        failureWaiters = []
+        for waiter in waiters { waiter.resume(returning: error) }
+    }
+
+    /// Puts a database service back to its seeded state.
+    public func reset(_ service: String) async throws {
+        guard let driver = drivers[service] else {
+            throw EnvironmentError(.databaseFailed, service: service, "there is no service '\(service)' in this environment",
+                                   hint: "services: \(manifest.services.map(\.name).joined(separator: ", "))")
+        }
+        try await driver.reset()
+    }
+}
+
+/// The points of one service's life that dependents and teardown wait for.
+struct ServiceMilestones: Sendable {
+    let started = Milestone()
+    let healthy = Milestone()
+    let completed = Milestone()
+    let stopped = Milestone()
+
+    func failAll(_ error: any Error) {
+        started.fail(error)
+        healthy.fail(error)
+        completed.fail(error)
+    }
+}
+
+/// Where Testbed keeps caches that outlive runs.
+public enum Caches {
+    /// `TESTBED_CACHE_DIR`, else `$XDG_CACHE_HOME/testbed`, else `~/.cache/testbed`.
+    public static func root(environment: [String: String]) -> String {
+        if let dir = environment["TESTBED_CACHE_DIR"], !dir.isEmpty { return dir }
+        if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/testbed" }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return home + "/.cache/testbed"
+    }
+}
