@@ -72,7 +72,7 @@ public final class ServiceProcess: Sendable {
             record.record(status)
         }
         do {
-            try process.run()
+            try withUnblockedSignals { try process.run() }
         } catch {
             try? logHandle.close()
             throw ServiceProcessError(message: "cannot start \(resolved): \(error.localizedDescription)")
@@ -120,9 +120,12 @@ public final class ServiceProcess: Sendable {
         }
     }
 
-    /// True while any process is left in the group (the leader or what it forked).
+    /// True while any process that is not a zombie is left in the group (the leader or
+    /// what it forked). Zombies count as gone: where PID 1 does not reap orphans (some
+    /// container and VM init processes), an orphaned zombie can stay in the group forever.
     public var groupIsAlive: Bool {
-        Glibc.kill(-pid, 0) == 0 || errno == EPERM
+        if Glibc.kill(-pid, 0) != 0 && errno == ESRCH { return false }
+        return Self.groupHasLiveMembers(pid)
     }
 
     /// Sends `signal` to the whole process group.
@@ -135,7 +138,7 @@ public final class ServiceProcess: Sendable {
     public func stop(_ steps: [TeardownStep]) async -> [TeardownStep] {
         var used: [TeardownStep] = []
         for step in steps {
-            if !groupIsAlive && exitStatus != nil { break }
+            if !groupIsAlive { break }
             used.append(step)
             switch step {
             case .signal(let signal, let grace):
@@ -159,8 +162,6 @@ public final class ServiceProcess: Sendable {
         var pause: Duration = .microseconds(500)
         while clock.now < deadline {
             if !groupIsAlive { return true }
-            // The leader may be a zombie Foundation has not reaped yet: that counts as gone.
-            if exitStatus != nil && !Self.groupHasLiveMembers(pid) { return true }
             try? await Task.sleep(for: pause)
             pause = min(pause * 2, .milliseconds(5))
         }

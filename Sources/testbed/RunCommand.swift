@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import Testbed
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Start an environment, run a command against it, tear it down, and exit with the command's status.",
+        discussion: """
+            The command gets the manifest's exports (and TESTBED_RUN_DIR, TESTBED_ENV_NAME) in its
+            environment. Exit status: the command's own; 125 when the environment failed (invalid
+            manifest, a service that did not start or died); 126 when the command cannot be
+            executed; 127 when it was not found; 128+N when testbed was stopped by signal N.
+            """
+    )
+
+    @Argument(help: "The environment manifest.")
+    var manifest: String
+
+    @Argument(parsing: .postTerminator, help: "The command to run once the environment is ready (after --).")
+    var command: [String] = []
+
+    @Flag(help: "Also print the services' output, prefixed 'service |'.")
+    var logs = false
+
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if command.isEmpty {
+            throw ValidationError("give the command to run after '--', e.g. testbed run \(manifest) -- pytest -q")
+        }
+    }
+
+    func run() async throws {
+        let session = try Session.open(path: manifest, output: output, showLogs: logs, invalidCode: ExitCodes.environmentFailed)
+        let environment = session.environment
+        let runner = CommandRunner()
+        let trap = SignalTrap { signal in
+            runner.interrupt(signal)
+            Task { await environment.stop() }
+        }
+        try await session.start()
+        if let signal = runner.receivedSignal {
+            await environment.stop()
+            throw ExitCode(128 + signal)
+        }
+        var variables = ProcessInfo.processInfo.environment
+        for (name, value) in await environment.exports { variables[name] = value }
+        let status: Int32
+        do {
+            status = try await runner.run(command, environment: variables, failure: { await environment.waitForFailure() })
+        } catch let error as CommandRunner.LaunchError {
+            session.console.error(error.message)
+            await environment.stop()
+            session.finish()
+            throw ExitCode(error.code)
+        }
+        withExtendedLifetime(trap) {}
+        await environment.stop()
+        session.finish()
+        if let failure = runner.serviceFailure {
+            session.console.error(failure.description)
+            throw ExitCode(ExitCodes.environmentFailed)
+        }
+        if let signal = runner.receivedSignal, status == 0 { throw ExitCode(128 + signal) }
+        throw ExitCode(status)
+    }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import Testbed
+
+@main
+struct TestbedCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "testbed",
+        abstract: "Start real service stacks for tests, and tear them down whatever happens.",
+        discussion: """
+            A manifest (YAML, usually in environments/) lists the services: processes,
+            PostgreSQL clusters and SQLite databases. See docs/manifest.md.
+            """,
+        version: "0.1.0",
+        subcommands: [RunCommand.self, UpCommand.self, ValidateCommand.self]
+    )
+}
+
+/// Exit codes of testbed's own (the command's status passes through `run` otherwise).
+enum ExitCodes {
+    /// The manifest is invalid (validate).
+    static let invalid: Int32 = 1
+    /// The environment failed: invalid manifest, a service failed to start, or died.
+    static let environmentFailed: Int32 = 125
+    /// The command after `--` could not be executed.
+    static let cannotExecute: Int32 = 126
+    /// The command after `--` was not found.
+    static let notFound: Int32 = 127
+}
