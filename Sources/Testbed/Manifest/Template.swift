@@ -74,25 +74,23 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
     }
 
     private static func parsePlaceholder(_ body: String) throws(TemplateSyntaxError) -> Part {
-        let nameEnd = body.firstIndex { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-") } ?? body.endIndex
-        let name = String(body[..<nameEnd])
-        let rest = body[nameEnd...]
-        guard !name.isEmpty else {
-            throw TemplateSyntaxError(message: "'${\(body)}' has no variable name")
-        }
-        if name.contains(".") {
-            guard rest.isEmpty else {
-                throw TemplateSyntaxError(message: "'${\(body)}': a reference to a service value takes no default or message")
-            }
-            let dot = name.firstIndex(of: ".")!
-            let service = String(name[..<dot])
-            let key = String(name[name.index(after: dot)...])
+        let variableEnd = body.firstIndex { !($0.isLetter || $0.isNumber || $0 == "_") } ?? body.endIndex
+        if variableEnd < body.endIndex, body[variableEnd] == "." || body[variableEnd] == "-",
+           body.contains("."), body.allSatisfy({ $0.isLetter || $0.isNumber || "_.-".contains($0) }) {
+            let dot = body.firstIndex(of: ".")!
+            let service = String(body[..<dot])
+            let key = String(body[body.index(after: dot)...])
             guard !service.isEmpty, !key.isEmpty else {
                 throw TemplateSyntaxError(message: "'${\(body)}' is not of the form ${service.key}")
             }
             return .reference(service: service, key: key)
         }
-        guard name.first.map({ $0.isLetter || $0 == "_" }) == true, !name.contains("-") else {
+        let name = String(body[..<variableEnd])
+        let rest = body[variableEnd...]
+        guard !name.isEmpty else {
+            throw TemplateSyntaxError(message: "'${\(body)}' has no variable name")
+        }
+        guard name.first.map({ $0.isLetter || $0 == "_" }) == true else {
             throw TemplateSyntaxError(message: "'${\(body)}': '\(name)' is not a valid variable name")
         }
         if rest.isEmpty { return .variable(name: name, fallback: nil) }
