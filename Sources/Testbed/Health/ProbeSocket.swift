@@ -35,10 +35,10 @@ struct ProbeSocket: ~Copyable {
                 throw ProbeFailure(.unreachable, "cannot create a socket for \(endpoint): \(errnoText())")
             }
             let probe = ProbeSocket(fd: fd, endpoint: endpoint)
-            var result = address.withSockaddr { Glibc.connect(fd, $0, $1) }
-            while result != 0 && errno == EINTR { result = address.withSockaddr { Glibc.connect(fd, $0, $1) } }
-            if result == 0 { return probe }
-            var error = errno
+            // errno is read inside the closure: Swift code between the call and a later read may change it.
+            var error = address.withSockaddr { Glibc.connect(fd, $0, $1) == 0 ? 0 : errno }
+            while error == EINTR { error = address.withSockaddr { Glibc.connect(fd, $0, $1) == 0 ? 0 : errno } }
+            if error == 0 { return probe }
             if error == EINPROGRESS {
                 guard try await probe.wait(for: Int16(POLLOUT), until: deadline) else {
                     throw ProbeFailure(.timedOut, "timed out after \(timeout.probeDescription) connecting to \(endpoint)")
