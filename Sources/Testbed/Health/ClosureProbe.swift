@@ -1,0 +1,18 @@
+/// A probe whose attempt is a closure: how drivers supply checks Testbed has no built-in
+/// probe for, such as an SQL query against a database they started.
+///
+/// The closure receives the attempt's timeout and must honour it; it passes by returning
+/// and fails by throwing (preferably ``ProbeFailure``, whose message the user sees).
+public struct ClosureProbe: HealthProbe {
+    public let summary: String
+    private let body: @Sendable (Duration) async throws -> Void
+
+    public init(summary: String, _ body: @escaping @Sendable (Duration) async throws -> Void) {
+        self.summary = summary
+        self.body = body
+    }
+
+    public func attempt(timeout: Duration) async throws {
+        try await body(timeout)
+    }
+}

@@ -1,0 +1,101 @@
+/// Healthy when `GET url` answers with `expectedStatus`.
+///
+/// Plain HTTP/1.1 over a raw socket (Foundation's URLSession is slow to start on Linux):
+/// the probe sends `GET path HTTP/1.1` with `Connection: close`, reads only the status
+/// line, and closes. The status must match exactly; redirects are not followed, so a
+/// `301` is a failure unless it is the expected status. `https` is not supported.
+public struct HTTPProbe: HealthProbe {
+    public let url: String
+    public let expectedStatus: Int
+    public let host: String
+    public let port: Int
+    /// The request target: path and query, `/` when the URL has none.
+    public let path: String
+
+    /// Parses `http://host[:port][/path][?query]`.
+    ///
+    /// Throws ``ProbeFailure`` with code `invalidProbe` for anything else, including
+    /// `https` URLs, a missing host, or a port outside 1–65535.
+    public init(url: String, expectedStatus: Int = 200) throws {
+        let lowered = url.lowercased()
+        if lowered.hasPrefix("https://") {
+            throw ProbeFailure(.invalidProbe, "\(url): https is not supported by http health checks; "
+                + "check the plain http port, or use a command check (e.g. curl -fsk)")
+        }
+        guard lowered.hasPrefix("http://") else {
+            throw ProbeFailure(.invalidProbe, "\(url) is not an http:// URL")
+        }
+        let rest = url.dropFirst("http://".count)
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+        let authority = rest[..<authorityEnd]
+        var target = String(rest[authorityEnd...].prefix { $0 != "#" })
+        if target.isEmpty || target.first == "?" { target = "/" + target }
+        if authority.contains("@") {
+            throw ProbeFailure(.invalidProbe, "\(url): credentials in health check URLs are not supported")
+        }
+        var host = Substring(authority)
+        var port = 80
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else {
+                throw ProbeFailure(.invalidProbe, "\(url): unterminated [IPv6] host")
+            }
+            host = authority[authority.index(after: authority.startIndex)..<close]
+            let after = authority[authority.index(after: close)...]
+            if !after.isEmpty {
+                guard after.first == ":", let number = Int(after.dropFirst()) else {
+                    throw ProbeFailure(.invalidProbe, "\(url): bad port '\(after.dropFirst())'")
+                }
+                port = number
+            }
+        } else if let colon = authority.lastIndex(of: ":") {
+            host = authority[..<colon]
+            guard let number = Int(authority[authority.index(after: colon)...]) else {
+                throw ProbeFailure(.invalidProbe, "\(url): bad port '\(authority[authority.index(after: colon)...])'")
+            }
+            port = number
+        }
+        guard !host.isEmpty else { throw ProbeFailure(.invalidProbe, "\(url) has no host") }
+        guard (1...65535).contains(port) else {
+            throw ProbeFailure(.invalidProbe, "\(url): port \(port) is outside 1-65535")
+        }
+        guard (100...599).contains(expectedStatus) else {
+            throw ProbeFailure(.invalidProbe, "expected HTTP status \(expectedStatus) is not a status code (100-599)")
+        }
+        self.url = url
+        self.expectedStatus = expectedStatus
+        self.host = String(host)
+        self.port = port
+        self.path = target
+    }
+
+    public var summary: String { "http GET \(url) → \(expectedStatus)" }
+
+    /// The bytes sent on each attempt.
+    var request: [UInt8] {
+        let hostHeader = host.contains(":") ? "[\(host)]" : host
+        let portSuffix = port == 80 ? "" : ":\(port)"
+        return Array("GET \(path) HTTP/1.1\r\nHost: \(hostHeader)\(portSuffix)\r\nUser-Agent: testbed-health\r\nAccept: */*\r\nConnection: close\r\n\r\n".utf8)
+    }
+
+    public func attempt(timeout: Duration) async throws {
+        let deadline = ContinuousClock.now + timeout
+        let socket = try await ProbeSocket.connect(host: host, port: port, deadline: deadline, timeout: timeout)
+        guard try await socket.send(request, until: deadline),
+              let line = try await socket.readLine(until: deadline) else {
+            throw ProbeFailure(.timedOut, "no HTTP answer from \(url) within \(timeout.probeDescription)")
+        }
+        let status = try Self.status(of: line, from: url)
+        guard status == expectedStatus else {
+            throw ProbeFailure(.unexpectedAnswer, "HTTP \(status) from \(url), expected \(expectedStatus)")
+        }
+    }
+
+    /// The code of an HTTP status line such as `HTTP/1.1 200 OK`.
+    static func status(of line: String, from url: String) throws -> Int {
+        let fields = line.split(separator: " ", maxSplits: 2)
+        guard fields.count >= 2, fields[0].hasPrefix("HTTP/"), let code = Int(fields[1]) else {
+            throw ProbeFailure(.unexpectedAnswer, "\(url) did not answer with HTTP: '\(line.prefix(80))'")
+        }
+        return code
+    }
+}

@@ -1,0 +1,59 @@
+/// One way of asking a service whether it is healthy.
+///
+/// A probe makes a single attempt per call; the health gate decides how often to call it,
+/// for how long, and what to do with the failures. Probes are values that tests can build
+/// and inspect without a running environment.
+public protocol HealthProbe: Sendable {
+    /// What the probe checks, in the user's words, e.g. `tcp 127.0.0.1:5432`.
+    var summary: String { get }
+
+    /// Makes one attempt, taking at most about `timeout`.
+    ///
+    /// Returns when the service is healthy. Throws ``ProbeFailure`` when it is not (yet),
+    /// and `CancellationError` when the calling task is cancelled.
+    func attempt(timeout: Duration) async throws
+}
+
+/// Why a probe attempt (or the construction of a probe) failed.
+///
+/// `message` is written for the user, e.g. `connection refused on 127.0.0.1:4123` or
+/// `HTTP 503 from http://127.0.0.1:4123/health, expected 200`.
+public struct ProbeFailure: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of failure this is, for callers that treat some kinds differently.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        public let description: String
+        private init(_ description: String) { self.description = description }
+
+        /// Nothing answered: connection refused, reset, or the host is unreachable.
+        public static let unreachable = Code("unreachable")
+        /// The attempt did not finish within its timeout.
+        public static let timedOut = Code("timed out")
+        /// The service answered, but not with what was expected (status, exit code).
+        public static let unexpectedAnswer = Code("unexpected answer")
+        /// The condition has not happened yet (no log line matched).
+        public static let notYet = Code("not yet")
+        /// The probe itself is wrong (bad URL, bad pattern, empty command): retrying cannot help.
+        public static let invalidProbe = Code("invalid probe")
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+extension Duration {
+    /// A short human form for messages: `200 ms`, `1.5 s`, `250 µs`.
+    var probeDescription: String {
+        let ms = milliseconds
+        if ms < 1 { return "\(Int((ms * 1000).rounded())) µs" }
+        if ms < 1000 { return "\(Int(ms.rounded())) ms" }
+        let seconds = (ms / 100).rounded() / 10
+        return seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s"
+    }
+}

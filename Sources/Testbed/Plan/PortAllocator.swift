@@ -1,0 +1,259 @@
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Hands out loopback TCP ports that no two concurrent Testbed runs can both hold — runs in
+/// this process or in any other process on the machine, however many start at once.
+///
+/// A port is reserved in two ways at once:
+/// - a socket bound to `127.0.0.1:port` (with `SO_REUSEADDR`, never listening), so the
+///   kernel does not offer the port to anyone else's `bind(port 0)` or outgoing connection;
+/// - an exclusive `flock` on `<lockDirectory>/<port>.lock`, which every Testbed run checks
+///   before it takes a port. The lock outlives ``PortReservation/releaseSocket()``, which
+///   is called just before the service binds the port itself, so another run that is
+///   offered the port by the kernel in that window sees the lock and moves on.
+///
+/// Locks belong to the open file and die with the process, so a crashed run leaks nothing.
+/// Lock files are removed at release while still locked; a run that locked a file just
+/// removed notices (the path no longer names its file) and tries again.
+///
+/// Linux caveats: the lock directory is shared by every user (mode 1777) and lock files are
+/// created mode 0666 and opened without following symlinks. A service that does not set
+/// `SO_REUSEADDR` can fail to bind its port if another run probes the same candidate in
+/// the microseconds between its `bind` and its lock check.
+public struct PortAllocator: Sendable {
+    /// Shared by every Testbed run on the machine, whoever runs it.
+    public static let defaultLockDirectory = "/tmp/testbed-ports"
+    /// How many kernel-offered candidates ``reserve()`` tries before it gives up.
+    static let candidateLimit = 64
+
+    public let lockDirectory: String
+
+    public init(lockDirectory: String = PortAllocator.defaultLockDirectory) {
+        self.lockDirectory = lockDirectory
+    }
+
+    /// Reserves a free port chosen by the kernel. Throws ``PortError``.
+    public func reserve() throws -> PortReservation {
+        try ensureLockDirectory()
+        var offered: Set<Int> = []
+        for _ in 0..<Self.candidateLimit {
+            let socket: Int32
+            do {
+                socket = try Self.bindLoopback(port: 0)
+            } catch {
+                throw PortError(.system, port: nil, "cannot bind a loopback socket: \(errnoText(error.code))")
+            }
+            let port = Self.boundPort(socket)
+            offered.insert(port)
+            let lock: Int32?
+            do {
+                lock = try lockFile(for: port)
+            } catch {
+                close(socket)
+                throw error
+            }
+            if let lock {
+                return PortReservation(port: port, socket: socket, lock: lock, lockPath: lockPath(port))
+            }
+            // Held by another run, which may be about to bind it: let go at once.
+            close(socket)
+        }
+        throw PortError(.exhausted, port: nil,
+                        "no free port after \(Self.candidateLimit) tries: the \(offered.count) ports the kernel "
+                        + "offered are all reserved by other Testbed runs (lock files in \(lockDirectory))")
+    }
+
+    /// Reserves `port`, a fixed port from the manifest.
+    ///
+    /// Throws ``PortError`` with code `inUse` when another Testbed run holds it or another
+    /// process has it bound, `invalidPort` for a number outside 1–65535.
+    public func reserve(fixed port: Int) throws -> PortReservation {
+        let advice = "remove the fixed port from the manifest to let Testbed choose one"
+        guard (1...65535).contains(port) else {
+            throw PortError(.invalidPort, port: port, "port \(port) is not a TCP port number (1-65535)")
+        }
+        try ensureLockDirectory()
+        guard let lock = try lockFile(for: port) else {
+            throw PortError(.inUse, port: port, "port \(port) is reserved by another Testbed run; \(advice)")
+        }
+        do {
+            let socket = try Self.bindLoopback(port: port)
+            return PortReservation(port: port, socket: socket, lock: lock, lockPath: lockPath(port))
+        } catch {
+            unlink(lockPath(port))
+            close(lock)
+            switch error.code {
+            case EADDRINUSE:
+                throw PortError(.inUse, port: port, "port \(port) is in use by another process; \(advice)")
+            case EACCES:
+                throw PortError(.inUse, port: port,
+                                "port \(port) needs privileges to bind (ports below 1024 need root); \(advice)")
+            default:
+                throw PortError(.system, port: port, "cannot bind port \(port): \(errnoText(error.code))")
+            }
+        }
+    }
+
+    func lockPath(_ port: Int) -> String { "\(lockDirectory)/\(port).lock" }
+
+    /// Creates the lock directory (mode 1777, so root and users share it) if it is missing.
+    private func ensureLockDirectory() throws {
+        if mkdir(lockDirectory, 0o1777) == 0 {
+            _ = chmod(lockDirectory, 0o1777)  // mkdir's mode is cut by the umask
+        } else if errno != EEXIST {
+            throw PortError(.system, port: nil, "cannot create the port lock directory \(lockDirectory): \(errnoText())")
+        }
+        var info = stat()
+        guard lstat(lockDirectory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+            throw PortError(.system, port: nil, "\(lockDirectory) must be a directory (not a symlink) to hold port locks")
+        }
+    }
+
+    /// Takes the lock of `port` without waiting: its descriptor, or nil when another run holds it.
+    ///
+    /// Existing files are opened without `O_CREAT`, which `fs.protected_regular` refuses for
+    /// other users' files in a sticky directory.
+    private func lockFile(for port: Int) throws -> Int32? {
+        let path = lockPath(port)
+        for _ in 0..<100 {
+            var fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+            if fd < 0 && errno == ENOENT {
+                fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o666)
+                if fd < 0 && errno == EEXIST { continue }
+                if fd >= 0 { _ = fchmod(fd, 0o666) }  // past the umask, so other users' runs can open it
+            }
+            guard fd >= 0 else {
+                if errno == EINTR { continue }
+                throw PortError(.system, port: port, "cannot open the port lock file \(path): \(errnoText())")
+            }
+            var result = flock(fd, LOCK_EX | LOCK_NB)
+            while result != 0 && errno == EINTR { result = flock(fd, LOCK_EX | LOCK_NB) }
+            if result != 0 {
+                let error = errno
+                close(fd)
+                if error == EWOULDBLOCK { return nil }
+                throw PortError(.system, port: port, "cannot lock \(path): \(errnoText(error))")
+            }
+            // The previous holder may have removed the file between our open and flock.
+            var locked = stat(), current = stat()
+            if fstat(fd, &locked) == 0, lstat(path, &current) == 0,
+               locked.st_dev == current.st_dev, locked.st_ino == current.st_ino {
+                return fd
+            }
+            close(fd)
+        }
+        return nil
+    }
+
+    private struct Errno: Error { var code: Int32 }
+
+    /// A socket bound to 127.0.0.1:`port` with SO_REUSEADDR, not listening.
+    private static func bindLoopback(port: Int) throws(Errno) -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Errno(code: errno) }
+        var one: Int32 = 1
+        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port)).bigEndian
+        address.sin_addr.s_addr = in_addr_t(INADDR_LOOPBACK).bigEndian
+        let error = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 ? 0 : errno
+            }
+        }
+        guard error == 0 else {
+            close(fd)
+            throw Errno(code: error)
+        }
+        return fd
+    }
+
+    private static func boundPort(_ fd: Int32) -> Int {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// A port reserved by ``PortAllocator``: held by a lock file and a bound socket until released.
+///
+/// Call ``releaseSocket()`` right before starting the service that binds the port, and
+/// ``release()`` at teardown. Dropping the last reference releases everything.
+public final class PortReservation: Sendable, CustomStringConvertible {
+    public let port: Int
+    private let lockPath: String
+    private struct Descriptors {
+        var socket: Int32
+        var lock: Int32
+    }
+    private let descriptors: Mutex<Descriptors>
+
+    init(port: Int, socket: Int32, lock: Int32, lockPath: String) {
+        self.port = port
+        self.lockPath = lockPath
+        self.descriptors = Mutex(Descriptors(socket: socket, lock: lock))
+    }
+
+    deinit { release() }
+
+    /// True until ``release()``: no other Testbed run can take the port.
+    public var isHeld: Bool { descriptors.withLock { $0.lock >= 0 } }
+
+    /// Closes the bound socket so the service can bind the port; the lock stays. Idempotent.
+    public func releaseSocket() {
+        descriptors.withLock { fds in
+            if fds.socket >= 0 { close(fds.socket) }
+            fds.socket = -1
+        }
+    }
+
+    /// Closes the socket and drops the lock, removing the lock file. Idempotent.
+    public func release() {
+        descriptors.withLock { fds in
+            if fds.socket >= 0 { close(fds.socket) }
+            if fds.lock >= 0 {
+                unlink(lockPath)  // while still locked: see PortAllocator
+                close(fds.lock)
+            }
+            fds = Descriptors(socket: -1, lock: -1)
+        }
+    }
+
+    public var description: String { "port \(port)" + (isHeld ? " (reserved)" : " (released)") }
+}
+
+/// A port could not be reserved.
+public struct PortError: Error, Sendable, CustomStringConvertible {
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        public let description: String
+        private init(_ description: String) { self.description = description }
+
+        /// The port is held by another Testbed run or bound by another process.
+        public static let inUse = Code("in use")
+        /// The number is not a TCP port.
+        public static let invalidPort = Code("invalid port")
+        /// Every candidate the kernel offered was reserved by another run.
+        public static let exhausted = Code("exhausted")
+        /// A system call failed (lock directory, socket).
+        public static let system = Code("system")
+    }
+
+    public var code: Code
+    /// The port concerned, when there is one.
+    public var port: Int?
+    public var message: String
+
+    public init(_ code: Code, port: Int?, _ message: String) {
+        self.code = code
+        self.port = port
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+@testable import Testbed
+
+@Suite struct PortAllocatorTests {
+    /// Runs a python3 child that tries to take the lock of `port` the way another Testbed
+    /// run would (flock, non-blocking); true when it got it.
+    private func anotherProcessCanLock(_ port: Int, in directory: String) async throws -> Bool {
+        let script = """
+            import fcntl, sys
+            f = open(sys.argv[1], 'a')
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                sys.exit(1)
+            """
+        let child = try ServiceProcess(.init(
+            executable: "python3", arguments: ["-c", script, "\(directory)/\(port).lock"],
+            environment: inheritedEnvironment, logFile: try makeTemporaryDirectory() + "/flock.log"))
+        let status = await child.waitForExit()
+        await child.stop([.kill])
+        guard status == .exited(0) || status == .exited(1) else {
+            throw TestFailure("flock child: \(status): \(child.log.lastLines(5))")
+        }
+        return status == .exited(0)
+    }
+
+    @Test func twoHundredReservationsAreDistinct() throws {
+        let allocator = PortAllocator(lockDirectory: try makeTemporaryDirectory())
+        let reservations = try (0..<200).map { _ in try allocator.reserve() }
+        #expect(Set(reservations.map(\.port)).count == 200)
+        #expect(reservations.allSatisfy { (1024...65535).contains($0.port) && $0.isHeld })
+        reservations.forEach { $0.release() }
+    }
+
+    @Test func concurrentReservationsAreDistinct() async throws {
+        let allocator = PortAllocator(lockDirectory: try makeTemporaryDirectory())
+        let reservations = try await withThrowingTaskGroup(of: [PortReservation].self) { group in
+            for _ in 0..<16 {
+                group.addTask { try (0..<10).map { _ in try allocator.reserve() } }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(reservations.count == 160)
+        #expect(Set(reservations.map(\.port)).count == 160)
+        reservations.forEach { $0.release() }
+    }
+
+    @Test func anotherProcessCannotTakeAReservedPortUntilItIsReleased() async throws {
+        let allocator = PortAllocator()  // the shared default directory, as real runs use
+        let reservation = try allocator.reserve()
+        var info = stat()
+        #expect(stat(PortAllocator.defaultLockDirectory, &info) == 0 && info.st_mode & 0o7777 == 0o1777)
+        #expect(stat("\(PortAllocator.defaultLockDirectory)/\(reservation.port).lock", &info) == 0
+                && info.st_mode & 0o777 == 0o666)
+        reservation.releaseSocket()  // the lock alone must keep other runs out
+        #expect(try await !anotherProcessCanLock(reservation.port, in: PortAllocator.defaultLockDirectory))
+        reservation.release()
+        #expect(!reservation.isHeld)
+        #expect(try await anotherProcessCanLock(reservation.port, in: PortAllocator.defaultLockDirectory))
+        unlink("\(PortAllocator.defaultLockDirectory)/\(reservation.port).lock")
+    }
+
+    @Test func aPortLockedByAnotherProcessIsNotHandedOut() async throws {
+        let directory = try makeTemporaryDirectory()
+        let allocator = PortAllocator(lockDirectory: directory)
+        let probe = try allocator.reserve()
+        let port = probe.port
+        probe.release()
+        // A child holds the lock of `port` (as another run would after releaseSocket) until killed.
+        let holder = try ServiceProcess(.init(
+            executable: "python3",
+            arguments: ["-c", "import fcntl,sys,time; f=open(sys.argv[1],'a'); fcntl.flock(f, fcntl.LOCK_EX); "
+                        + "print('locked', flush=True); time.sleep(60)", "\(directory)/\(port).lock"],
+            environment: inheritedEnvironment, logFile: directory + "/holder.log"))
+        let locked = try LogProbe(pattern: "^locked$", log: holder.log)
+        let failure = await pollUntilHealthy(locked)
+        #expect(failure == nil)
+        let fixed = #expect(throws: PortError.self) { try allocator.reserve(fixed: port) }
+        #expect(fixed?.code == .inUse)
+        #expect(fixed?.message == "port \(port) is reserved by another Testbed run; "
+                + "remove the fixed port from the manifest to let Testbed choose one")
+        let others = try (0..<50).map { _ in try allocator.reserve() }
+        #expect(!others.map(\.port).contains(port))
+        others.forEach { $0.release() }
+        await holder.stop([.kill])  // locks die with the process
+        let after = try allocator.reserve(fixed: port)
+        #expect(after.port == port)
+        after.release()
+    }
+
+    @Test func releaseSocketLetsTheServiceBindThePort() throws {
+        let reservation = try PortAllocator(lockDirectory: try makeTemporaryDirectory()).reserve()
+        defer { reservation.release() }
+        // While held, only a service that sets SO_REUSEADDR (most servers do) could bind it.
+        #expect(throws: TestFailure.self) { try TestListener(port: reservation.port, reuseAddress: false) }
+        reservation.releaseSocket()
+        let service = try TestListener(port: reservation.port, reuseAddress: false)
+        #expect(service.port == reservation.port && reservation.isHeld)
+    }
+
+    @Test func fixedPortInUseNamesThePort() throws {
+        let listener = try TestListener()
+        let allocator = PortAllocator(lockDirectory: try makeTemporaryDirectory())
+        let error = #expect(throws: PortError.self) { try allocator.reserve(fixed: listener.port) }
+        #expect(error?.code == .inUse && error?.port == listener.port)
+        #expect(error?.message == "port \(listener.port) is in use by another process; "
+                + "remove the fixed port from the manifest to let Testbed choose one")
+        #expect(throws: PortError.self) { try allocator.reserve(fixed: 0) }
+    }
+
+    @Test func fixedPortIsReservedOnceAndItsLockFileRemovedAtRelease() throws {
+        let directory = try makeTemporaryDirectory()
+        let allocator = PortAllocator(lockDirectory: directory)
+        let free = try allocator.reserve()
+        let port = free.port
+        free.release()
+        #expect(!FileManager.default.fileExists(atPath: "\(directory)/\(port).lock"))
+        // A lock file left by a crashed run does not block the port.
+        _ = FileManager.default.createFile(atPath: "\(directory)/\(port).lock", contents: nil)
+        let fixed = try allocator.reserve(fixed: port)
+        let error = #expect(throws: PortError.self) { try allocator.reserve(fixed: port) }
+        #expect(error?.message.contains("reserved by another Testbed run") == true)
+        fixed.release()
+        fixed.release()
+        #expect(!FileManager.default.fileExists(atPath: "\(directory)/\(port).lock"))
+    }
+}

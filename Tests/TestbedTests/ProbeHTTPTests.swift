@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+@testable import Testbed
+
+@Suite struct HTTPProbeTests {
+    /// Runs `python3 -m http.server` on a reserved port for `body`, stopping it on every path.
+    private func withHTTPServer(_ body: (Int) async throws -> Void) async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let reservation = try PortAllocator(lockDirectory: directory + "/locks").reserve()
+        defer { reservation.release() }
+        reservation.releaseSocket()
+        let server = try ServiceProcess(.init(
+            executable: "python3", arguments: ["-m", "http.server", "--bind", "127.0.0.1", String(reservation.port)],
+            environment: inheritedEnvironment, workingDirectory: directory, logFile: directory + "/server.log"))
+        do {
+            if let failure = await pollUntilHealthy(TCPProbe(port: reservation.port)) {
+                throw TestFailure("http.server did not start: \(failure); log: \(server.log.lastLines(5))")
+            }
+            try await body(reservation.port)
+        } catch {
+            await server.stop(TeardownStep.standard(signal: SIGTERM, grace: .seconds(2)))
+            throw error
+        }
+        await server.stop(TeardownStep.standard(signal: SIGTERM, grace: .seconds(2)))
+    }
+
+    @Test func passesOnExpectedStatusAndNamesTheStatusOtherwise() async throws {
+        try await withHTTPServer { port in
+            try await HTTPProbe(url: "http://127.0.0.1:\(port)/").attempt(timeout: .seconds(2))
+            let url = "http://127.0.0.1:\(port)/nope"
+            let error = await #expect(throws: ProbeFailure.self) {
+                try await HTTPProbe(url: url).attempt(timeout: .seconds(2))
+            }
+            #expect(error?.code == .unexpectedAnswer)
+            #expect(error?.message == "HTTP 404 from \(url), expected 200")
+            try await HTTPProbe(url: url, expectedStatus: 404).attempt(timeout: .seconds(2))
+        }
+    }
+
+    @Test func timesOutAgainstASocketThatNeverAnswers() async throws {
+        let listener = try TestListener()  // the kernel accepts; nobody reads or writes
+        let url = "http://127.0.0.1:\(listener.port)/health"
+        let clock = ContinuousClock()
+        let start = clock.now
+        let error = await #expect(throws: ProbeFailure.self) {
+            try await HTTPProbe(url: url).attempt(timeout: .milliseconds(200))
+        }
+        let elapsed = clock.now - start
+        #expect(error?.code == .timedOut)
+        #expect(error?.message == "no HTTP answer from \(url) within 200 ms")
+        #expect(elapsed >= .milliseconds(190) && elapsed < .seconds(1))
+    }
+
+    @Test func failsWithRefusedWhenNothingListens() async throws {
+        let reservation = try PortAllocator(lockDirectory: try makeTemporaryDirectory()).reserve()
+        defer { reservation.release() }
+        let error = await #expect(throws: ProbeFailure.self) {
+            try await HTTPProbe(url: "http://127.0.0.1:\(reservation.port)/health").attempt(timeout: .seconds(1))
+        }
+        #expect(error?.message == "connection refused on 127.0.0.1:\(reservation.port)")
+    }
+
+    @Test func parsesHostPortAndPath() throws {
+        let probe = try HTTPProbe(url: "http://127.0.0.1:4123/health?full=1#x", expectedStatus: 204)
+        #expect(probe.host == "127.0.0.1" && probe.port == 4123 && probe.path == "/health?full=1")
+        let bare = try HTTPProbe(url: "http://localhost")
+        #expect(bare.host == "localhost" && bare.port == 80 && bare.path == "/")
+        let v6 = try HTTPProbe(url: "http://[::1]:8080?q")
+        #expect(v6.host == "::1" && v6.port == 8080 && v6.path == "/?q")
+        let request = String(decoding: v6.request, as: UTF8.self)
+        #expect(request.hasPrefix("GET /?q HTTP/1.1\r\nHost: [::1]:8080\r\n"))
+        #expect(request.hasSuffix("Connection: close\r\n\r\n"))
+    }
+
+    @Test(arguments: ["https://127.0.0.1:8443/health", "ftp://host/", "http://:80/", "http://host:99999/",
+                      "http://host:abc/", "127.0.0.1:80"])
+    func rejectsURLsItCannotProbe(url: String) {
+        let error = #expect(throws: ProbeFailure.self) { try HTTPProbe(url: url) }
+        #expect(error?.code == .invalidProbe)
+        #expect(error?.message.contains(url) == true)
+    }
+
+    @Test func readsTheStatusCodeFromTheStatusLine() throws {
+        #expect(try HTTPProbe.status(of: "HTTP/1.0 503 Service Unavailable", from: "u") == 503)
+        #expect(try HTTPProbe.status(of: "HTTP/1.1 200", from: "u") == 200)
+        #expect(throws: ProbeFailure.self) { try HTTPProbe.status(of: "SSH-2.0-OpenSSH_9.2", from: "u") }
+    }
+}
