@@ -55,9 +55,9 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A fresh directory under the system temporary directory.
+/// A fresh directory, under one parent per test process that is emptied at the next run.
 func makeTemporaryDirectory() throws -> String {
-    let path = NSTemporaryDirectory() + "testbed-probe-\(UUID().uuidString)"
+    let path = testDirectoryParent + "/" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
@@ -105,3 +105,15 @@ func zombieChildren(named name: String) -> [String] {
         return comm == name && fields.count > 1 && fields[0] == "Z" && Int32(fields[1]) == me
     }
 }
+
+/// `<tmp>/testbed-probe-tests-<pid>`; directories of earlier processes are removed on first use.
+private let testDirectoryParent: String = {
+    let temporary = NSTemporaryDirectory().hasSuffix("/") ? String(NSTemporaryDirectory().dropLast()) : NSTemporaryDirectory()
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? []
+    for entry in entries where entry.hasPrefix("testbed-probe-tests-") {
+        if let pid = Int32(entry.dropFirst("testbed-probe-tests-".count)), kill(pid, 0) != 0 {
+            try? FileManager.default.removeItem(atPath: temporary + "/" + entry)
+        }
+    }
+    return temporary + "/testbed-probe-tests-\(getpid())"
+}()

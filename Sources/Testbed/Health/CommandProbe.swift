@@ -13,13 +13,16 @@ public struct CommandProbe: HealthProbe {
     public var environment: [String: String]
     public var workingDirectory: String?
     public var logFile: String
+    /// When set (and Testbed is root), the command runs as this user, like its service.
+    public var user: UnixUser?
 
     public init(argv: [String], environment: [String: String], workingDirectory: String? = nil,
-                logFile: String) {
+                logFile: String, user: UnixUser? = nil) {
         self.argv = argv
         self.environment = environment
         self.workingDirectory = workingDirectory
         self.logFile = logFile
+        self.user = user
     }
 
     public var summary: String { "command \(argv.joined(separator: " "))" }
@@ -35,7 +38,7 @@ public struct CommandProbe: HealthProbe {
         do {
             process = try ServiceProcess(.init(executable: executable, arguments: Array(argv.dropFirst()),
                                                environment: environment, workingDirectory: workingDirectory,
-                                               logFile: logFile))
+                                               logFile: logFile, user: user))
         } catch let error as ServiceProcessError {
             throw ProbeFailure(.invalidProbe, "health check command: \(error.message)")
         }

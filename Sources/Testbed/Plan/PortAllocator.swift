@@ -36,15 +36,25 @@ public struct PortAllocator: Sendable {
 
     /// Reserves a free port chosen by the kernel. Throws ``PortError``.
     public func reserve() throws -> PortReservation {
+        try reserve(candidate: Self.kernelCandidate)
+    }
+
+    /// A socket bound to a port the kernel chose.
+    private static func kernelCandidate() throws -> Int32 {
+        do {
+            return try bindLoopback(port: 0)
+        } catch {
+            throw PortError(.system, port: nil, "cannot bind a loopback socket: \(errnoText(error.code))")
+        }
+    }
+
+    /// Reserves the first candidate whose lock is free; `candidate` returns a bound socket.
+    /// Tests pass their own candidates to prove that a locked port is skipped.
+    func reserve(candidate: () throws -> Int32) throws -> PortReservation {
         try ensureLockDirectory()
         var offered: Set<Int> = []
         for _ in 0..<Self.candidateLimit {
-            let socket: Int32
-            do {
-                socket = try Self.bindLoopback(port: 0)
-            } catch {
-                throw PortError(.system, port: nil, "cannot bind a loopback socket: \(errnoText(error.code))")
-            }
+            let socket = try candidate()
             let port = Self.boundPort(socket)
             offered.insert(port)
             let lock: Int32?
@@ -147,10 +157,10 @@ public struct PortAllocator: Sendable {
         return nil
     }
 
-    private struct Errno: Error { var code: Int32 }
+    struct Errno: Error { var code: Int32 }
 
     /// A socket bound to 127.0.0.1:`port` with SO_REUSEADDR, not listening.
-    private static func bindLoopback(port: Int) throws(Errno) -> Int32 {
+    static func bindLoopback(port: Int) throws(Errno) -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Errno(code: errno) }
         var one: Int32 = 1
