@@ -18,34 +18,38 @@ struct HealthGate: Sendable {
         while true {
             try Task.checkCancellation()
             if let status = process?.exitStatus {
-                throw exited(status)
+                throw await exited(status)
             }
             attempts += 1
             do {
-                try await probe.attempt(timeout: min(spec.timeout, max(deadline - clock.now, .milliseconds(1))))
+                try await probe.attempt(timeout: spec.timeout)
                 return attempts
             } catch let failure as ProbeFailure {
                 lastError = failure.message
+                if failure.code == .invalidProbe {
+                    throw EnvironmentError(.healthCheckFailed, service: service, "health check \(probe.summary) cannot work: \(failure.message)",
+                                           hint: "fix the healthcheck at \(spec.location)")
+                }
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
                 lastError = "\(error)"
             }
-            if clock.now >= deadline {
-                if let status = process?.exitStatus { throw exited(status) }
+            if clock.now + spec.interval >= deadline {
+                if let status = process?.exitStatus { throw await exited(status) }
                 throw EnvironmentError(
                     .healthCheckFailed, service: service,
                     "health check \(probe.summary) did not pass within \(spec.deadline) (\(attempts) attempts); last error: \(lastError)",
                     logTail: process?.log.lastLines(20) ?? [], logFile: process?.configuration.logFile,
                     hint: "see the service's log; raise healthcheck.deadline if it is only slow (\(spec.location))")
             }
-            try await Task.sleep(for: min(spec.interval, max(deadline - clock.now, .zero)))
+            try await Task.sleep(for: spec.interval)
         }
     }
 
-    private func exited(_ status: ExitStatus) -> EnvironmentError {
+    private func exited(_ status: ExitStatus) async -> EnvironmentError {
         EnvironmentError(.exitedDuringStart, service: service, "exited before it was healthy (\(status))",
-                         logTail: process?.log.lastLines(20) ?? [], logFile: process?.configuration.logFile,
+                         logTail: await process?.finalLines() ?? [], logFile: process?.configuration.logFile,
                          hint: "the service's own output above says why")
     }
 }

@@ -100,7 +100,7 @@ extension Environment {
             let status = await process.waitForExit()
             guard status.isSuccess else {
                 throw EnvironmentError(.jobFailed, service: service.name, "the one-shot job failed (\(status))",
-                                       logTail: process.log.lastLines(20), logFile: process.configuration.logFile,
+                                       logTail: await process.finalLines(), logFile: process.configuration.logFile,
                                        hint: "dependents wait for it to exit with status 0")
             }
             milestones.healthy.reach()
@@ -117,7 +117,7 @@ extension Environment {
         }
         if let process, let status = process.exitStatus {
             throw EnvironmentError(.exitedDuringStart, service: service.name, "exited during the start (\(status))",
-                                   logTail: process.log.lastLines(20), logFile: process.configuration.logFile)
+                                   logTail: await process.finalLines(), logFile: process.configuration.logFile)
         }
         milestones.healthy.reach()
         if let process { watch(service.name, process) }
@@ -127,14 +127,15 @@ extension Environment {
     private func watch(_ name: String, _ process: ServiceProcess) {
         Task {
             let status = await process.waitForExit()
-            self.serviceExited(name, process, status)
+            let lines = await process.finalLines()
+            self.serviceExited(name, process, status, lines)
         }
     }
 
-    private func serviceExited(_ name: String, _ process: ServiceProcess, _ status: ExitStatus) {
+    private func serviceExited(_ name: String, _ process: ServiceProcess, _ status: ExitStatus, _ lines: [String]) {
         guard phase == .starting || phase == .ready else { return }
         let error = EnvironmentError(.serviceDied, service: name, "exited unexpectedly (\(status))",
-                                     logTail: process.log.lastLines(20), logFile: process.configuration.logFile,
+                                     logTail: lines, logFile: process.configuration.logFile,
                                      hint: "the environment is torn down when a service dies; its log says why")
         emit(name, .failed, error.message)
         recordFailure(error)

@@ -102,6 +102,15 @@ public final class LogTail: Sendable {
         state.withLock { _ = $0.observers.removeValue(forKey: token) }
     }
 
+    /// Waits until the output is read to its end (the process and everything holding its
+    /// output have exited), at most `limit`; then ``lastLines(_:)`` is complete.
+    func drained(within limit: Duration) async {
+        let deadline = ContinuousClock.now + limit
+        while !state.withLock({ $0.finished }) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
     /// Waits (briefly) for the reader to reach end of file, so the log is complete.
     func finish(timeout: Duration = .milliseconds(500)) {
         if state.withLock({ $0.finished }) { return }

@@ -99,6 +99,13 @@ public final class ServiceProcess: Sendable {
 
     public var isRunning: Bool { exitStatus == nil }
 
+    /// The last lines of output once the process has exited, after giving the reader a
+    /// moment to drain what was still in the pipe.
+    public func finalLines(_ count: Int = 20) async -> [String] {
+        await log.drained(within: .milliseconds(300))
+        return log.lastLines(count)
+    }
+
     /// Waits until the group leader exits.
     public func waitForExit() async -> ExitStatus {
         if let status = exitStatus { return status }

@@ -1,0 +1,83 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Testbed
+
+/// A manifest written to a temporary folder, started with a private run root, and a
+/// unique mark in every service's environment so the run's processes can be found in /proc.
+struct TestStack {
+    let folder: String
+    let path: String
+    let mark: String
+    let events = EventLog()
+
+    init(_ yaml: String, files: [String: String] = [:]) throws {
+        folder = try makeTemporaryDirectory()
+        mark = "TESTBED_TEST_MARK=\(UUID().uuidString)"
+        path = folder + "/stack.yml"
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        for (name, contents) in files {
+            try contents.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8)
+        }
+    }
+
+    var runRoot: String { folder + "/runs" }
+
+    func environment(keep: Bool = false) throws -> Environment {
+        var variables = ProcessInfo.processInfo.environment
+        let parts = mark.split(separator: "=", maxSplits: 1).map(String.init)
+        variables[parts[0]] = parts[1]
+        let log = events
+        let options = Environment.Options(environment: variables, runRoot: runRoot, cacheRoot: folder + "/cache",
+                                          keepRunDirectory: keep, onEvent: { log.append($0) })
+        return try Environment(path: path, options: options)
+    }
+
+    /// Live (non-zombie) processes whose environment carries this stack's mark.
+    var liveProcesses: [Int32] { processesWithEnvironmentEntry(mark) }
+
+    /// Run directories left under this stack's run root.
+    var leftoverRuns: [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: runRoot)) ?? []
+    }
+
+    func cleanUp() {
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+}
+
+final class EventLog: Sendable {
+    private let events = Mutex<[Event]>([])
+    func append(_ event: Event) { events.withLock { $0.append(event) } }
+    var all: [Event] { events.withLock { $0 } }
+
+    /// When `service` first reached `phase`.
+    func time(_ service: String, _ phase: Event.Phase) -> Duration? {
+        all.first { $0.service == service && $0.phase == phase }?.elapsed
+    }
+}
+
+/// Live processes with `entry` (NAME=value) in their environment, from /proc.
+func processesWithEnvironmentEntry(_ entry: String) -> [Int32] {
+    let needle = Data((entry + "\0").utf8)
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap { name -> Int32? in
+        guard let pid = Int32(name), pid != getpid(),
+              let environ = FileManager.default.contents(atPath: "/proc/\(name)/environ"),
+              environ.range(of: needle) != nil,
+              let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")"),
+              stat[stat.index(close, offsetBy: 2)] != "Z" else { return nil }
+        return pid
+    }
+}
+
+/// Waits up to `limit` for `condition`, polling.
+func eventually(within limit: Duration = .seconds(3), _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return condition()
+}
