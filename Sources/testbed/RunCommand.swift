@@ -39,7 +39,7 @@ struct RunCommand: AsyncParsableCommand {
             runner.interrupt(signal)
             Task { await environment.stop() }
         }
-        try await session.start()
+        try await session.start(interruptedBy: { runner.receivedSignal })
         if let signal = runner.receivedSignal {
             await environment.stop()
             throw ExitCode(128 + signal)

@@ -27,17 +27,18 @@ struct Session {
                        manifest: manifest, output: output)
     }
 
-    /// Starts the environment; on failure prints the diagnosis and exits 125.
-    func start() async throws {
+    /// Starts the environment; on failure prints the diagnosis and exits 125, or
+    /// 128+N when the start was interrupted by signal N.
+    func start(interruptedBy signal: @Sendable () -> Int32?) async throws {
         do {
             try await environment.start()
-        } catch let error as ManifestError {
-            console.error(error.description)
-            finish()
-            throw ExitCode(ExitCodes.environmentFailed)
         } catch {
-            console.error("\(error)")
             finish()
+            if let signal = signal() {
+                console.error("interrupted by \(signalName(signal)) during the start; everything started was torn down")
+                throw ExitCode(128 + signal)
+            }
+            console.error((error as? ManifestError)?.description ?? "\(error)")
             throw ExitCode(ExitCodes.environmentFailed)
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import Testbed
 
 struct UpCommand: AsyncParsableCommand {
@@ -19,11 +20,13 @@ struct UpCommand: AsyncParsableCommand {
         let environment = session.environment
         // nil: interrupted by a signal; an error: a service died.
         let (outcomes, outcome) = AsyncStream.makeStream(of: EnvironmentError?.self)
-        let trap = SignalTrap { _ in
+        let received = Mutex<Int32?>(nil)
+        let trap = SignalTrap { signal in
+            received.withLock { $0 = $0 ?? signal }
             outcome.yield(nil)
             Task { await environment.stop() }
         }
-        try await session.start()
+        try await session.start(interruptedBy: { received.withLock { $0 } })
         let exports = await session.exportLines().joined(separator: "\n") + "\n"
         FileHandle.standardOutput.write(Data(exports.utf8))
         Task { outcome.yield(await environment.waitForFailure()) }

@@ -15,6 +15,7 @@ extension Environment {
             await teardown(keep: options.keepRunDirectory)
         case .stopping:
             try? await startFinished.wait()
+            try? await tornDown.wait()
         case .stopped:
             break
         }
@@ -52,5 +53,6 @@ extension Environment {
         }
         phase = .stopped
         emit(nil, .stopped, nil)
+        tornDown.reach()
     }
 }

@@ -56,6 +56,8 @@ public actor Environment {
     /// Fails when a service dies or the start is interrupted.
     var abort = Milestone()
     var startFinished = Milestone()
+    /// Reached when a teardown has finished.
+    let tornDown = Milestone()
     var failureWaiters: [CheckedContinuation<EnvironmentError, Never>] = []
     var failure: EnvironmentError?
 
