@@ -36,7 +36,7 @@ public struct HealthCheckSpec: Sendable {
     public var deadline: Duration
     public var location: SourceLocation
 
-    public static let defaultInterval: Duration = .milliseconds(10)
+    public static let defaultInterval: Duration = .milliseconds(5)
     public static let defaultCommandInterval: Duration = .milliseconds(50)
     public static let defaultTimeout: Duration = .seconds(2)
     public static let defaultDeadline: Duration = .seconds(60)

@@ -20,7 +20,6 @@ public final class LogTail: Sendable {
 
     private let handle: FileHandle
     private let state = Mutex(State())
-    private let done = DispatchSemaphore(value: 0)
 
     init(handle: FileHandle, onLine: (@Sendable (String) -> Void)?) {
         self.handle = handle
@@ -52,7 +51,6 @@ public final class LogTail: Sendable {
             flushPartial()
             try? pipe.fileHandleForReading.close()
             state.withLock { $0.finished = true }
-            done.signal()
         }
     }
 
@@ -111,9 +109,4 @@ public final class LogTail: Sendable {
         }
     }
 
-    /// Waits (briefly) for the reader to reach end of file, so the log is complete.
-    func finish(timeout: Duration = .milliseconds(500)) {
-        if state.withLock({ $0.finished }) { return }
-        _ = done.wait(timeout: .now() + .milliseconds(Int(timeout.milliseconds)))
-    }
 }

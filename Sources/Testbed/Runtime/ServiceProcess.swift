@@ -132,6 +132,8 @@ public final class ServiceProcess: Sendable {
     /// container and VM init processes), an orphaned zombie can stay in the group forever.
     public var groupIsAlive: Bool {
         if Glibc.kill(-pid, 0) != 0 && errno == ESRCH { return false }
+        // A running leader keeps the group alive; only after it exits is /proc read.
+        if exitStatus == nil { return true }
         return Self.groupHasLiveMembers(pid)
     }
 
@@ -158,7 +160,7 @@ public final class ServiceProcess: Sendable {
             if !groupIsAlive { break }
         }
         _ = await waitForExit()
-        log.finish()
+        await log.drained(within: .milliseconds(200))
         ProcessRegistry.remove(pid)
         return used
     }
