@@ -41,6 +41,9 @@ import Testing
         #expect(columns == ["a", "b"])
         #expect(records.map(\.line) == [1, 2])
         #expect(records.map(\.fields) == [["1", "2"], ["3", "4"]])
+        let reader = try CSVReader(path: file, options: CSVOptions(header: false))
+        while try reader.next() != nil {}
+        #expect(try reader.next() == nil)
     }
 
     @Test func unquotedNullMarkerIsNullButQuotedIsText() throws {

@@ -37,14 +37,16 @@ public final class CSVReader {
     private let fd: Int32
     private let delimiter: UInt8
     private let nullMarker: [UInt8]
-    private var buffer: [UInt8]
+    private let buffer: UnsafeMutableBufferPointer<UInt8>
     private var count = 0
     private var position = 0
     private var atEOF = false
     private var line = 1
+    /// The last record ended with CR: an LF right after it belongs to that line break.
+    private var endedWithCR = false
     private var expectedFields: Int?
+    /// The bytes of the field being read, kept here between records for its capacity.
     private var field: [UInt8] = []
-    private var fields: [String?] = []
 
     /// Opens `path` and, when the options ask for one, reads the header.
     public init(path: String, options: CSVOptions = CSVOptions()) throws(FixtureError) {
@@ -59,7 +61,7 @@ public final class CSVReader {
         guard fd >= 0 else {
             throw FixtureError(file: path, message: "cannot open: \(String(cString: strerror(errno)))")
         }
-        buffer = [UInt8](repeating: 0, count: 65536)
+        buffer = .allocate(capacity: 65536)
         field.reserveCapacity(256)
         try skipByteOrderMark()
         columns = options.columns
@@ -81,7 +83,10 @@ public final class CSVReader {
         }
     }
 
-    deinit { close(fd) }
+    deinit {
+        close(fd)
+        buffer.deallocate()
+    }
 
     /// The next record, or nil at the end of the file.
     public func next() throws(FixtureError) -> CSVRecord? {
@@ -107,14 +112,13 @@ public final class CSVReader {
     // MARK: - Scanning
 
     private func refill() throws(FixtureError) -> Bool {
-        if atEOF { return false }
-        let got = buffer.withUnsafeMutableBytes { raw -> Int in
-            while true {
-                let result = read(fd, raw.baseAddress, raw.count)
-                if result < 0 && errno == EINTR { continue }
-                return result
-            }
+        if atEOF {
+            count = 0
+            position = 0
+            return false
         }
+        var got: Int
+        repeat { got = read(fd, buffer.baseAddress, buffer.count) } while got < 0 && errno == EINTR
         guard got >= 0 else {
             throw FixtureError(file: path, line: line, message: "read failed: \(String(cString: strerror(errno)))")
         }
@@ -129,33 +133,56 @@ public final class CSVReader {
         if count >= 3, buffer[0] == 0xEF, buffer[1] == 0xBB, buffer[2] == 0xBF { position = 3 }
     }
 
-    private func finishField(quoted: Bool) {
-        if !quoted && field.elementsEqual(nullMarker) {
-            fields.append(nil)
-        } else {
-            fields.append(String(decoding: field, as: UTF8.self))
-        }
-        field.removeAll(keepingCapacity: true)
-    }
-
-    private func finishRecord(startLine: Int) -> CSVRecord {
-        defer { fields.removeAll(keepingCapacity: true) }
-        return CSVRecord(line: startLine, fields: fields)
-    }
-
-    /// The state machine: one pass over bytes, resumable across buffer refills.
+    /// The state machine: one pass over the bytes, resumable across buffer refills. Hot state
+    /// lives in locals; runs of ordinary bytes are copied at once.
     private func nextRecord() throws(FixtureError) -> CSVRecord? {
         var state = State.recordStart
+        var line = self.line
         var recordLine = line
         var quoteLine = line
-        var quoted = false
-        var afterCR = false
-        while true {
-            if position == count {
-                guard try refill() else { break }
+        var afterCR = endedWithCR
+        var fields: [String?] = []
+        fields.reserveCapacity(expectedFields ?? 8)
+        var field: [UInt8] = []
+        swap(&field, &self.field)
+        defer {
+            field.removeAll(keepingCapacity: true)
+            swap(&field, &self.field)
+        }
+        let base = buffer.baseAddress!
+        let delimiter = self.delimiter
+        let nullMarker = self.nullMarker
+        var pos = position
+        var end = count
+        defer {
+            self.position = pos
+            self.line = line
+        }
+
+        func finishField(quoted: Bool) {
+            if !quoted && field.count == nullMarker.count && field == nullMarker {
+                fields.append(nil)
+            } else {
+                fields.append(String(decoding: field, as: UTF8.self))
             }
-            let byte = buffer[position]
-            position += 1
+            field.removeAll(keepingCapacity: true)
+        }
+        func endRecord(_ newline: UInt8) -> CSVRecord {
+            line += 1
+            endedWithCR = newline == 0x0D
+            return CSVRecord(line: recordLine, fields: fields)
+        }
+
+        while true {
+            if pos == end {
+                self.line = line
+                let more = try refill()
+                pos = position
+                end = count
+                guard more else { break }
+            }
+            let byte = base[pos]
+            pos += 1
             switch state {
             case .recordStart:
                 if byte == 0x0A {
@@ -169,40 +196,44 @@ public final class CSVReader {
                     afterCR = true
                     continue
                 }
+                endedWithCR = false
                 recordLine = line
                 state = .fieldStart
                 fallthrough
-            case .fieldStart:
-                quoted = false
-                if byte == 0x22 {
-                    quoted = true
-                    quoteLine = line
-                    state = .quoted
-                } else if byte == delimiter {
-                    finishField(quoted: false)
-                } else if byte == 0x0A || byte == 0x0D {
-                    finishField(quoted: false)
-                    return endRecord(byte, startLine: recordLine)
-                } else {
-                    field.append(byte)
-                    state = .unquoted
-                }
-            case .unquoted:
+            case .fieldStart, .unquoted:
                 if byte == delimiter {
                     finishField(quoted: false)
                     state = .fieldStart
                 } else if byte == 0x0A || byte == 0x0D {
                     finishField(quoted: false)
-                    return endRecord(byte, startLine: recordLine)
+                    return endRecord(byte)
+                } else if byte == 0x22 && state == .fieldStart {
+                    quoteLine = line
+                    state = .quoted
                 } else {
-                    field.append(byte)
+                    var scan = pos
+                    while scan < end {
+                        let next = base[scan]
+                        if next == delimiter || next == 0x0A || next == 0x0D { break }
+                        scan += 1
+                    }
+                    field.append(contentsOf: UnsafeBufferPointer(start: base + pos - 1, count: scan - pos + 1))
+                    pos = scan
+                    state = .unquoted
                 }
             case .quoted:
                 if byte == 0x22 {
                     state = .quoteInQuoted
                 } else {
-                    if byte == 0x0A { line += 1 }
-                    field.append(byte)
+                    var scan = pos - 1
+                    while scan < end {
+                        let next = base[scan]
+                        if next == 0x22 { break }
+                        if next == 0x0A { line += 1 }
+                        scan += 1
+                    }
+                    field.append(contentsOf: UnsafeBufferPointer(start: base + pos - 1, count: scan - pos + 1))
+                    pos = scan
                 }
             case .quoteInQuoted:
                 if byte == 0x22 {
@@ -213,7 +244,7 @@ public final class CSVReader {
                     state = .fieldStart
                 } else if byte == 0x0A || byte == 0x0D {
                     finishField(quoted: true)
-                    return endRecord(byte, startLine: recordLine)
+                    return endRecord(byte)
                 } else {
                     throw FixtureError(file: path, line: line,
                                        message: "unexpected '\(Unicode.Scalar(byte))' after the closing quote of a field (a quote inside a quoted field is written \"\")")
@@ -227,21 +258,10 @@ public final class CSVReader {
             throw FixtureError(file: path, line: quoteLine, message: "unterminated quoted field: the quote opened here is never closed")
         case .quoteInQuoted:
             finishField(quoted: true)
-        case .fieldStart:
+        case .fieldStart, .unquoted:
             finishField(quoted: false)
-        case .unquoted:
-            finishField(quoted: quoted)
         }
-        return finishRecord(startLine: recordLine)
-    }
-
-    /// Ends a record at a line break; a CR swallows the LF that may follow it.
-    private func endRecord(_ newline: UInt8, startLine: Int) -> CSVRecord {
-        line += 1
-        if newline == 0x0D {
-            if position == count { _ = try? refill() }
-            if position < count, buffer[position] == 0x0A { position += 1 }
-        }
-        return finishRecord(startLine: startLine)
+        endedWithCR = false
+        return CSVRecord(line: recordLine, fields: fields)
     }
 }

@@ -62,7 +62,7 @@ struct SQLiteSeeder {
     }
 
     private func seed(_ path: String) async throws -> Int {
-        var database: SQLiteDatabase? = try open(path)
+        var database = try open(path)
         var rows = 0
         for resolved in seed {
             let file = resolved.absolutePaths.first ?? resolved.step.files.first ?? ""
@@ -71,33 +71,37 @@ struct SQLiteSeeder {
                           step: resolved.step.location)
             }
             do {
+                let loader = SQLiteFixtureLoader(database: database, file: file)
                 switch resolved.step.source {
                 case .sql:
-                    try SQLiteFixtureLoader(database: database!, file: file).loadSQL()
+                    try loader.loadSQL()
                 case .csv(_, let table, let options):
-                    rows += try SQLiteFixtureLoader(database: database!, file: file).loadCSV(table: table, options: options)
+                    rows += try loader.loadCSV(table: table, options: options)
                 case .json(_, let table):
-                    rows += try SQLiteFixtureLoader(database: database!, file: file).loadJSON(table: table)
+                    rows += try loader.loadJSON(table: table)
                 case .command:
-                    try database?.execute("COMMIT")
-                    database?.close()
-                    database = nil
+                    try database.execute("COMMIT")
+                    database.close()
                     try await run(resolved, on: path)
                     database = try open(path)
                 }
-            } catch let error as SeedError {
-                throw error
             } catch let error as FixtureError {
                 throw failure(error.line, nil, error.message)
             } catch let error as SQLiteError {
                 throw failure(error.line, error.statement, error.message)
             }
         }
-        try database?.execute("COMMIT")
-        if pragmas.contains(where: { $0.name.lowercased() == "journal_mode" }) {
-            _ = try database?.query("PRAGMA wal_checkpoint(TRUNCATE)")
+        do {
+            try database.execute("COMMIT")
+        } catch let error as SQLiteError {
+            // Deferred constraints (`defer_foreign_keys`, DEFERRABLE) are checked here.
+            throw SeedError(service: service, file: seed.last?.absolutePaths.first ?? "seed",
+                            message: "committing the seed failed: \(error.message)", step: seed.last?.step.location)
         }
-        database?.close()
+        if pragmas.contains(where: { $0.name.lowercased() == "journal_mode" }) {
+            _ = try database.query("PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+        database.close()
         return rows
     }
 
