@@ -1,0 +1,117 @@
+import CSQLite
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Seeded database files kept under `CACHE_ROOT/sqlite/`, keyed by a hash of what seeding
+/// reads, so a second start with unchanged fixtures copies a file instead of seeding.
+///
+/// Layout: `<key>.sqlite` (a finished snapshot, never modified), `<key>.lock` (flock held
+/// while one builder seeds it), `tmp/` (builds in progress, renamed into place when
+/// complete), `uncached/` (snapshots of seeds that cannot be cached, removed at stop) and
+/// `created/` (markers for database paths Testbed created, so a path left behind by a
+/// killed run is recognised and replaced).
+struct SQLiteSnapshotCache: Sendable {
+    let directory: String
+
+    init(cacheRoot: String) {
+        directory = (cacheRoot as NSString).appendingPathComponent("sqlite")
+    }
+
+    var temporaryDirectory: String { directory + "/tmp" }
+    var uncachedDirectory: String { directory + "/uncached" }
+
+    func snapshotPath(key: String) -> String { "\(directory)/\(key).sqlite" }
+
+    /// A fresh path in `folder` for a file being built.
+    func temporaryPath(in folder: String, name: String) -> String {
+        "\(folder)/\(name)-\(getpid())-\(UUID().uuidString.prefix(8)).sqlite"
+    }
+
+    /// The cache key of a seed, or nil when a command step is not marked cacheable.
+    ///
+    /// Covers each step's kind and options, the contents of its files, the pragmas and the
+    /// SQLite library version. Throws ``SeedError`` when a fixture file cannot be read.
+    static func key(service: String, pragmas: [(name: String, value: String)], seed: [ResolvedSeedStep]) throws -> String? {
+        var hash = ContentHash()
+        hash.update("testbed.sqlite.snapshot.v1")
+        hash.update(String(cString: sqlite3_libversion()))
+        for pragma in pragmas { hash.update("\(pragma.name.lowercased())=\(pragma.value)") }
+        for resolved in seed {
+            switch resolved.step.source {
+            case .sql:
+                hash.update("sql")
+            case .csv(_, let table, let options):
+                hash.update("csv")
+                hash.update(table)
+                hash.update(String(options.delimiter))
+                hash.update(options.header ? "header" : "no-header")
+                hash.update(options.null)
+                hash.update(options.columns?.joined(separator: "\u{1E}") ?? "\u{1D}")
+            case .json(_, let table):
+                hash.update("json")
+                hash.update(table ?? "\u{1D}")
+            case .command(_, let cacheable, _):
+                guard cacheable else { return nil }
+                hash.update("command")
+                for argument in resolved.commandArgv ?? [] { hash.update(argument) }
+            }
+            for file in resolved.absolutePaths {
+                do {
+                    try hash.update(file: file)
+                } catch {
+                    throw SeedError(service: service, file: file, message: "cannot read the fixture: \(error.localizedDescription)",
+                                    step: resolved.step.location)
+                }
+            }
+        }
+        return hash.hex
+    }
+
+    /// Runs `body` holding an exclusive `flock` on `<key>.lock`, so concurrent builders of one
+    /// snapshot (other tasks or other processes) take turns. The lock dies with the process.
+    func withLock<T>(key: String, _ body: () async throws -> T) async throws -> T {
+        let lockPath = "\(directory)/\(key).lock"
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw SQLiteError(code: .cantOpen, message: "cannot open the cache lock \(lockPath): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR else {
+                throw SQLiteError(code: .ioError, message: "cannot lock \(lockPath): \(String(cString: strerror(errno)))")
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        defer { flock(fd, LOCK_UN) }
+        return try await body()
+    }
+
+    /// Creates the cache folders.
+    func prepare() throws {
+        for folder in [directory, temporaryDirectory, uncachedDirectory, directory + "/created"] {
+            try SQLiteFiles.makeDirectory(folder)
+        }
+    }
+
+    private func markerPath(for path: String) -> String {
+        var hash = ContentHash()
+        hash.update(path)
+        return "\(directory)/created/\(hash.hex)"
+    }
+
+    /// Records that Testbed created the database at `path` (before it puts the file there).
+    func markCreated(_ path: String) throws {
+        try SQLiteFiles.makeDirectory(directory + "/created")
+        try Data(path.utf8).write(to: URL(fileURLWithPath: markerPath(for: path)))
+    }
+
+    func wasCreated(_ path: String) -> Bool {
+        (try? String(contentsOfFile: markerPath(for: path), encoding: .utf8)) == path
+    }
+
+    func unmarkCreated(_ path: String) {
+        unlink(markerPath(for: path))
+    }
+}

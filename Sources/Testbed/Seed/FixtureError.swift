@@ -1,0 +1,21 @@
+/// A fixture file could not be read: which file, where, and why.
+///
+/// Thrown by ``CSVReader`` and ``JSONFixture``; a database driver turns it into a
+/// ``SeedError`` by adding the service name and the seed step's manifest location.
+public struct FixtureError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The fixture file as given to the reader.
+    public var file: String
+    /// 1-based line of the problem; nil when it is not about one place in the file.
+    public var line: Int?
+    public var message: String
+
+    public init(file: String, line: Int? = nil, message: String) {
+        self.file = file
+        self.line = line
+        self.message = message
+    }
+
+    public var description: String {
+        line.map { "\(file):\($0): \(message)" } ?? "\(file): \(message)"
+    }
+}

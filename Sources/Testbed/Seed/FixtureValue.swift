@@ -1,0 +1,22 @@
+/// One value of a fixture row, as the file wrote it, for any database to bind.
+public enum FixtureValue: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    /// A JSON number that is an integer fitting in 64 bits.
+    case integer(Int64)
+    /// Any other JSON number, as written (so `numeric` columns keep every digit).
+    case decimal(String)
+    case text(String)
+    /// A nested JSON array or object, re-serialized as compact JSON text (keys in file order).
+    case json(String)
+
+    /// The value as a `Double`, for databases that store `decimal` as a float.
+    public var doubleValue: Double? {
+        switch self {
+        case .integer(let value): Double(value)
+        case .decimal(let text): Double(text)
+        case .bool(let value): value ? 1 : 0
+        default: nil
+        }
+    }
+}

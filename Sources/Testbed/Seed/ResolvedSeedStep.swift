@@ -1,0 +1,17 @@
+/// A seed step with everything the runtime resolves before a driver applies it.
+public struct ResolvedSeedStep: Sendable {
+    /// The step as the manifest wrote it (kind, options, manifest location).
+    public var step: SeedStep
+    /// ``SeedStep/files`` resolved against the manifest's folder, in the same order: the
+    /// fixture file for sql/csv/json, the `inputs` for a command.
+    public var absolutePaths: [String]
+    /// For a command step: the argv with placeholders resolved (`/bin/sh -c …` for the
+    /// string form); nil for the other kinds.
+    public var commandArgv: [String]?
+
+    public init(step: SeedStep, absolutePaths: [String], commandArgv: [String]? = nil) {
+        self.step = step
+        self.absolutePaths = absolutePaths
+        self.commandArgv = commandArgv
+    }
+}
