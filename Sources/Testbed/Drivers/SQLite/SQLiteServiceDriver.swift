@@ -1,0 +1,32 @@
+/// Runs an `sqlite:` service: the runtime's face of ``SQLiteStore``.
+///
+/// An SQLite service has no process: it is started when its file is seeded (or copied
+/// from the cache) and passes `PRAGMA quick_check`; its health check, if any, is a query.
+final class SQLiteServiceDriver: ServiceDriver {
+    let store: SQLiteStore
+
+    init(_ options: SQLiteStore.Options) throws {
+        store = try SQLiteStore(options)
+    }
+
+    var values: [String: String] { store.values }
+
+    func start(report: @escaping PhaseReporter) async throws -> ServiceProcess? {
+        try await store.start()
+        try store.check(sql: nil)
+        return nil
+    }
+
+    func sqlProbe(query: String) -> (any HealthProbe)? {
+        let store = self.store
+        return ClosureProbe(summary: "sql \(query)") { _ in try store.check(sql: query) }
+    }
+
+    func stop() async {
+        store.stop()
+    }
+
+    func reset() async throws {
+        try store.reset()
+    }
+}
