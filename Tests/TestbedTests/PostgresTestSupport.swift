@@ -78,3 +78,28 @@ extension PostgresCluster {
         return Int(try connection.query("SELECT count(*) FROM \(table)")[0][0]!)!
     }
 }
+
+extension PostgresTestRun {
+    /// Starts a cluster, runs `body`, and stops it whatever happens.
+    func withCluster<T>(_ options: PostgresCluster.Options,
+                        _ body: (PostgresCluster, ServiceProcess) async throws -> T) async throws -> T {
+        let cluster = try PostgresCluster(options)
+        let process = try await cluster.start()
+        do {
+            let result = try await body(cluster, process)
+            await cluster.stop()
+            return result
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+    }
+
+    /// Copies fixtures into the run directory so a test can edit them.
+    func copyFixtures(_ names: [String]) throws -> String {
+        let folder = root + "/fixtures"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for name in names { try FileManager.default.copyItem(atPath: Self.fixture(name), toPath: folder + "/" + name) }
+        return folder
+    }
+}
