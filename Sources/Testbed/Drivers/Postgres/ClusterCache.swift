@@ -93,7 +93,7 @@ struct ClusterCache: Sendable {
             case .json(_, let table): hash.update("json"); hash.update(table ?? "\u{0}")
             case .command: hash.update("command"); hash.update((resolved.commandArgv ?? []).joined(separator: "\u{0}"))
             }
-            for file in resolved.absolutePaths { try hash.update(file: file) }
+            for file in resolved.absolutePaths { hash.update(try SeedFingerprint.hash(of: file)) }
         }
         return "seeded-" + hash.hex
     }

@@ -76,7 +76,10 @@ extension PostgresCluster {
             defer { admin.close() }
             for database in spec.databases {
                 let exists = try admin.query("SELECT 1 FROM pg_database WHERE datname = $1", parameters: [database])
-                if exists.isEmpty { try admin.execute("CREATE DATABASE \(quoteIdentifier(database))") }
+                if exists.isEmpty {
+                    // FILE_COPY: WAL_LOG (the default) would write every block of template1 to WAL.
+                    try admin.execute("CREATE DATABASE \(quoteIdentifier(database)) STRATEGY FILE_COPY")
+                }
             }
         } catch {
             await stopServer(role: "initdb", fast: false)

@@ -126,6 +126,7 @@ public final class PostgresCluster: Sendable {
             let server: PostgresServer
             if options.seed.allSatisfy(\.isCacheable) {
                 let key = try seededKey(base: base)
+                let keyed = clock.now
                 let buildDirectory = options.serviceDirectory + "/build"
                 let entry = try await cache.entry(key) { temporary in
                     _ = try await buildSeeded(in: buildDirectory, base: base, final: false)
@@ -135,15 +136,20 @@ public final class PostgresCluster: Sendable {
                     guard rename(buildDirectory, dataDirectory) == 0 else {
                         throw PostgresError(code: .cache, message: "cannot move \(buildDirectory) to \(dataDirectory)")
                     }
-                    seedDetail = "seeded in \(Int((clock.now - began).milliseconds)) ms"
+                    seedDetail = "seeded in \(Self.ms(clock.now - began)) ms"
                 } else {
+                    let copying = clock.now
                     try ClusterFiles.copyTree(from: entry.path, to: dataDirectory, owner: account.user)
                     seedDetail = "seed cached"
+                    options.report(.note, "cache key in \(Self.ms(copying - keyed)) ms (hashing the seed files), "
+                                   + "cluster copied in \(Self.ms(clock.now - copying)) ms")
                 }
+                let spawning = clock.now
                 server = try await runningServer(dataDirectory, role: "main")
+                options.report(.note, "postgres ready in \(Self.ms(clock.now - spawning)) ms")
             } else {
                 server = try await buildSeeded(in: dataDirectory, base: base, final: true)
-                seedDetail = "seeded in \(Int((clock.now - began).milliseconds)) ms (not cached: a command step is not cacheable)"
+                seedDetail = "seeded in \(Self.ms(clock.now - began)) ms (not cached: a command step is not cacheable)"
             }
             options.report(.spawned, "pid \(server.process.pid)")
             options.report(.seeded, seedDetail)
@@ -154,6 +160,8 @@ public final class PostgresCluster: Sendable {
         }
     }
 
+    static func ms(_ duration: Duration) -> Int { Int(duration.milliseconds.rounded()) }
+
     /// Stops the server at once (SIGQUIT to its group, then SIGKILL) and deletes the
     /// cluster's files; the log file stays. Safe to call more than once.
     public func stop() async {
@@ -161,16 +169,28 @@ public final class PostgresCluster: Sendable {
             defer { servers = [:] }
             return Array(servers.values)
         }
+        let clock = ContinuousClock()
+        let began = clock.now
         for server in running { await server.stop(fast: false) }
+        let stopped = clock.now
         for leftover in ["data", "build", "initdb", ".pwfile", ".s.PGSQL.\(port)", ".s.PGSQL.\(port).lock"] {
             ClusterFiles.remove(options.serviceDirectory + "/" + leftover)
+        }
+        if !running.isEmpty {
+            options.report(.note, "stopped in \(Self.ms(stopped - began)) ms, files removed in \(Self.ms(clock.now - stopped)) ms")
         }
     }
 
     /// Starts a server on `directory` and registers it under `role` for ``stop()``.
     func runningServer(_ directory: String, role: String, tcp: Bool? = nil) async throws -> PostgresServer {
-        let settings = PostgresServer.settings(socketDirectory: socketDirectory, tcp: tcp ?? spec.tcp,
+        var settings = PostgresServer.settings(socketDirectory: socketDirectory, tcp: tcp ?? spec.tcp,
                                                overrides: spec.settings)
+        if role != "main" {
+            // A cluster that will be cached: checkpoint often so that few WAL segments
+            // are kept (each is copied with every start).
+            settings.removeAll { $0.name == "max_wal_size" || $0.name == "min_wal_size" }
+            settings += [("min_wal_size", "2MB"), ("max_wal_size", "4MB")]
+        }
         let server = try await PostgresServer.start(
             installation, dataDirectory: directory, port: port, settings: settings, account: account, logFile: logFile)
         servers.withLock { $0[role] = server }
