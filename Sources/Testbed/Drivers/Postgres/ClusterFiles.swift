@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,18 +12,45 @@ import Glibc
 /// (Testbed as root copies a root-owned cache into a cluster owned by the server user).
 enum ClusterFiles {
     /// Copies the tree at `source` to `destination`, which must not exist.
+    ///
+    /// Folders and links are made first, in order; then the files are copied by two
+    /// threads (a cluster is ~1,500 files, and per-file system calls dominate).
     static func copyTree(from source: String, to destination: String, owner: UnixUser? = nil) throws(PostgresError) {
-        var info = stat()
-        guard lstat(source, &info) == 0 else { throw failure("cannot read \(source)") }
-        try copyEntry(source, destination, info, owner)
+        var files: [(from: String, to: String, mode: mode_t, size: Int)] = []
+        var folders: [(path: String, mode: mode_t)] = []
+        try walk(source, destination, owner, &files, &folders)
+        let lanes = files.count > 64 ? 2 : 1
+        let list = files
+        let failures = Mutex<[PostgresError]>([])
+        DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+            for index in stride(from: lane, to: list.count, by: lanes) {
+                let file = list[index]
+                do throws(PostgresError) {
+                    try copyFile(file.from, file.to, mode: file.mode, size: file.size)
+                    if let owner, lchown(file.to, owner.uid, owner.gid) != 0 {
+                        throw failure("cannot give \(file.to) to \(owner.name)")
+                    }
+                } catch {
+                    failures.withLock { $0.append(error) }
+                    return
+                }
+            }
+        }
+        if let first = failures.withLock({ $0.first }) { throw first }
+        for folder in folders.reversed() { chmod(folder.path, folder.mode) }
     }
 
-    private static func copyEntry(_ source: String, _ destination: String, _ info: stat,
-                                  _ owner: UnixUser?) throws(PostgresError) {
+    /// Creates the folders and links of the tree, and lists its files.
+    private static func walk(_ source: String, _ destination: String, _ owner: UnixUser?,
+                             _ files: inout [(from: String, to: String, mode: mode_t, size: Int)],
+                             _ folders: inout [(path: String, mode: mode_t)]) throws(PostgresError) {
+        var info = stat()
+        guard lstat(source, &info) == 0 else { throw failure("cannot read \(source)") }
         let mode = info.st_mode & 0o7777
         switch info.st_mode & S_IFMT {
         case S_IFDIR:
-            guard mkdir(destination, mode) == 0 else { throw failure("cannot create \(destination)") }
+            guard mkdir(destination, 0o700) == 0 else { throw failure("cannot create \(destination)") }
+            folders.append((destination, mode))
             guard let dir = opendir(source) else { throw failure("cannot read \(source)") }
             defer { closedir(dir) }
             while let entry = readdir(dir) {
@@ -30,14 +58,11 @@ enum ClusterFiles {
                     String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
                 }
                 if name == "." || name == ".." || name == "postmaster.pid" { continue }
-                var child = stat()
-                let from = source + "/" + name
-                guard lstat(from, &child) == 0 else { throw failure("cannot read \(from)") }
-                try copyEntry(from, destination + "/" + name, child, owner)
+                try walk(source + "/" + name, destination + "/" + name, owner, &files, &folders)
             }
-            chmod(destination, mode)
         case S_IFREG:
-            try copyFile(source, destination, mode: mode, size: Int(info.st_size))
+            files.append((source, destination, mode, Int(info.st_size)))
+            return
         case S_IFLNK:
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
             let count = readlink(source, &buffer, buffer.count - 1)
