@@ -117,4 +117,38 @@ struct PostgresSeedTests {
         #expect(throws: PostgresError.self) { try cluster.count("people", database: "app") }
         await cluster.stop()
     }
+
+    @Test func commandStepSeesTheConnectionAndIsCachedOnlyWhenMarkedCacheable() async throws {
+        let run = try Run()
+        let script = "psql -v ON_ERROR_STOP=1 -q \"$DATABASE_URL\" -c \"INSERT INTO users (email) VALUES ('$PGUSER@$PGDATABASE')\""
+        func command(cacheable: Bool) -> ResolvedSeedStep {
+            ResolvedSeedStep(step: SeedStep(source: .command(.shell(Template(literal: script)), cacheable: cacheable, inputs: []),
+                                            location: Run.here),
+                             absolutePaths: [], commandArgv: ["/bin/sh", "-c", script])
+        }
+        for (index, cacheable) in [false, false, true, true].enumerated() {
+            run.clearEvents()
+            let emails = try await run.withCluster(run.options("cmd\(index)", seed: [Run.sql("schema.sql"), command(cacheable: cacheable)])) {
+                cluster, _ in try cluster.connection().query("SELECT email FROM users")
+            }
+            #expect(emails == [["postgres@app"]])
+            let detail = run.details(.seeded).last ?? ""
+            switch (cacheable, index) {
+            case (false, _): #expect(detail.contains("not cached"), "\(detail)")
+            case (true, 2): #expect(detail.hasPrefix("seeded in"), "\(detail)")
+            default: #expect(detail == "seed cached")
+            }
+        }
+    }
+
+    @Test func failingCommandStepReportsItsOutput() async throws {
+        let run = try Run()
+        let step = ResolvedSeedStep(
+            step: SeedStep(source: .command(.argv([]), cacheable: false, inputs: []), location: Run.here),
+            absolutePaths: [], commandArgv: ["/bin/sh", "-c", "echo migration 42 broke; exit 3"])
+        let cluster = try PostgresCluster(run.options(seed: [step]))
+        let error = await #expect(throws: SeedError.self) { _ = try await cluster.start() }
+        #expect(error?.message.contains("exit status 3") == true)
+        #expect(error?.message.contains("migration 42 broke") == true)
+    }
 }
