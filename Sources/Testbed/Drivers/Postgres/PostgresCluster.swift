@@ -125,8 +125,9 @@ public final class PostgresCluster: Sendable {
             let seedDetail: String
             let server: PostgresServer
             if options.seed.allSatisfy(\.isCacheable) {
+                let hashing = clock.now
                 let key = try seededKey(base: base)
-                let keyed = clock.now
+                let hashed = clock.now - hashing
                 let buildDirectory = options.serviceDirectory + "/build"
                 let entry = try await cache.entry(key) { temporary in
                     _ = try await buildSeeded(in: buildDirectory, base: base, final: false)
@@ -141,8 +142,8 @@ public final class PostgresCluster: Sendable {
                     let copying = clock.now
                     try ClusterFiles.copyTree(from: entry.path, to: dataDirectory, owner: account.user)
                     seedDetail = "seed cached"
-                    options.report(.note, "cache key in \(Self.ms(copying - keyed)) ms (hashing the seed files), "
-                                   + "cluster copied in \(Self.ms(clock.now - copying)) ms")
+                    options.report(.note, "seed files hashed in \(Self.ms(hashed)) ms, "
+                                   + "cached cluster copied in \(Self.ms(clock.now - copying)) ms")
                 }
                 let spawning = clock.now
                 server = try await runningServer(dataDirectory, role: "main")
