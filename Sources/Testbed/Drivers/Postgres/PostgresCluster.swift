@@ -1,0 +1,206 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A PostgreSQL cluster of one run: copied from a cache of initialized and seeded
+/// clusters, started directly, reset and cloned through template databases, and
+/// removed without a trace when stopped.
+///
+/// The data directory is `serviceDirectory/data`; the Unix socket is in
+/// `serviceDirectory`; the server log is `serviceDirectory/postgres.log`. As root, the
+/// server runs as `spec.runAs ?? "postgres"` (see ``ServerAccount``). Authentication:
+/// `trust` on the Unix socket (only the run's own directory can reach it); with a
+/// password, TCP connections need it (`scram-sha-256`).
+public final class PostgresCluster: Sendable {
+    /// What the runtime hands the driver.
+    public struct Options: Sendable {
+        public var serviceName: String
+        public var spec: PostgresSpec
+        public var seed: [ResolvedSeedStep]
+        /// An empty folder inside the run directory (created by the runtime; on tmpfs).
+        public var serviceDirectory: String
+        /// The loopback TCP port when `spec.tcp`; nil: Unix socket only.
+        public var port: Int?
+        /// The caller's environment plus the service's, for command seed steps.
+        public var environment: [String: String]
+        /// e.g. `~/.cache/testbed`; this driver owns `cacheRoot/postgres`.
+        public var cacheRoot: String
+        public var report: PhaseReporter
+
+        public init(serviceName: String, spec: PostgresSpec, seed: [ResolvedSeedStep] = [],
+                    serviceDirectory: String, port: Int? = nil, environment: [String: String] = [:],
+                    cacheRoot: String, report: @escaping PhaseReporter = { _, _ in }) {
+            self.serviceName = serviceName
+            self.spec = spec
+            self.seed = seed
+            self.serviceDirectory = serviceDirectory
+            self.port = port
+            self.environment = environment
+            self.cacheRoot = cacheRoot
+            self.report = report
+        }
+    }
+
+    let options: Options
+    let installation: PostgresInstallation
+    let account: ServerAccount
+    let cache: ClusterCache
+    /// The port in the socket's name (and the TCP port when `spec.tcp`).
+    let port: Int
+    let dataDirectory: String
+    let logFile: String
+    /// Servers of this cluster that are running: the final one and, while the seeded
+    /// cache entry is built, the build one. Guarded so `stop()` can end both.
+    let servers = Mutex<[String: PostgresServer]>([:])
+
+    var spec: PostgresSpec { options.spec }
+    var socketDirectory: String { options.serviceDirectory }
+
+    /// Locates the server binaries and checks the options; starts nothing.
+    ///
+    /// Throws ``PostgresError``: `.installation` (no server: names the Debian package),
+    /// `.account` (as root, no user to run the server as), `.startup` (bad options).
+    public init(_ options: Options) throws {
+        self.options = options
+        guard !options.spec.databases.isEmpty else {
+            throw PostgresError(code: .startup, message: "service '\(options.serviceName)': no database to create",
+                                hint: "list at least one name in databases:")
+        }
+        self.port = options.port ?? options.spec.fixedPort ?? 5432
+        let socketPath = options.serviceDirectory + "/.s.PGSQL.\(port)"
+        guard socketPath.utf8.count < 108 else {
+            throw PostgresError(code: .startup, message: "the socket path \(socketPath) is longer than Linux allows (107 bytes)",
+                                hint: "use a shorter run directory")
+        }
+        self.installation = try PostgresInstallation.locate(
+            options.spec.server, path: options.environment["PATH"], scratchDirectory: options.serviceDirectory)
+        self.account = try ServerAccount.resolve(isRoot: UnixUser.isRoot, runAs: options.spec.runAs)
+        try account.checkReaches(options.serviceDirectory)
+        self.cache = ClusterCache(cacheRoot: options.cacheRoot)
+        self.dataDirectory = options.serviceDirectory + "/data"
+        self.logFile = options.serviceDirectory + "/postgres.log"
+    }
+
+    /// The connection values, known before the start: `url`, `host`, `port`, `socket`,
+    /// `database`, `user`, `password` (may be empty) and `databases.NAME.url`.
+    public var values: [String: String] {
+        var values = [
+            "url": url(database: spec.databases[0]), "host": spec.tcp ? "127.0.0.1" : socketDirectory,
+            "port": String(port), "socket": socketDirectory, "database": spec.databases[0],
+            "user": spec.user, "password": spec.password ?? "",
+        ]
+        for database in spec.databases { values["databases.\(database).url"] = url(database: database) }
+        return values
+    }
+
+    /// A `postgresql://` URL for `database`: over TCP when `spec.tcp`, else the socket.
+    func url(database: String, socketOnly: Bool = false) -> String {
+        var auth = spec.user.addingPercentEncoding(withAllowedCharacters: .urlUserAllowed) ?? spec.user
+        if let password = spec.password, !password.isEmpty {
+            auth += ":" + (password.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? password)
+        }
+        let name = database.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? database
+        if spec.tcp && !socketOnly { return "postgresql://\(auth)@127.0.0.1:\(port)/\(name)" }
+        let host = socketDirectory.addingPercentEncoding(withAllowedCharacters: Self.unreserved.union(["/"])) ?? socketDirectory
+        return "postgresql://\(auth)@/\(name)?host=\(host)&port=\(port)"
+    }
+
+    private static let unreserved = CharacterSet(charactersIn:
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    /// Copies (or builds, then caches) the seeded cluster, starts it, and returns once it
+    /// accepts connections and holds the fixtures.
+    ///
+    /// Throws ``PostgresError`` or ``SeedError``; on any failure nothing of the cluster
+    /// is left running and its files are deleted.
+    public func start() async throws -> ServiceProcess {
+        let clock = ContinuousClock()
+        let began = clock.now
+        options.report(.starting, nil)
+        do {
+            try account.own(options.serviceDirectory)
+            let base = ClusterCache.baseKey(installation, spec: spec)
+            let seedDetail: String
+            let server: PostgresServer
+            if options.seed.allSatisfy(\.isCacheable) {
+                let hashing = clock.now
+                let key = try seededKey(base: base)
+                let hashed = clock.now - hashing
+                let buildDirectory = options.serviceDirectory + "/build"
+                let entry = try await cache.entry(key) { temporary in
+                    _ = try await buildSeeded(in: buildDirectory, base: base, final: false)
+                    try ClusterFiles.copyTree(from: buildDirectory, to: temporary)
+                }
+                if entry.built {
+                    guard rename(buildDirectory, dataDirectory) == 0 else {
+                        throw PostgresError(code: .cache, message: "cannot move \(buildDirectory) to \(dataDirectory)")
+                    }
+                    seedDetail = "seeded in \(Self.ms(clock.now - began)) ms"
+                } else {
+                    let copying = clock.now
+                    try ClusterFiles.copyTree(from: entry.path, to: dataDirectory, owner: account.user)
+                    seedDetail = "seed cached"
+                    options.report(.note, "seed files hashed in \(Self.ms(hashed)) ms, "
+                                   + "cached cluster copied in \(Self.ms(clock.now - copying)) ms")
+                }
+                let spawning = clock.now
+                server = try await runningServer(dataDirectory, role: "main")
+                options.report(.note, "postgres ready in \(Self.ms(clock.now - spawning)) ms")
+            } else {
+                server = try await buildSeeded(in: dataDirectory, base: base, final: true)
+                seedDetail = "seeded in \(Self.ms(clock.now - began)) ms (not cached: a command step is not cacheable)"
+            }
+            options.report(.spawned, "pid \(server.process.pid)")
+            options.report(.seeded, seedDetail)
+            return server.process
+        } catch {
+            await stop()
+            throw error
+        }
+    }
+
+    static func ms(_ duration: Duration) -> Int { Int(duration.milliseconds.rounded()) }
+
+    /// Stops the server at once (SIGQUIT to its group, then SIGKILL) and deletes the
+    /// cluster's files; the log file stays. Safe to call more than once.
+    public func stop() async {
+        let running = servers.withLock { servers in
+            defer { servers = [:] }
+            return Array(servers.values)
+        }
+        let clock = ContinuousClock()
+        let began = clock.now
+        for server in running { await server.stop(fast: false) }
+        let stopped = clock.now
+        for leftover in ["data", "build", "initdb", ".pwfile", ".s.PGSQL.\(port)", ".s.PGSQL.\(port).lock"] {
+            ClusterFiles.remove(options.serviceDirectory + "/" + leftover)
+        }
+        if !running.isEmpty {
+            options.report(.note, "stopped in \(Self.ms(stopped - began)) ms, files removed in \(Self.ms(clock.now - stopped)) ms")
+        }
+    }
+
+    /// Starts a server on `directory` and registers it under `role` for ``stop()``.
+    func runningServer(_ directory: String, role: String, tcp: Bool? = nil) async throws -> PostgresServer {
+        var settings = PostgresServer.settings(socketDirectory: socketDirectory, tcp: tcp ?? spec.tcp,
+                                               overrides: spec.settings)
+        if role != "main" {
+            // A cluster that will be cached: checkpoint often so that few WAL segments
+            // are kept (each is copied with every start).
+            settings.removeAll { $0.name == "max_wal_size" || $0.name == "min_wal_size" }
+            settings += [("min_wal_size", "2MB"), ("max_wal_size", "4MB")]
+        }
+        let server = try await PostgresServer.start(
+            installation, dataDirectory: directory, port: port, settings: settings, account: account, logFile: logFile)
+        servers.withLock { $0[role] = server }
+        return server
+    }
+
+    /// Stops the server registered under `role`: a clean shutdown when `fast`.
+    func stopServer(role: String, fast: Bool) async {
+        guard let server = servers.withLock({ $0.removeValue(forKey: role) }) else { return }
+        await server.stop(fast: fast)
+    }
+}

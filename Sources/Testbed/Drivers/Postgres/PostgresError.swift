@@ -1,0 +1,67 @@
+/// A PostgreSQL failure: a server error (with its SQLSTATE and fields), a lost
+/// connection, missing server binaries, or a cluster that would not start.
+///
+/// The message always says what happened; ``hint`` (from the server or from Testbed)
+/// says what to do next.
+public struct PostgresError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure this is; extensible, compare with `==`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public var name: String
+        public init(_ name: String) { self.name = name }
+        public var description: String { name }
+
+        /// The server rejected a statement (see ``PostgresError/sqlstate``).
+        public static let server = Code("server")
+        /// The connection could not be made or was lost.
+        public static let connection = Code("connection")
+        /// No usable `initdb`/`postgres` binaries were found.
+        public static let installation = Code("installation")
+        /// The server exited or did not become ready.
+        public static let startup = Code("startup")
+        /// The account to run the server as is missing or cannot reach its files.
+        public static let account = Code("account")
+        /// Building or copying a cached cluster failed.
+        public static let cache = Code("cache")
+    }
+
+    public var code: Code
+    /// The primary message (the server's own, for server errors).
+    public var message: String
+    /// Five-character SQLSTATE, for server errors.
+    public var sqlstate: String?
+    public var detail: String?
+    public var hint: String?
+    /// 1-based character position in the query string the server reported, if any.
+    public var position: Int?
+    /// The server's context line (e.g. `COPY users, line 3`).
+    public var context: String?
+    /// For a multi-statement script: how many statements completed before this error.
+    public var completedStatements: Int = 0
+    /// The last lines of the server's log, for startup failures.
+    public var logLines: [String] = []
+
+    public init(code: Code, message: String, sqlstate: String? = nil, detail: String? = nil,
+                hint: String? = nil, position: Int? = nil, context: String? = nil, logLines: [String] = []) {
+        self.code = code
+        self.message = message
+        self.sqlstate = sqlstate
+        self.detail = detail
+        self.hint = hint
+        self.position = position
+        self.context = context
+        self.logLines = logLines
+    }
+
+    public var description: String {
+        var text = message
+        if let sqlstate { text += " (SQLSTATE \(sqlstate))" }
+        if let detail { text += "\n    detail: \(detail)" }
+        if let context { text += "\n    context: \(context)" }
+        if let hint { text += "\n    hint: \(hint)" }
+        if !logLines.isEmpty {
+            text += "\n    last lines of the server log:"
+            for line in logLines { text += "\n      \(line)" }
+        }
+        return text
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One running postmaster on a data directory, started directly (never `pg_ctl`).
+///
+/// Readiness is read from `postmaster.pid` (8th line `ready`), polled every
+/// millisecond, which is what `pg_ctl -w` checks, without its 100 ms sleeps.
+final class PostgresServer: Sendable {
+    let process: ServiceProcess
+    let dataDirectory: String
+    /// The SysV interlock segment from `postmaster.pid` (key, id), removed after a stop if left.
+    let sharedMemory: (key: Int32, id: Int32)?
+
+    /// Testbed's test defaults: durability off, a small memory footprint, no TCP unless
+    /// asked, sockets in the service's private directory. `overrides` (the manifest's
+    /// `settings`) win.
+    static func settings(socketDirectory: String, tcp: Bool,
+                         overrides: [(name: String, value: String)]) -> [(name: String, value: String)] {
+        var list: [(name: String, value: String)] = [
+            ("listen_addresses", tcp ? "127.0.0.1" : ""),
+            ("unix_socket_directories", socketDirectory),
+            ("fsync", "off"), ("synchronous_commit", "off"), ("full_page_writes", "off"),
+            ("shared_buffers", "32MB"), ("max_wal_senders", "0"), ("wal_level", "minimal"),
+            // Recycled WAL segments would be copied with every cluster: keep few.
+            ("min_wal_size", "2MB"), ("max_wal_size", "64MB"),
+            // In the data directory (on tmpfs) rather than /dev/shm: removed with the cluster.
+            ("dynamic_shared_memory_type", "mmap"),
+            ("logging_collector", "off"),
+        ]
+        for (name, value) in overrides {
+            list.removeAll { $0.name.lowercased() == name.lowercased() }
+            list.append((name, value))
+        }
+        return list
+    }
+
+    private init(process: ServiceProcess, dataDirectory: String, sharedMemory: (key: Int32, id: Int32)?) {
+        self.process = process
+        self.dataDirectory = dataDirectory
+        self.sharedMemory = sharedMemory
+    }
+
+    /// Spawns `postgres` and returns once it accepts connections.
+    ///
+    /// Throws ``PostgresError`` (`.startup`) with the server's last log lines when it
+    /// exits or is not ready within `timeout`; nothing is left running then.
+    static func start(_ installation: PostgresInstallation, dataDirectory: String, port: Int,
+                      settings: [(name: String, value: String)], account: ServerAccount, logFile: String,
+                      timeout: Duration = .seconds(60)) async throws -> PostgresServer {
+        var arguments = ["-D", dataDirectory, "-p", String(port)]
+        for (name, value) in settings { arguments += ["-c", "\(name)=\(value)"] }
+        let process: ServiceProcess
+        do {
+            process = try ServiceProcess(.init(
+                executable: installation.postgres, arguments: arguments, environment: serverEnvironment,
+                workingDirectory: dataDirectory, logFile: logFile, user: account.user))
+        } catch {
+            throw PostgresError(code: .startup, message: "cannot start \(installation.postgres): \(error)")
+        }
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        let pidFile = dataDirectory + "/postmaster.pid"
+        while true {
+            if let lines = try? String(contentsOfFile: pidFile, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false),
+               lines.count >= 8, lines[7].trimmingCharacters(in: .whitespaces) == "ready" {
+                let fields = lines[6].split(separator: " ")
+                let memory = fields.count == 2 ? Int32(fields[0]).flatMap { key in Int32(fields[1]).map { (key, $0) } } : nil
+                return PostgresServer(process: process, dataDirectory: dataDirectory, sharedMemory: memory)
+            }
+            if let status = process.exitStatus {
+                process.log.finish()
+                _ = await process.stop([.kill])
+                throw PostgresError(
+                    code: .startup, message: "postgres exited during start (\(status))",
+                    hint: "see the server's messages below; a bad `settings` entry is the usual cause",
+                    logLines: process.log.lastLines(12))
+            }
+            if clock.now > deadline {
+                _ = await process.stop([.signal(SIGQUIT, grace: .seconds(2)), .kill])
+                throw PostgresError(code: .startup, message: "postgres was not ready within \(timeout)",
+                                    logLines: process.log.lastLines(12))
+            }
+            try? await Task.sleep(for: .milliseconds(1))
+        }
+    }
+
+    /// Stops the server: `fast` is a clean shutdown with a checkpoint (SIGINT, for a
+    /// cluster that will be copied); otherwise an immediate one (SIGQUIT). Both end in SIGKILL.
+    func stop(fast: Bool) async {
+        let steps: [TeardownStep] = fast
+            ? [.signal(SIGINT, grace: .seconds(30)), .kill]
+            : [.signal(SIGQUIT, grace: .seconds(5)), .kill]
+        await process.stop(steps)
+        removeLeftoverSharedMemory()
+    }
+
+    /// A postmaster killed with SIGKILL leaves its SysV segment behind: remove it when
+    /// nothing is attached and it is still the one this server created.
+    private func removeLeftoverSharedMemory() {
+        guard let sharedMemory else { return }
+        var info = shmid_ds()
+        guard shmctl(sharedMemory.id, IPC_STAT, &info) == 0, info.shm_perm.__key == sharedMemory.key,
+              info.shm_nattch == 0 else { return }
+        shmctl(sharedMemory.id, IPC_RMID, nil)
+    }
+
+    static let serverEnvironment: [String: String] = [
+        "PATH": "/usr/local/bin:/usr/bin:/bin", "LC_ALL": "C", "LANG": "C",
+    ]
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+@testable import Testbed
+
+/// Figures, not assertions: `TESTBED_BENCH=1 swift test --filter PostgresBenchmark`.
+/// Seed data: `python3 /work/shared/bench/gen_seed.py /tmp/testbed-bench-data`
+/// (or set TESTBED_BENCH_DATA).
+@Suite("Postgres benchmark", .serialized, .enabled(if: ProcessInfo.processInfo.environment["TESTBED_BENCH"] != nil))
+struct PostgresBenchmark {
+    static let runs = Int(ProcessInfo.processInfo.environment["TESTBED_BENCH_RUNS"] ?? "") ?? 15
+    static let data = ProcessInfo.processInfo.environment["TESTBED_BENCH_DATA"] ?? "/tmp/testbed-bench-data"
+
+    @Test func warmStartQueryStopAndReset() async throws {
+        let run = try PostgresTestRun()
+        let seed = [PostgresTestRun.sql("all.sql", path: Self.data + "/all.sql")]
+        let clock = ContinuousClock()
+
+        let coldOptions = try run.options("cold", seed: seed)
+        let cold = try await clock.measure {
+            let orders = try await run.withCluster(coldOptions) { cluster, _ in try cluster.count("orders") }
+            #expect(orders == 50_000)
+        }
+        if let keep = ProcessInfo.processInfo.environment["TESTBED_BENCH_KEEP"] {
+            try? FileManager.default.copyItem(atPath: run.cacheRoot, toPath: keep)
+        }
+        print("cold start (initdb + seed + cache) + query + stop: \(Self.ms(cold)) ms")
+
+        var warm: [Duration] = []
+        var ready: [Duration] = []
+        for index in 0..<Self.runs {
+            var options = try run.options("warm\(index)", seed: seed)
+            let began = clock.now
+            let phases = EventLog()
+            options.report = { phase, detail in phases.append(phase, "@\(Self.ms(clock.now - began)) \(detail ?? "")") }
+            let cluster = try PostgresCluster(options)
+            _ = try await cluster.start()
+            ready.append(clock.now - began)
+            let stopBegan = clock.now
+            let connection = try PGConnection(conninfo: cluster.values["url"]!)
+            let count = try connection.query("SELECT count(*) FROM orders")
+            connection.close()
+            await cluster.stop()
+            warm.append(clock.now - began)
+            if index == Self.runs - 1 {
+                let marks = phases.entries.withLock { $0.map { "\($0.phase) \($0.detail!)" } }
+                print("last warm start, ms since start: \(marks.joined(separator: ", ")); stop took \(Self.ms(clock.now - stopBegan))")
+            }
+            #expect(count == [["50000"]])
+        }
+        print("warm start (seed cached) until ready: median \(Self.median(ready)) ms over \(Self.runs)")
+        print("warm start + query + stop: median \(Self.median(warm)) ms (min \(Self.ms(warm.min()!)), max \(Self.ms(warm.max()!)))")
+
+        let cachedPath = try FileManager.default.contentsOfDirectory(atPath: run.cacheRoot + "/postgres")
+            .first { $0.hasPrefix("seeded-") && !$0.hasSuffix(".lock") }!
+        var copies: [Duration] = []
+        for index in 0..<Self.runs {
+            let target = run.root + "/copy\(index)"
+            copies.append(try clock.measure {
+                try ClusterFiles.copyTree(from: run.cacheRoot + "/postgres/" + cachedPath, to: target)
+            })
+            ClusterFiles.remove(target)
+        }
+        print("copy of the seeded cluster (\(Self.size(run.cacheRoot + "/postgres/" + cachedPath)) MB): median \(Self.median(copies)) ms")
+
+        try await run.withCluster(run.options("reset", seed: seed)) { cluster, _ in
+            var resets: [Duration] = []
+            var clones: [Duration] = []
+            for index in 0..<Self.runs {
+                let connection = try cluster.connection()
+                try connection.execute("DELETE FROM orders WHERE id % 2 = 0")
+                connection.close()
+                resets.append(try await clock.measure { try await cluster.reset() })
+                clones.append(try await clock.measure { try await cluster.cloneDatabase(named: "clone\(index)") })
+            }
+            #expect(try cluster.count("orders") == 50_000)
+            print("reset (drop + create from template): median \(Self.median(resets)) ms")
+            print("cloneDatabase: median \(Self.median(clones)) ms")
+        }
+    }
+
+    static func ms(_ duration: Duration) -> Int { Int(duration.milliseconds.rounded()) }
+    static func median(_ values: [Duration]) -> Int { ms(values.sorted()[values.count / 2]) }
+    static func size(_ path: String) -> Int {
+        let files = FileManager.default.enumerator(atPath: path)?.allObjects as? [String] ?? []
+        let bytes = files.reduce(0) { total, file in
+            total + ((try? FileManager.default.attributesOfItem(atPath: path + "/" + file)[.size] as? Int) ?? 0)
+        }
+        return bytes / 1_000_000
+    }
+}
