@@ -45,8 +45,12 @@ final class Console: Sendable {
             if event.phase == .ready { return write(summary()) }
             let time = String(format: "%7.0f ms", event.elapsed.milliseconds)
             let name = (event.service ?? "testbed").padding(toLength: width, withPad: " ", startingAt: 0)
-            var text = "\(paint(time, "2")) \(paint(name, "36")) \(paint(event.phase.rawValue, code(for: event.phase)))"
-            if let detail = event.detail, !detail.isEmpty { text += " \(paint(detail, "2"))" }
+            let phase = event.phase.rawValue
+            var text = "\(paint(time, "2")) \(paint(name, "36")) \(paint(phase, code(for: event.phase)))"
+            if var detail = event.detail, !detail.isEmpty {
+                if detail.hasPrefix(phase + " ") { detail.removeFirst(phase.count + 1) }
+                text += " \(paint(detail, "2"))"
+            }
             write(text)
         }
     }

@@ -71,7 +71,7 @@ struct CLI {
         let stack = try TestStack("""
             services:
               web:
-                command: [python3, -m, http.server, --bind, 127.0.0.1, "${web.ports.http}"]
+                command: [/usr/bin/python3, -m, http.server, --bind, 127.0.0.1, "${web.ports.http}"]
                 ports: [http]
                 healthcheck: {tcp: http}
             exports:
@@ -124,7 +124,7 @@ struct CLI {
         let stack = try TestStack("""
             services:
               web:
-                command: [python3, -m, http.server, --bind, 127.0.0.1, "${web.ports.http}"]
+                command: [/usr/bin/python3, -m, http.server, --bind, 127.0.0.1, "${web.ports.http}"]
                 ports: [http]
                 healthcheck: {tcp: http}
               forker:

@@ -8,7 +8,7 @@ import Testing
         let stack = try TestStack("""
             services:
               web:
-                command: [python3, -m, http.server, --bind, 127.0.0.1, "${web.ports.http}"]
+                command: [/usr/bin/python3, -m, http.server, --bind, 127.0.0.1, "${web.ports.http}"]
                 ports: [http]
                 healthcheck: {http: /, port: http}
               job:
@@ -16,7 +16,7 @@ import Testing
                 environment: {WEB_PORT: "${web.ports.http}"}
                 depends_on: {web: {condition: service_healthy}}
               app:
-                command: sleep 600
+                command: exec sleep 600
                 depends_on: {job: {condition: service_completed_successfully}}
             exports:
               WEB_URL: http://127.0.0.1:${web.ports.http}
@@ -68,13 +68,13 @@ import Testing
         let check = switch kind {
         case "tcp": "{tcp: http}"
         case "http": "{http: /, port: http}"
-        case "command": "{command: [python3, -c, \"import socket; socket.create_connection(('127.0.0.1', ${web.ports.http}))\"]}"
+        case "command": "{command: [/usr/bin/python3, -c, \"import socket; socket.create_connection(('127.0.0.1', ${web.ports.http}))\"]}"
         default: "{log: 'Serving HTTP'}"
         }
         let stack = try TestStack("""
             services:
               web:
-                command: [python3, -u, -m, http.server, --bind, 127.0.0.1, "${web.ports.http}"]
+                command: [/usr/bin/python3, -u, -m, http.server, --bind, 127.0.0.1, "${web.ports.http}"]
                 ports: [http]
                 healthcheck: \(check)
             """)
@@ -91,15 +91,15 @@ import Testing
     func eachHealthCheckKindFailsWithItsLastError(kind: String) async throws {
         // The service runs but never becomes healthy in the way the check asks.
         let check = switch kind {
-        case "tcp": "{tcp: other, deadline: 1500ms}"
-        case "http": "{http: /missing, port: http, deadline: 1500ms}"
-        case "command": "{command: 'echo not yet; exit 3', deadline: 1500ms}"
-        default: "{log: 'never printed', deadline: 1500ms}"
+        case "tcp": "{tcp: other, deadline: 4s}"
+        case "http": "{http: /missing, port: http, deadline: 4s}"
+        case "command": "{command: 'echo not yet; exit 3', deadline: 4s}"
+        default: "{log: 'never printed', deadline: 4s}"
         }
         let stack = try TestStack("""
             services:
               web:
-                command: [python3, -u, -m, http.server, --bind, 127.0.0.1, "${web.ports.http}"]
+                command: [/usr/bin/python3, -u, -m, http.server, --bind, 127.0.0.1, "${web.ports.http}"]
                 ports: [http, other]
                 healthcheck: \(check)
             """)
@@ -193,7 +193,7 @@ import Testing
         let stack = try TestStack("""
             services:
               flaky:
-                command: "echo ready; sleep 0.3; echo crashing; exit 9"
+                command: "echo ready; sleep 1.5; echo crashing; exit 9"
                 healthcheck: {log: ready}
             """)
         defer { stack.cleanUp() }

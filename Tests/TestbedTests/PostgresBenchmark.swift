@@ -30,7 +30,7 @@ struct PostgresBenchmark {
         for index in 0..<Self.runs {
             var options = try run.options("warm\(index)", seed: seed)
             let began = clock.now
-            let phases = EventLog()
+            let phases = ClusterEventLog()
             options.report = { phase, detail in phases.append(phase, "@\(Self.ms(clock.now - began)) \(detail ?? "")") }
             let cluster = try PostgresCluster(options)
             _ = try await cluster.start()

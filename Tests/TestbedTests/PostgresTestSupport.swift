@@ -7,7 +7,7 @@ import Testing
 final class PostgresTestRun: Sendable {
     let root: String
     let cacheRoot: String
-    private let events = EventLog()
+    private let events = ClusterEventLog()
 
     init(cacheRoot: String? = nil) throws {
         root = "/dev/shm/testbed-pgtest-\(UUID().uuidString.prefix(8))"
@@ -60,7 +60,7 @@ final class PostgresTestRun: Sendable {
 }
 
 /// The phases a cluster reported, in order.
-final class EventLog: Sendable {
+final class ClusterEventLog: Sendable {
     let entries = Mutex<[(phase: Event.Phase, detail: String?)]>([])
     func append(_ phase: Event.Phase, _ detail: String?) { entries.withLock { $0.append((phase, detail)) } }
 }

@@ -42,6 +42,9 @@ extension Environment {
     func makePostgresDriver(_ service: ServiceSpec, spec: PostgresSpec, seed: [ResolvedSeedStep], folder: String,
                             port: PortReservation?, environment: [String: String], cacheRoot: String,
                             report: @escaping PhaseReporter) throws -> any ServiceDriver {
-        throw ManifestProblem(service.location, service: service.name, "postgres services are not available yet")
+        try RunDirectory.makeDirectory(folder)
+        return try PostgresServiceDriver(PostgresCluster.Options(
+            serviceName: service.name, spec: spec, seed: seed, serviceDirectory: folder, port: port?.port,
+            environment: environment, cacheRoot: cacheRoot, report: report), port: port)
     }
 }

@@ -84,6 +84,8 @@ public actor Environment {
     nonisolated func reporter(for service: String) -> PhaseReporter {
         let onEvent = options.onEvent, start = startInstant
         return { phase, detail in
+            // The runtime reports `starting` itself, before the driver runs.
+            if phase == .starting { return }
             onEvent?(Event(service: service, phase: phase, elapsed: ContinuousClock().now - start, detail: detail))
         }
     }

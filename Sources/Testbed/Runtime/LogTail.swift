@@ -100,6 +100,13 @@ public final class LogTail: Sendable {
         state.withLock { _ = $0.observers.removeValue(forKey: token) }
     }
 
+    /// Blocks (at most `timeout`) until the output is read to its end; for synchronous
+    /// callers. Async code should use ``drained(within:)``.
+    func finish(timeout: Duration = .milliseconds(500)) {
+        let deadline = ContinuousClock.now + timeout
+        while !state.withLock({ $0.finished }) && ContinuousClock.now < deadline { usleep(1000) }
+    }
+
     /// Waits until the output is read to its end (the process and everything holding its
     /// output have exited), at most `limit`; then ``lastLines(_:)`` is complete.
     func drained(within limit: Duration) async {

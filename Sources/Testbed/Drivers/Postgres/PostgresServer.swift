@@ -70,7 +70,7 @@ final class PostgresServer: Sendable {
                 return PostgresServer(process: process, dataDirectory: dataDirectory, sharedMemory: memory)
             }
             if let status = process.exitStatus {
-                process.log.finish()
+                await process.log.drained(within: .milliseconds(500))
                 _ = await process.stop([.kill])
                 throw PostgresError(
                     code: .startup, message: "postgres exited during start (\(status))",
