@@ -24,7 +24,19 @@ struct ClusterCache: Sendable {
     /// Returns the entry `name`, calling `build(temporaryPath)` to create it when missing.
     /// `build` must create a complete cluster at the path it is given. `built` says
     /// whether this call built it.
-    func entry(_ name: String, build: (String) async throws -> Void) async throws -> (path: String, built: Bool) {
+    func entry(_ name: String, build: @escaping (String) async throws -> Void) async throws -> (path: String, built: Bool) {
+        try await entry(name, builder: Builder(build: build))
+    }
+
+    /// The closure travels in a struct on purpose: Swift 6.3.1's release build crashes
+    /// (signal 11 in LLVM's coroutine splitting) when it specializes `entry` for the
+    /// closure PostgresCluster.start passes; a struct argument is not closure-specialized.
+    struct Builder {
+        var build: (String) async throws -> Void
+    }
+
+    @inline(never)
+    private func entry(_ name: String, builder: Builder) async throws -> (path: String, built: Bool) {
         let final = path(name)
         if access(final + "/PG_VERSION", F_OK) == 0 { return (final, false) }
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -49,7 +61,7 @@ struct ClusterCache: Sendable {
         ClusterFiles.remove(final)
         let temporary = root + "/.tmp-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do {
-            try await build(temporary)
+            try await builder.build(temporary)
             guard rename(temporary, final) == 0 else {
                 throw PostgresError(code: .cache, message: "cannot publish \(final): \(String(cString: strerror(errno)))")
             }

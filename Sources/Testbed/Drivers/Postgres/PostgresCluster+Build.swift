@@ -20,7 +20,7 @@ extension PostgresCluster {
     /// TCP as the spec says); otherwise it listens on the socket only and is shut down
     /// cleanly so the directory can be cached.
     func buildSeeded(in directory: String, base: String, final: Bool) async throws -> PostgresServer {
-        let basePath = try await cache.entry(base) { temporary in try await buildBase(into: temporary) }.path
+        let basePath = try await cache.entry(base) { temporary in try await self.buildBase(into: temporary) }.path
         try ClusterFiles.copyTree(from: basePath, to: directory, owner: account.user)
         let role = final ? "main" : "build"
         let server = try await runningServer(directory, role: role, tcp: final ? spec.tcp : false)

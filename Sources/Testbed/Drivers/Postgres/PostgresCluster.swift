@@ -130,7 +130,7 @@ public final class PostgresCluster: Sendable {
                 let hashed = clock.now - hashing
                 let buildDirectory = options.serviceDirectory + "/build"
                 let entry = try await cache.entry(key) { temporary in
-                    _ = try await buildSeeded(in: buildDirectory, base: base, final: false)
+                    _ = try await self.buildSeeded(in: buildDirectory, base: base, final: false)
                     try ClusterFiles.copyTree(from: buildDirectory, to: temporary)
                 }
                 if entry.built {
