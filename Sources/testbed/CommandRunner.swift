@@ -34,6 +34,9 @@ final class CommandRunner: Sendable {
              failure: @escaping @Sendable () async -> EnvironmentError) async throws -> Int32 {
         let executable: String
         if argv[0].contains("/") {
+            guard FileManager.default.fileExists(atPath: argv[0]) else {
+                throw LaunchError(message: "command not found: \(argv[0])", code: 127)
+            }
             executable = argv[0]
         } else if let found = Self.find(argv[0], path: environment["PATH"]) {
             executable = found

@@ -6,12 +6,10 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Start an environment, run a command against it, tear it down, and exit with the command's status.",
-        discussion: """
-            The command gets the manifest's exports (and TESTBED_RUN_DIR, TESTBED_ENV_NAME) in its
-            environment. Exit status: the command's own; 125 when the environment failed (invalid
-            manifest, a service that did not start or died); 126 when the command cannot be
-            executed; 127 when it was not found; 128+N when testbed was stopped by signal N.
-            """
+        discussion: "The command gets the manifest's exports (and TESTBED_RUN_DIR, TESTBED_ENV_NAME) in its environment. "
+            + "Exit status: the command's own; 125 when the environment failed (invalid manifest, a service that did not "
+            + "start or died); 126 when the command cannot be executed; 127 when it was not found; 128+N when testbed "
+            + "was stopped by signal N."
     )
 
     @Argument(help: "The environment manifest.")

@@ -59,6 +59,20 @@ import Testing
         Case(name: "sql check on a process", yaml: "services:\n  a:\n    command: x\n    healthcheck: {sql: select 1}\n", line: 4,
              message: "needs a postgres or sqlite service"),
         Case(name: "port out of range", yaml: "services:\n  a:\n    command: x\n    ports: {http: 70000}\n", line: 4, message: "between 1 and 65535"),
+        Case(name: "infinite duration", yaml: "services:\n  a:\n    command: x\n    stop_grace_period: inf\n", line: 4,
+             message: "must be a duration"),
+        Case(name: "CMD without a command", yaml: "services:\n  a:\n    command: x\n    healthcheck: {test: [CMD]}\n", line: 4,
+             message: "needs a command after it"),
+        Case(name: "port on a tcp check", yaml: "services:\n  a:\n    command: x\n    ports: [p]\n    healthcheck:\n      tcp: p\n      port: p\n",
+             line: 7, message: "applies to an http check"),
+        Case(name: "health check on a job", yaml: "services:\n  a:\n    command: x\n    oneshot: true\n    healthcheck: {log: done}\n",
+             line: 5, message: "a one-shot job has no health check"),
+        Case(name: "tcp check on postgres", yaml: "services:\n  db:\n    postgres: {}\n    healthcheck: {tcp: 5432}\n", line: 4,
+             message: "applies to process services"),
+        Case(name: "csv option on a sql step", yaml: "services:\n  db:\n    sqlite: {}\n    seed:\n      - sql: Package.swift\n        delimiter: ';'\n",
+             line: 6, message: "does not apply to a sql step"),
+        Case(name: "optional dependency", yaml: "services:\n  a:\n    command: x\n    depends_on:\n      b: {condition: service_started, required: false}\n  b: {command: y}\n",
+             line: 5, message: "not supported"),
         Case(name: "http path without port", yaml: "services:\n  a:\n    command: x\n    healthcheck: {http: /health}\n", line: 4,
              message: "needs 'port:'"),
     ]
@@ -88,7 +102,9 @@ import Testing
         let template = try Template(parsing: "${TESTBED_SURELY_UNSET_VARIABLE}", location: .init(file: "m.yml", line: 3, column: 5))
         let resolver = Resolver(environment: [:], values: [:])
         #expect(throws: ManifestProblem.self) { try resolver.resolve(template) }
-        let withDefault = try Template(parsing: "${X:-fallback}-${Y-}-$$-$HOME", location: .init(file: "m.yml", line: 1, column: 1))
-        #expect(try resolver.resolve(withDefault) == "fallback--$-$HOME")
+        let withDefault = try Template(parsing: "${X:-fallback}-${Y-}-$$-$HOME-${VERSION-1.2}", location: .init(file: "m.yml", line: 1, column: 1))
+        #expect(try resolver.resolve(withDefault) == "fallback--$-$HOME-1.2")
+        let reference = try Template(parsing: "${my-api.ports.http}", location: .init(file: "m.yml", line: 1, column: 1))
+        #expect(reference.parts == [.reference(service: "my-api", key: "ports.http")])
     }
 }

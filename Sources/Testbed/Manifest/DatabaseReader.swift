@@ -16,7 +16,10 @@ enum DatabaseReader {
             switch entry.key {
             case "database": if let name = reader.string(entry.value, what, service: service) { spec.databases = [name] }
             case "databases":
-                if let names = reader.strings(entry.value, what, service: service), !names.isEmpty { spec.databases = names }
+                if let names = reader.strings(entry.value, what, service: service) {
+                    if names.isEmpty { reader.fail(entry.value, service: service, "postgres.databases lists no database") }
+                    else { spec.databases = names }
+                }
             case "user": if let user = reader.string(entry.value, what, service: service) { spec.user = user }
             case "password": spec.password = reader.string(entry.value, what, service: service)
             case "settings":
@@ -39,6 +42,9 @@ enum DatabaseReader {
         }
         for name in spec.databases where name.isEmpty || name.contains("\"") || name.hasPrefix("pg_") {
             reader.fail(node, service: service, "database name '\(name)' cannot be used", hint: "use letters, digits and '_'")
+        }
+        if entries.contains(where: { $0.key == "database" }) && entries.contains(where: { $0.key == "databases" }) {
+            reader.fail(node, service: service, "give either postgres.database or postgres.databases, not both")
         }
         if entries.contains(where: { $0.key == "version" }) && entries.contains(where: { $0.key == "bin_dir" }) {
             reader.fail(node, service: service, "give either postgres.version or postgres.bin_dir, not both")

@@ -5,8 +5,11 @@ extension Duration {
     /// Returns nil for anything else.
     public init?(manifest text: String) {
         let text = text.trimmingCharacters(in: .whitespaces)
-        if text.isEmpty { return nil }
-        if let seconds = Double(text), seconds >= 0 {
+        // Digits, dots and unit letters only: no "inf", "nan", exponents or hex.
+        guard !text.isEmpty, text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "." || $0.isLetter) }),
+              text.first?.isNumber == true || text.first == "." else { return nil }
+        if let seconds = Double(text) {
+            guard seconds <= Self.manifestLimit else { return nil }
             self = .nanoseconds(Int64(seconds * 1e9))
             return
         }
@@ -30,8 +33,12 @@ extension Duration {
             }
             total += value * scale
         }
+        guard total / 1e9 <= Self.manifestLimit else { return nil }
         self = .nanoseconds(Int64(total))
     }
+
+    /// The longest duration a manifest may give, in seconds (30 days).
+    static let manifestLimit: Double = 30 * 24 * 3600
 
     /// Milliseconds as a Double, for printing and arithmetic.
     public var milliseconds: Double {

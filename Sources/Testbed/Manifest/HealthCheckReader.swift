@@ -23,6 +23,15 @@ enum HealthCheckReader {
             return nil
         }
         let port = value("port").flatMap { portReference($0, service: service, reader: &reader) }
+        for (key, needs) in [("port", "http"), ("status", "http")] where value(key) != nil && probeEntry.key != needs {
+            let node = entries.first { $0.key == key }!.keyNode
+            reader.fail(node, service: service, "'\(key)' applies to an http check, not to '\(probeEntry.key)'",
+                        hint: probeEntry.key == "tcp" ? "name the port in the check itself: tcp: PORT_NAME" : "remove it")
+        }
+        if value("retries") != nil && value("deadline") != nil {
+            reader.fail(entries.first { $0.key == "retries" }!.keyNode, service: service,
+                        "give either 'retries' or 'deadline', not both", hint: "deadline is the overall time; retries derives it")
+        }
         var probe: HealthCheckSpec.Probe?
         switch probeEntry.key {
         case "tcp":
@@ -96,9 +105,12 @@ enum HealthCheckReader {
         let words = items.compactMap { reader.template($0, "test", service: service) }
         guard words.count == items.count, let first = words.first else { return nil }
         switch first.source {
-        case "CMD": return words.count > 1 ? .argv(Array(words.dropFirst())) : nil
-        case "CMD-SHELL": return words.count == 2 ? .shell(words[1]) : nil
-        case "NONE": return nil
+        case "CMD" where words.count > 1: return .argv(Array(words.dropFirst()))
+        case "CMD-SHELL" where words.count == 2: return .shell(words[1])
+        case "CMD", "CMD-SHELL", "NONE":
+            reader.fail(node, service: service, "test: \(first.source) needs \(first.source == "CMD-SHELL" ? "exactly one command string" : "a command after it")",
+                        hint: "write test: [CMD, program, args...] or [CMD-SHELL, \"shell command\"]; use 'disable: true' for no check")
+            return nil
         default: return .argv(words)
         }
     }

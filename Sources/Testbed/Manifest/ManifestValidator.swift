@@ -91,7 +91,14 @@ enum ManifestValidator {
                 : suggestion(for: name, among: portNames).map { "did you mean '\($0)'?" } ?? "declared ports: \(portNames.joined(separator: ", "))"
             problem(&reader, check.location, service.name, "the healthcheck uses port '\(name)', which the service does not declare", hint: hint)
         }
+        if service.isJob {
+            problem(&reader, check.location, service.name, "a one-shot job has no health check: dependents wait for it to exit with status 0",
+                    hint: "remove the healthcheck, or drop oneshot if the service keeps running")
+        }
         switch check.probe {
+        case .tcp where service.kindName != "process", .http where service.kindName != "process":
+            problem(&reader, check.location, service.name, "a tcp or http check applies to process services",
+                    hint: "a \(service.kindName) service is ready once it accepts connections; check it with sql: QUERY")
         case .tcp(let port): checkPort(port)
         case .http(.path(_, let port), _): checkPort(port)
         case .sql:

@@ -55,7 +55,11 @@ enum SeedReader {
                     }
                 }
                 if let node = value("header"), let header = reader.bool(node, "header", service: service) { options.header = header }
-                if let node = value("null"), case .scalar(let scalar) = node { options.null = scalar.string }
+                if let node = value("null") {
+                    if case .scalar(let scalar) = node { options.null = scalar.string } else {
+                        reader.fail(node, service: service, "null must be a single value (the text that stands for NULL)")
+                    }
+                }
                 if let node = value("columns") { options.columns = reader.strings(node, "columns", service: service) }
                 if !options.header && options.columns == nil {
                     reader.fail(source.keyNode, service: service, "a csv step without a header row needs 'columns:'",
@@ -71,8 +75,11 @@ enum SeedReader {
                 step = .command(command, cacheable: cacheable, inputs: inputs)
             default: break
             }
-            if value("table") != nil, case .sql = step {
-                reader.fail(item, service: service, "'table' applies to csv and json steps, not sql")
+            let csvOnly = ["delimiter", "header", "null", "columns"]
+            for entry in entries where (entry.key == "table" && source.key != "csv" && source.key != "json")
+                || (csvOnly.contains(entry.key) && source.key != "csv")
+                || (["cacheable", "inputs"].contains(entry.key) && source.key != "command") {
+                reader.fail(entry.keyNode, service: service, "'\(entry.key)' does not apply to a \(source.key) step", hint: "remove it")
             }
             var database: String?
             if let node = value("database") {

@@ -147,7 +147,13 @@ enum ServiceReader {
         for entry in reader.entries(node, "depends_on", service: service) ?? [] {
             var conditionNode = entry.value
             if case .mapping = entry.value, let fields = reader.entries(entry.value, "depends_on '\(entry.key)'", service: service) {
-                reader.checkKeys(fields, allowed: ["condition", "required", "restart"], in: "depends_on '\(entry.key)'", service: service)
+                reader.checkKeys(fields, allowed: ["condition", "required"], in: "depends_on '\(entry.key)'", service: service,
+                                 extra: ["restart": "services are not restarted"])
+                if let required = fields.first(where: { $0.key == "required" }),
+                   reader.bool(required.value, "required", service: service) == false {
+                    reader.fail(required.value, service: service, "optional dependencies (required: false) are not supported",
+                                hint: "remove the dependency, or make it required")
+                }
                 guard let condition = fields.first(where: { $0.key == "condition" }) else {
                     result.append(Dependency(service: entry.key, condition: nil, location: reader.location(entry.keyNode)))
                     continue

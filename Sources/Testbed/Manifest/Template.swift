@@ -75,8 +75,11 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
 
     private static func parsePlaceholder(_ body: String) throws(TemplateSyntaxError) -> Part {
         let variableEnd = body.firstIndex { !($0.isLetter || $0.isNumber || $0 == "_") } ?? body.endIndex
+        // `${service.key}`: service names may contain '-', and keys start with a letter,
+        // which tells `${my-api.url}` (a reference) from `${VERSION-1.2}` (a default).
         if variableEnd < body.endIndex, body[variableEnd] == "." || body[variableEnd] == "-",
-           body.contains("."), body.allSatisfy({ $0.isLetter || $0.isNumber || "_.-".contains($0) }) {
+           let dotIndex = body.firstIndex(of: "."), body[body.index(after: dotIndex)...].first?.isLetter == true,
+           body.allSatisfy({ $0.isLetter || $0.isNumber || "_.-".contains($0) }) {
             let dot = body.firstIndex(of: ".")!
             let service = String(body[..<dot])
             let key = String(body[body.index(after: dot)...])

@@ -26,7 +26,7 @@ extension Environment {
                     ports.append(reservation)
                 } catch {
                     problems.append(ManifestProblem(port.location, service: service.name, "port '\(port.name)': \(error)",
-                                                    hint: "remove the fixed number to let Testbed choose a free port"))
+                                                    hint: port.fixed == nil ? nil : "remove the fixed number to let Testbed choose a free port"))
                 }
             }
             portsByService[service.name] = reserved

@@ -51,6 +51,9 @@ public final class ServiceProcess: Sendable {
             arguments = user.commandPrefix.dropFirst() + [executable] + arguments
             executable = user.commandPrefix[0]
         }
+        if executable.contains("/"), !executable.hasPrefix("/"), let dir = configuration.workingDirectory {
+            executable = dir + "/" + executable
+        }
         let resolved = try Self.resolve(executable, path: configuration.environment["PATH"])
         let logHandle = try LogTail.openLog(configuration.logFile)
         let pipe = Pipe()

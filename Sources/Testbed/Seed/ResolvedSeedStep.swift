@@ -8,10 +8,13 @@ public struct ResolvedSeedStep: Sendable {
     /// For a command step: the argv with placeholders resolved (`/bin/sh -c …` for the
     /// string form); nil for the other kinds.
     public var commandArgv: [String]?
+    /// Where a command step runs (the manifest's folder); nil: the current directory.
+    public var workingDirectory: String?
 
-    public init(step: SeedStep, absolutePaths: [String], commandArgv: [String]? = nil) {
+    public init(step: SeedStep, absolutePaths: [String], commandArgv: [String]? = nil, workingDirectory: String? = nil) {
         self.step = step
         self.absolutePaths = absolutePaths
         self.commandArgv = commandArgv
+        self.workingDirectory = workingDirectory
     }
 }

@@ -28,7 +28,7 @@ public struct SeedError: Error, Sendable, CustomStringConvertible {
         text += ": \(message)"
         if let statement { text += "\n    statement: \(statement)" }
         if let step { text += "\n    seed step: \(step)" }
-        text += "\n    hint: fix the fixture and run again; nothing of this run was kept running"
+        text += "\n    hint: fix the fixture and run again"
         return text
     }
 }

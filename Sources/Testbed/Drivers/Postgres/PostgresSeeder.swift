@@ -148,7 +148,7 @@ struct PostgresSeeder {
         do {
             process = try ServiceProcess(.init(
                 executable: executable, arguments: Array(argv.dropFirst()), environment: commandEnvironment(database),
-                logFile: logDirectory + "/seed-\(index + 1).log"))
+                workingDirectory: resolved.workingDirectory, logFile: logDirectory + "/seed-\(index + 1).log"))
         } catch {
             throw SeedError(service: serviceName, file: shown, message: "\(error)", step: resolved.step.location)
         }

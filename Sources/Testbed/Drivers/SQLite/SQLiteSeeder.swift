@@ -120,7 +120,7 @@ struct SQLiteSeeder {
         let process: ServiceProcess
         do {
             process = try ServiceProcess(.init(executable: executable, arguments: Array(argv.dropFirst()),
-                                               environment: environment, logFile: log))
+                                               environment: environment, workingDirectory: resolved.workingDirectory, logFile: log))
         } catch {
             throw SeedError(service: service, file: commandLine, message: "\(error)", step: resolved.step.location)
         }
