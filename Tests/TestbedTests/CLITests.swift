@@ -26,8 +26,9 @@ struct CLI {
         let process: Process
         let out: String, err: String
 
-        init(_ arguments: [String], mark: String, extra: [String: String] = [:]) throws {
+        init(_ arguments: [String], mark: String, extra: [String: String] = [:], workingDirectory: String? = nil) throws {
             process = Process()
+            if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
             process.executableURL = URL(fileURLWithPath: CLI.binary)
             process.arguments = arguments
             var environment = ProcessInfo.processInfo.environment

@@ -16,11 +16,12 @@ import Testing
         let clock = ContinuousClock()
         let start = clock.now
         let error = await #expect(throws: ProbeFailure.self) {
-            try await TCPProbe(port: port.port).attempt(timeout: .seconds(2))
+            try await TCPProbe(port: port.port).attempt(timeout: .seconds(30))
         }
         #expect(error?.code == .unreachable)
         #expect(error?.message == "connection refused on 127.0.0.1:\(port.port)")
-        #expect(clock.now - start < .seconds(1), "a refused connect must fail at once, not wait for the timeout")
+        // Far below the 30 s timeout: a refused connect fails at once (a generous bound, not a benchmark).
+        #expect(clock.now - start < .seconds(15), "a refused connect must fail at once, not wait for the timeout")
     }
 
     @Test func resolvesHostNamesAndIPv6Literals() async throws {

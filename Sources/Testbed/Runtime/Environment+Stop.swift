@@ -35,7 +35,8 @@ extension Environment {
                 let driver = drivers[service.name]
                 let done = stopped[service.name]!
                 let report = reporter(for: service.name)
-                let started = processes[service.name] != nil
+                // A one-shot job that already exited has nothing to stop.
+                let started = processes[service.name].map { $0.exitStatus == nil } ?? (drivers[service.name] is ProcessDriver ? false : milestones[service.name]?.started.isReached == true)
                 group.addTask {
                     for milestone in waitFor { try? await milestone.wait() }
                     if let driver {

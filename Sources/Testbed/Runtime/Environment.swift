@@ -143,3 +143,17 @@ public enum Caches {
         return home + "/.cache/testbed"
     }
 }
+
+extension Environment {
+    /// The PostgreSQL cluster behind a `postgres` service, for per-test databases
+    /// (``PostgresCluster/cloneDatabase(named:from:)``); nil for other services.
+    public func postgresCluster(for service: String) -> PostgresCluster? {
+        (drivers[service] as? PostgresServiceDriver)?.cluster
+    }
+
+    /// The SQLite store behind an `sqlite` service, for per-test copies
+    /// (``SQLiteStore/copy(to:)``); nil for other services.
+    public func sqliteStore(for service: String) -> SQLiteStore? {
+        (drivers[service] as? SQLiteServiceDriver)?.store
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+import Testing
+
+/// Every manifest in environments/ starts for real and passes its own check, through the CLI.
+@Suite struct ExampleEnvironmentTests {
+    static let examples: [(manifest: String, check: [String])] = [
+        ("environments/app.yml", ["python3", "environments/app/smoke_test.py"]),
+        ("environments/stack.yml", ["sh", "environments/stack/check.sh"]),
+        ("environments/notes.yml", ["sh", "-c", #"[ "$(sqlite3 "$NOTES_DB" 'SELECT count(*) FROM notes')" = 3 ]"#]),
+        ("environments/web.yml", ["python3", "-c", "import os, urllib.request; assert b'Hello' in urllib.request.urlopen(os.environ['WEB_URL'] + '/index.html').read()"]),
+        ("environments/bench-three-tcp.yml", ["true"]),
+    ]
+
+    @Test(arguments: examples.map(\.manifest))
+    func exampleStartsAndPassesItsCheck(manifest: String) async throws {
+        let check = Self.examples.first { $0.manifest == manifest }!.check
+        let mark = "TESTBED_TEST_MARK=\(UUID().uuidString)"
+        let running = try CLI.Running(["run", CLI.packageRoot + "/" + manifest, "--"] + check, mark: mark,
+                                      workingDirectory: CLI.packageRoot)
+        let result = await running.wait()
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(await eventually { processesWithEnvironmentEntry(mark).isEmpty })
+    }
+
+    @Test func everyExampleIsCovered() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: CLI.packageRoot + "/environments").filter { $0.hasSuffix(".yml") }
+        #expect(Set(files.map { "environments/" + $0 }) == Set(Self.examples.map(\.manifest)))
+    }
+}

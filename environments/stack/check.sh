@@ -1,0 +1,9 @@
+#!/bin/sh
+# Reads through pgbouncer and caches the answer in redis.
+set -eu
+count=$(psql "$DATABASE_URL" -tAc "SELECT count(*) FROM products")
+[ "$count" = 3 ]
+port=${REDIS_URL##*:}; port=${port%%/*}
+redis-cli -p "$port" SET products:count "$count" >/dev/null
+[ "$(redis-cli -p "$port" GET products:count)" = 3 ]
+echo "1 passed, 0 failed"
