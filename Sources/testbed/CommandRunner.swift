@@ -59,6 +59,9 @@ final class CommandRunner: Sendable {
             throw LaunchError(message: "cannot execute \(executable): \(error.localizedDescription)", code: 126)
         }
         let pid = process.processIdentifier
+        // The command's group is stopped too if testbed dies: its environment is gone.
+        ProcessRegistry.add(pid)
+        defer { ProcessRegistry.remove(pid) }
         let pending = state.withLock { state -> Int32? in
             state.pid = pid
             return state.signal

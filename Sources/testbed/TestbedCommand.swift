@@ -11,7 +11,8 @@ struct TestbedCommand: AsyncParsableCommand {
             PostgreSQL clusters and SQLite databases. See docs/manifest.md.
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, UpCommand.self, ValidateCommand.self]
+        subcommands: [RunCommand.self, UpCommand.self, DownCommand.self, StatusCommand.self, LogsCommand.self, EnvCommand.self,
+                      ResetCommand.self, ListCommand.self, GcCommand.self, ValidateCommand.self]
     )
 }
 

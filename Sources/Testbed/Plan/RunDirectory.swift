@@ -55,6 +55,14 @@ public struct RunDirectory: Sendable, Hashable {
         chmod(path, 0o755)
     }
 
+    /// Marks a run directory kept on purpose (`--keep`, a failed start), so the automatic
+    /// clean-up leaves it for the user; `testbed gc` removes it once its owner is gone.
+    public func markKept() {
+        _ = FileManager.default.createFile(atPath: path + "/kept", contents: nil)
+    }
+
+    public var isKept: Bool { FileManager.default.fileExists(atPath: path + "/kept") }
+
     /// Deletes the run directory and everything in it.
     public func remove() {
         try? FileManager.default.removeItem(atPath: path)

@@ -14,10 +14,12 @@ extension Environment {
         phase = .starting
         defer { startFinished.reach() }
         emit(nil, .starting, manifest.name)
+        let root = options.runRoot ?? RunDirectory.root(environment: options.environment)
+        // The cheap part of `testbed gc`: what dead runs left, except directories kept on purpose.
+        _ = Collector(root: root).collect(includingKept: false)
         let run: RunDirectory
         do {
-            run = try RunDirectory.create(root: options.runRoot ?? RunDirectory.root(environment: options.environment),
-                                          name: manifest.name)
+            run = try RunDirectory.create(root: root, name: manifest.name)
         } catch {
             phase = .stopped
             throw EnvironmentError(.runDirectory, "cannot create the run directory: \(error.localizedDescription)",
@@ -25,6 +27,14 @@ extension Environment {
         }
         runDirectory = run
         RunState(pid: getpid(), name: manifest.name, manifest: manifest.path).write(to: run)
+        do {
+            try Watchdog.ensureStarted(root: (run.path as NSString).deletingLastPathComponent)
+            ProcessRegistry.addDirectory(run.path)
+        } catch {
+            run.remove()
+            phase = .stopped
+            throw EnvironmentError(.runDirectory, "cannot start the watchdog that cleans up after a crash: \(error)")
+        }
         do {
             try plan(in: run)
         } catch {
@@ -152,5 +162,10 @@ struct RunState: Codable {
         if let data = try? JSONEncoder().encode(self) {
             try? data.write(to: URL(fileURLWithPath: run.stateFile))
         }
+    }
+
+    static func read(from run: RunDirectory) -> RunState? {
+        guard let data = FileManager.default.contents(atPath: run.stateFile) else { return nil }
+        return try? JSONDecoder().decode(RunState.self, from: data)
     }
 }

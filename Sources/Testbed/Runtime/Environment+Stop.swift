@@ -49,8 +49,9 @@ extension Environment {
             }
         }
         for port in ports { port.release() }
-        if let run = runDirectory, !keep && !options.keepRunDirectory {
-            run.remove()
+        if let run = runDirectory {
+            ProcessRegistry.removeDirectory(run.path)
+            if !keep && !options.keepRunDirectory { run.remove() } else { run.markKept() }
         }
         phase = .stopped
         emit(nil, .stopped, nil)

@@ -24,6 +24,9 @@ public final class ServiceProcess: Sendable {
         public var logFile: String
         /// When set (and Testbed is root), the process runs as this user.
         public var user: UnixUser?
+        /// What the watchdog sends the group first if this process's owner dies
+        /// (SIGKILL follows a second later). PostgreSQL wants SIGQUIT.
+        public var emergencySignal: Int32 = SIGTERM
 
         public init(executable: String, arguments: [String], environment: [String: String],
                     workingDirectory: String? = nil, logFile: String, user: UnixUser? = nil) {
@@ -82,7 +85,7 @@ public final class ServiceProcess: Sendable {
         }
         self.process = process
         self.pid = process.processIdentifier
-        ProcessRegistry.add(pid)
+        ProcessRegistry.add(pid, signal: configuration.emergencySignal)
         log.startReading(pipe.fileHandleForReading.fileDescriptor, retaining: pipe)
     }
 
@@ -251,19 +254,3 @@ private final class ExitRecord: Sendable {
     }
 }
 
-/// The process groups this process has spawned and not yet stopped, for a forced
-/// teardown (a second Ctrl-C) and for crash cleanup.
-public enum ProcessRegistry {
-    private static let groups = Mutex<Set<Int32>>([])
-
-    static func add(_ pgid: Int32) { groups.withLock { _ = $0.insert(pgid) } }
-    static func remove(_ pgid: Int32) { groups.withLock { _ = $0.remove(pgid) } }
-
-    /// The groups still registered.
-    public static var live: Set<Int32> { groups.withLock { $0 } }
-
-    /// SIGKILL to every registered group. Async-signal-unsafe; call from normal code.
-    public static func killAll() {
-        for pgid in live { _ = Glibc.kill(-pgid, SIGKILL) }
-    }
-}

@@ -1,0 +1,36 @@
+import Foundation
+
+/// One service's state, as `testbed status` shows it.
+public struct ServiceStatus: Sendable, Codable {
+    public var name: String
+    public var kind: String
+    /// The main process, for services that have one.
+    public var pid: Int32?
+    /// `healthy`, `completed`, `starting`, `exited (…)` or `stopped`.
+    public var state: String
+    /// The service's values (ports, URLs, paths).
+    public var values: [String: String]
+}
+
+extension Environment {
+    /// The state of every service, in manifest order.
+    public func statuses() -> [ServiceStatus] {
+        manifest.services.map { service in
+            let process = processes[service.name]
+            let reached = milestones[service.name]
+            var state = "starting"
+            if phase == .stopped || phase == .stopping {
+                state = "stopped"
+            } else if let status = process?.exitStatus {
+                state = service.isJob && status.isSuccess ? "completed" : "exited (\(status))"
+            } else if reached?.healthy.isReached == true {
+                state = "healthy"
+            }
+            return ServiceStatus(name: service.name, kind: service.kindName, pid: process?.pid, state: state,
+                                 values: values[service.name] ?? [:])
+        }
+    }
+
+    /// True once every service is healthy (or completed) and until teardown begins.
+    public var isReady: Bool { phase == .ready }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The process groups and run directories this process owns, mirrored to a file that
+/// the ``Watchdog`` reads if this process dies without cleaning up.
+///
+/// Every ``ServiceProcess`` registers its group when spawned and unregisters it once
+/// stopped; every run directory registers while it must be removed on a crash (a
+/// directory kept on purpose is unregistered first).
+public enum ProcessRegistry {
+    private struct State {
+        var groups: [Int32: Int32] = [:]  // pgid → emergency signal
+        var directories: Set<String> = []
+        var file: String?
+    }
+    private static let state = Mutex(State())
+
+    /// Registers a process group the watchdog must stop if this process dies.
+    public static func add(_ pgid: Int32, signal: Int32 = SIGTERM) {
+        update { $0.groups[pgid] = signal }
+    }
+
+    /// Unregisters a group once it is stopped.
+    public static func remove(_ pgid: Int32) {
+        update { _ = $0.groups.removeValue(forKey: pgid) }
+    }
+
+    static func addDirectory(_ path: String) {
+        update { _ = $0.directories.insert(path) }
+    }
+
+    static func removeDirectory(_ path: String) {
+        update { _ = $0.directories.remove(path) }
+    }
+
+    /// Starts mirroring to `file` (the watchdog's list).
+    static func mirror(to file: String) {
+        update { $0.file = file }
+    }
+
+    /// The groups still registered.
+    public static var live: Set<Int32> { state.withLock { Set($0.groups.keys) } }
+
+    /// SIGKILL to every registered group: a forced teardown (a second Ctrl-C).
+    public static func killAll() {
+        for pgid in live { _ = Glibc.kill(-pgid, SIGKILL) }
+    }
+
+    private static func update(_ change: (inout State) -> Void) {
+        state.withLock { state in
+            change(&state)
+            guard let file = state.file else { return }
+            // Written whole and renamed, so the watchdog never reads half a list.
+            var text = ""
+            for (pgid, signal) in state.groups.sorted(by: { $0.key < $1.key }) { text += "group \(pgid) \(signal)\n" }
+            for directory in state.directories.sorted() { text += "dir \(directory)\n" }
+            let temporary = file + ".tmp"
+            if FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)) {
+                rename(temporary, file)
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import Testbed
+
+/// `up -d`: starts a supervisor (this binary, `up --supervise`) and returns once it
+/// reports the stack healthy, printing the exports.
+struct Detacher {
+    let command: UpCommand
+
+    func run() async throws {
+        let manifest: Manifest
+        do {
+            manifest = try ManifestLoader.load(path: command.manifest)
+        } catch {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(ExitCodes.environmentFailed)
+        }
+        let name = command.name ?? manifest.name
+        let root = RunDirectory.root(environment: ProcessInfo.processInfo.environment)
+        if let running = DetachedRun.all(root: root).first(where: { $0.name == name }) {
+            throw DetachedCommands.fail("an environment named '\(name)' is already running (from \(running.manifest), supervisor pid \(running.pid))\n"
+                + "    hint: stop it with 'testbed down \(name)', or start another copy with 'testbed up -d \(command.manifest) --name \(name)-2'")
+        }
+        var arguments = ["up", "--supervise", "--name", name, command.manifest]
+        if let ttl = command.ttl { arguments += ["--ttl", ttl] }
+        if command.output.quiet { arguments.append("--quiet") }
+        if command.output.json { arguments.append("--json") }
+        if command.output.keep { arguments.append("--keep") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardInput = nil
+        try withUnblockedSignals { try process.run() }
+        let line = Self.readLine(pipe.fileHandleForReading)
+        guard let data = line.data(using: .utf8),
+              let report = try? JSONSerialization.jsonObject(with: data) as? [String: Any], report["ready"] as? Bool == true else {
+            // The supervisor printed why on stderr (our terminal) and exits.
+            throw ExitCode(ExitCodes.environmentFailed)
+        }
+        let exports = (report["exports"] as? [String: String]) ?? [:]
+        let text = exports.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n") + "\n"
+        FileHandle.standardOutput.write(Data(text.utf8))
+        if !command.output.quiet && !command.output.json {
+            FileHandle.standardError.write(Data("'\(name)' is up, detached (supervisor pid \(process.processIdentifier)); stop it with: testbed down \(name)\n".utf8))
+        }
+    }
+
+    static func readLine(_ handle: FileHandle) -> String {
+        var data = Data()
+        while true {
+            let byte = handle.readData(ofLength: 1)
+            if byte.isEmpty || byte.first == 10 { break }
+            data.append(byte)
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,141 @@
+import ArgumentParser
+import Foundation
+import Synchronization
+import Testbed
+
+/// `up --supervise` (started by `up -d`): owns a detached environment until `down`, the
+/// lease, a signal, or a service failure; answers on the run's control socket.
+struct Supervisor {
+    let command: UpCommand
+
+    /// Why the supervisor stops.
+    enum Ending: Sendable { case down, leaseEnded, signal(Int32), failure(EnvironmentError) }
+
+    func run() async throws {
+        let root = RunDirectory.root(environment: ProcessInfo.processInfo.environment)
+        let session = try Session.open(path: command.manifest, output: command.output, showLogs: false, invalidCode: ExitCodes.environmentFailed)
+        let name = command.name ?? session.manifest.name
+        guard let lock = try NameLock.acquire(name, root: root) else {
+            report(["ready": false, "error": "the name '\(name)' is in use"])
+            throw DetachedCommands.fail("an environment named '\(name)' is already running; stop it with 'testbed down \(name)'")
+        }
+        let environment = session.environment
+        let (endings, ending) = AsyncStream.makeStream(of: Ending.self)
+        let trap = SignalTrap { signal in
+            if signal != SIGHUP { ending.yield(.signal(signal)) }
+        }
+        do {
+            try await environment.start()
+        } catch {
+            session.console.error((error as? ManifestError)?.description ?? "\(error)")
+            report(["ready": false, "error": "\(error)"])
+            throw ExitCode(ExitCodes.environmentFailed)
+        }
+        guard let runDirectory = await environment.runDirectory?.path else { throw ExitCode(ExitCodes.environmentFailed) }
+        let lease = command.ttl.flatMap { Duration(manifest: $0) }
+        let now = Date().timeIntervalSince1970
+        let detached = DetachedRun(name: name, pid: getpid(), manifest: URL(fileURLWithPath: command.manifest).standardizedFileURL.path,
+                                   runDirectory: runDirectory, startedAt: now,
+                                   expiresAt: lease.map { now + Double($0.components.seconds) })
+        let stopped = Stopped()
+        try ControlSocket.serve(at: detached.controlSocket) { request in
+            await Self.answer(request, environment: environment, detached: detached, ending: ending, stopped: stopped)
+        }
+        try detached.write()
+        report(["ready": true, "exports": await environment.exports, "runDirectory": runDirectory])
+        Self.redirectOutput(to: runDirectory + "/supervisor.log")
+        if let lease {
+            Task {
+                try? await Task.sleep(for: lease)
+                ending.yield(.leaseEnded)
+            }
+        }
+        Task { ending.yield(.failure(await environment.waitForFailure())) }
+        var reason = Ending.down
+        for await first in endings {
+            reason = first
+            break
+        }
+        FileHandle.standardError.write(Data("supervisor: stopping (\(reason))\n".utf8))
+        await environment.stop()
+        session.finish()
+        stopped.finish()
+        withExtendedLifetime((trap, lock)) {}
+        // Give the control socket a moment to answer a waiting 'down'.
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+
+    /// Handles one control request.
+    static func answer(_ request: String, environment: Environment, detached: DetachedRun,
+                       ending: AsyncStream<Ending>.Continuation, stopped: Stopped) async -> [String: any Sendable] {
+        let words = request.split(separator: " ").map(String.init)
+        switch words.first {
+        case "status":
+            let services: [[String: any Sendable]] = await environment.statuses().map { status in
+                var entry: [String: any Sendable] = ["name": status.name, "kind": status.kind, "state": status.state, "values": status.values]
+                if let pid = status.pid { entry["pid"] = Int(pid) }
+                return entry
+            }
+            var answer: [String: any Sendable] = ["ok": true, "name": detached.name, "manifest": detached.manifest,
+                                                  "runDirectory": detached.runDirectory, "pid": Int(detached.pid),
+                                                  "startedAt": detached.startedAt, "services": services]
+            if let expiresAt = detached.expiresAt { answer["expiresAt"] = expiresAt }
+            return answer
+        case "env":
+            return ["ok": true, "exports": await environment.exports]
+        case "reset" where words.count == 2:
+            do {
+                try await environment.reset(words[1])
+                return ["ok": true]
+            } catch {
+                return ["ok": false, "error": "\(error)"]
+            }
+        case "down":
+            ending.yield(.down)
+            await stopped.wait()
+            return ["ok": true]
+        default:
+            return ["ok": false, "error": "unknown request '\(request)'"]
+        }
+    }
+
+    /// One JSON line to `up -d`, which waits for it.
+    func report(_ object: [String: any Sendable]) {
+        if let data = try? JSONSerialization.data(withJSONObject: object) {
+            FileHandle.standardOutput.write(data + Data([10]))
+        }
+    }
+
+    /// After the start, nobody reads the terminal any more: output goes to the run's log.
+    static func redirectOutput(to path: String) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        dup2(fd, STDOUT_FILENO)
+        dup2(fd, STDERR_FILENO)
+        close(fd)
+    }
+}
+
+/// Reached once the supervisor has torn the environment down.
+final class Stopped: Sendable {
+    private let state = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func finish() {
+        let waiters = state.withLock { state in
+            state.done = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let done = state.withLock { state in
+                if !state.done { state.waiters.append(continuation) }
+                return state.done
+            }
+            if done { continuation.resume() }
+        }
+    }
+}
