@@ -35,9 +35,14 @@ enum DetachedCommands {
     }
 
     static func printJSON(_ object: Any) {
-        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) {
+        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) {
             print(String(decoding: data, as: UTF8.self))
         }
+    }
+
+    /// Seconds until `seconds` since 1970, as the age format prints them.
+    static func remaining(until seconds: Double) -> String {
+        age(since: 2 * Date().timeIntervalSince1970 - seconds)
     }
 
     static func age(since seconds: Double) -> String {
@@ -63,16 +68,16 @@ struct StatusCommand: ParsableCommand {
         let answer = try DetachedCommands.ask(run, "status")
         if json { return DetachedCommands.printJSON(answer) }
         var lines = ["\(run.name) — \(run.manifest), up \(DetachedCommands.age(since: run.startedAt)), supervisor pid \(run.pid)"]
-        if let expires = run.expiresAt { lines[0] += ", lease ends in \(DetachedCommands.age(since: 2 * Date().timeIntervalSince1970 - expires))" }
+        if let expires = run.expiresAt { lines[0] += ", lease ends in \(DetachedCommands.remaining(until: expires))" }
         for service in (answer["services"] as? [[String: Any]]) ?? [] {
             let values = (service["values"] as? [String: String]) ?? [:]
             let ports = values.filter { $0.key.hasPrefix("ports.") || $0.key == "port" }.sorted { $0.key < $1.key }
                 .map { "\($0.key.replacingOccurrences(of: "ports.", with: ""))=\($0.value)" }.joined(separator: " ")
             let pid = (service["pid"] as? Int).map(String.init) ?? "-"
-            let name = (service["name"] as? String ?? "").padding(toLength: 12, withPad: " ", startingAt: 0)
-            let kind = (service["kind"] as? String ?? "").padding(toLength: 9, withPad: " ", startingAt: 0)
-            let state = (service["state"] as? String ?? "").padding(toLength: 10, withPad: " ", startingAt: 0)
-            lines.append("  \(name) \(kind) \(state) pid \(pid.padding(toLength: 7, withPad: " ", startingAt: 0)) \(ports)")
+            let name = (service["name"] as? String ?? "").padded(to: 12)
+            let kind = (service["kind"] as? String ?? "").padded(to: 9)
+            let state = (service["state"] as? String ?? "").padded(to: 10)
+            lines.append("  \(name) \(kind) \(state) pid \(pid.padded(to: 7)) \(ports)")
         }
         print(lines.joined(separator: "\n"))
     }
@@ -128,13 +133,23 @@ struct DownCommand: ParsableCommand {
         if target.name == nil && running.count > 1 {
             throw DetachedCommands.fail("several environments are running (\(running.map(\.name).joined(separator: ", "))); name one")
         }
-        if (try? ControlSocket.send("down", to: run.controlSocket)) == nil {
-            // A half-dead supervisor: signal it, then make sure nothing of it survives.
+        // The supervisor acknowledges at once and tears down; a supervisor that does not
+        // answer (stopped, wedged) gets SIGTERM, then SIGKILL, and its watchdog cleans up.
+        if (try? ControlSocket.send("down", to: run.controlSocket, timeout: .seconds(5))) == nil {
             kill(run.pid, SIGTERM)
+            kill(run.pid, SIGCONT)
         }
-        let deadline = ContinuousClock.now + .seconds(30)
+        var deadline = ContinuousClock.now + .seconds(60)
         while run.isAlive && ContinuousClock.now < deadline { usleep(20_000) }
-        if run.isAlive { kill(run.pid, SIGKILL) }
+        if run.isAlive {
+            kill(run.pid, SIGKILL)
+            deadline = ContinuousClock.now + .seconds(5)
+            while run.isAlive && ContinuousClock.now < deadline { usleep(20_000) }
+        }
+        // A killed supervisor's watchdog needs a moment to stop the services.
+        let watchdogList = DetachedCommands.root + "/.owners/\(run.pid)"
+        deadline = ContinuousClock.now + .seconds(3)
+        while FileManager.default.fileExists(atPath: watchdogList) && ContinuousClock.now < deadline { usleep(20_000) }
         _ = Collector(root: DetachedCommands.root).collect(includingKept: false)
         print("\(run.name) is down")
     }
@@ -151,7 +166,7 @@ struct ListCommand: ParsableCommand {
         }
         if runs.isEmpty { return print("no detached environment is running") }
         for run in runs {
-            print("\(run.name.padding(toLength: 16, withPad: " ", startingAt: 0)) up \(DetachedCommands.age(since: run.startedAt).padding(toLength: 6, withPad: " ", startingAt: 0)) pid \(run.pid)  \(run.manifest)")
+            print("\(run.name.padded(to: 16)) up \(DetachedCommands.age(since: run.startedAt).padded(to: 6)) pid \(run.pid)  \(run.manifest)")
         }
     }
 }
@@ -165,5 +180,12 @@ struct GcCommand: ParsableCommand {
         for pgid in report.stoppedGroups { print("stopped process group \(pgid)") }
         for id in report.removedSegments { print("removed shared memory segment \(id)") }
         if report.removedRuns.isEmpty && report.stoppedGroups.isEmpty && report.removedSegments.isEmpty { print("nothing to remove") }
+    }
+}
+
+extension String {
+    /// Pads with spaces to `width`; never cuts a longer string.
+    func padded(to width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
     }
 }

@@ -37,9 +37,8 @@ struct Supervisor {
         let detached = DetachedRun(name: name, pid: getpid(), manifest: URL(fileURLWithPath: command.manifest).standardizedFileURL.path,
                                    runDirectory: runDirectory, startedAt: now,
                                    expiresAt: lease.map { now + Double($0.components.seconds) })
-        let stopped = Stopped()
         try ControlSocket.serve(at: detached.controlSocket) { request in
-            await Self.answer(request, environment: environment, detached: detached, ending: ending, stopped: stopped)
+            await Self.answer(request, environment: environment, detached: detached, ending: ending)
         }
         try detached.write()
         report(["ready": true, "exports": await environment.exports, "runDirectory": runDirectory])
@@ -59,15 +58,12 @@ struct Supervisor {
         FileHandle.standardError.write(Data("supervisor: stopping (\(reason))\n".utf8))
         await environment.stop()
         session.finish()
-        stopped.finish()
         withExtendedLifetime((trap, lock)) {}
-        // Give the control socket a moment to answer a waiting 'down'.
-        try? await Task.sleep(for: .milliseconds(50))
     }
 
     /// Handles one control request.
     static func answer(_ request: String, environment: Environment, detached: DetachedRun,
-                       ending: AsyncStream<Ending>.Continuation, stopped: Stopped) async -> [String: any Sendable] {
+                       ending: AsyncStream<Ending>.Continuation) async -> [String: any Sendable] {
         let words = request.split(separator: " ").map(String.init)
         switch words.first {
         case "status":
@@ -91,8 +87,8 @@ struct Supervisor {
                 return ["ok": false, "error": "\(error)"]
             }
         case "down":
+            // Acknowledged at once; `testbed down` waits for this process to exit.
             ending.yield(.down)
-            await stopped.wait()
             return ["ok": true]
         default:
             return ["ok": false, "error": "unknown request '\(request)'"]
@@ -116,26 +112,3 @@ struct Supervisor {
     }
 }
 
-/// Reached once the supervisor has torn the environment down.
-final class Stopped: Sendable {
-    private let state = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func finish() {
-        let waiters = state.withLock { state in
-            state.done = true
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let done = state.withLock { state in
-                if !state.done { state.waiters.append(continuation) }
-                return state.done
-            }
-            if done { continuation.resume() }
-        }
-    }
-}

@@ -21,7 +21,8 @@ struct TestStack {
         }
     }
 
-    var runRoot: String { folder + "/runs" }
+    /// Short, and reachable by the `postgres` user: a Unix socket path must stay under 108 bytes.
+    var runRoot: String { "/dev/shm/tbt-" + mark.suffix(12) }
 
     func environment(keep: Bool = false) throws -> Environment {
         var variables = ProcessInfo.processInfo.environment
@@ -43,6 +44,7 @@ struct TestStack {
 
     func cleanUp() {
         try? FileManager.default.removeItem(atPath: folder)
+        try? FileManager.default.removeItem(atPath: runRoot)
     }
 }
 
