@@ -2,10 +2,11 @@ import Foundation
 import Synchronization
 import Testbed
 
-/// Prints an environment's events and its services' output: plain timestamped lines,
-/// one JSON object per event (`--json`), or nothing but errors (`--quiet`). Honours NO_COLOR.
+/// Prints an environment's events and its services' output: in a terminal, a live view
+/// of the services while the stack starts; otherwise plain timestamped lines; one JSON
+/// object per event (`--json`); or nothing but errors (`--quiet`). Honours NO_COLOR.
 final class Console: Sendable {
-    enum Mode { case plain, json, quiet }
+    enum Mode { case plain, live, json, quiet }
 
     let mode: Mode
     let color: Bool
@@ -15,15 +16,60 @@ final class Console: Sendable {
     private struct State {
         var events: [Event] = []
         var width = 8
+        var services: [String] = []
+        /// Lines of the live view drawn so far (to move the cursor back over them).
+        var drawn = 0
+        var liveDone = false
     }
 
     init(options: OutputOptions, showOutput: Bool, services: [String]) {
-        mode = options.json ? .json : (options.quiet ? .quiet : .plain)
         let environment = ProcessInfo.processInfo.environment
-        color = isatty(STDERR_FILENO) == 1 && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
-        self.showOutput = showOutput && mode == .plain
+        let terminal = isatty(STDERR_FILENO) == 1 && environment["TERM"] != "dumb"
+        mode = options.json ? .json : (options.quiet ? .quiet : (terminal && environment["CI"] == nil ? .live : .plain))
+        color = terminal && environment["NO_COLOR"] == nil
+        self.showOutput = showOutput && (mode == .plain || mode == .live)
         let width = max(8, services.map(\.count).max() ?? 0)
-        state.withLock { $0.width = width }
+        state.withLock {
+            $0.width = width
+            $0.services = services
+        }
+        if mode == .live { startTicking() }
+    }
+
+    /// Redraws the live view every 100 ms so elapsed times move while a service is slow.
+    private func startTicking() {
+        Task { [weak self] in
+            while let self, !self.state.withLock({ $0.liveDone }) {
+                self.drawLive()
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
+    /// The live view: one line per service with its latest phase and elapsed time.
+    private func drawLive(final: Bool = false) {
+        let (text, done) = state.withLock { state -> (String, Bool) in
+            if state.liveDone || state.events.isEmpty { return ("", true) }
+            let now = state.events.last!.elapsed
+            var lines: [String] = []
+            for service in state.services {
+                let own = state.events.filter { $0.service == service && $0.phase != .note }
+                let last = own.last
+                let phase = last?.phase.rawValue ?? "pending"
+                let since = own.first?.elapsed ?? now
+                let until = (last?.phase == .healthy || last?.phase == .completed || last?.phase == .failed) ? last!.elapsed : now
+                var line = "  \(paint(service.padded(to: state.width), "36")) \(paint(phase.padded(to: 9), last.map { code(for: $0.phase) } ?? "2"))"
+                line += paint(String(format: " %6.0f ms", (until - since).milliseconds), "2")
+                if let detail = own.last(where: { $0.detail != nil && $0.phase != .spawned })?.detail { line += " " + paint(detail, "2") }
+                lines.append(line)
+            }
+            var text = state.drawn > 0 ? "\u{1B}[\(state.drawn)A" : ""
+            text += lines.map { "\u{1B}[2K" + $0 + "\n" }.joined()
+            state.drawn = lines.count
+            if final { state.liveDone = true }
+            return (text, false)
+        }
+        if !done { FileHandle.standardError.write(Data(text.utf8)) }
     }
 
     func event(_ event: Event) {
@@ -40,6 +86,18 @@ final class Console: Sendable {
             if let detail = event.detail { object["detail"] = detail }
             if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
                 write(String(decoding: data, as: UTF8.self))
+            }
+        case .live:
+            let live = state.withLock { !$0.liveDone }
+            if event.phase == .ready || (event.service == nil && event.phase == .failed) {
+                drawLive(final: true)
+                if event.phase == .ready { write(summary()) }
+            } else if live {
+                drawLive()
+            } else if event.phase == .failed {
+                write(paint("\(event.service ?? "testbed") failed", "31;1") + (event.detail.map { ": " + $0 } ?? ""))
+            } else if event.service == nil && event.phase == .stopped {
+                write(paint(String(format: "torn down at %.0f ms", event.elapsed.milliseconds), "2"))
             }
         case .plain:
             if event.phase == .ready { return write(summary()) }
