@@ -139,14 +139,17 @@ actor TestDatabases {
 /// Testbed was asked for something outside a `.testbed(...)` scope, or for a service its
 /// environments do not have.
 public struct TestbedScopeError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong.
     public var message: String
     /// What to do about it.
     public var hint: String?
 
+    /// An error with `message` and, optionally, what to do about it.
     public init(_ message: String, hint: String? = nil) {
         self.message = message
         self.hint = hint
     }
 
+    /// The message followed by the hint.
     public var description: String { message + (hint.map { " (hint: \($0))" } ?? "") }
 }

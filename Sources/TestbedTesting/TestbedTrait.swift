@@ -16,12 +16,17 @@ public struct TestbedTrait: SuiteTrait, TestTrait, TestScoping {
     /// The registry that shares environments (default: ``EnvironmentRegistry/shared``).
     public let registry: EnvironmentRegistry
 
+    /// True: the tests of the suite (and of nested suites) get a per-test database scope.
     public var isRecursive: Bool { true }
 
+    /// Itself for suites and for each test case; nil for a test function as a whole.
     public func scopeProvider(for test: Test, testCase: Test.Case?) -> TestbedTrait? {
         test.isSuite || testCase != nil ? self : nil
     }
 
+    /// Around a suite: acquires the environment (reusing an enclosing scope's), binds it to
+    /// ``Testbed/current``, runs the suite and releases it, also when the suite throws. Around a
+    /// test case: drops the databases the test checked out when it ends.
     public func provideScope(for test: Test, testCase: Test.Case?,
                              performing function: @Sendable () async throws -> Void) async throws {
         if let existing = Testbed.scope?.find(manifestPath) {

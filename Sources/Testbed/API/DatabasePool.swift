@@ -30,6 +30,7 @@ public actor DatabasePool {
         /// Clones created at the same time while refilling (default 2).
         public var concurrentCreations: Int
 
+        /// Negative sizes count as 0; at least one creation runs at a time.
         public init(size: Int = 4, database: String? = nil, concurrentCreations: Int = 2) {
             self.size = max(0, size)
             self.database = database
@@ -56,6 +57,7 @@ public actor DatabasePool {
 
     /// The service the databases are cloned from.
     public let service: String
+    /// The options the pool was made with.
     public let options: Options
     let backend: Backend
     private let executor: BlockingCallExecutor
@@ -68,6 +70,7 @@ public actor DatabasePool {
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     private var lastError: (any Error)?
     private var isShutDown = false
+    /// What the pool has done so far.
     public private(set) var statistics = Statistics()
 
     /// A pool for `service` of a started environment; postgres pools start filling at once.

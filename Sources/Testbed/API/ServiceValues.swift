@@ -76,10 +76,12 @@ public struct ServiceValueError: Error, Sendable, Hashable, CustomStringConverti
     public var service: String
     /// The key asked for (empty for ``Reason/unknownService``).
     public var key: String
+    /// Why it failed.
     public var reason: Reason
     /// The keys (or, for ``Reason/unknownService``, the services) that do exist.
     public var available: [String]
 
+    /// An error about `key` of `service`; `available` lists what does exist.
     public init(service: String, key: String, reason: Reason, available: [String]) {
         self.service = service
         self.key = key
@@ -87,6 +89,7 @@ public struct ServiceValueError: Error, Sendable, Hashable, CustomStringConverti
         self.available = available
     }
 
+    /// The message, naming the service, the key and what exists instead.
     public var description: String {
         let list = available.joined(separator: ", ")
         switch reason {

@@ -13,6 +13,7 @@ public struct TestDatabase: Sendable, Hashable, CustomStringConvertible {
 
     /// The service it was cloned from.
     public let service: String
+    /// PostgreSQL database or SQLite file.
     public let kind: Kind
     /// The PostgreSQL database name (e.g. `shop_t3_9f2c1a`), or the SQLite file's name.
     public let name: String
@@ -21,6 +22,7 @@ public struct TestDatabase: Sendable, Hashable, CustomStringConvertible {
     /// The SQLite file (absolute); nil for PostgreSQL.
     public let path: String?
 
+    /// Describes a database; pools make these, tests rarely need to.
     public init(service: String, kind: Kind, name: String, url: String, path: String? = nil) {
         self.service = service
         self.kind = kind
@@ -29,6 +31,7 @@ public struct TestDatabase: Sendable, Hashable, CustomStringConvertible {
         self.path = path
     }
 
+    /// `service/name (url)`.
     public var description: String { "\(service)/\(name) (\(url))" }
 
     /// `url` with its database (the URL's path) replaced by `database`, percent-encoded.
