@@ -1,0 +1,27 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// A small service tested against real databases with TestbedTesting.
+//
+//     cd Examples/ShopService && swift test
+let package = Package(
+    name: "ShopService",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "ShopService", targets: ["ShopService"]),
+    ],
+    dependencies: [
+        // The Testbed package two folders up (this repository).
+        .package(name: "Testbed", path: "../.."),
+    ],
+    targets: [
+        .target(name: "ShopService"),
+        .testTarget(
+            name: "ShopServiceTests",
+            dependencies: [
+                "ShopService",
+                .product(name: "TestbedTesting", package: "Testbed"),
+            ]
+        ),
+    ]
+)

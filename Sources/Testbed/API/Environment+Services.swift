@@ -1,0 +1,40 @@
+import Foundation
+
+extension Environment {
+    /// Builds an environment from manifest text, e.g. one written inline in a test.
+    ///
+    /// Relative paths in the manifest (fixtures, commands) resolve against `directory`.
+    /// Throws ``ManifestError`` (its locations name `<directory>/<name>.yml`, a file that
+    /// need not exist).
+    public init(yaml: String, directory: String, name: String = "inline", options: Options = Options()) throws {
+        let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path
+        let manifest = try ManifestLoader.parse(yaml: yaml, path: absolute + "/\(name).yml", directory: absolute)
+        self.init(manifest: manifest, options: options)
+    }
+
+    /// The values of `service` with typed getters (`try environment.service("db").url`).
+    ///
+    /// Throws ``ServiceValueError`` when the manifest has no such service or the
+    /// environment has not been started yet.
+    public func service(_ name: String) throws(ServiceValueError) -> ServiceValues {
+        guard manifest.service(named: name) != nil else {
+            throw ServiceValueError(service: name, key: "", reason: .unknownService,
+                                    available: manifest.services.map(\.name))
+        }
+        guard let values = values[name] else {
+            throw ServiceValueError(service: name, key: "", reason: .notStarted, available: [])
+        }
+        return ServiceValues(service: name, values: values)
+    }
+
+    /// The exported variable `name` (a manifest export, `TESTBED_RUN_DIR` or `TESTBED_ENV_NAME`).
+    ///
+    /// Throws ``ServiceValueError`` (service `exports`) naming the variables that exist.
+    public func export(_ name: String) throws(ServiceValueError) -> String {
+        guard let value = exports[name] else {
+            throw ServiceValueError(service: "exports", key: name, reason: exports.isEmpty ? .notStarted : .missing,
+                                    available: exports.keys.sorted())
+        }
+        return value
+    }
+}
