@@ -6,7 +6,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 testbed=${TESTBED:-$root/.build/release/testbed}
 cycles=${1:-200}
-run_root=$("$testbed" ls --json >/dev/null 2>&1; echo "${TESTBED_RUN_ROOT:-/dev/shm/testbed-$(id -u)}")
+# A run root of its own, so other runs on the machine do not blur the count.
+export TESTBED_RUN_ROOT=${TESTBED_RUN_ROOT:-/dev/shm/testbed-soak-$(id -u)}
+run_root=$TESTBED_RUN_ROOT
 
 snapshot() {
     local files procs sysv posix

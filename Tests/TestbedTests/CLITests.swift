@@ -35,6 +35,8 @@ struct CLI {
             let parts = mark.split(separator: "=", maxSplits: 1).map(String.init)
             environment[parts[0]] = parts[1]
             environment["NO_COLOR"] = "1"
+            // Runs of the tests stay out of the user's own run root.
+            environment["TESTBED_RUN_ROOT"] = "/dev/shm/tbt-cli"
             for (key, value) in extra { environment[key] = value }
             process.environment = environment
             out = NSTemporaryDirectory() + "testbed-cli-\(UUID().uuidString).out"
@@ -99,7 +101,10 @@ struct CLI {
         #expect(result.status == 125)
         #expect(result.stderr.contains("service 'broken': exited before it was healthy (exit status 1)"))
         #expect(result.stderr.contains("| cannot bind"))
-        #expect(result.stderr.contains("run directory kept at"))
+        let kept = try #require(result.stderr.components(separatedBy: "run directory kept at ").last?
+            .split(separator: "\n").first.map(String.init))
+        #expect(FileManager.default.fileExists(atPath: kept + "/logs/broken.log"))
+        try? FileManager.default.removeItem(atPath: kept)
     }
 
     @Test func runReports127ForAMissingCommand() async throws {

@@ -235,7 +235,7 @@ import Testing
         defer { stack.cleanUp() }
         let environment = try stack.environment()
         let start = Task { try await environment.start() }
-        #expect(await eventually { stack.liveProcesses.count == 1 })
+        #expect(await eventually(within: .seconds(20)) { stack.liveProcesses.count >= 1 })
         await environment.stop()
         let result = await start.result
         #expect(throws: EnvironmentError.self) { try result.get() }
