@@ -51,7 +51,7 @@ public actor EnvironmentRegistry {
             let start = Task {
                 let environment = try await factory(manifest)
                 try await environment.start()
-                return SharedEnvironment(environment: environment, manifest: await environment.manifest, manifestPath: manifest, poolOptions: options)
+                return SharedEnvironment(environment: environment, manifest: environment.manifest, manifestPath: manifest, poolOptions: options)
             }
             entry = Entry(users: 1, start: start)
             entries[manifest] = entry

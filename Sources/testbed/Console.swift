@@ -20,6 +20,8 @@ final class Console: Sendable {
         /// Lines of the live view drawn so far (to move the cursor back over them).
         var drawn = 0
         var liveDone = false
+        /// Service output held while the live view is being redrawn.
+        var held: [String] = []
     }
 
     init(options: OutputOptions, showOutput: Bool, services: [String]) {
@@ -92,6 +94,7 @@ final class Console: Sendable {
             if event.phase == .ready || (event.service == nil && event.phase == .failed) {
                 drawLive(final: true)
                 if event.phase == .ready { write(summary()) }
+                for line in state.withLock({ state in defer { state.held = [] }; return state.held }) { write(line) }
             } else if live {
                 drawLive()
             } else if event.phase == .failed {
@@ -116,8 +119,16 @@ final class Console: Sendable {
     /// A service's output line, prefixed `service |`.
     func output(service: String, line: String) {
         guard showOutput else { return }
-        let width = state.withLock { $0.width }
-        write("\(paint(service.padding(toLength: width, withPad: " ", startingAt: 0) + " |", "36")) \(line)")
+        let text = state.withLock { state -> String? in
+            let text = "\(paint(service.padded(to: state.width) + " |", "36")) \(line)"
+            // While the live view redraws itself, output waits (up to 200 lines) below it.
+            if mode == .live && !state.liveDone {
+                if state.held.count < 200 { state.held.append(text) }
+                return nil
+            }
+            return text
+        }
+        if let text { write(text) }
     }
 
     func error(_ text: String) {

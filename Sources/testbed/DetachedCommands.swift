@@ -7,7 +7,7 @@ enum DetachedCommands {
     static var root: String { RunDirectory.root(environment: ProcessInfo.processInfo.environment) }
 
     /// Prints `message` as an error and returns the exit code to throw.
-    static func fail(_ message: String, code: Int32 = 1) -> ExitCode {
+    static func fail(code: Int32 = 1, _ message: String) -> ExitCode {
         FileHandle.standardError.write(Data("error: \(message)\n".utf8))
         return ExitCode(code)
     }

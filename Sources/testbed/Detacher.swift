@@ -18,7 +18,7 @@ struct Detacher {
         let name = command.name ?? manifest.name
         let root = RunDirectory.root(environment: ProcessInfo.processInfo.environment)
         if let running = DetachedRun.all(root: root).first(where: { $0.name == name }) {
-            throw DetachedCommands.fail("an environment named '\(name)' is already running (from \(running.manifest), supervisor pid \(running.pid))\n"
+            throw DetachedCommands.fail(code: ExitCodes.environmentFailed, "an environment named '\(name)' is already running (from \(running.manifest), supervisor pid \(running.pid))\n"
                 + "    hint: stop it with 'testbed down \(name)', or start another copy with 'testbed up -d \(command.manifest) --name \(name)-2'")
         }
         var arguments = ["up", "--supervise", "--name", name, command.manifest]
@@ -26,6 +26,7 @@ struct Detacher {
         if command.output.quiet { arguments.append("--quiet") }
         if command.output.json { arguments.append("--json") }
         if command.output.keep { arguments.append("--keep") }
+        if let report = command.output.report { arguments += ["--report", report] }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = arguments

@@ -12,6 +12,7 @@ struct LogsCommand: ParsableCommand {
     func run() throws {
         var name: String? = nil, service: String? = nil
         let running = DetachedRun.all(root: DetachedCommands.root)
+        if words.count > 2 { throw ValidationError("give at most an environment name and a service") }
         if words.count == 2 { (name, service) = (words[0], words[1]) }
         else if words.count == 1 {
             if running.contains(where: { $0.name == words[0] }) { name = words[0] } else { service = words[0] }
@@ -35,6 +36,8 @@ struct LogsCommand: ParsableCommand {
             offsets[path] = UInt64(text.utf8.count)
         }
         guard follow else { return }
+        fflush(nil)
+        var partial: [String: String] = [:]
         while run.isAlive {
             for file in chosen {
                 let path = folder + "/" + file
@@ -44,9 +47,14 @@ struct LogsCommand: ParsableCommand {
                 try? handle.close()
                 guard !data.isEmpty else { continue }
                 offsets[path, default: 0] += UInt64(data.count)
-                for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-                    print(prefix ? "\(file.dropLast(4)) | \(line)" : String(line))
-                }
+                // Only whole lines; a line still being written waits for its end.
+                var text = partial[path, default: ""] + String(decoding: data, as: UTF8.self)
+                let complete = text.hasSuffix("\n")
+                var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+                text = complete ? "" : lines.removeLast()
+                if complete, lines.last == "" { lines.removeLast() }
+                partial[path] = text
+                for line in lines { print(prefix ? "\(file.dropLast(4)) | \(line)" : line) }
                 fflush(nil)
             }
             usleep(100_000)

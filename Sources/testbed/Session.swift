@@ -10,7 +10,7 @@ struct Session {
     let output: OutputOptions
 
     /// Loads the manifest; an invalid one prints every problem and exits with `code`.
-    static func open(path: String, output: OutputOptions, showLogs: Bool, invalidCode: Int32) throws -> Session {
+    static func open(path: String, output: OutputOptions, showLogs: Bool, invalidCode: Int32, name: String? = nil) throws -> Session {
         let manifest: Manifest
         do {
             manifest = try ManifestLoader.load(path: path)
@@ -19,10 +19,11 @@ struct Session {
             throw ExitCode(invalidCode)
         }
         let console = Console(options: output, showOutput: showLogs, services: manifest.services.map(\.name))
-        let options = Environment.Options(
+        var options = Environment.Options(
             keepRunDirectory: output.keep,
             onEvent: { console.event($0) },
             onOutput: { console.output(service: $0, line: $1) })
+        options.name = name
         return Session(environment: Environment(manifest: manifest, options: options), console: console,
                        manifest: manifest, output: output)
     }

@@ -13,11 +13,20 @@ struct Supervisor {
 
     func run() async throws {
         let root = RunDirectory.root(environment: ProcessInfo.processInfo.environment)
-        let session = try Session.open(path: command.manifest, output: command.output, showLogs: false, invalidCode: ExitCodes.environmentFailed)
-        let name = command.name ?? session.manifest.name
+        let session = try Session.open(path: command.manifest, output: command.output, showLogs: false,
+                                       invalidCode: ExitCodes.environmentFailed, name: command.name)
+        let name = session.environment.name
         guard let lock = try NameLock.acquire(name, root: root) else {
             report(["ready": false, "error": "the name '\(name)' is in use"])
-            throw DetachedCommands.fail("an environment named '\(name)' is already running; stop it with 'testbed down \(name)'")
+            throw DetachedCommands.fail(code: ExitCodes.environmentFailed, "an environment named '\(name)' is already running; stop it with 'testbed down \(name)'")
+        }
+        // RUN_DIR is ROOT/NAME-PID-RANDOM; its control socket must fit in a Unix socket path.
+        let longest = root.utf8.count + session.manifest.name.utf8.count + 32 + "/control.sock".utf8.count
+        if longest > 107 {
+            report(["ready": false, "error": "socket path too long"])
+            throw DetachedCommands.fail(code: ExitCodes.environmentFailed,
+                "the run root \(root) is too long for the control socket (Unix socket paths are limited to 107 bytes)\n"
+                + "    hint: set TESTBED_RUN_ROOT to a shorter folder")
         }
         let environment = session.environment
         let (endings, ending) = AsyncStream.makeStream(of: Ending.self)

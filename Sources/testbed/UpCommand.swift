@@ -37,7 +37,7 @@ struct UpCommand: AsyncParsableCommand {
     func run() async throws {
         if supervise { return try await Supervisor(command: self).run() }
         if detach { return try await Detacher(command: self).run() }
-        let session = try Session.open(path: manifest, output: output, showLogs: true, invalidCode: ExitCodes.environmentFailed)
+        let session = try Session.open(path: manifest, output: output, showLogs: true, invalidCode: ExitCodes.environmentFailed, name: name)
         let environment = session.environment
         // nil: interrupted by a signal; an error: a service died.
         let (outcomes, outcome) = AsyncStream.makeStream(of: EnvironmentError?.self)

@@ -31,7 +31,11 @@ public struct Collector: Sendable {
         var deadGroups: [Int32] = []
         let owners = root + "/.owners"
         for entry in (try? fm.contentsOfDirectory(atPath: owners)) ?? [] {
-            guard let pid = Int32(entry), !Self.isAlive(pid), !entry.hasSuffix(".tmp") else { continue }
+            if entry.hasSuffix(".tmp"), let pid = Int32(entry.dropLast(4)), !Self.isAlive(pid) {
+                try? fm.removeItem(atPath: owners + "/" + entry)
+                continue
+            }
+            guard let pid = Int32(entry), !Self.isAlive(pid) else { continue }
             let list = owners + "/" + entry
             let lines = ((try? String(contentsOfFile: list, encoding: .utf8)) ?? "").split(separator: "\n")
             for line in lines {

@@ -7,7 +7,7 @@ extension Environment {
         let caller = options.environment
         let cacheRoot = options.cacheRoot ?? Caches.root(environment: caller)
         var problems: [ManifestProblem] = []
-        var values: [String: [String: String]] = ["run": ["dir": run.path, "name": manifest.name]]
+        var values: [String: [String: String]] = ["run": ["dir": run.path, "name": name]]
         var portsByService: [String: [String: PortReservation]] = [:]
         let allocator = PortAllocator()
 
@@ -84,7 +84,7 @@ extension Environment {
                 problems.append(error)
             }
         }
-        var exports = ["TESTBED_RUN_DIR": run.path, "TESTBED_ENV_NAME": manifest.name]
+        var exports = ["TESTBED_RUN_DIR": run.path, "TESTBED_ENV_NAME": name]
         for export in manifest.exports {
             do { exports[export.name] = try resolver.resolve(export.value) } catch { problems.append(error) }
         }

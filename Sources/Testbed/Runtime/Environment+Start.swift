@@ -13,20 +13,20 @@ extension Environment {
         }
         phase = .starting
         defer { startFinished.reach() }
-        emit(nil, .starting, manifest.name)
+        emit(nil, .starting, name)
         let root = options.runRoot ?? RunDirectory.root(environment: options.environment)
         // The cheap part of `testbed gc`: what dead runs left, except directories kept on purpose.
         _ = Collector(root: root).collect(includingKept: false)
         let run: RunDirectory
         do {
-            run = try RunDirectory.create(root: root, name: manifest.name)
+            run = try RunDirectory.create(root: root, name: name)
         } catch {
             phase = .stopped
             throw EnvironmentError(.runDirectory, "cannot create the run directory: \(error.localizedDescription)",
                                    hint: "set TESTBED_RUN_ROOT to a writable folder")
         }
         runDirectory = run
-        RunState(pid: getpid(), name: manifest.name, manifest: manifest.path).write(to: run)
+        RunState(pid: getpid(), name: name, manifest: manifest.path).write(to: run)
         do {
             try Watchdog.ensureStarted(root: (run.path as NSString).deletingLastPathComponent)
             ProcessRegistry.addDirectory(run.path)

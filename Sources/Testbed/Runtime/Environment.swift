@@ -20,6 +20,9 @@ public actor Environment {
         public var runRoot: String?
         /// Where initialized and seeded databases are cached (default: ``Caches/root(environment:)``).
         public var cacheRoot: String?
+        /// The environment's name for this run (run directory, `TESTBED_ENV_NAME`, `${run.name}`);
+        /// nil: the manifest's name.
+        public var name: String?
         /// Keep the run directory after teardown.
         public var keepRunDirectory: Bool
         /// Receives every ``Event`` (from any thread).
@@ -42,8 +45,11 @@ public actor Environment {
 
     enum Phase { case idle, starting, ready, stopping, stopped }
 
-    public let manifest: Manifest
-    public let options: Options
+    public nonisolated let manifest: Manifest
+    public nonisolated let options: Options
+
+    /// The name of this run: ``Options/name``, else the manifest's.
+    public nonisolated var name: String { options.name ?? manifest.name }
     let clock = ContinuousClock()
     let startInstant: ContinuousClock.Instant
 
