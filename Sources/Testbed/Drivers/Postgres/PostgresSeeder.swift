@@ -101,6 +101,11 @@ struct PostgresSeeder {
         }
         let parsed: Any
         do { parsed = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) } catch {
+            // The shared fixture reader says where: the line of the first malformed token.
+            do { _ = try JSONFixture(path: path, table: table) } catch {
+                throw SeedError(service: serviceName, file: path, line: error.line, message: error.message,
+                                step: resolved.step.location)
+            }
             throw fail("not valid JSON: \(error.localizedDescription)")
         }
         // (table, SQL expression of the rows array, its rows)
