@@ -26,11 +26,18 @@ struct CLI {
         let process: Process
         let out: String, err: String
 
-        init(_ arguments: [String], mark: String, extra: [String: String] = [:], workingDirectory: String? = nil) throws {
+        /// - Parameter user: run as this account (through setpriv) instead of the test's own.
+        init(_ arguments: [String], mark: String, extra: [String: String] = [:], workingDirectory: String? = nil,
+             user: UnixUser? = nil) throws {
             process = Process()
             if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
-            process.executableURL = URL(fileURLWithPath: CLI.binary)
-            process.arguments = arguments
+            if let user {
+                process.executableURL = URL(fileURLWithPath: user.commandPrefix[0])
+                process.arguments = Array(user.commandPrefix.dropFirst()) + [CLI.binary] + arguments
+            } else {
+                process.executableURL = URL(fileURLWithPath: CLI.binary)
+                process.arguments = arguments
+            }
             var environment = ProcessInfo.processInfo.environment
             let parts = mark.split(separator: "=", maxSplits: 1).map(String.init)
             environment[parts[0]] = parts[1]
