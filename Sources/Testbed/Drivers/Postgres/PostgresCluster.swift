@@ -190,6 +190,7 @@ public final class PostgresCluster: Sendable {
         let began = clock.now
         for server in running { await server.stop(fast: false) }
         for task in background { await task.value }
+        await spares.finish()
         await awaitPublications()
         let stopped = clock.now
         for leftover in ["data", "build", "base-staging", ".pwfile", ".s.PGSQL.\(port)", ".s.PGSQL.\(port).lock"] {
