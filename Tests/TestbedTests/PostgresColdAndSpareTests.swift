@@ -34,6 +34,38 @@ struct PostgresColdAndSpareTests {
         #expect(!run.details(.note).contains { $0.contains("base cache written") }, "the base is not built twice")
     }
 
+    @Test func packStoresEachContentOnceAndUnpacksTheSameTree() throws {
+        let run = try Run()
+        let tree = run.root + "/tree"
+        try FileManager.default.createDirectory(atPath: tree + "/base/1", withIntermediateDirectories: true)
+        let big = Data((0..<100_000).map { UInt8(truncatingIfNeeded: $0 * 7) })
+        try big.write(to: URL(fileURLWithPath: tree + "/base/1/a"))
+        try big.write(to: URL(fileURLWithPath: tree + "/base/1/b"))
+        try Data("other".utf8).write(to: URL(fileURLWithPath: tree + "/base/c"))
+        try Data().write(to: URL(fileURLWithPath: tree + "/empty"))
+        try FileManager.default.createSymbolicLink(atPath: tree + "/link", withDestinationPath: "base/c")
+        chmod(tree + "/base/c", 0o600)
+        chmod(tree, 0o700)
+        try ClusterPack.pack(tree: tree, to: run.root + "/tree.pack")
+        let size = try #require(FileManager.default.attributesOfItem(atPath: run.root + "/tree.pack")[.size] as? Int)
+        #expect(size < 101_000, "the duplicate is stored once: \(size) bytes")
+        try ClusterPack.unpack(run.root + "/tree.pack", to: run.root + "/out", owner: nil)
+        #expect(FileManager.default.contents(atPath: run.root + "/out/base/1/a") == big)
+        #expect(FileManager.default.contents(atPath: run.root + "/out/base/1/b") == big)
+        #expect(FileManager.default.contents(atPath: run.root + "/out/base/c") == Data("other".utf8))
+        #expect(FileManager.default.contents(atPath: run.root + "/out/empty") == Data())
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: run.root + "/out/link") == "base/c")
+        let modes = try [run.root + "/out", run.root + "/out/base/c"].map {
+            try FileManager.default.attributesOfItem(atPath: $0)[.posixPermissions] as? Int
+        }
+        #expect(modes == [0o700, 0o600])
+
+        let handle = try #require(FileHandle(forWritingAtPath: run.root + "/tree.pack"))
+        try handle.truncate(atOffset: 40)
+        try handle.close()
+        #expect(throws: PostgresError.self) { try ClusterPack.unpack(run.root + "/tree.pack", to: run.root + "/out2", owner: nil) }
+    }
+
     @Test func resetThroughTheSpareTwiceInARowRestoresTheSeededRows() async throws {
         let run = try Run()
         try await run.withCluster(run.options(seed: [Run.sql("schema.sql"), Run.sql("data.sql")])) { cluster, _ in

@@ -157,7 +157,7 @@ struct ClusterCache: Sendable {
     /// The key of a base cluster: everything `initdb` depends on (v2: no databases).
     static func baseKey(_ installation: PostgresInstallation, spec: PostgresSpec) -> String {
         var hash = ContentHash()
-        hash.update("base-v3")
+        hash.update("base-v4")
         hash.update(installation.versionString)
         hash.update(installation.binDirectory)
         hash.update(spec.user)
@@ -170,7 +170,7 @@ struct ClusterCache: Sendable {
     /// options, target database and file contents (folders: every file below them).
     static func seededKey(base: String, spec: PostgresSpec, steps: [ResolvedSeedStep]) throws -> String {
         var hash = ContentHash()
-        hash.update("seeded-v3")
+        hash.update("seeded-v4")
         hash.update(base)
         hash.update("databases")
         for database in spec.databases { hash.update(database) }

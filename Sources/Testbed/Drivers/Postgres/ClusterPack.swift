@@ -13,12 +13,13 @@ import Glibc
 /// stored once, about as long as writing ~20 MB. Unpacking onto tmpfs costs what a
 /// tree copy does.
 ///
-/// Layout: `TBPACK1\n`, the entry count (UInt32), then per entry: kind (UInt8: 0
+/// Layout: `TBPACK2\n`, the header's length (UInt32, from the file's start), the entry
+/// count (UInt32), then per entry: kind (UInt8: 0
 /// folder, 1 file, 2 link), mode (UInt32), offset and size (UInt64: the content in
 /// the data area; a link's target), path length (UInt16) and path (relative, UTF-8);
 /// then the data area. Integers are little-endian. Folders come before their contents.
 enum ClusterPack {
-    static let magic = Array("TBPACK1\n".utf8)
+    static let magic = Array("TBPACK2\n".utf8)
 
     enum Kind: UInt8 { case folder = 0, file = 1, link = 2 }
 
@@ -37,6 +38,7 @@ enum ClusterPack {
         var stored: [Int: [(offset: Int, size: Int)]] = [:]  // content hash -> places in `data`
         try collect(source, relative: "", &entries, &data, &stored)
         var header = magic
+        append(UInt32(0), to: &header)  // the length, set below
         append(UInt32(entries.count), to: &header)
         for entry in entries {
             header.append(entry.kind.rawValue)
@@ -47,6 +49,7 @@ enum ClusterPack {
             append(UInt16(path.count), to: &header)
             header += path
         }
+        withUnsafeBytes(of: UInt32(header.count).littleEndian) { header.replaceSubrange(magic.count..<magic.count + 4, with: $0) }
         let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard output >= 0 else { throw failure("cannot create \(destination)") }
         defer { close(output) }
@@ -158,10 +161,14 @@ enum ClusterPack {
     private static func readHeader(_ input: Int32, _ source: String) throws(PostgresError) -> (list: [Entry], dataStart: UInt64?) {
         var info = stat()
         guard fstat(input, &info) == 0 else { throw failure("cannot read \(source)") }
-        // The header is small (~100 KB for a cluster); read a generous prefix at once.
-        var buffer = [UInt8](repeating: 0, count: min(Int(info.st_size), 4 << 20))
-        guard pread(input, &buffer, buffer.count, 0) == buffer.count, buffer.starts(with: magic) else { throw corrupt(source) }
-        var cursor = magic.count
+        var prefix = [UInt8](repeating: 0, count: magic.count + 4)
+        guard info.st_size >= prefix.count, pread(input, &prefix, prefix.count, 0) == prefix.count,
+              prefix.starts(with: magic) else { throw corrupt(source) }
+        let length = prefix[magic.count...].reversed().reduce(0) { $0 << 8 | Int($1) }
+        guard length >= prefix.count, length <= Int(info.st_size) else { throw corrupt(source) }
+        var buffer = [UInt8](repeating: 0, count: length)
+        guard pread(input, &buffer, buffer.count, 0) == buffer.count else { throw corrupt(source) }
+        var cursor = prefix.count
         func integer<T: FixedWidthInteger>(_: T.Type) throws(PostgresError) -> T {
             let width = MemoryLayout<T>.size
             guard cursor + width <= buffer.count else { throw corrupt(source) }
@@ -178,13 +185,14 @@ enum ClusterPack {
             let mode = try integer(UInt32.self)
             let offset = try integer(UInt64.self)
             let size = try integer(UInt64.self)
-            let length = Int(try integer(UInt16.self))
-            guard cursor + length <= buffer.count else { throw corrupt(source) }
-            let path = String(decoding: buffer[cursor..<cursor + length], as: UTF8.self)
-            cursor += length
+            let pathLength = Int(try integer(UInt16.self))
+            guard cursor + pathLength <= buffer.count else { throw corrupt(source) }
+            let path = String(decoding: buffer[cursor..<cursor + pathLength], as: UTF8.self)
+            cursor += pathLength
             guard !path.hasPrefix("/"), !path.split(separator: "/").contains("..") else { throw corrupt(source) }
             list.append(Entry(kind: kind, mode: mode, offset: offset, size: size, path: path))
         }
+        guard cursor == length else { throw corrupt(source) }
         let dataStart = UInt64(cursor)
         for entry in list where dataStart + entry.offset + entry.size > UInt64(info.st_size) { throw corrupt(source) }
         return (list, list.first?.kind == .folder && list.first?.path == "" ? dataStart : nil)
