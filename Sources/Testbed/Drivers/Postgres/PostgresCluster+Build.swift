@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,9 +31,15 @@ extension PostgresCluster {
         marks.append(clock.now)
         await stopServer(role: "build", fast: true)
         marks.append(clock.now)
+        // Both read `directory`: whichever finishes last deletes it.
+        let readers = Mutex(2)
+        let done: @Sendable () -> Void = {
+            if readers.withLock({ count in count -= 1; return count }) == 0 { ClusterFiles.remove(directory) }
+        }
+        publishInBackground(lease, from: directory, then: done)
+        defer { done() }
         try ClusterFiles.copyTree(from: directory, to: dataDirectory, owner: account.user)
         marks.append(clock.now)
-        publishInBackground(lease, from: directory)
         let spans = zip(marks, marks.dropFirst()).map { Self.ms($1 - $0) }
         options.report(.note, "built: \(pristine) \(spans[0]) ms, server + databases + seed + templates \(spans[1]) ms, "
                        + "shutdown \(spans[2]) ms, copy for the run \(spans[3]) ms")
@@ -75,14 +82,14 @@ extension PostgresCluster {
             ClusterFiles.remove(staging)
             throw error
         }
-        publishInBackground(lease, from: staging)
+        publishInBackground(lease, from: staging) { ClusterFiles.remove(staging) }
         return "initdb + copy for the cache"
     }
 
-    /// Copies the clean cluster at `source` into the cache entry `lease` holds on a
-    /// thread of its own, publishes it, gives the lease up and deletes `source`.
+    /// Packs the clean cluster at `source` into the cache entry `lease` holds on a
+    /// thread of its own, publishes it, gives the lease up and calls `then`.
     /// ``stop()`` waits for it: a run that ends early still fills the cache.
-    func publishInBackground(_ lease: ClusterCache.Lease, from source: String) {
+    func publishInBackground(_ lease: ClusterCache.Lease, from source: String, then: @escaping @Sendable () -> Void) {
         let report = options.report
         let task = Task {
             let clock = ContinuousClock()
@@ -96,7 +103,7 @@ extension PostgresCluster {
                 }
             }
             lease.release()
-            ClusterFiles.remove(source)
+            then()
             report(.note, outcome)
         }
         publications.withLock { $0.append(task) }
