@@ -51,30 +51,72 @@ struct PostgresBenchmark {
         print("warm start + query + stop: median \(Self.median(warm)) ms (min \(Self.ms(warm.min()!)), max \(Self.ms(warm.max()!)))")
 
         let cachedPath = try FileManager.default.contentsOfDirectory(atPath: run.cacheRoot + "/postgres")
-            .first { $0.hasPrefix("seeded-") && !$0.hasSuffix(".lock") }!
+            .first { $0.hasPrefix("seeded-") && $0.hasSuffix(".pack") }!
         var copies: [Duration] = []
         for index in 0..<Self.runs {
             let target = run.root + "/copy\(index)"
             copies.append(try clock.measure {
-                try ClusterFiles.copyTree(from: run.cacheRoot + "/postgres/" + cachedPath, to: target)
+                try ClusterPack.unpack(run.cacheRoot + "/postgres/" + cachedPath, to: target, owner: nil)
             })
             ClusterFiles.remove(target)
         }
-        print("copy of the seeded cluster (\(Self.size(run.cacheRoot + "/postgres/" + cachedPath)) MB): median \(Self.median(copies)) ms")
+        let packSize = (try FileManager.default.attributesOfItem(atPath: run.cacheRoot + "/postgres/" + cachedPath)[.size] as? Int ?? 0) / 1_000_000
+        print("unpack of the seeded cluster (\(packSize) MB pack): median \(Self.median(copies)) ms")
 
         try await run.withCluster(run.options("reset", seed: seed)) { cluster, _ in
-            var resets: [Duration] = []
-            var clones: [Duration] = []
-            for index in 0..<Self.runs {
+            let rounds = Int(ProcessInfo.processInfo.environment["TESTBED_BENCH_RESETS"] ?? "") ?? 50
+            func dirty() throws {
                 let connection = try cluster.connection()
                 try connection.execute("DELETE FROM orders WHERE id % 2 = 0")
                 connection.close()
-                resets.append(try await clock.measure { try await cluster.reset() })
-                clones.append(try await clock.measure { try await cluster.cloneDatabase(named: "clone\(index)") })
+            }
+            var ready: [Duration] = []
+            var backToBack: [Duration] = []
+            var classic: [Duration] = []
+            var clonesReady: [Duration] = []
+            var clonesBackToBack: [Duration] = []
+            for _ in 0..<rounds {
+                try dirty()
+                await cluster.spares.settle()
+                ready.append(try await clock.measure { try await cluster.reset() })
             }
             #expect(try cluster.count("orders") == 50_000)
-            print("reset (drop + create from template): median \(Self.median(resets)) ms")
-            print("cloneDatabase: median \(Self.median(clones)) ms")
+            var afterDelete: [Duration] = []
+            for _ in 0..<rounds {
+                try dirty()
+                afterDelete.append(try await clock.measure { try await cluster.reset() })
+            }
+            for _ in 0..<rounds {
+                backToBack.append(try await clock.measure { try await cluster.reset() })
+            }
+            #expect(try cluster.count("orders") == 50_000)
+            await cluster.spares.settle()
+            for _ in 0..<rounds {
+                try dirty()
+                let admin = try cluster.connect("postgres")
+                classic.append(try await clock.measure {
+                    try cluster.connector.replace(cluster.spec.databases[0], useSpare: nil, admin: admin)
+                })
+                admin.close()
+            }
+            #expect(try cluster.count("orders") == 50_000)
+            for index in 0..<rounds {
+                await cluster.spares.settle()
+                clonesReady.append(try await clock.measure { try await cluster.cloneDatabase(named: "clone\(index)") })
+            }
+            for index in 0..<rounds {
+                clonesBackToBack.append(try await clock.measure { try await cluster.cloneDatabase(named: "clone_b\(index)") })
+            }
+            func fine(_ values: [Duration]) -> String {
+                let sorted = values.sorted()
+                return String(format: "median %.1f ms (min %.1f, max %.1f)", sorted[sorted.count / 2].milliseconds,
+                              sorted[0].milliseconds, sorted[sorted.count - 1].milliseconds)
+            }
+            print("reset, spare ready (waited for between resets): \(fine(ready)) over \(rounds)")
+            print("reset, right after a DELETE, not waiting for the spare: \(fine(afterDelete))")
+            print("reset, back to back (nothing between): \(fine(backToBack))")
+            print("reset, drop + create from template (the old way): \(fine(classic))")
+            print("cloneDatabase, spare ready: \(fine(clonesReady)); back to back: \(fine(clonesBackToBack))")
         }
     }
 

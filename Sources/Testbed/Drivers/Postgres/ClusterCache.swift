@@ -1,11 +1,13 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The folder of prepared clusters under `cacheRoot/postgres`: `base-HASH` (initdb +
-/// databases) and `seeded-HASH` (base + fixtures + template databases), each a complete,
-/// cleanly shut down data directory.
+/// The folder of prepared clusters under `cacheRoot/postgres`: `base-HASH.pack` (the
+/// pristine output of initdb) and `seeded-HASH.pack` (base + databases + fixtures +
+/// template databases), each a complete, cleanly shut down data directory packed into
+/// one file (see ``ClusterPack``).
 ///
 /// Entries are built at most once however many processes race for them: the builder
 /// holds an exclusive `flock` on `NAME.lock`, builds into `.tmp-NAME-...`, and publishes
@@ -19,10 +21,11 @@ struct ClusterCache: Sendable {
         self.root = cacheRoot + "/postgres"
     }
 
-    func path(_ name: String) -> String { root + "/" + name }
+    /// The pack file of entry `name`.
+    func path(_ name: String) -> String { root + "/" + name + ".pack" }
 
     /// Returns the entry `name`, calling `build(temporaryPath)` to create it when missing.
-    /// `build` must create a complete cluster at the path it is given. `built` says
+    /// `build` must create a complete cluster (a folder) at the path it is given. `built` says
     /// whether this call built it.
     func entry(_ name: String, build: @escaping (String) async throws -> Void) async throws -> (path: String, built: Bool) {
         try await entry(name, builder: Builder(build: build))
@@ -37,61 +40,140 @@ struct ClusterCache: Sendable {
 
     @inline(never)
     private func entry(_ name: String, builder: Builder) async throws -> (path: String, built: Bool) {
-        let final = path(name)
-        if access(final + "/PG_VERSION", F_OK) == 0 { return (final, false) }
+        guard let lease = try await lease(name) else { return (path(name), false) }
+        defer { lease.release() }
+        let temporary = lease.temporaryPath()
+        defer { ClusterFiles.remove(temporary) }
+        try await builder.build(temporary)
+        try lease.publishCopy(of: temporary)
+        return (path(name), true)
+    }
+
+    /// True when entry `name` is complete (it appears complete, by a rename).
+    func exists(_ name: String) -> Bool {
+        var info = stat()
+        return stat(path(name), &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+    }
+
+    /// Unpacks entry `name` into `destination` (which must not exist) for `owner`.
+    func unpack(_ name: String, to destination: String, owner: UnixUser?) throws(PostgresError) {
+        try ClusterPack.unpack(path(name), to: destination, owner: owner)
+    }
+
+    /// The exclusive right to create the missing entry `name`, waiting while another
+    /// process holds it; nil when the entry exists (perhaps built by that process).
+    func lease(_ name: String) async throws -> Lease? {
+        if exists(name) { return nil }
+        let lock = try openLock(name)
+        // Non-blocking attempts: a blocking flock would hold one of the few cooperative threads.
+        while flock(lock, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR else {
+                let failure = PostgresError(code: .cache, message: "cannot lock \(root)/\(name).lock: \(String(cString: strerror(errno)))")
+                close(lock)
+                throw failure
+            }
+            do { try await Task.sleep(for: .milliseconds(5)) } catch { close(lock); throw error }
+        }
+        return held(name, lock)
+    }
+
+    /// Like ``lease(_:)`` but never waits: nil also when another process holds the lock
+    /// (it is building the same entry).
+    func tryLease(_ name: String) throws -> Lease? {
+        if exists(name) { return nil }
+        let lock = try openLock(name)
+        guard flock(lock, LOCK_EX | LOCK_NB) == 0 else { close(lock); return nil }
+        return held(name, lock)
+    }
+
+    private func openLock(_ name: String) throws -> Int32 {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let lock = open(root + "/" + name + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard lock >= 0 else {
             throw PostgresError(code: .cache, message: "cannot open the cache lock in \(root): \(String(cString: strerror(errno)))")
         }
-        defer { close(lock) }
-        // Non-blocking attempts: a blocking flock would hold one of the few cooperative threads.
-        while flock(lock, LOCK_EX | LOCK_NB) != 0 {
-            guard errno == EWOULDBLOCK || errno == EINTR else {
-                throw PostgresError(code: .cache, message: "cannot lock \(root)/\(name).lock: \(String(cString: strerror(errno)))")
-            }
-            try await Task.sleep(for: .milliseconds(5))
+        return lock
+    }
+
+    /// With the lock held: nil when the entry appeared meanwhile; else clears what a
+    /// builder that died left behind.
+    private func held(_ name: String, _ lock: Int32) -> Lease? {
+        if exists(name) {
+            close(lock)  // also releases the flock
+            return nil
         }
-        defer { flock(lock, LOCK_UN) }
-        if access(final + "/PG_VERSION", F_OK) == 0 { return (final, false) }
         for stale in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
         where stale.hasPrefix(".tmp-\(name)-") {
             ClusterFiles.remove(root + "/" + stale)
         }
-        ClusterFiles.remove(final)
-        let temporary = root + "/.tmp-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        do {
-            try await builder.build(temporary)
-            guard rename(temporary, final) == 0 else {
-                throw PostgresError(code: .cache, message: "cannot publish \(final): \(String(cString: strerror(errno)))")
-            }
-        } catch {
-            ClusterFiles.remove(temporary)
-            throw error
-        }
-        return (final, true)
+        ClusterFiles.remove(path(name))
+        return Lease(cache: self, name: name, lock: lock)
     }
 
-    /// The key of a base cluster: everything `initdb` and the database list depend on.
+    /// An exclusive hold on a missing entry, released by ``release()`` (or by the
+    /// kernel when the process dies: then the next holder removes the `.tmp-` folder).
+    final class Lease: Sendable {
+        let cache: ClusterCache
+        let name: String
+        private let lock: Mutex<Int32>
+
+        fileprivate init(cache: ClusterCache, name: String, lock: Int32) {
+            self.cache = cache
+            self.name = name
+            self.lock = Mutex(lock)
+        }
+
+        deinit { release() }
+
+        /// A fresh path next to the entry, on the same file system.
+        func temporaryPath() -> String {
+            cache.root + "/.tmp-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        }
+
+        /// Packs the cleanly shut down cluster at `source` into a temporary file and
+        /// publishes it with an atomic rename.
+        func publishCopy(of source: String) throws(PostgresError) {
+            let temporary = temporaryPath()
+            do throws(PostgresError) {
+                try ClusterPack.pack(tree: source, to: temporary)
+                guard rename(temporary, cache.path(name)) == 0 else {
+                    throw PostgresError(code: .cache, message: "cannot publish \(cache.path(name)): \(String(cString: strerror(errno)))")
+                }
+            } catch {
+                ClusterFiles.remove(temporary)
+                throw error
+            }
+        }
+
+        /// Gives the lock up; safe to call more than once.
+        func release() {
+            lock.withLock { lock in
+                if lock >= 0 { close(lock) }
+                lock = -1
+            }
+        }
+    }
+
+    /// The key of a base cluster: everything `initdb` depends on (v2: no databases).
     static func baseKey(_ installation: PostgresInstallation, spec: PostgresSpec) -> String {
         var hash = ContentHash()
-        hash.update("base-v1")
+        hash.update("base-v4")
         hash.update(installation.versionString)
         hash.update(installation.binDirectory)
         hash.update(spec.user)
         hash.update(spec.password ?? "\u{0}")
         for option in spec.initdbOptions { hash.update(option) }
-        hash.update("databases")
-        for database in spec.databases { hash.update(database) }
         return "base-" + hash.hex
     }
 
-    /// The key of a seeded cluster: the base key, the settings, and every step's kind,
+    /// The key of a seeded cluster: the base key, the databases, the settings, and every step's kind,
     /// options, target database and file contents (folders: every file below them).
     static func seededKey(base: String, spec: PostgresSpec, steps: [ResolvedSeedStep]) throws -> String {
         var hash = ContentHash()
-        hash.update("seeded-v1")
+        hash.update("seeded-v4")
         hash.update(base)
+        hash.update("databases")
+        for database in spec.databases { hash.update(database) }
         for (name, value) in spec.settings { hash.update(name.lowercased()); hash.update(value) }
         for resolved in steps {
             hash.update("step")

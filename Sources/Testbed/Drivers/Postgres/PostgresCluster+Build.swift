@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,15 +16,40 @@ extension PostgresCluster {
         return try ClusterCache.seededKey(base: base, spec: spec, steps: options.seed)
     }
 
-    /// Copies the base cluster to `directory`, starts it, applies the seed steps and
-    /// creates the template databases. `final`: the server keeps running (role `main`,
-    /// TCP as the spec says); otherwise it listens on the socket only and is shut down
-    /// cleanly so the directory can be cached.
-    func buildSeeded(in directory: String, base: String, final: Bool) async throws -> PostgresServer {
-        let basePath = try await cache.entry(base) { temporary in try await self.buildBase(into: temporary) }.path
-        try ClusterFiles.copyTree(from: basePath, to: directory, owner: account.user)
-        let role = final ? "main" : "build"
-        let server = try await runningServer(directory, role: role, tcp: final ? spec.tcp : false)
+    /// Builds the seeded cluster in `directory` with the cache entry `lease` held: a
+    /// pristine cluster, one server session that creates the databases, seeds them and
+    /// makes the templates, then a clean shutdown. The run's data directory gets a copy
+    /// (same tmpfs, fast); the cache gets `directory` in the background (see
+    /// ``publishInBackground(_:from:)``), so the slower copy to the cache's disk overlaps
+    /// the start of the run's server.
+    func buildSeeded(in directory: String, base: String, lease: ClusterCache.Lease) async throws {
+        let clock = ContinuousClock()
+        var marks = [clock.now]
+        let pristine = try await preparePristine(in: directory, base: base)
+        marks.append(clock.now)
+        _ = try await seed(in: directory, role: "build", tcp: false)
+        marks.append(clock.now)
+        await stopServer(role: "build", fast: true)
+        marks.append(clock.now)
+        // Both read `directory`: whichever finishes last deletes it.
+        let readers = Mutex(2)
+        let done: @Sendable () -> Void = {
+            if readers.withLock({ count in count -= 1; return count }) == 0 { ClusterFiles.remove(directory) }
+        }
+        publishInBackground(lease, from: directory, then: done)
+        defer { done() }
+        try ClusterFiles.copyTree(from: directory, to: dataDirectory, owner: account.user)
+        marks.append(clock.now)
+        let spans = zip(marks, marks.dropFirst()).map { Self.ms($1 - $0) }
+        options.report(.note, "built: \(pristine) \(spans[0]) ms, server + databases + seed + templates \(spans[1]) ms, "
+                       + "shutdown \(spans[2]) ms, copy for the run \(spans[3]) ms")
+    }
+
+    /// Starts a server on `directory` (a pristine cluster), creates the databases,
+    /// applies the seed steps and creates the template databases, all in one session.
+    func seed(in directory: String, role: String, tcp: Bool) async throws -> PostgresServer {
+        let server = try await runningServer(directory, role: role, tcp: tcp)
+        try createDatabases()
         options.report(.seeding, options.seed.isEmpty ? "creating template databases" : "\(options.seed.count) step(s)")
         let seeder = PostgresSeeder(
             serviceName: options.serviceName, defaultDatabase: spec.databases[0],
@@ -31,18 +57,71 @@ extension PostgresCluster {
             commandEnvironment: commandEnvironment, logDirectory: options.serviceDirectory)
         try await seeder.apply(options.seed)
         try createTemplates()
-        if !final { await stopServer(role: role, fast: true) }
         return server
     }
 
-    /// `initdb` into a folder the server user owns, then the databases, then a clean
-    /// shutdown; the result is copied (by the caller's identity) to `destination`.
-    func buildBase(into destination: String) async throws {
-        let work = options.serviceDirectory + "/initdb"
-        defer { ClusterFiles.remove(work) }
-        ClusterFiles.remove(work)
-        var arguments = ["-D", work, "-A", "trust", "-U", spec.user, "--no-sync", "--wal-segsize=1",
-                         "-E", "UTF8", "--locale=C"]
+    /// Fills `directory` (which must not exist) with a cluster fresh from `initdb`, owned
+    /// by the server user: a copy of the cached base when there is one; else initdb runs
+    /// right there, and a copy of its output (a clean cluster: nothing has run on it
+    /// yet) is published as the base in the background.
+    @discardableResult
+    func preparePristine(in directory: String, base: String) async throws -> String {
+        if cache.exists(base) {
+            try cache.unpack(base, to: directory, owner: account.user)
+            return "base cache copied"
+        }
+        try await initdb(into: directory)
+        // Another process that is building this base publishes the same files: skip.
+        guard let lease = try cache.tryLease(base) else { return "initdb" }
+        let staging = options.serviceDirectory + "/base-staging"
+        do {
+            ClusterFiles.remove(staging)
+            try ClusterFiles.copyTree(from: directory, to: staging)
+        } catch {
+            lease.release()
+            ClusterFiles.remove(staging)
+            throw error
+        }
+        publishInBackground(lease, from: staging) { ClusterFiles.remove(staging) }
+        return "initdb + copy for the cache"
+    }
+
+    /// Packs the clean cluster at `source` into the cache entry `lease` holds on a
+    /// thread of its own, publishes it, gives the lease up and calls `then`.
+    /// ``stop()`` waits for it: a run that ends early still fills the cache.
+    func publishInBackground(_ lease: ClusterCache.Lease, from source: String, then: @escaping @Sendable () -> Void) {
+        let report = options.report
+        let task = Task {
+            let clock = ContinuousClock()
+            let began = clock.now
+            let outcome = await offPool { () -> String in
+                do {
+                    try lease.publishCopy(of: source)
+                    return "\(lease.name.prefix(while: { $0 != "-" })) cache written in \(Self.ms(clock.now - began)) ms"
+                } catch {
+                    return "cannot write the cache entry \(lease.name): \(error)"
+                }
+            }
+            lease.release()
+            then()
+            report(.note, outcome)
+        }
+        publications.withLock { $0.append(task) }
+    }
+
+    /// Waits for the background cache writes.
+    func awaitPublications() async {
+        let pending = publications.withLock { tasks in
+            defer { tasks = [] }
+            return tasks
+        }
+        for task in pending { await task.value }
+    }
+
+    /// `initdb` into `directory`, run as the server user.
+    func initdb(into directory: String) async throws {
+        var arguments = ["-D", directory, "-A", "trust", "-U", spec.user, "--no-sync", "--no-instructions",
+                         "--wal-segsize=1", "-E", "UTF8", "--locale=C"]
         let passwordFile = options.serviceDirectory + "/.pwfile"
         defer { unlink(passwordFile) }
         if let password = spec.password, !password.isEmpty {
@@ -69,24 +148,17 @@ extension PostgresCluster {
             throw PostgresError(code: .cache, message: "initdb failed (\(status))",
                                 hint: "check initdb_options in the manifest", logLines: process.log.lastLines(12))
         }
-        let server = try await runningServer(work, role: "initdb", tcp: false)
-        _ = server
-        do {
-            let admin = try connect("postgres")
-            defer { admin.close() }
-            for database in spec.databases {
-                let exists = try admin.query("SELECT 1 FROM pg_database WHERE datname = $1", parameters: [database])
-                if exists.isEmpty {
-                    // FILE_COPY: WAL_LOG (the default) would write every block of template1 to WAL.
-                    try admin.execute("CREATE DATABASE \(quoteIdentifier(database)) STRATEGY FILE_COPY")
-                }
-            }
-        } catch {
-            await stopServer(role: "initdb", fast: false)
-            throw error
+    }
+
+    /// Creates the spec's databases that do not exist yet (`postgres` does).
+    func createDatabases() throws(PostgresError) {
+        let admin = try connect("postgres")
+        defer { admin.close() }
+        let existing = Set(try admin.query("SELECT datname FROM pg_database").compactMap { $0[0] })
+        for database in spec.databases where !existing.contains(database) {
+            // FILE_COPY: WAL_LOG (the default) would write every block of template1 to WAL.
+            try admin.execute("CREATE DATABASE \(quoteIdentifier(database)) STRATEGY FILE_COPY")
         }
-        await stopServer(role: "initdb", fast: true)
-        try ClusterFiles.copyTree(from: work, to: destination)
     }
 
     /// Creates `DB__testbed_template` from each seeded database: the source of
@@ -96,13 +168,11 @@ extension PostgresCluster {
         let admin = try connect(maintenanceDatabase(avoiding: nil))
         defer { admin.close() }
         for database in spec.databases {
-            let template = quoteIdentifier(Self.templateName(database))
-            try admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-                            parameters: [database])
+            try endSessions(on: database, admin: admin)
             try admin.execute("""
-                CREATE DATABASE \(template) TEMPLATE \(quoteIdentifier(database)) STRATEGY FILE_COPY;
+                CREATE DATABASE \(quoteIdentifier(Self.templateName(database))) TEMPLATE \(quoteIdentifier(database)) \
+                STRATEGY FILE_COPY IS_TEMPLATE true ALLOW_CONNECTIONS false
                 """)
-            try admin.execute("ALTER DATABASE \(template) WITH IS_TEMPLATE true ALLOW_CONNECTIONS false")
         }
     }
 
@@ -115,8 +185,14 @@ extension PostgresCluster {
 
     /// A connection over the Unix socket as the cluster's user.
     func connect(_ database: String) throws(PostgresError) -> PGConnection {
-        try PGConnection(socketDirectory: socketDirectory, port: port, user: spec.user, database: database,
-                         password: spec.password)
+        try connector.connect(database)
+    }
+
+    /// Ends every other session on `database` and returns once their processes are gone:
+    /// the server's own wait for them (in DROP, RENAME and CREATE ... TEMPLATE) sleeps
+    /// 100 ms at a time.
+    func endSessions(on database: String, admin: PGConnection) throws(PostgresError) {
+        try connector.endSessions(on: database, admin: admin)
     }
 
     /// The environment of a command seed step: the caller's plus the connection values.
@@ -130,5 +206,15 @@ extension PostgresCluster {
         if let password = spec.password, !password.isEmpty { environment["PGPASSWORD"] = password }
         if environment["PATH"] == nil { environment["PATH"] = ProcessInfo.processInfo.environment["PATH"] }
         return environment
+    }
+}
+
+/// Runs `body` on a thread of its own, outside Swift's cooperative pool and Dispatch's
+/// global queues (on Linux they share worker threads, as many as there are cores): for
+/// blocking work (file copies, libpq round trips) that must not delay the tasks that
+/// wait for a server to be ready.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(returning: body()) }
     }
 }

@@ -1,21 +1,13 @@
 extension PostgresCluster {
-    /// Puts `database` (nil: every database of the spec) back in its seeded state:
-    /// drops it, ending its connections, and copies it again from its template.
+    /// Puts `database` (nil: every database of the spec) back in its seeded state.
     ///
-    /// Open connections to it are terminated; clients must reconnect.
+    /// Open connections to it are terminated; clients must reconnect. With the spare
+    /// ready (see ``SpareDatabases``) this is a few catalog updates; otherwise it waits
+    /// for the spare being made, or drops the database and copies its template. Calls
+    /// run one at a time.
     public func reset(database: String? = nil) async throws {
         let targets = database.map { [$0] } ?? spec.databases
-        for target in targets {
-            let admin = try connect(maintenanceDatabase(avoiding: target))
-            defer { admin.close() }
-            try admin.execute("""
-                DROP DATABASE IF EXISTS \(quoteIdentifier(target)) WITH (FORCE);
-                """)
-            try admin.execute("""
-                CREATE DATABASE \(quoteIdentifier(target)) TEMPLATE \(quoteIdentifier(Self.templateName(target))) \
-                STRATEGY FILE_COPY
-                """)
-        }
+        for target in targets { try await spares.reset(target) }
     }
 
     /// Runs `sql` against the default database (an `sql` health check); throws the
@@ -27,21 +19,17 @@ extension PostgresCluster {
     }
 
     /// Creates database `named` as a copy of the seeded state of `database` (default:
-    /// the first), e.g. one database per test.
+    /// the first), e.g. one database per test. Takes the spare when it is ready (a
+    /// rename), else copies the template.
     public func cloneDatabase(named name: String, from database: String? = nil) async throws {
-        let source = database ?? spec.databases[0]
-        let admin = try connect(maintenanceDatabase(avoiding: name))
-        defer { admin.close() }
-        try admin.execute("""
-            CREATE DATABASE \(quoteIdentifier(name)) TEMPLATE \(quoteIdentifier(Self.templateName(source))) \
-            STRATEGY FILE_COPY
-            """)
+        try await spares.clone(name, from: database ?? spec.databases[0])
     }
 
     /// Drops database `named` (ending its connections); a missing one is fine.
     public func dropDatabase(named name: String) async throws {
         let admin = try connect(maintenanceDatabase(avoiding: name))
         defer { admin.close() }
+        try endSessions(on: name, admin: admin)
         try admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
     }
 }

@@ -54,6 +54,11 @@ public final class PostgresCluster: Sendable {
     /// Servers of this cluster that are running: the final one and, while the seeded
     /// cache entry is built, the build one. Guarded so `stop()` can end both.
     let servers = Mutex<[String: PostgresServer]>([:])
+    /// Copies into the cache that run in the background; ``stop()`` waits for them.
+    let publications = Mutex<[Task<Void, Never>]>([])
+    let connector: ClusterConnector
+    /// The spare copies of the seeded databases that make resets and clones fast.
+    let spares: SpareDatabases
 
     var spec: PostgresSpec { options.spec }
     var socketDirectory: String { options.serviceDirectory }
@@ -81,6 +86,9 @@ public final class PostgresCluster: Sendable {
         self.cache = ClusterCache(cacheRoot: options.cacheRoot)
         self.dataDirectory = options.serviceDirectory + "/data"
         self.logFile = options.serviceDirectory + "/postgres.log"
+        self.connector = ClusterConnector(socketDirectory: options.serviceDirectory, port: port,
+                                          user: options.spec.user, password: options.spec.password)
+        self.spares = SpareDatabases(connector: connector)
     }
 
     /// The connection values, known before the start: `url`, `host`, `port`, `socket`,
@@ -113,6 +121,12 @@ public final class PostgresCluster: Sendable {
     /// Copies (or builds, then caches) the seeded cluster, starts it, and returns once it
     /// accepts connections and holds the fixtures.
     ///
+    /// Cold (no cache entry): initdb (or a copy of the cached base) in `build`, one
+    /// server session that creates the databases, seeds and makes the templates, a clean
+    /// shutdown, a copy to `data` for the run; `build` goes to the cache in the
+    /// background. Warm: a copy of the cached entry. Then the server starts, and the
+    /// spare databases for resets are made in the background.
+    ///
     /// Throws ``PostgresError`` or ``SeedError``; on any failure nothing of the cluster
     /// is left running and its files are deleted.
     public func start() async throws -> ServiceProcess {
@@ -128,30 +142,30 @@ public final class PostgresCluster: Sendable {
                 let hashing = clock.now
                 let key = try seededKey(base: base)
                 let hashed = clock.now - hashing
-                let buildDirectory = options.serviceDirectory + "/build"
-                let entry = try await cache.entry(key) { temporary in
-                    _ = try await self.buildSeeded(in: buildDirectory, base: base, final: false)
-                    try ClusterFiles.copyTree(from: buildDirectory, to: temporary)
-                }
-                if entry.built {
-                    guard rename(buildDirectory, dataDirectory) == 0 else {
-                        throw PostgresError(code: .cache, message: "cannot move \(buildDirectory) to \(dataDirectory)")
+                if let lease = try await cache.lease(key) {
+                    do {
+                        try await buildSeeded(in: options.serviceDirectory + "/build", base: base, lease: lease)
+                    } catch {
+                        lease.release()
+                        throw error
                     }
                     seedDetail = "seeded in \(Self.ms(clock.now - began)) ms"
                 } else {
                     let copying = clock.now
-                    try ClusterFiles.copyTree(from: entry.path, to: dataDirectory, owner: account.user)
+                    try cache.unpack(key, to: dataDirectory, owner: account.user)
                     seedDetail = "seed cached"
                     options.report(.note, "seed files hashed in \(Self.ms(hashed)) ms, "
-                                   + "cached cluster copied in \(Self.ms(clock.now - copying)) ms")
+                                   + "cached cluster unpacked in \(Self.ms(clock.now - copying)) ms")
                 }
                 let spawning = clock.now
                 server = try await runningServer(dataDirectory, role: "main")
                 options.report(.note, "postgres ready in \(Self.ms(clock.now - spawning)) ms")
             } else {
-                server = try await buildSeeded(in: dataDirectory, base: base, final: true)
+                try await preparePristine(in: dataDirectory, base: base)
+                server = try await seed(in: dataDirectory, role: "main", tcp: spec.tcp)
                 seedDetail = "seeded in \(Self.ms(clock.now - began)) ms (not cached: a command step is not cacheable)"
             }
+            await spares.refill(spec.databases)
             options.report(.spawned, "pid \(server.process.pid)")
             options.report(.seeded, seedDetail)
             return server.process
@@ -163,9 +177,11 @@ public final class PostgresCluster: Sendable {
 
     static func ms(_ duration: Duration) -> Int { Int(duration.milliseconds.rounded()) }
 
-    /// Stops the server at once (SIGQUIT to its group, then SIGKILL) and deletes the
-    /// cluster's files; the log file stays. Safe to call more than once.
+    /// Stops the server at once (SIGQUIT to its group, then SIGKILL), waits for the
+    /// background work (spare databases, which then fail; cache writes, which finish),
+    /// and deletes the cluster's files; the log file stays. Safe to call more than once.
     public func stop() async {
+        let background = await spares.close()
         let running = servers.withLock { servers in
             defer { servers = [:] }
             return Array(servers.values)
@@ -173,8 +189,11 @@ public final class PostgresCluster: Sendable {
         let clock = ContinuousClock()
         let began = clock.now
         for server in running { await server.stop(fast: false) }
+        for task in background { await task.value }
+        await spares.finish()
+        await awaitPublications()
         let stopped = clock.now
-        for leftover in ["data", "build", "initdb", ".pwfile", ".s.PGSQL.\(port)", ".s.PGSQL.\(port).lock"] {
+        for leftover in ["data", "build", "base-staging", ".pwfile", ".s.PGSQL.\(port)", ".s.PGSQL.\(port).lock"] {
             ClusterFiles.remove(options.serviceDirectory + "/" + leftover)
         }
         if !running.isEmpty {
