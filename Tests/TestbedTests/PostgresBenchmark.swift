@@ -94,7 +94,7 @@ struct PostgresBenchmark {
             for _ in 0..<rounds {
                 try dirty()
                 let admin = try cluster.connect("postgres")
-                classic.append(try await clock.measure {
+                classic.append(try clock.measure {
                     try cluster.connector.replace(cluster.spec.databases[0], useSpare: nil, admin: admin)
                 })
                 admin.close()

@@ -14,7 +14,7 @@ import Testing
         let error = await #expect(throws: ProbeFailure.self) { try await probe.attempt(timeout: .seconds(1)) }
         #expect(error?.code == .notYet)
         #expect(error?.message == "no line matched /ready to (serve|accept)/ yet")
-        let failure = await pollUntilHealthy(probe, limit: .seconds(5))
+        let failure = await pollUntilHealthy(probe, limit: .seconds(30))
         await process.stop([.kill])
         #expect(failure == nil)
         #expect(probe.matchedLine == "ready to serve")

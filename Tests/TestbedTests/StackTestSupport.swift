@@ -39,7 +39,7 @@ struct TestStack {
 
     /// Run directories left under this stack's run root.
     var leftoverRuns: [String] {
-        (try? FileManager.default.contentsOfDirectory(atPath: runRoot)) ?? []
+        ((try? FileManager.default.contentsOfDirectory(atPath: runRoot)) ?? []).filter { !$0.hasPrefix(".") }
     }
 
     func cleanUp() {
@@ -75,7 +75,7 @@ func processesWithEnvironmentEntry(_ entry: String) -> [Int32] {
 }
 
 /// Waits up to `limit` for `condition`, polling.
-func eventually(within limit: Duration = .seconds(3), _ condition: () -> Bool) async -> Bool {
+func eventually(within limit: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + limit
     while ContinuousClock.now < deadline {
         if condition() { return true }

@@ -1,6 +1,7 @@
 /// Waits until a started service passes its health check, or fails fast.
 ///
-/// Fails at once when the service's process exits (no waiting out the deadline), and
+/// Fails as soon as an attempt fails after the service's process has exited (no waiting
+/// out the deadline), and
 /// after the deadline with the probe's last error.
 struct HealthGate: Sendable {
     var service: String
@@ -17,9 +18,6 @@ struct HealthGate: Sendable {
         var lastError = "no attempt was made"
         while true {
             try Task.checkCancellation()
-            if let status = process?.exitStatus {
-                throw await exited(status)
-            }
             attempts += 1
             do {
                 try await probe.attempt(timeout: spec.timeout)
@@ -35,6 +33,10 @@ struct HealthGate: Sendable {
             } catch {
                 lastError = "\(error)"
             }
+            // A failed attempt by a service that has exited: fail now, not at the deadline.
+            // (A check that passed counts, even if the service died right after: the
+            // runtime then reports it as a service that died.)
+            if let status = process?.exitStatus { throw await exited(status) }
             if clock.now + spec.interval >= deadline {
                 if let status = process?.exitStatus { throw await exited(status) }
                 throw EnvironmentError(

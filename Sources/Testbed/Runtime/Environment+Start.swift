@@ -28,7 +28,9 @@ extension Environment {
         runDirectory = run
         RunState(pid: getpid(), name: name, manifest: manifest.path).write(to: run)
         do {
-            try Watchdog.ensureStarted(root: (run.path as NSString).deletingLastPathComponent)
+            // One watchdog per process, its list under the user's default run root (where
+            // `testbed gc` looks), whatever root this environment uses.
+            try Watchdog.ensureStarted(root: RunDirectory.root(environment: ProcessInfo.processInfo.environment))
             ProcessRegistry.addDirectory(run.path)
         } catch {
             run.remove()

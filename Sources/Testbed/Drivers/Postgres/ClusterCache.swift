@@ -24,31 +24,6 @@ struct ClusterCache: Sendable {
     /// The pack file of entry `name`.
     func path(_ name: String) -> String { root + "/" + name + ".pack" }
 
-    /// Returns the entry `name`, calling `build(temporaryPath)` to create it when missing.
-    /// `build` must create a complete cluster (a folder) at the path it is given. `built` says
-    /// whether this call built it.
-    func entry(_ name: String, build: @escaping (String) async throws -> Void) async throws -> (path: String, built: Bool) {
-        try await entry(name, builder: Builder(build: build))
-    }
-
-    /// The closure travels in a struct on purpose: Swift 6.3.1's release build crashes
-    /// (signal 11 in LLVM's coroutine splitting) when it specializes `entry` for the
-    /// closure PostgresCluster.start passes; a struct argument is not closure-specialized.
-    struct Builder {
-        var build: (String) async throws -> Void
-    }
-
-    @inline(never)
-    private func entry(_ name: String, builder: Builder) async throws -> (path: String, built: Bool) {
-        guard let lease = try await lease(name) else { return (path(name), false) }
-        defer { lease.release() }
-        let temporary = lease.temporaryPath()
-        defer { ClusterFiles.remove(temporary) }
-        try await builder.build(temporary)
-        try lease.publishCopy(of: temporary)
-        return (path(name), true)
-    }
-
     /// True when entry `name` is complete (it appears complete, by a rename).
     func exists(_ name: String) -> Bool {
         var info = stat()

@@ -74,7 +74,7 @@ enum ClusterPack {
             var place = (offset: 0, size: 0)
             if !content.isEmpty {
                 var hasher = Hasher()
-                hasher.combine(bytes: UnsafeRawBufferPointer(start: content, count: content.count))
+                content.withUnsafeBytes { hasher.combine(bytes: $0) }
                 let key = hasher.finalize()
                 let same = stored[key]?.first { place in
                     place.size == content.count && data.withUnsafeBytes { stored in
