@@ -53,9 +53,13 @@ final class PostgresServer: Sendable {
         for (name, value) in settings { arguments += ["-c", "\(name)=\(value)"] }
         let process: ServiceProcess
         do {
-            process = try ServiceProcess(.init(
+            var configuration = ServiceProcess.Configuration(
                 executable: installation.postgres, arguments: arguments, environment: serverEnvironment,
-                workingDirectory: dataDirectory, logFile: logFile, user: account.user))
+                workingDirectory: dataDirectory, logFile: logFile, user: account.user)
+            // If Testbed dies, its watchdog asks for an immediate shutdown, which also
+            // frees the server's shared memory (SIGTERM would wait for clients).
+            configuration.emergencySignal = SIGQUIT
+            process = try ServiceProcess(configuration)
         } catch {
             throw PostgresError(code: .startup, message: "cannot start \(installation.postgres): \(error)")
         }
