@@ -6,6 +6,7 @@
    spawned by a bare script (spawn all three, poll each port every 0.5 ms, then kill).
 2. Memory: testbed's RSS while holding a 5-service stack (`testbed up`).
 
+    swift build -c release --static-swift-stdlib --product testbed   # the distribution build
     scripts/bench_core.py [--runs N] [--testbed PATH]
 """
 import argparse, os, signal, socket, statistics, subprocess, sys, time

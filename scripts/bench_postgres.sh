@@ -6,7 +6,7 @@
 #   scripts/bench_postgres.sh cold   # an empty cache on every run (initdb + seed)
 #   scripts/bench_postgres.sh check  # one run of the candidate, printing what it does
 #
-# Needs a release build (swift build -c release --product testbed) and compare.py at
+# Needs a release build (swift build -c release --static-swift-stdlib --product testbed) and compare.py at
 # ../shared/bench (or BENCH_DIR). Extra arguments go to compare.py (e.g. --runs 9).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
