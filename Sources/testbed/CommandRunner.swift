@@ -38,7 +38,7 @@ final class CommandRunner: Sendable {
                 throw LaunchError(message: "command not found: \(argv[0])", code: 127)
             }
             executable = argv[0]
-        } else if let found = Self.find(argv[0], path: environment["PATH"]) {
+        } else if let found = ServiceProcess.findExecutable(argv[0], path: environment["PATH"]) {
             executable = found
         } else {
             throw LaunchError(message: "command not found: \(argv[0])", code: 127)
@@ -93,13 +93,5 @@ final class CommandRunner: Sendable {
 
     private static func restoreTerminal() {
         tcsetpgrp(STDIN_FILENO, getpgrp())
-    }
-
-    static func find(_ name: String, path: String?) -> String? {
-        for dir in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
-            let candidate = "\(dir)/\(name)"
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        return nil
     }
 }

@@ -205,6 +205,16 @@ public final class ServiceProcess: Sendable {
             return name
         }
         let searchPath = path ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        guard let found = findExecutable(name, path: searchPath) else {
+            throw ServiceProcessError(message: "'\(name)' was not found on PATH (\(searchPath))")
+        }
+        return found
+    }
+
+    /// The first executable regular file called `name` in the folders of `path`
+    /// (a `PATH`-style list; nil: this process's `PATH`).
+    public static func findExecutable(_ name: String, path: String?) -> String? {
+        let searchPath = path ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         for dir in searchPath.split(separator: ":") where !dir.isEmpty {
             let candidate = "\(dir)/\(name)"
             var info = stat()
@@ -212,7 +222,7 @@ public final class ServiceProcess: Sendable {
                 return candidate
             }
         }
-        throw ServiceProcessError(message: "'\(name)' was not found on PATH (\(searchPath))")
+        return nil
     }
 }
 
