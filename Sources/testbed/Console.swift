@@ -91,7 +91,7 @@ final class Console: Sendable {
             }
         case .live:
             let live = state.withLock { !$0.liveDone }
-            if event.phase == .ready || (event.service == nil && event.phase == .failed) {
+            if event.phase == .ready || event.phase == .failed {
                 drawLive(final: true)
                 if event.phase == .ready { write(summary()) }
                 for line in state.withLock({ state in defer { state.held = [] }; return state.held }) { write(line) }

@@ -31,7 +31,7 @@ extension Environment {
                 return try makePostgresDriver(service, spec: spec, seed: seed, folder: folder, port: port,
                                               environment: environment, cacheRoot: cacheRoot, report: report)
             case .process:
-                preconditionFailure("process services have no database driver")
+                throw ManifestProblem(service.location, service: service.name, "a process service has no database driver")
             }
         } catch let problem as ManifestProblem {
             throw problem
