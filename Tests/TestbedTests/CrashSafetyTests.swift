@@ -157,3 +157,36 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: live.path))
     }
 }
+
+/// `gc` after a watchdog that itself died: the dead owner's list still names a server's
+/// process group; the server's System V segment, with nothing attached, is removed.
+@Suite struct CollectorSegmentTests {
+    @Test func removesTheSegmentOfADeadListedServerAndNothingElse() throws {
+        // ipcmk creates a segment and exits: its creator pid is dead, as a killed postgres would be.
+        func makeSegment() throws -> (id: Int32, creator: Int32) {
+            let output = Pipe()
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/ipcmk")
+            process.arguments = ["-M", "4096"]
+            process.standardOutput = output
+            try withUnblockedSignals { try process.run() }
+            process.waitUntilExit()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let id = try #require(Int32(text.split(separator: " ").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
+            return (id, process.processIdentifier)
+        }
+        let listed = try makeSegment()
+        let unrelated = try makeSegment()
+        defer { shmctl(unrelated.id, IPC_RMID, nil) }
+        let root = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/.owners", withIntermediateDirectories: true)
+        try "group \(listed.creator) 3\n".write(toFile: root + "/.owners/999999", atomically: true, encoding: .utf8)
+        let report = Collector(root: root).collect(includingKept: false)
+        #expect(report.removedSegments == [listed.id])
+        #expect(!FileManager.default.fileExists(atPath: root + "/.owners/999999"))
+        let table = try String(contentsOfFile: "/proc/sysvipc/shm", encoding: .utf8)
+        #expect(table.contains(" \(unrelated.id) "))
+        #expect(!table.split(separator: "\n").contains { $0.split(separator: " ").dropFirst().first == Substring(String(listed.id)) })
+    }
+}
