@@ -43,4 +43,33 @@ import Testing
         #expect(databasePorts.isDisjoint(with: Set(apiPorts.compactMap(Int.init))))
         #expect(await eventually { stack.liveProcesses.isEmpty })
     }
+
+    @Test func eightProcessesRacingForAnEmptyCacheSeedItOnce() async throws {
+        let stack = try TestStack("""
+            services:
+              db:
+                postgres: {}
+                seed: [seed.sql]
+            exports:
+              DATABASE_URL: ${db.url}
+            """, files: ["seed.sql": "CREATE TABLE t(n int); INSERT INTO t SELECT generate_series(1, 1000);"])
+        defer { stack.cleanUp() }
+        let cache = "/dev/shm/tbt-race-cache-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        let env = ["TESTBED_RUN_ROOT": stack.runRoot, "TESTBED_CACHE_DIR": cache]
+        let check = #"[ "$(psql "$DATABASE_URL" -tAc 'SELECT count(*) FROM t')" = 1000 ]"#
+        let runs = try (0..<8).map { _ in
+            try CLI.Running(["run", "--json", stack.path, "--", "sh", "-c", check], mark: stack.mark, extra: env)
+        }
+        var results: [CLI.Result] = []
+        for run in runs { results.append(await run.wait(limit: .seconds(120))) }
+        for result in results { #expect(result.status == 0, "\(result.stderr)") }
+        // Exactly one process seeded; the seven others waited for it and copied its cluster.
+        let seededEvents = results.flatMap { $0.stderr.split(separator: "\n") }.filter { $0.contains(#""phase":"seeded""#) }
+        #expect(seededEvents.count == 8)
+        #expect(seededEvents.filter { $0.contains("seeded in") }.count == 1, "\(seededEvents)")
+        let packs = try FileManager.default.contentsOfDirectory(atPath: cache + "/postgres").filter { $0.hasSuffix(".pack") }
+        #expect(packs.filter { $0.hasPrefix("seeded-") }.count == 1)
+        #expect(packs.filter { $0.hasPrefix("base-") }.count == 1)
+    }
 }

@@ -35,14 +35,14 @@ struct PostgresLifecycleTests {
         let run = try Run()
         let seed = [Run.sql("schema.sql"), Run.sql("data.sql")]
         try await withThrowingTaskGroup(of: Int.self) { group in
-            for index in 0..<4 {
+            for index in 0..<8 {
                 let options = try run.options("racer\(index)", seed: seed)
                 group.addTask { try await run.withCluster(options) { cluster, _ in try cluster.count("orders") } }
             }
             for try await count in group { #expect(count == 3) }
         }
         let details = run.details(.seeded)
-        #expect(details.count == 4)
+        #expect(details.count == 8)
         #expect(details.filter { $0.hasPrefix("seeded in") }.count == 1, "\(details)")
         let entries = try FileManager.default.contentsOfDirectory(atPath: run.cacheRoot + "/postgres")
         #expect(entries.filter { $0.hasPrefix("base-") && !$0.hasSuffix(".lock") }.count == 1)
