@@ -51,7 +51,7 @@ import Testing
         let up = try await CLI.Running(["up", "-d", "--name", name, stack.path], mark: stack.mark, extra: ["TESTBED_RUN_ROOT": stack.runRoot]).wait()
         #expect(up.status == 0, "\(up.stderr)")
         let run = try DetachedRun.find(name, root: stack.runRoot)
-        #expect(stack.liveProcesses.count >= 4)
+        #expect(await eventually { stack.liveProcesses.count >= 4 })
         kill(run.pid, SIGKILL)
         #expect(await eventually(within: .seconds(2)) { stack.liveProcesses.isEmpty }, "left: \(stack.liveProcesses)")
     }

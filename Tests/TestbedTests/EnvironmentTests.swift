@@ -36,7 +36,7 @@ import Testing
         #expect(jobDone <= appStarted)
         let log = try String(contentsOfFile: exports["TESTBED_RUN_DIR"]! + "/logs/job.log", encoding: .utf8)
         #expect(log.contains("job saw \(port)"))
-        #expect(stack.liveProcesses.count == 2)
+        #expect(await eventually { stack.liveProcesses.count == 2 })
         await environment.stop()
         #expect(await eventually { stack.liveProcesses.isEmpty })
         #expect(stack.leftoverRuns.isEmpty)
@@ -169,7 +169,7 @@ import Testing
         defer { stack.cleanUp() }
         let environment = try stack.environment()
         try await environment.start()
-        #expect(stack.liveProcesses.count == 3)
+        #expect(await eventually { stack.liveProcesses.count == 3 })
         await environment.stop()
         #expect(await eventually { stack.liveProcesses.isEmpty })
     }
