@@ -11,15 +11,22 @@ import Glibc
 /// that was itself killed), and System V shared memory segments created by a listed
 /// PostgreSQL server that no process is attached to any more.
 public struct Collector: Sendable {
+    /// What one collection reclaimed, and what it left alone on purpose.
     public struct Report: Sendable, Equatable {
+        /// Run directories deleted.
         public var removedRuns: [String] = []
+        /// Process groups listed by dead owners that were still alive and were sent SIGKILL.
         public var stoppedGroups: [Int32] = []
+        /// System V shared memory segment ids removed (left by a killed PostgreSQL server).
         public var removedSegments: [Int32] = []
+        /// Directories of dead runs kept on purpose and left in place (`includingKept` was false).
         public var keptRuns: [String] = []
     }
 
+    /// The run root this collector cleans (see ``RunDirectory/root(environment:)``).
     public let root: String
 
+    /// Makes a collector for the runs under `root`; nothing is touched until ``collect(includingKept:)``.
     public init(root: String) {
         self.root = root
     }

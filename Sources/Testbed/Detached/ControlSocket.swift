@@ -92,7 +92,10 @@ public enum ControlSocket {
     }
 }
 
+/// A detached environment could not be found or reached, or its control socket failed.
 public struct ControlError: Error, CustomStringConvertible, Sendable {
+    /// What went wrong, written for the user (e.g. which environments are running instead).
     public var description: String
+    /// Makes an error with a message for the user.
     public init(_ description: String) { self.description = description }
 }

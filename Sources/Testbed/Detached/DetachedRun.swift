@@ -8,19 +8,25 @@ import Glibc
 /// The supervisor writes `detached.json` in its run directory and holds the lock
 /// `ROOT/.names/NAME.lock` for as long as it runs, so a name is never used twice.
 public struct DetachedRun: Codable, Sendable {
+    /// The environment's name; no two running detached environments share one.
     public var name: String
     /// The supervisor's process id.
     public var pid: Int32
+    /// Absolute, standardized path of the manifest the environment was started from.
     public var manifest: String
+    /// The run directory, where `detached.json` and the control socket live.
     public var runDirectory: String
     /// Seconds since 1970.
     public var startedAt: Double
     /// When the lease (`--ttl`) ends, in seconds since 1970.
     public var expiresAt: Double?
 
+    /// Path of the Unix socket on which the supervisor answers `status`, `env`, `reset` and `down`.
     public var controlSocket: String { runDirectory + "/control.sock" }
+    /// True while the supervisor process exists (a zombie counts as gone).
     public var isAlive: Bool { Collector.isAlive(pid) }
 
+    /// Describes a detached run; `startedAt` and `expiresAt` are in seconds since 1970.
     public init(name: String, pid: Int32, manifest: String, runDirectory: String, startedAt: Double, expiresAt: Double?) {
         self.name = name
         self.pid = pid
@@ -30,6 +36,7 @@ public struct DetachedRun: Codable, Sendable {
         self.expiresAt = expiresAt
     }
 
+    /// Writes `detached.json` into the run directory (atomically); throws when the file cannot be written.
     public func write() throws {
         let data = try JSONEncoder().encode(self)
         try data.write(to: URL(fileURLWithPath: runDirectory + "/detached.json"), options: .atomic)

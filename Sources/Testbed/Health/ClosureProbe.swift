@@ -4,14 +4,17 @@
 /// The closure receives the attempt's timeout and must honour it; it passes by returning
 /// and fails by throwing (preferably ``ProbeFailure``, whose message the user sees).
 public struct ClosureProbe: HealthProbe {
+    /// What the probe checks, in the user's words (shown in progress and errors).
     public let summary: String
     private let body: @Sendable (Duration) async throws -> Void
 
+    /// Makes a probe whose every attempt calls `body` with the attempt's timeout.
     public init(summary: String, _ body: @escaping @Sendable (Duration) async throws -> Void) {
         self.summary = summary
         self.body = body
     }
 
+    /// Calls the closure once; rethrows whatever it throws.
     public func attempt(timeout: Duration) async throws {
         try await body(timeout)
     }

@@ -9,13 +9,18 @@ import Glibc
 /// whole group is killed and the attempt fails; after every attempt anything the command
 /// left running in its group is killed too, so probes never leak processes.
 public struct CommandProbe: HealthProbe {
+    /// The command and its arguments; the first word is looked up on the environment's `PATH`.
     public var argv: [String]
+    /// The command's complete environment (nothing is inherited from this process).
     public var environment: [String: String]
+    /// Where the command runs; nil: this process's current directory.
     public var workingDirectory: String?
+    /// The file each attempt's output is appended to.
     public var logFile: String
     /// When set (and Testbed is root), the command runs as this user, like its service.
     public var user: UnixUser?
 
+    /// Describes the command; nothing runs until ``attempt(timeout:)``.
     public init(argv: [String], environment: [String: String], workingDirectory: String? = nil,
                 logFile: String, user: UnixUser? = nil) {
         self.argv = argv
@@ -25,6 +30,7 @@ public struct CommandProbe: HealthProbe {
         self.user = user
     }
 
+    /// `command` followed by the argv, e.g. `command pg_isready -q`.
     public var summary: String { "command \(argv.joined(separator: " "))" }
 
     /// Throws ``ProbeFailure``: `invalidProbe` when the command cannot be started,

@@ -5,9 +5,13 @@
 /// line, and closes. The status must match exactly; redirects are not followed, so a
 /// `301` is a failure unless it is the expected status. `https` is not supported.
 public struct HTTPProbe: HealthProbe {
+    /// The URL as given, for messages.
     public let url: String
+    /// The status code that means healthy (100–599; default 200).
     public let expectedStatus: Int
+    /// The host parsed from the URL, without brackets for IPv6.
     public let host: String
+    /// The TCP port parsed from the URL (80 when the URL has none).
     public let port: Int
     /// The request target: path and query, `/` when the URL has none.
     public let path: String
@@ -68,6 +72,7 @@ public struct HTTPProbe: HealthProbe {
         self.path = target
     }
 
+    /// `http GET URL → STATUS`, e.g. `http GET http://127.0.0.1:8080/health → 200`.
     public var summary: String { "http GET \(url) → \(expectedStatus)" }
 
     /// The bytes sent on each attempt.
@@ -77,6 +82,10 @@ public struct HTTPProbe: HealthProbe {
         return Array("GET \(path) HTTP/1.1\r\nHost: \(hostHeader)\(portSuffix)\r\nUser-Agent: testbed-health\r\nAccept: */*\r\nConnection: close\r\n\r\n".utf8)
     }
 
+    /// Sends one GET and checks the status line.
+    ///
+    /// Throws ``ProbeFailure``: `unreachable` when the connection fails, `timedOut` when no
+    /// status line arrives within `timeout`, `unexpectedAnswer` for another status or a non-HTTP reply.
     public func attempt(timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout
         let socket = try await ProbeSocket.connect(host: host, port: port, deadline: deadline, timeout: timeout)

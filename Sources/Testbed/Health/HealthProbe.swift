@@ -21,6 +21,7 @@ public protocol HealthProbe: Sendable {
 public struct ProbeFailure: Error, Sendable, Hashable, CustomStringConvertible {
     /// What kind of failure this is, for callers that treat some kinds differently.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
+        /// The code's short name, e.g. `timed out`.
         public let description: String
         private init(_ description: String) { self.description = description }
 
@@ -36,14 +37,18 @@ public struct ProbeFailure: Error, Sendable, Hashable, CustomStringConvertible {
         public static let invalidProbe = Code("invalid probe")
     }
 
+    /// What kind of failure this is; the health gate gives up at once on `invalidProbe`.
     public var code: Code
+    /// What went wrong, written for the user.
     public var message: String
 
+    /// Makes a failure of kind `code` with a message for the user.
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
+    /// The message.
     public var description: String { message }
 }
 

@@ -10,6 +10,7 @@ import Synchronization
 /// Once a line matched the probe stays healthy and stops looking at further lines.
 /// `attempt` only reads a flag: it never waits, whatever the timeout.
 public final class LogProbe: HealthProbe {
+    /// The regular expression as given (ICU syntax).
     public let pattern: String
     private let regex: NSRegularExpression
     private let log: LogTail
@@ -42,11 +43,13 @@ public final class LogProbe: HealthProbe {
 
     deinit { log.removeObserver(token) }
 
+    /// `log line matching /PATTERN/`.
     public var summary: String { "log line matching /\(pattern)/" }
 
     /// The first line that matched, once one has.
     public var matchedLine: String? { match.line }
 
+    /// Passes once a line has matched; otherwise throws ``ProbeFailure`` (`notYet`) without waiting.
     public func attempt(timeout: Duration) async throws {
         guard match.isMatched else {
             throw ProbeFailure(.notYet, "no line matched /\(pattern)/ yet")

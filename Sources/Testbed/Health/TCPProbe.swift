@@ -3,18 +3,26 @@
 /// One attempt is a non-blocking connect, a wait for it with the timeout, and a close:
 /// cheap enough to poll every 10 ms. A refused connection fails at once, without waiting.
 public struct TCPProbe: HealthProbe {
+    /// The address to connect to (default `127.0.0.1`); IPv6 literals without brackets.
     public var host: String
+    /// The TCP port to connect to; outside 1–65535 the attempt fails with `invalidProbe`.
     public var port: Int
 
+    /// Describes the check; nothing connects until ``attempt(timeout:)``.
     public init(host: String = "127.0.0.1", port: Int) {
         self.host = host
         self.port = port
     }
 
+    /// `tcp HOST:PORT` (IPv6 hosts in brackets).
     public var summary: String {
         host.contains(":") ? "tcp [\(host)]:\(port)" : "tcp \(host):\(port)"
     }
 
+    /// Connects once and closes.
+    ///
+    /// Throws ``ProbeFailure``: `unreachable` when refused or unreachable, `timedOut` after
+    /// `timeout`, `invalidProbe` for a port outside 1–65535.
     public func attempt(timeout: Duration) async throws {
         guard (1...65535).contains(port) else {
             throw ProbeFailure(.invalidProbe, "port \(port) is not a TCP port number (1-65535)")

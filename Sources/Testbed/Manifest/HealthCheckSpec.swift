@@ -1,5 +1,6 @@
 /// How Testbed decides that a started service is healthy.
 public struct HealthCheckSpec: Sendable {
+    /// What a health check asks of the service.
     public enum Probe: Sendable {
         /// A TCP connect to a named port of the service (or a port number).
         case tcp(port: PortReference)
@@ -13,11 +14,15 @@ public struct HealthCheckSpec: Sendable {
         case sql(query: String)
     }
 
+    /// A port as a health check names it.
     public enum PortReference: Sendable, Hashable {
+        /// A port the service declares under `ports:`, by name (e.g. `http`).
         case named(String)
+        /// A literal port number (1–65535).
         case number(Int)
     }
 
+    /// Where an HTTP check sends its GET.
     public enum HTTPTarget: Sendable {
         /// A full URL (may contain placeholders).
         case url(Template)
@@ -25,6 +30,7 @@ public struct HealthCheckSpec: Sendable {
         case path(String, port: PortReference)
     }
 
+    /// What each attempt checks.
     public var probe: Probe
     /// Time between attempts.
     public var interval: Duration
@@ -34,13 +40,19 @@ public struct HealthCheckSpec: Sendable {
     public var startPeriod: Duration
     /// Overall time from spawn to healthy before the start fails.
     public var deadline: Duration
+    /// Where the check's probe is written in the manifest, for error messages.
     public var location: SourceLocation
 
+    /// Time between attempts when the manifest gives none: 5 ms (probes are cheap).
     public static let defaultInterval: Duration = .milliseconds(5)
+    /// Time between attempts of a command check when the manifest gives none: 50 ms, since each spawns a process.
     public static let defaultCommandInterval: Duration = .milliseconds(50)
+    /// Time one attempt may take when the manifest gives none: 2 seconds.
     public static let defaultTimeout: Duration = .seconds(2)
+    /// Time from spawn to healthy when the manifest gives none: 60 seconds.
     public static let defaultDeadline: Duration = .seconds(60)
 
+    /// Makes a check; a nil `interval` means ``defaultCommandInterval`` for command probes, else ``defaultInterval``.
     public init(probe: Probe, interval: Duration? = nil, timeout: Duration = defaultTimeout,
                 startPeriod: Duration = .zero, deadline: Duration = defaultDeadline,
                 location: SourceLocation) {

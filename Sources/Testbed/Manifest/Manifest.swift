@@ -16,6 +16,7 @@ public struct Manifest: Sendable {
     /// Variables handed to the test command, in file order.
     public var exports: [Export]
 
+    /// Makes a manifest from parts; it is not validated (``ManifestLoader`` does that).
     public init(name: String, path: String, directory: String, services: [ServiceSpec], exports: [Export]) {
         self.name = name
         self.path = path
@@ -24,6 +25,7 @@ public struct Manifest: Sendable {
         self.exports = exports
     }
 
+    /// The service called `name`, or nil when the manifest has none.
     public func service(named name: String) -> ServiceSpec? {
         services.first { $0.name == name }
     }
@@ -36,13 +38,17 @@ public struct Manifest: Sendable {
 
 /// One exported variable: `NAME: template`.
 public struct Export: Sendable, Hashable {
+    /// The environment variable's name.
     public var name: String
+    /// Its value, resolved when the run is planned.
     public var value: Template
 }
 
 /// A command as written: a list runs directly, a string runs through `/bin/sh -c`.
 public enum CommandSpec: Sendable, Hashable {
+    /// A list: the first word is the program (looked up on `PATH`), the rest its arguments.
     case argv([Template])
+    /// A string, run as `/bin/sh -c STRING`.
     case shell(Template)
 }
 
@@ -56,9 +62,12 @@ public enum DependencyCondition: String, Sendable, Hashable, CaseIterable {
     case completedSuccessfully = "completed_successfully"
 }
 
+/// One entry of a service's `depends_on`: which service it waits for, and for what.
 public struct Dependency: Sendable, Hashable {
+    /// The name of the service waited for.
     public var service: String
     /// nil for the list form: wait until the dependency is ready (healthy, or completed for a job).
     public var condition: DependencyCondition?
+    /// Where the entry is in the manifest, for error messages.
     public var location: SourceLocation
 }

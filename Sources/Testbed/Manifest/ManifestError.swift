@@ -1,12 +1,15 @@
 /// One problem found in a manifest: where, what, and what to do about it.
 public struct ManifestProblem: Sendable, Hashable, CustomStringConvertible {
+    /// Where in the manifest the problem is.
     public var location: SourceLocation
     /// The service the problem belongs to, when there is one.
     public var service: String?
+    /// What is wrong, written for the user.
     public var message: String
     /// What the user should do next.
     public var hint: String?
 
+    /// Makes a problem report; `hint` says what to do about it.
     public init(_ location: SourceLocation, service: String? = nil, _ message: String, hint: String? = nil) {
         self.location = location
         self.service = service
@@ -14,6 +17,7 @@ public struct ManifestProblem: Sendable, Hashable, CustomStringConvertible {
         self.hint = hint
     }
 
+    /// `FILE:LINE:COLUMN: error: service 'NAME': MESSAGE`, then the hint on its own line.
     public var description: String {
         var text = "\(location): error: "
         if let service { text += "service '\(service)': " }
@@ -27,12 +31,15 @@ public struct ManifestProblem: Sendable, Hashable, CustomStringConvertible {
 ///
 /// Loading never stops at the first problem: the user fixes them all in one go.
 public struct ManifestError: Error, Sendable, CustomStringConvertible {
+    /// Every problem found, in the order they were found.
     public var problems: [ManifestProblem]
 
+    /// Wraps the problems found; callers pass at least one.
     public init(problems: [ManifestProblem]) {
         self.problems = problems
     }
 
+    /// Every problem on its own lines, then how many were found.
     public var description: String {
         let count = problems.count == 1 ? "1 problem" : "\(problems.count) problems"
         return problems.map(\.description).joined(separator: "\n") + "\n\(count) found"

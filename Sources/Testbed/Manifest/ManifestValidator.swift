@@ -175,6 +175,7 @@ enum ManifestValidator {
 
 /// The values each kind of service exposes to `${service.key}` references and exports.
 public enum ServiceValueKeys {
+    /// The keys `service` exposes, e.g. `host`, `log` and `ports.NAME` for a process.
     public static func keys(of service: ServiceSpec) -> [String] {
         switch service.kind {
         case .process(let process):

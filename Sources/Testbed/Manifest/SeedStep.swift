@@ -1,5 +1,6 @@
 /// One fixture step of a database service, applied in manifest order.
 public struct SeedStep: Sendable {
+    /// What a seed step loads, and from where.
     public enum Source: Sendable {
         /// A file of SQL statements.
         case sql(path: String)
@@ -11,11 +12,14 @@ public struct SeedStep: Sendable {
         case command(CommandSpec, cacheable: Bool, inputs: [String])
     }
 
+    /// What the step loads; paths are as written, relative to the manifest's folder.
     public var source: Source
     /// PostgreSQL: the database the step applies to (default: the service's first).
     public var database: String?
+    /// Where the step is in the manifest, for error messages.
     public var location: SourceLocation
 
+    /// Makes a step; `database` nil means the service's first database.
     public init(source: Source, database: String? = nil, location: SourceLocation) {
         self.source = source
         self.database = database
@@ -33,6 +37,7 @@ public struct SeedStep: Sendable {
 
 /// How a CSV fixture is read.
 public struct CSVOptions: Sendable, Hashable {
+    /// The field separator (default `,`).
     public var delimiter: Character
     /// The first row names the columns.
     public var header: Bool
@@ -41,6 +46,7 @@ public struct CSVOptions: Sendable, Hashable {
     /// Columns, when there is no header row.
     public var columns: [String]?
 
+    /// Makes options; the defaults read a comma-separated file with a header row and empty unquoted fields as NULL.
     public init(delimiter: Character = ",", header: Bool = true, null: String = "", columns: [String]? = nil) {
         self.delimiter = delimiter
         self.header = header

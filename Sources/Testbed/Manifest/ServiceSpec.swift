@@ -1,14 +1,22 @@
 /// One service of a manifest: what to run, what it waits for, how to check and stop it.
 public struct ServiceSpec: Sendable {
+    /// What sort of service this is, with its kind-specific settings.
     public enum Kind: Sendable {
+        /// A process Testbed spawns from the manifest's command.
         case process(ProcessSpec)
+        /// A PostgreSQL cluster Testbed creates for the run.
         case postgres(PostgresSpec)
+        /// An SQLite database file Testbed creates for the run.
         case sqlite(SQLiteSpec)
     }
 
+    /// The service's name: its key in the manifest, used in `${name.key}` references and messages.
     public var name: String
+    /// What to run, and its kind-specific settings.
     public var kind: Kind
+    /// Services that must be ready (or in the stated condition) before this one starts.
     public var dependsOn: [Dependency]
+    /// How to tell that the service is healthy; nil: it counts as healthy once started.
     public var healthcheck: HealthCheckSpec?
     /// Added to the caller's environment for the service's process (and seed commands).
     public var environment: [(name: String, value: Template)]
@@ -16,8 +24,10 @@ public struct ServiceSpec: Sendable {
     public var seed: [SeedStep]
     /// A one-shot job: exits by itself, and exit status 0 is success.
     public var isJob: Bool
+    /// Where the service is defined in the manifest, for error messages.
     public var location: SourceLocation
 
+    /// Makes a service spec from parts; it is not validated (``ManifestLoader`` does that).
     public init(
         name: String, kind: Kind, dependsOn: [Dependency] = [], healthcheck: HealthCheckSpec? = nil,
         environment: [(name: String, value: Template)] = [], seed: [SeedStep] = [], isJob: Bool = false,
@@ -45,20 +55,28 @@ public struct ServiceSpec: Sendable {
 
 /// A named loopback port: a free one is chosen for each run unless `fixed` is set.
 public struct PortSpec: Sendable, Hashable {
+    /// The port's name, as used in `${service.ports.NAME}` and in health checks.
     public var name: String
+    /// The number the manifest insists on; nil: a free port is chosen for each run.
     public var fixed: Int?
+    /// Where the port is declared in the manifest, for error messages.
     public var location: SourceLocation
 }
 
 /// A service that is a process the manifest describes.
 public struct ProcessSpec: Sendable {
+    /// What to run, resolved when the run is planned.
     public var command: CommandSpec
     /// Relative to the manifest's folder; nil means the manifest's folder.
     public var workingDirectory: Template?
+    /// Loopback ports reserved for the service before it starts.
     public var ports: [PortSpec]
+    /// The signal sent to the service's process group to stop it (default SIGTERM, 15).
     public var stopSignal: Int32
+    /// How long to wait after ``stopSignal`` before SIGKILL (default 5 seconds).
     public var stopGracePeriod: Duration
 
+    /// Makes a process spec; defaults: the manifest's folder, no ports, SIGTERM, 5 seconds' grace.
     public init(command: CommandSpec, workingDirectory: Template? = nil, ports: [PortSpec] = [],
                 stopSignal: Int32 = 15, stopGracePeriod: Duration = .seconds(5)) {
         self.command = command
@@ -71,6 +89,7 @@ public struct ProcessSpec: Sendable {
 
 /// A PostgreSQL cluster of the run's own.
 public struct PostgresSpec: Sendable {
+    /// Which PostgreSQL server installation to use.
     public enum Server: Sendable, Hashable {
         /// The newest installed server.
         case newest
@@ -82,10 +101,13 @@ public struct PostgresSpec: Sendable {
 
     /// Databases to create; the first is the default (`${svc.database}`, seed target).
     public var databases: [String]
+    /// The database superuser role that `initdb` creates and clients connect as (default `postgres`).
     public var user: String
+    /// The role's password; when set, TCP connections must give it (`scram-sha-256`). Part of the cache key.
     public var password: String?
     /// Server settings (`-c name=value`), over Testbed's test defaults.
     public var settings: [(name: String, value: String)]
+    /// Which server installation to use (default: the newest installed).
     public var server: Server
     /// Listen on a loopback TCP port as well as the Unix socket.
     public var tcp: Bool
@@ -96,6 +118,7 @@ public struct PostgresSpec: Sendable {
     /// Extra `initdb` options (part of the cache key).
     public var initdbOptions: [String]
 
+    /// Makes a PostgreSQL spec; the defaults give one database `app`, user `postgres`, no TCP.
     public init(databases: [String] = ["app"], user: String = "postgres", password: String? = nil,
                 settings: [(name: String, value: String)] = [], server: Server = .newest, tcp: Bool = false,
                 fixedPort: Int? = nil, runAs: String? = nil, initdbOptions: [String] = []) {
@@ -118,6 +141,7 @@ public struct SQLiteSpec: Sendable {
     /// Pragmas applied on every connection Testbed opens; `foreign_keys` is on unless set.
     public var pragmas: [(name: String, value: String)]
 
+    /// Makes an SQLite spec; the defaults put the file in the run directory with no extra pragmas.
     public init(path: Template? = nil, pragmas: [(name: String, value: String)] = []) {
         self.path = path
         self.pragmas = pragmas

@@ -6,7 +6,9 @@
 /// for a literal `$`. A `$` not followed by `{` or `$` is kept as it is, so shell
 /// variables in commands pass through to the shell.
 public struct Template: Sendable, Hashable, CustomStringConvertible {
+    /// One piece of a parsed template.
     public enum Part: Sendable, Hashable {
+        /// Text used as it is (`$$` already turned into `$`).
         case literal(String)
         /// A variable from the caller's environment.
         case variable(name: String, fallback: Fallback?)
@@ -14,6 +16,7 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
         case reference(service: String, key: String)
     }
 
+    /// What a `${VAR…}` placeholder does when the variable is unset (or, with `:`, empty).
     public enum Fallback: Sendable, Hashable {
         /// `:-` (when `emptyCounts`) or `-`: use this text.
         case defaultValue(String, emptyCounts: Bool)
@@ -21,12 +24,15 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
         case required(String, emptyCounts: Bool)
     }
 
+    /// The literal text and placeholders, in order.
     public var parts: [Part]
+    /// Where the string is in the manifest, for error messages.
     public var location: SourceLocation
 
     /// The text as written, for messages.
     public var source: String
 
+    /// A template that stands for `literal` exactly; any `$` in it is taken literally.
     public init(literal: String, location: SourceLocation = .init(file: "", line: 0, column: 0)) {
         self.parts = literal.isEmpty ? [] : [.literal(literal)]
         self.location = location
@@ -122,11 +128,13 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
         parts.allSatisfy { if case .literal = $0 { return true } else { return false } }
     }
 
+    /// The text as written in the manifest.
     public var description: String { source }
 }
 
 /// A malformed placeholder; the manifest loader adds the location.
 public struct TemplateSyntaxError: Error, Sendable {
+    /// What is wrong with the placeholder, without the manifest location.
     public var message: String
 }
 

@@ -28,8 +28,10 @@ public struct PortAllocator: Sendable {
     /// How many kernel-offered candidates ``reserve()`` tries before it gives up.
     static let candidateLimit = 64
 
+    /// The folder holding the per-port lock files (created mode 1777 when missing).
     public let lockDirectory: String
 
+    /// Makes an allocator; tests pass a private `lockDirectory`, everything else uses the shared default.
     public init(lockDirectory: String = PortAllocator.defaultLockDirectory) {
         self.lockDirectory = lockDirectory
     }
@@ -196,6 +198,7 @@ public struct PortAllocator: Sendable {
 /// Call ``releaseSocket()`` right before starting the service that binds the port, and
 /// ``release()`` at teardown. Dropping the last reference releases everything.
 public final class PortReservation: Sendable, CustomStringConvertible {
+    /// The reserved loopback TCP port number.
     public let port: Int
     private let lockPath: String
     private struct Descriptors {
@@ -235,12 +238,15 @@ public final class PortReservation: Sendable, CustomStringConvertible {
         }
     }
 
+    /// `port N (reserved)` or `port N (released)`.
     public var description: String { "port \(port)" + (isHeld ? " (reserved)" : " (released)") }
 }
 
 /// A port could not be reserved.
 public struct PortError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure this is.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
+        /// The code's short name, e.g. `in use`.
         public let description: String
         private init(_ description: String) { self.description = description }
 
@@ -254,16 +260,20 @@ public struct PortError: Error, Sendable, CustomStringConvertible {
         public static let system = Code("system")
     }
 
+    /// What kind of failure this is.
     public var code: Code
     /// The port concerned, when there is one.
     public var port: Int?
+    /// What went wrong, written for the user.
     public var message: String
 
+    /// Makes an error about `port` (nil when no single port is concerned).
     public init(_ code: Code, port: Int?, _ message: String) {
         self.code = code
         self.port = port
         self.message = message
     }
 
+    /// The message.
     public var description: String { message }
 }

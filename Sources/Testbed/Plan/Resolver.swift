@@ -5,6 +5,7 @@ public struct Resolver: Sendable {
     /// Values by service name, then key (`ports.http`, `url`, …); `run` holds `dir` and `name`.
     public var values: [String: [String: String]]
 
+    /// Makes a resolver over the caller's environment and the run's values so far.
     public init(environment: [String: String], values: [String: [String: String]]) {
         self.environment = environment
         self.values = values

@@ -8,12 +8,16 @@ import Glibc
 /// It lives under ``root(environment:)`` — on tmpfs (`/dev/shm`) when there is one, so
 /// database clusters copied into it never touch the disk. Removed at teardown unless kept.
 public struct RunDirectory: Sendable, Hashable {
+    /// Absolute path of the run's folder.
     public let path: String
 
+    /// The folder holding each service's log (`PATH/logs`).
     public var logs: String { path + "/logs" }
+    /// The log file of `service`: its output, stdout and stderr interleaved.
     public func log(for service: String) -> String { logs + "/\(service).log" }
     /// A service's own folder (database files, sockets).
     public func folder(for service: String) -> String { path + "/services/\(service)" }
+    /// `state.json`: who owns the run (pid, name, manifest), read by `testbed ls` and `gc`.
     public var stateFile: String { path + "/state.json" }
 
     /// The folder under which runs of this user are created: `TESTBED_RUN_ROOT`, else
@@ -61,6 +65,7 @@ public struct RunDirectory: Sendable, Hashable {
         _ = FileManager.default.createFile(atPath: path + "/kept", contents: nil)
     }
 
+    /// True when the directory was kept on purpose (see ``markKept()``).
     public var isKept: Bool { FileManager.default.fileExists(atPath: path + "/kept") }
 
     /// Deletes the run directory and everything in it.

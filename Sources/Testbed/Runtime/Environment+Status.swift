@@ -2,7 +2,9 @@ import Foundation
 
 /// One service's state, as `testbed status` shows it.
 public struct ServiceStatus: Sendable, Codable {
+    /// The service's name in the manifest.
     public var name: String
+    /// `process`, `postgres` or `sqlite`.
     public var kind: String
     /// The main process, for services that have one.
     public var pid: Int32?

@@ -13,6 +13,7 @@ import Foundation
 /// call at any time, more than once, and also while `start()` is still running (it
 /// interrupts the start and waits for its cleanup).
 public actor Environment {
+    /// How an environment runs: the variables it sees, where its files go, and who hears about it.
     public struct Options: Sendable {
         /// The caller's environment: interpolation source, and the base of every service's environment.
         public var environment: [String: String]
@@ -30,6 +31,7 @@ public actor Environment {
         /// Receives every line a service prints (from any thread).
         public var onOutput: (@Sendable (_ service: String, _ line: String) -> Void)?
 
+        /// Makes options; by default the caller's environment is this process's, and nothing is kept or reported.
         public init(environment: [String: String] = ProcessInfo.processInfo.environment, runRoot: String? = nil,
                     cacheRoot: String? = nil, keepRunDirectory: Bool = false,
                     onEvent: (@Sendable (Event) -> Void)? = nil,
@@ -45,7 +47,9 @@ public actor Environment {
 
     enum Phase { case idle, starting, ready, stopping, stopped }
 
+    /// The manifest this environment runs.
     public nonisolated let manifest: Manifest
+    /// The options it was made with.
     public nonisolated let options: Options
 
     /// The name of this run: ``Options/name``, else the manifest's.
@@ -54,6 +58,7 @@ public actor Environment {
     let startInstant: ContinuousClock.Instant
 
     var phase: Phase = .idle
+    /// The run's private folder, set by ``start()``; after ``stop()`` it is gone unless kept.
     public internal(set) var runDirectory: RunDirectory?
     var drivers: [String: any ServiceDriver] = [:]
     var processes: [String: ServiceProcess] = [:]
@@ -72,6 +77,7 @@ public actor Environment {
     /// Every service's values (`values["db"]?["url"]`), and `values["run"]`.
     public internal(set) var values: [String: [String: String]] = [:]
 
+    /// Makes an environment for a loaded manifest; nothing starts until ``start()``.
     public init(manifest: Manifest, options: Options = Options()) {
         self.manifest = manifest
         self.options = options

@@ -3,34 +3,55 @@
 /// Carries what a user needs to act: the service, what failed, the last lines of its
 /// log, the kept run directory and a hint.
 public struct EnvironmentError: Error, Sendable, CustomStringConvertible {
+    /// What failed, as a stable kebab-case word; compare with `==`.
     public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        /// The code's word, e.g. `health-check-failed`.
         public var rawValue: String
+        /// Makes a code from its word.
         public init(rawValue: String) { self.rawValue = rawValue }
+        /// The code's word.
         public var description: String { rawValue }
 
+        /// The manifest is invalid; not thrown at present: loading and planning throw ``ManifestError``.
         public static let invalidManifest = Code(rawValue: "invalid-manifest")
+        /// A service's process could not be spawned (missing executable, bad working directory).
         public static let spawnFailed = Code(rawValue: "spawn-failed")
+        /// A service's process exited before it became healthy.
         public static let exitedDuringStart = Code(rawValue: "exited-during-start")
+        /// A health check did not pass by its deadline, or cannot work as written.
         public static let healthCheckFailed = Code(rawValue: "health-check-failed")
+        /// A one-shot job exited with a non-zero status.
         public static let jobFailed = Code(rawValue: "job-failed")
+        /// A fixture step failed; the message names the file and line.
         public static let seedFailed = Code(rawValue: "seed-failed")
+        /// A database service failed to start, reset or clone, or was asked for something it does not have.
         public static let databaseFailed = Code(rawValue: "database-failed")
+        /// A port could not be reserved; not thrown at present: port problems come as ``ManifestError``.
         public static let portUnavailable = Code(rawValue: "port-unavailable")
+        /// A service exited on its own after the environment was ready.
         public static let serviceDied = Code(rawValue: "service-died")
+        /// The start was interrupted by ``Environment/stop()``, `start()` was called twice, or a database pool was used after shutdown.
         public static let interrupted = Code(rawValue: "interrupted")
+        /// The run directory or the crash watchdog could not be set up.
         public static let runDirectory = Code(rawValue: "run-directory")
     }
 
+    /// What failed.
     public var code: Code
+    /// The service that failed; nil for failures of the whole environment.
     public var service: String?
+    /// What happened, written for the user.
     public var message: String
     /// The last lines the service printed, oldest first.
     public var logTail: [String]
+    /// The log file of the failing service, where its full output is.
     public var logFile: String?
+    /// What the user should do next.
     public var hint: String?
     /// The run directory, when it was kept for inspection.
     public var runDirectory: String?
 
+    /// Makes an error; ``runDirectory`` is filled in later by ``Environment/start()`` when it keeps the directory.
     public init(_ code: Code, service: String? = nil, _ message: String, logTail: [String] = [],
                 logFile: String? = nil, hint: String? = nil) {
         self.code = code
@@ -41,6 +62,7 @@ public struct EnvironmentError: Error, Sendable, CustomStringConvertible {
         self.hint = hint
     }
 
+    /// The message for a terminal: service and message, then log tail, hint and kept run directory on their own lines.
     public var description: String {
         var text = service.map { "service '\($0)': " } ?? ""
         text += message

@@ -1,6 +1,7 @@
 /// Something that happened to a service during a run, for progress output, `--json`
 /// and `--report`.
 public struct Event: Sendable, Hashable {
+    /// The step of a service's life an event reports.
     public enum Phase: String, Sendable, Hashable, CaseIterable {
         /// Waiting for dependencies.
         case waiting
@@ -18,7 +19,9 @@ public struct Event: Sendable, Hashable {
         case completed
         /// The service failed (detail says why).
         case failed
+        /// Teardown of the service has begun.
         case stopping
+        /// The service is stopped; with service nil, the whole environment is torn down.
         case stopped
         /// The whole environment is ready (service is nil).
         case ready
@@ -28,11 +31,14 @@ public struct Event: Sendable, Hashable {
 
     /// nil for events of the whole environment.
     public var service: String?
+    /// What happened.
     public var phase: Phase
     /// Time since the run started.
     public var elapsed: Duration
+    /// Extra text for people (attempt counts, cache hits, failure messages); not meant to be parsed.
     public var detail: String?
 
+    /// Makes an event; `elapsed` is the time since the run started.
     public init(service: String?, phase: Phase, elapsed: Duration, detail: String? = nil) {
         self.service = service
         self.phase = phase

@@ -1,8 +1,11 @@
 /// How a process ended.
 public enum ExitStatus: Sendable, Hashable, CustomStringConvertible {
+    /// The process exited by itself; the value is its exit code.
     case exited(Int32)
+    /// A signal ended the process; the value is the signal number.
     case signaled(Int32)
 
+    /// True only for exit code 0.
     public var isSuccess: Bool { self == .exited(0) }
 
     /// The shell convention: the exit code, or 128 + the signal number.
@@ -13,6 +16,7 @@ public enum ExitStatus: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// `exit status N`, or `killed by signal N (SIGNAME)`.
     public var description: String {
         switch self {
         case .exited(let code): "exit status \(code)"

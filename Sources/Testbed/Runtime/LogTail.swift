@@ -96,6 +96,7 @@ public final class LogTail: Sendable {
         return token
     }
 
+    /// Stops calling the observer registered under `token`; unknown tokens are ignored.
     public func removeObserver(_ token: Int) {
         state.withLock { _ = $0.observers.removeValue(forKey: token) }
     }

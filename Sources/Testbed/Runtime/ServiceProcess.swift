@@ -15,10 +15,15 @@ import Glibc
 ///   peeks with `waitid(WNOWAIT)`, which sees the exit at once without reaping.
 /// - stdin is /dev/null; the environment is exactly the one given.
 public final class ServiceProcess: Sendable {
+    /// What to spawn, and how.
     public struct Configuration: Sendable {
+        /// The program: a path (relative ones against ``workingDirectory``) or a name looked up on the environment's `PATH`.
         public var executable: String
+        /// The arguments, without the program name.
         public var arguments: [String]
+        /// The process's complete environment; nothing is inherited from this process.
         public var environment: [String: String]
+        /// Where the process runs; nil: this process's current directory.
         public var workingDirectory: String?
         /// Output (stdout and stderr, interleaved) is appended here.
         public var logFile: String
@@ -28,6 +33,7 @@ public final class ServiceProcess: Sendable {
         /// (SIGKILL follows a second later). PostgreSQL wants SIGQUIT.
         public var emergencySignal: Int32 = SIGTERM
 
+        /// Describes a process; ``emergencySignal`` starts as SIGTERM.
         public init(executable: String, arguments: [String], environment: [String: String],
                     workingDirectory: String? = nil, logFile: String, user: UnixUser? = nil) {
             self.executable = executable
@@ -39,10 +45,13 @@ public final class ServiceProcess: Sendable {
         }
     }
 
+    /// The process id, which is also its process group id.
     public let pid: Int32
+    /// What was spawned.
     public let configuration: Configuration
     private let process: Process
     private let exitRecord = ExitRecord()
+    /// The process's output: its log file, last lines and line observers.
     public let log: LogTail
 
     /// Spawns the process. Throws ``ServiceProcessError`` when it cannot be started.
@@ -103,6 +112,7 @@ public final class ServiceProcess: Sendable {
         return nil
     }
 
+    /// True until the group leader exits (what it forked may still run; see ``groupIsAlive``).
     public var isRunning: Bool { exitStatus == nil }
 
     /// The last lines of output once the process has exited, after giving the reader a
@@ -228,7 +238,9 @@ public final class ServiceProcess: Sendable {
 
 /// A process could not be spawned.
 public struct ServiceProcessError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong, written for the user.
     public var message: String
+    /// The message.
     public var description: String { message }
 }
 

@@ -9,6 +9,7 @@ public enum TeardownStep: Sendable, Hashable, CustomStringConvertible {
     /// SIGKILL to the whole process group, then wait for it to empty.
     case kill
 
+    /// The step in words, e.g. `SIGTERM to the group, wait up to 5.0 seconds`.
     public var description: String {
         switch self {
         case .signal(let signal, let grace): "\(signalName(signal)) to the group, wait up to \(grace)"

@@ -5,8 +5,11 @@ import Glibc
 
 /// A system account, for running servers that refuse root (PostgreSQL) as someone else.
 public struct UnixUser: Sendable, Hashable {
+    /// The account's login name.
     public var name: String
+    /// The account's user id.
     public var uid: uid_t
+    /// The account's primary group id.
     public var gid: gid_t
 
     /// Looks up an account by name; nil when there is none.
@@ -22,6 +25,7 @@ public struct UnixUser: Sendable, Hashable {
         return UnixUser(name: name, uid: uid, gid: getegid())
     }
 
+    /// True when this process runs with effective user id 0.
     public static var isRoot: Bool { geteuid() == 0 }
 
     /// Changes the owner of `path` and everything below it (no-op when it already matches).

@@ -6,6 +6,7 @@ import Glibc
 public struct CSVRecord: Sendable, Hashable {
     /// 1-based line where the record starts (a quoted field may span several lines).
     public var line: Int
+    /// The fields in file order; nil where an unquoted field equals the null marker.
     public var fields: [String?]
 }
 
@@ -27,7 +28,9 @@ public struct CSVRecord: Sendable, Hashable {
 public final class CSVReader {
     private enum State { case recordStart, fieldStart, unquoted, quoted, quoteInQuoted }
 
+    /// The CSV file being read.
     public let path: String
+    /// How the file is read: delimiter, header, null marker and columns.
     public let options: CSVOptions
     /// Column names, from the header or the options; nil when neither gives them.
     public private(set) var columns: [String]?

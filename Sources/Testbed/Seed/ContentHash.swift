@@ -8,8 +8,10 @@ public struct ContentHash: Sendable {
     private var a: UInt64 = 0xcbf2_9ce4_8422_2325
     private var b: UInt64 = 0x8422_2325_cbf2_9ce4
 
+    /// Starts an empty fingerprint.
     public init() {}
 
+    /// Adds raw bytes, with no separator after them.
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         for byte in bytes {
             a = (a ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
@@ -17,6 +19,7 @@ public struct ContentHash: Sendable {
         }
     }
 
+    /// Adds the bytes of `data` (no separator).
     public mutating func update(_ data: Data) {
         data.withUnsafeBytes { update($0) }
     }

@@ -7,14 +7,17 @@ public struct FixtureError: Error, Sendable, Hashable, CustomStringConvertible {
     public var file: String
     /// 1-based line of the problem; nil when it is not about one place in the file.
     public var line: Int?
+    /// What is wrong, written for the user.
     public var message: String
 
+    /// Makes an error about `file`, at `line` when it is about one place.
     public init(file: String, line: Int? = nil, message: String) {
         self.file = file
         self.line = line
         self.message = message
     }
 
+    /// `FILE:LINE: MESSAGE`, or `FILE: MESSAGE` without a line.
     public var description: String {
         line.map { "\(file):\($0): \(message)" } ?? "\(file): \(message)"
     }

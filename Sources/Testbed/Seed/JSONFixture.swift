@@ -16,9 +16,11 @@ import Foundation
 public struct JSONFixture: Sendable {
     /// The rows bound for one table.
     public struct Table: Sendable, Hashable {
+        /// The table's name, from the seed step or the file's top-level key.
         public var name: String
         /// Every key any row has, in first-seen order.
         public var columns: [String]
+        /// The table's objects, in file order.
         public var rows: [Row]
     }
 
@@ -33,6 +35,7 @@ public struct JSONFixture: Sendable {
 
     /// The file as given.
     public var file: String
+    /// The tables, in file order (one table for the array shape).
     public var tables: [Table]
 
     /// Reads and parses the fixture at `path`; `table` is the seed step's table, if any.

@@ -11,6 +11,7 @@ public struct ResolvedSeedStep: Sendable {
     /// Where a command step runs (the manifest's folder); nil: the current directory.
     public var workingDirectory: String?
 
+    /// Makes a resolved step; `commandArgv` is required for command steps, nil for the others.
     public init(step: SeedStep, absolutePaths: [String], commandArgv: [String]? = nil, workingDirectory: String? = nil) {
         self.step = step
         self.absolutePaths = absolutePaths

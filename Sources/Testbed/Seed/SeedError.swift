@@ -1,5 +1,6 @@
 /// A fixture step failed: which file, where in it, and what the database said.
 public struct SeedError: Error, Sendable, CustomStringConvertible {
+    /// The database service whose seed failed.
     public var service: String
     /// The fixture file (or the command, for a command step).
     public var file: String
@@ -12,6 +13,7 @@ public struct SeedError: Error, Sendable, CustomStringConvertible {
     /// The manifest line of the seed step.
     public var step: SourceLocation?
 
+    /// Makes an error; the optional parts are shown only when known.
     public init(service: String, file: String, line: Int? = nil, statement: String? = nil,
                 message: String, step: SourceLocation? = nil) {
         self.service = service
@@ -22,6 +24,7 @@ public struct SeedError: Error, Sendable, CustomStringConvertible {
         self.step = step
     }
 
+    /// The message for a terminal: service, file and line, message, statement, seed step and a hint.
     public var description: String {
         var text = "service '\(service)': seeding failed at \(file)"
         if let line { text += ":\(line)" }

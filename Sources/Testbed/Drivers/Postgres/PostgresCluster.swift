@@ -16,8 +16,11 @@ import Glibc
 public final class PostgresCluster: Sendable {
     /// What the runtime hands the driver.
     public struct Options: Sendable {
+        /// The service's name in the manifest, for messages and seed errors.
         public var serviceName: String
+        /// The manifest's `postgres:` block: databases, user, settings and server version.
         public var spec: PostgresSpec
+        /// Fixture steps, applied in order when the seeded cluster is built.
         public var seed: [ResolvedSeedStep]
         /// An empty folder inside the run directory (created by the runtime; on tmpfs).
         public var serviceDirectory: String
@@ -27,8 +30,10 @@ public final class PostgresCluster: Sendable {
         public var environment: [String: String]
         /// e.g. `~/.cache/testbed`; this driver owns `cacheRoot/postgres`.
         public var cacheRoot: String
+        /// Receives the driver's progress (seeding, seeded, cache notes); the default ignores it.
         public var report: PhaseReporter
 
+        /// Collects the options; `seed`, `port`, `environment` and `report` may be left out.
         public init(serviceName: String, spec: PostgresSpec, seed: [ResolvedSeedStep] = [],
                     serviceDirectory: String, port: Int? = nil, environment: [String: String] = [:],
                     cacheRoot: String, report: @escaping PhaseReporter = { _, _ in }) {

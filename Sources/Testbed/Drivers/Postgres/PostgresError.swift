@@ -6,8 +6,11 @@
 public struct PostgresError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure this is; extensible, compare with `==`.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's short name, e.g. `connection`.
         public var name: String
+        /// Makes a code; Testbed's own are the static members such as ``connection``.
         public init(_ name: String) { self.name = name }
+        /// The code's short name.
         public var description: String { name }
 
         /// The server rejected a statement (see ``PostgresError/sqlstate``).
@@ -24,12 +27,15 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         public static let cache = Code("cache")
     }
 
+    /// What kind of failure this is.
     public var code: Code
     /// The primary message (the server's own, for server errors).
     public var message: String
     /// Five-character SQLSTATE, for server errors.
     public var sqlstate: String?
+    /// The server's DETAIL field, when it sent one.
     public var detail: String?
+    /// What to do next: the server's HINT, or Testbed's own advice.
     public var hint: String?
     /// 1-based character position in the query string the server reported, if any.
     public var position: Int?
@@ -40,6 +46,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     /// The last lines of the server's log, for startup failures.
     public var logLines: [String] = []
 
+    /// Makes an error; ``completedStatements`` starts at 0 and is set when a script fails.
     public init(code: Code, message: String, sqlstate: String? = nil, detail: String? = nil,
                 hint: String? = nil, position: Int? = nil, context: String? = nil, logLines: [String] = []) {
         self.code = code
@@ -52,6 +59,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         self.logLines = logLines
     }
 
+    /// The message, then SQLSTATE, detail, context, hint and server log lines, as the user sees them.
     public var description: String {
         var text = message
         if let sqlstate { text += " (SQLSTATE \(sqlstate))" }

@@ -10,7 +10,9 @@ public struct PostgresInstallation: Sendable, Hashable {
     /// The major version, e.g. 15.
     public var majorVersion: Int
 
+    /// Full path of this installation's `initdb`.
     public var initdb: String { binDirectory + "/initdb" }
+    /// Full path of this installation's `postgres` server binary.
     public var postgres: String { binDirectory + "/postgres" }
 
     /// Finds the server binaries `server` asks for.

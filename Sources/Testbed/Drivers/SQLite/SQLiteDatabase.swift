@@ -13,10 +13,14 @@ import Glibc
 public final class SQLiteDatabase {
     /// How to open the file.
     public struct OpenFlags: OptionSet, Sendable {
+        /// The `SQLITE_OPEN_*` bits passed to `sqlite3_open_v2`.
         public let rawValue: Int32
+        /// Makes flags from `SQLITE_OPEN_*` bits.
         public init(rawValue: Int32) { self.rawValue = rawValue }
 
+        /// Open for reading only; writes fail with ``SQLiteError/Code/readOnly``.
         public static let readOnly = OpenFlags(rawValue: SQLITE_OPEN_READONLY)
+        /// Open for reading and writing; the file must exist unless ``create`` is also given.
         public static let readWrite = OpenFlags(rawValue: SQLITE_OPEN_READWRITE)
         /// Create the file if it does not exist (with ``readWrite``).
         public static let create = OpenFlags(rawValue: SQLITE_OPEN_CREATE)
@@ -30,6 +34,7 @@ public final class SQLiteDatabase {
     /// The linked library's version, e.g. `3.40.1`.
     public static var libraryVersion: String { String(cString: sqlite3_libversion()) }
 
+    /// The path (or `file:` URI, with ``OpenFlags/uri``) the connection was opened with.
     public let path: String
     private(set) var handle: OpaquePointer?
 

@@ -17,6 +17,7 @@ public final class SQLiteStatement {
     /// The statement's SQL text.
     public var sql: String { String(cString: sqlite3_sql(handle)) }
 
+    /// How many parameters the statement has (the largest parameter index).
     public var parameterCount: Int { Int(sqlite3_bind_parameter_count(handle)) }
 
     /// Binds `values` to parameters 1...n.
@@ -72,8 +73,10 @@ public final class SQLiteStatement {
         sqlite3_clear_bindings(handle)
     }
 
+    /// How many columns each result row has (0 for statements that return no rows).
     public var columnCount: Int { Int(sqlite3_column_count(handle)) }
 
+    /// The name of result column `index` (0-based), as SQLite reports it; empty when unknown.
     public func columnName(_ index: Int) -> String {
         sqlite3_column_name(handle, Int32(index)).map { String(cString: $0) } ?? ""
     }

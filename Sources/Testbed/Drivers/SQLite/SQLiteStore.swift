@@ -19,18 +19,24 @@ import Synchronization
 ///
 /// Thread-safe: state is behind a mutex; run ``start()`` once before the other methods.
 public final class SQLiteStore: Sendable {
+    /// What the runtime hands the store.
     public struct Options: Sendable {
+        /// The service's name in the manifest, for messages and seed errors.
         public var serviceName: String
+        /// The manifest's `sqlite:` block (path template and pragmas).
         public var spec: SQLiteSpec
         /// Absolute path of the database, resolved by the runtime (default `RUN_DIR/<service>/<service>.sqlite`).
         public var path: String
+        /// Fixture steps, applied in order to a fresh database before it becomes ``path``.
         public var seed: [ResolvedSeedStep]
         /// The environment of seed commands (`SQLITE_PATH` and `DATABASE_URL` are added).
         public var environment: [String: String]
         /// Root of Testbed's caches; this store uses `cacheRoot/sqlite/`.
         public var cacheRoot: String
+        /// Receives the store's progress (seeding, seeded, cache notes); the default ignores it.
         public var report: PhaseReporter
 
+        /// Collects the options; `path` must be absolute (``SQLiteStore/init(_:)`` checks it).
         public init(serviceName: String, spec: SQLiteSpec, path: String, seed: [ResolvedSeedStep] = [],
                     environment: [String: String] = [:], cacheRoot: String, report: @escaping PhaseReporter = { _, _ in }) {
             self.serviceName = serviceName
@@ -52,6 +58,7 @@ public final class SQLiteStore: Sendable {
         var createdPath = false
     }
 
+    /// The options the store was made with.
     public let options: Options
     private let cache: SQLiteSnapshotCache
     private let pragmas: [(name: String, value: String)]

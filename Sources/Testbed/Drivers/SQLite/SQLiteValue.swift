@@ -1,11 +1,17 @@
 /// A value SQLite stores or returns, with its storage class.
 public enum SQLiteValue: Sendable, Hashable, CustomStringConvertible {
+    /// SQL NULL.
     case null
+    /// A 64-bit signed integer.
     case integer(Int64)
+    /// An 8-byte IEEE floating-point number.
     case real(Double)
+    /// A UTF-8 string.
     case text(String)
+    /// Raw bytes, stored as given.
     case blob([UInt8])
 
+    /// The value as text for messages: `NULL`, the number, the string, or `<N bytes>` for a blob.
     public var description: String {
         switch self {
         case .null: "NULL"
@@ -25,6 +31,7 @@ public enum SQLiteValue: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The value as an integer: integers as they are, reals only when exact, text when it parses; else nil.
     public var integerValue: Int64? {
         switch self {
         case .integer(let value): value
