@@ -9,7 +9,7 @@ extension Environment {
     /// is kept, and named in the error, unless nothing had started yet).
     public func start() async throws {
         guard phase == .idle else {
-            throw EnvironmentError(.interrupted, "this environment was already started", hint: "make a new Environment for another run")
+            throw EnvironmentError(.alreadyStarted, "this environment was already started", hint: "make a new Environment for another run")
         }
         phase = .starting
         defer { startFinished.reach() }
@@ -121,8 +121,16 @@ extension Environment {
             return
         }
         if let spec = service.healthcheck {
-            let attempts = try await HealthGate(service: service.name, spec: spec, probe: try probe(for: service, spec: spec),
-                                                process: process).wait()
+            let probe: any HealthProbe
+            do {
+                probe = try self.probe(for: service, spec: spec)
+            } catch let error as EnvironmentError {
+                throw error
+            } catch {
+                throw EnvironmentError(.healthCheckFailed, service: service.name, "the health check cannot be set up: \(error)",
+                                       hint: "fix the healthcheck at \(spec.location)")
+            }
+            let attempts = try await HealthGate(service: service.name, spec: spec, probe: probe, process: process).wait()
             emit(service.name, .healthy, "\(attempts) attempt\(attempts == 1 ? "" : "s")")
         } else {
             emit(service.name, .healthy, nil)

@@ -21,6 +21,8 @@ final class PostgresServer: Sendable {
         var list: [(name: String, value: String)] = [
             ("listen_addresses", tcp ? "127.0.0.1" : ""),
             ("unix_socket_directories", socketDirectory),
+            // Authentication is `trust` on the socket: only the server's user (and root) may connect.
+            ("unix_socket_permissions", "0700"),
             ("fsync", "off"), ("synchronous_commit", "off"), ("full_page_writes", "off"),
             ("shared_buffers", "32MB"), ("max_wal_senders", "0"), ("wal_level", "minimal"),
             // Recycled WAL segments would be copied with every cluster: keep few.
