@@ -185,7 +185,7 @@ import Testing
         let report = Collector(root: root).collect(includingKept: false)
         #expect(report.removedSegments == [listed.id])
         #expect(!FileManager.default.fileExists(atPath: root + "/.owners/999999"))
-        let table = try String(contentsOfFile: "/proc/sysvipc/shm", encoding: .utf8)
+        let table = String(decoding: try #require(FileHandle(forReadingAtPath: "/proc/sysvipc/shm")).readDataToEndOfFile(), as: UTF8.self)
         #expect(table.contains(" \(unrelated.id) "))
         #expect(!table.split(separator: "\n").contains { $0.split(separator: " ").dropFirst().first == Substring(String(listed.id)) })
     }

@@ -163,7 +163,8 @@ struct PostgresLifecycleTests {
     }
 
     static func sysvSegments() -> Set<String> {
-        let text = (try? String(contentsOfFile: "/proc/sysvipc/shm", encoding: .utf8)) ?? ""
+        // Read to the end: String(contentsOfFile:) stops after the first read of a /proc file.
+        let text = FileHandle(forReadingAtPath: "/proc/sysvipc/shm").map { String(decoding: $0.readDataToEndOfFile(), as: UTF8.self) } ?? ""
         return Set(text.split(separator: "\n").dropFirst().compactMap { line in
             line.split(separator: " ").dropFirst().first.map(String.init)
         })

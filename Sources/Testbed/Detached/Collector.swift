@@ -81,7 +81,10 @@ public struct Collector: Sendable {
 
     /// Segments in /proc/sysvipc/shm with no process attached whose creator is one of `creators`.
     static func removeOrphanSegments(createdBy creators: Set<Int32>) -> [Int32] {
-        guard !creators.isEmpty, let table = try? String(contentsOfFile: "/proc/sysvipc/shm", encoding: .utf8) else { return [] }
+        // Read to the end: String(contentsOfFile:) stops after the first read of a /proc file (4 KiB).
+        guard !creators.isEmpty, let handle = FileHandle(forReadingAtPath: "/proc/sysvipc/shm") else { return [] }
+        let table = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+        try? handle.close()
         var removed: [Int32] = []
         for line in table.split(separator: "\n").dropFirst() {
             let fields = line.split(separator: " ")

@@ -20,6 +20,9 @@ public final class LogTail: Sendable {
 
     private let handle: FileHandle
     private let state = Mutex(State())
+    /// Held while lines are handed to observers, so every observer sees them in order.
+    /// Observers must not add observers from their callback.
+    private let delivery = NSLock()
 
     init(handle: FileHandle, onLine: (@Sendable (String) -> Void)?) {
         self.handle = handle
@@ -55,6 +58,9 @@ public final class LogTail: Sendable {
     }
 
     private func consume(_ chunk: Data) {
+        // Lines reach observers in order: a replaying addObserver cannot interleave.
+        delivery.lock()
+        defer { delivery.unlock() }
         let (lines, observers) = state.withLock { state -> ([String], [@Sendable (String) -> Void]) in
             state.partial.append(chunk)
             var lines: [String] = []
@@ -87,6 +93,8 @@ public final class LogTail: Sendable {
     /// Returns a token for ``removeObserver(_:)``.
     @discardableResult
     public func addObserver(replay: Bool = false, _ observer: @escaping @Sendable (String) -> Void) -> Int {
+        delivery.lock()
+        defer { delivery.unlock() }
         let (token, old) = state.withLock { state -> (Int, [String]) in
             state.nextToken += 1
             state.observers[state.nextToken] = observer
