@@ -1,8 +1,7 @@
 /// Waits until a started service passes its health check, or fails fast.
 ///
 /// Fails as soon as an attempt fails after the service's process has exited (no waiting
-/// out the deadline), and
-/// after the deadline with the probe's last error.
+/// out the deadline), and otherwise after the deadline with the probe's last error.
 struct HealthGate: Sendable {
     var service: String
     var spec: HealthCheckSpec

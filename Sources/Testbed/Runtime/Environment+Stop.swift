@@ -36,7 +36,7 @@ extension Environment {
                 let done = stopped[service.name]!
                 let report = reporter(for: service.name)
                 // A one-shot job that already exited has nothing to stop.
-                let started = processes[service.name].map { $0.exitStatus == nil } ?? (drivers[service.name] is ProcessDriver ? false : milestones[service.name]?.started.isReached == true)
+                let started = milestones[service.name]?.started.isReached == true && processes[service.name]?.exitStatus == nil
                 group.addTask {
                     for milestone in waitFor { try? await milestone.wait() }
                     if let driver {

@@ -131,12 +131,11 @@ public actor Environment {
     }
 }
 
-/// The points of one service's life that dependents and teardown wait for.
+/// The points of one service's life that its dependents wait for.
 struct ServiceMilestones: Sendable {
     let started = Milestone()
     let healthy = Milestone()
     let completed = Milestone()
-    let stopped = Milestone()
 
     func failAll(_ error: any Error) {
         started.fail(error)

@@ -12,8 +12,6 @@ public struct EnvironmentError: Error, Sendable, CustomStringConvertible {
         /// The code's word.
         public var description: String { rawValue }
 
-        /// The manifest is invalid; not thrown at present: loading and planning throw ``ManifestError``.
-        public static let invalidManifest = Code(rawValue: "invalid-manifest")
         /// A service's process could not be spawned (missing executable, bad working directory).
         public static let spawnFailed = Code(rawValue: "spawn-failed")
         /// A service's process exited before it became healthy.
@@ -26,8 +24,6 @@ public struct EnvironmentError: Error, Sendable, CustomStringConvertible {
         public static let seedFailed = Code(rawValue: "seed-failed")
         /// A database service failed to start, reset or clone, or was asked for something it does not have.
         public static let databaseFailed = Code(rawValue: "database-failed")
-        /// A port could not be reserved; not thrown at present: port problems come as ``ManifestError``.
-        public static let portUnavailable = Code(rawValue: "port-unavailable")
         /// A service exited on its own after the environment was ready.
         public static let serviceDied = Code(rawValue: "service-died")
         /// The start was interrupted by ``Environment/stop()``, `start()` was called twice, or a database pool was used after shutdown.

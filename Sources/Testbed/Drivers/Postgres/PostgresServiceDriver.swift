@@ -13,7 +13,8 @@ final class PostgresServiceDriver: ServiceDriver {
     }
 
     func start(report: @escaping PhaseReporter) async throws -> ServiceProcess? {
-        // The server binds the reserved port itself; the cross-run lock stays until stop.
+        // The server binds the reserved port itself; the cross-run lock stays until the
+        // environment releases every reservation at the end of its teardown.
         port?.releaseSocket()
         return try await cluster.start()
     }
@@ -25,7 +26,6 @@ final class PostgresServiceDriver: ServiceDriver {
 
     func stop() async {
         await cluster.stop()
-        port?.release()
     }
 
     func reset() async throws {

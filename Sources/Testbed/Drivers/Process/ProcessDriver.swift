@@ -48,7 +48,6 @@ final class ProcessDriver: ServiceDriver {
         if let running = process.withLock({ $0 }) {
             await running.stop(launch.teardown)
         }
-        for port in ports { port.release() }
     }
 
     func reset() async throws {
