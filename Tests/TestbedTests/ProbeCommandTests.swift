@@ -9,26 +9,32 @@ import Testing
     }
 
     @Test func passesWhenTheCommandExitsZero() async throws {
-        try await probe(["true"]).attempt(timeout: .seconds(5))
+        let marker = "ran \(UUID().uuidString)"
+        let passing = try probe(["sh", "-c", "echo '\(marker)'; exit 0"])
+        await #expect(throws: Never.self) { try await passing.attempt(timeout: .seconds(60)) }
+        // It passed because the command ran and exited 0, not without running it.
+        let log = try String(contentsOfFile: passing.logFile, encoding: .utf8)
+        #expect(log.contains(marker), "\(log)")
     }
 
     @Test func failsWithTheStatusAndTheLastLineOfOutput() async throws {
         let error = await #expect(throws: ProbeFailure.self) {
-            try await probe(["sh", "-c", "echo first; echo broken; exit 3"]).attempt(timeout: .seconds(5))
+            try await probe(["sh", "-c", "echo first; echo broken; exit 3"]).attempt(timeout: .seconds(60))
         }
         #expect(error?.code == .unexpectedAnswer)
         #expect(error?.message == "command exited with status 3: broken")
     }
 
     @Test func killsTheCommandOnTimeoutAndLeavesNoProcess() async throws {
-        let argv = ["sleep", "60.\(Int.random(in: 100_000...999_999))"]
+        let argv = ["sleep", "600.\(Int.random(in: 100_000...999_999))"]
         let clock = ContinuousClock()
         let start = clock.now
         let error = await #expect(throws: ProbeFailure.self) {
             try await probe(argv).attempt(timeout: .milliseconds(200))
         }
-        // Far below the 60 s the command would run: the timeout ended it (a bound, not a benchmark).
-        #expect(clock.now - start < .seconds(30))
+        // Far below the 600 s the command would run: the timeout ended it (a bound, not a
+        // benchmark; a loaded machine can take tens of seconds for the spawn and the kill).
+        #expect(clock.now - start < .seconds(300))
         #expect(error?.code == .timedOut)
         #expect(error?.message == "command timed out after 200 ms: \(argv.joined(separator: " "))")
         #expect(processes(withCommandLine: argv).isEmpty)
@@ -36,9 +42,15 @@ import Testing
     }
 
     @Test func killsWhatASuccessfulCommandLeftBehind() async throws {
-        let marker = "7.\(Int.random(in: 100_000...999_999))"
-        try await probe(["sh", "-c", "sleep \(marker) & echo ok"]).attempt(timeout: .seconds(5))
-        #expect(processes(withCommandLine: ["sleep", marker]).isEmpty)
+        // The leftover would outlive the test by minutes, so finding none proves it was killed.
+        let marker = "600.\(Int.random(in: 100_000...999_999))"
+        let started = try probe(["sh", "-c", "sleep \(marker) & echo \"started $!\""])
+        try await started.attempt(timeout: .seconds(60))
+        let log = try String(contentsOfFile: started.logFile, encoding: .utf8)
+        #expect(log.hasPrefix("started "), "the command did not start its background sleep: \(log)")
+        let leftovers = processes(withCommandLine: ["sleep", marker])
+        #expect(leftovers.isEmpty)
+        for pid in leftovers.compactMap(Int32.init) { kill(pid, SIGKILL) }
     }
 
     @Test func reportsACommandThatCannotStart() async throws {

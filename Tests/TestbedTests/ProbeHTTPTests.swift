@@ -26,15 +26,17 @@ import Testing
     }
 
     @Test func passesOnExpectedStatusAndNamesTheStatusOtherwise() async throws {
+        // Generous timeouts: a loaded machine can keep python3 from answering for seconds,
+        // and timeouts are tested against a silent socket below.
         try await withHTTPServer { port in
-            try await HTTPProbe(url: "http://127.0.0.1:\(port)/").attempt(timeout: .seconds(2))
+            try await HTTPProbe(url: "http://127.0.0.1:\(port)/").attempt(timeout: .seconds(60))
             let url = "http://127.0.0.1:\(port)/nope"
             let error = await #expect(throws: ProbeFailure.self) {
-                try await HTTPProbe(url: url).attempt(timeout: .seconds(2))
+                try await HTTPProbe(url: url).attempt(timeout: .seconds(60))
             }
             #expect(error?.code == .unexpectedAnswer)
             #expect(error?.message == "HTTP 404 from \(url), expected 200")
-            try await HTTPProbe(url: url, expectedStatus: 404).attempt(timeout: .seconds(2))
+            try await HTTPProbe(url: url, expectedStatus: 404).attempt(timeout: .seconds(60))
         }
     }
 

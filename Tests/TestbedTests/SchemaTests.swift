@@ -4,8 +4,10 @@ import Testing
 
 /// docs/manifest.schema.json accepts every example manifest and refuses a broken one.
 ///
-/// Validation runs in python3 with `jsonschema` and PyYAML (CI installs them:
-/// `pip install jsonschema pyyaml`); without them the tests fail and say so.
+/// Validation runs in python3 with `jsonschema` and PyYAML: Debian's `/usr/bin/python3`
+/// when it has them (CI installs `python3-jsonschema python3-yaml`), else the `python3` on
+/// `PATH` (a pyenv or virtualenv Python with the modules). Without them the tests fail and
+/// say what to install.
 @Suite struct SchemaTests {
     /// The package root: three folders above this file (Tests/TestbedTests/SchemaTests.swift).
     static let root: String = {
@@ -23,7 +25,8 @@ import Testing
         try:
             import jsonschema, yaml
         except ImportError as error:
-            print(f"missing python module ({error}): pip install jsonschema pyyaml")
+            print(f"missing python module ({error}) in {sys.executable}: "
+                  "apt-get install python3-jsonschema python3-yaml")
             sys.exit(3)
 
         class Loader(yaml.SafeLoader):
@@ -69,10 +72,33 @@ import Testing
         var output: String
     }
 
-    static func validate(_ manifests: [String]) throws -> Outcome {
+    /// The Python that runs the validator: the first of `/usr/bin/python3` and the
+    /// `python3` on `PATH` that imports both modules; else the one on `PATH`, whose
+    /// ImportError the validator reports.
+    static let python: [String] = {
+        let candidates = [["/usr/bin/python3"], ["/usr/bin/env", "python3"]]
+        return candidates.first { imports($0) } ?? ["/usr/bin/env", "python3"]
+    }()
+
+    private static func imports(_ python: [String]) -> Bool {
+        guard FileManager.default.isExecutableFile(atPath: python[0]) else { return false }
+        return (try? run(python + ["-c", "import jsonschema, yaml"]).status) == 0
+    }
+
+    /// Runs the validator on a thread of its own: waiting for python3 on one of the few
+    /// threads of the Swift concurrency pool would stall the tests running in parallel.
+    static func validate(_ manifests: [String]) async throws -> Outcome {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try run(python + ["-c", validator, schema] + manifests) })
+            }
+        }
+    }
+
+    private static func run(_ argv: [String]) throws -> Outcome {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", validator, schema] + manifests
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -90,15 +116,15 @@ import Testing
             .map { folder + "/" + $0 }
     }
 
-    @Test func everyExampleManifestMatchesTheSchema() throws {
+    @Test func everyExampleManifestMatchesTheSchema() async throws {
         let manifests = try Self.exampleManifests()
         #expect(!manifests.isEmpty, "no manifests in environments/")
-        let outcome = try Self.validate(manifests)
+        let outcome = try await Self.validate(manifests)
         #expect(outcome.status != 3, "\(outcome.output)")
         #expect(outcome.status == 0, "schema violations:\n\(outcome.output)")
     }
 
-    @Test func aBrokenManifestFailsTheSchema() throws {
+    @Test func aBrokenManifestFailsTheSchema() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("testbed-schema-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -113,7 +139,7 @@ import Testing
                   db: {condition: service_running}
                 healthcheck: {interval: 5 seconds}
             """.write(toFile: broken, atomically: true, encoding: .utf8)
-        let outcome = try Self.validate([broken])
+        let outcome = try await Self.validate([broken])
         #expect(outcome.status != 3, "\(outcome.output)")
         #expect(outcome.status == 1, "the schema accepted a broken manifest:\n\(outcome.output)")
         #expect(outcome.output.contains("broken.yml"))
