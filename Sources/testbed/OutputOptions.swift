@@ -8,7 +8,7 @@ struct OutputOptions: ParsableArguments {
     @Flag(help: "Print one JSON object per event on stderr, for other tools.")
     var json = false
 
-    @Flag(help: "Keep the run directory (logs, database files) after teardown.")
+    @Flag(help: "Keep the run directory (the logs; database files are still deleted) after teardown.")
     var keep = false
 
     @Option(help: ArgumentHelp("Write each service's phases with their times as JSON to this file.", valueName: "file"))
