@@ -2,8 +2,13 @@ import Foundation
 import Testing
 @testable import Testbed
 
-/// SIGKILL testbed or a supervisor: within 2 s no process of the run survives (/proc).
+/// SIGKILL testbed or a supervisor: no process of the run survives (/proc).
 @Suite struct CrashSafetyTests {
+    /// How long to wait for the watchdog. The services sleep 600 s, so one that survives is
+    /// still there after this; the limit is generous because a loaded machine can delay the
+    /// watchdog's shell by seconds (its usual "about 2 s" is a figure, not an assertion).
+    static let cleanupLimit: Duration = .seconds(30)
+
     static let manifest = """
         services:
           db:
@@ -28,8 +33,8 @@ import Testing
         try await Task.sleep(for: .milliseconds(100))
         kill(running.process.processIdentifier, SIGKILL)
         _ = await running.wait()
-        #expect(await eventually(within: .seconds(2)) { stack.liveProcesses.isEmpty }, "left: \(stack.liveProcesses)")
-        #expect(await eventually(within: .seconds(2)) { stack.leftoverRuns.filter { !$0.hasPrefix(".") }.isEmpty })
+        #expect(await eventually(within: Self.cleanupLimit) { stack.liveProcesses.isEmpty }, "left: \(stack.liveProcesses)")
+        #expect(await eventually(within: Self.cleanupLimit) { stack.leftoverRuns.filter { !$0.hasPrefix(".") }.isEmpty })
     }
 
     @Test func sigkillDuringTheStartLeavesNothing() async throws {
@@ -53,7 +58,7 @@ import Testing
         let run = try DetachedRun.find(name, root: stack.runRoot)
         #expect(await eventually { stack.liveProcesses.count >= 4 })
         kill(run.pid, SIGKILL)
-        #expect(await eventually(within: .seconds(2)) { stack.liveProcesses.isEmpty }, "left: \(stack.liveProcesses)")
+        #expect(await eventually(within: Self.cleanupLimit) { stack.liveProcesses.isEmpty }, "left: \(stack.liveProcesses)")
     }
 }
 

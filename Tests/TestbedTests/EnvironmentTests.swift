@@ -193,12 +193,14 @@ import Testing
         let stack = try TestStack("""
             services:
               flaky:
-                command: "echo ready; sleep 5; echo crashing; exit 9"
+                command: "echo ready; for i in $(seq 12000); do [ -e crash ] && break; sleep 0.01; done; echo crashing; exit 9"
                 healthcheck: {log: ready}
             """)
         defer { stack.cleanUp() }
         let environment = try stack.environment()
         try await environment.start()
+        // The service dies only once the test has seen it ready, however slow the machine.
+        #expect(FileManager.default.createFile(atPath: stack.folder + "/crash", contents: nil))
         let failure = await environment.waitForFailure()
         #expect(failure.code == .serviceDied)
         #expect(failure.message.contains("exit status 9"))
