@@ -41,6 +41,9 @@ struct ServerAccount: Sendable, Equatable {
     }
 
     /// Checks that the account can reach `directory` (every ancestor searchable by it).
+    ///
+    /// Ancestors this process owns (the private run root and run directory, 0700) are opened
+    /// to the account alone with an ACL entry `user:ACCOUNT:--x` (search, not list).
     func checkReaches(_ directory: String) throws(PostgresError) {
         guard let user else { return }
         var path = (directory as NSString).deletingLastPathComponent
@@ -48,13 +51,16 @@ struct ServerAccount: Sendable, Equatable {
             var info = stat()
             if stat(path, &info) == 0 {
                 let mode = info.st_mode
-                let searchable = info.st_uid == user.uid ? mode & S_IXUSR != 0
+                var searchable = info.st_uid == user.uid ? mode & S_IXUSR != 0
                     : info.st_gid == user.gid ? mode & S_IXGRP != 0 : mode & S_IXOTH != 0
+                if !searchable && info.st_uid == geteuid() {
+                    searchable = PrivateDirectory.grantSearch(path, to: user.uid)
+                }
                 if !searchable {
                     throw PostgresError(
                         code: .account, message: "the server user '\(user.name)' cannot reach \(directory): "
                             + "\(path) is not searchable by it",
-                        hint: "make \(path) searchable (chmod o+x \(path)) or run the run directory elsewhere")
+                        hint: "use a run root on a file system with POSIX ACLs (tmpfs, ext4), or make \(path) searchable (chmod o+x \(path))")
                 }
             }
             path = (path as NSString).deletingLastPathComponent

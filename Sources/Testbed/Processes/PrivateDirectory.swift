@@ -1,0 +1,257 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Folders that only this account may change: where Testbed keeps what it later trusts —
+/// the lists the watchdog acts on, name locks, state files, run directories.
+///
+/// Testbed often runs as root on machines shared with other users. A folder it trusts must
+/// be a real directory (not a symlink), owned by this account, with no write permission for
+/// group or others, below parents that nobody else can rename it out of (each owned by root
+/// or this account and not writable by others, or sticky like /tmp and /dev/shm). Anything
+/// else could have been made by another user to have Testbed delete, signal or write what
+/// that user chooses, so it is refused, never repaired.
+///
+/// Linux only. The server account (PostgreSQL's, as root) reaches its own folder below
+/// private ones through ``grantSearch(_:to:)``: a POSIX ACL entry `user:UID:--x`, search
+/// without listing, for that account alone.
+public enum PrivateDirectory {
+    /// Creates `path` mode 0700 when missing, then checks that it can be trusted (see the type).
+    ///
+    /// A directory that group or others may read (made by an older Testbed, 0755) loses those
+    /// read bits. Throws ``PathTrustError`` naming the path and what to do.
+    public static func ensure(_ path: String, what: String) throws(PathTrustError) {
+        try checkParents(of: path, what: what)
+        if mkdir(path, 0o700) != 0 && errno != EEXIST {
+            throw PathTrustError(.system, path: path, "cannot create \(what) \(path): \(errnoText())",
+                                 hint: "create it yourself (mkdir -m 700 \(path)) or choose another folder")
+        }
+        try verify(path, what: what)
+    }
+
+    /// Checks that the existing `path` can be trusted, without creating anything.
+    public static func verify(_ path: String, what: String) throws(PathTrustError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            let error = errno
+            var info = stat()
+            if lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK {
+                throw PathTrustError(.symlink, path: path, "refusing \(what) \(path): it is a symbolic link, not a directory "
+                    + "(someone may have planted it to redirect Testbed's files)",
+                    hint: "remove it (rm \(path)) or set another folder")
+            }
+            if error == ENOTDIR {
+                throw PathTrustError(.notADirectory, path: path, "refusing \(what) \(path): it is not a directory",
+                                     hint: "remove it or set another folder")
+            }
+            throw PathTrustError(error == EACCES ? .foreignOwner : .system, path: path,
+                                 "cannot open \(what) \(path): \(errnoText(error))",
+                                 hint: "it belongs to another user; use a folder of your own (TESTBED_RUN_ROOT)")
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            throw PathTrustError(.system, path: path, "cannot inspect \(what) \(path): \(errnoText())", hint: nil)
+        }
+        guard info.st_uid == geteuid() else {
+            throw PathTrustError(.foreignOwner, path: path,
+                "refusing \(what) \(path): it is owned by uid \(info.st_uid), not by you (uid \(geteuid())); "
+                + "another user may have created it to take over your runs",
+                hint: "remove it if you know where it comes from (rm -rf \(path)), or point TESTBED_RUN_ROOT at a folder of your own")
+        }
+        let mode = info.st_mode & 0o7777
+        guard mode & 0o022 == 0 else {
+            throw PathTrustError(.writableByOthers, path: path,
+                "refusing \(what) \(path): its mode \(String(mode, radix: 8)) lets other users change what is in it",
+                hint: "make it private (chmod 700 \(path)) or use another folder")
+        }
+        if mode & 0o044 != 0 { _ = fchmod(fd, mode & ~0o044) }
+    }
+
+    /// Checks every parent of `path`: owned by root or this account and not writable by
+    /// others, or sticky (others may create entries there but never rename or delete ours).
+    static func checkParents(of path: String, what: String) throws(PathTrustError) {
+        let parent = (path as NSString).deletingLastPathComponent
+        guard let resolved = realpath(parent.isEmpty ? "." : parent, nil) else {
+            throw PathTrustError(.system, path: path, "cannot create \(what) \(path): \(parent): \(errnoText())",
+                                 hint: "create the folder \(parent) first")
+        }
+        var current = String(cString: resolved)
+        free(resolved)
+        while true {
+            var info = stat()
+            if lstat(current, &info) == 0 {
+                let owner = info.st_uid
+                let writable = info.st_mode & 0o022 != 0
+                let sticky = info.st_mode & S_ISVTX != 0
+                if (owner != 0 && owner != geteuid()) || (writable && !sticky) {
+                    throw PathTrustError(.unsafeParent, path: path,
+                        "refusing \(what) \(path): its parent \(current) can be changed by another user "
+                        + "(owner uid \(owner), mode \(String(info.st_mode & 0o7777, radix: 8)))",
+                        hint: "choose a folder whose parents only you or root can change")
+                }
+            }
+            if current == "/" || current.isEmpty { return }
+            current = (current as NSString).deletingLastPathComponent
+        }
+    }
+
+    /// Creates `path` (a folder inside a trusted one) mode 0700, or checks that the existing one
+    /// is a real directory of this account. Throws ``PathTrustError``.
+    public static func makeFolder(_ path: String) throws(PathTrustError) {
+        if mkdir(path, 0o700) == 0 { return }
+        guard errno == EEXIST else {
+            throw PathTrustError(.system, path: path, "cannot create \(path): \(errnoText())", hint: nil)
+        }
+        try verify(path, what: "the folder")
+    }
+
+    /// Creates `path` and its missing parents mode 0700 (like `mkdir -p`), and takes every
+    /// permission of group and others away from the last `privateLevels` components that this
+    /// account owns (a cache made world-readable by an older Testbed becomes private).
+    public static func makePath(_ path: String, privateLevels: Int = 1) throws(PathTrustError) {
+        var components: [String] = []
+        var current = path
+        while !current.isEmpty && current != "/" {
+            components.insert(current, at: 0)
+            current = (current as NSString).deletingLastPathComponent
+        }
+        for component in components where mkdir(component, 0o700) != 0 && errno != EEXIST {
+            throw PathTrustError(.system, path: component, "cannot create \(component): \(errnoText())",
+                                 hint: "create it yourself, or set another folder")
+        }
+        for component in components.suffix(privateLevels) {
+            var info = stat()
+            guard lstat(component, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == geteuid(),
+                  info.st_mode & 0o077 != 0 else { continue }
+            _ = chmod(component, info.st_mode & 0o7700)
+        }
+    }
+
+    /// True when `path` is absolute, has no `.` or `..` part, is a real directory (not a
+    /// symlink), and its parent is a directory of this account that others cannot write:
+    /// the test before deleting a run directory read from a list.
+    public static func isOwnChild(_ path: String) -> Bool {
+        guard path.hasPrefix("/"), !path.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) else { return false }
+        var info = stat(), parentInfo = stat()
+        let parent = (path as NSString).deletingLastPathComponent
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR,
+              lstat(parent, &parentInfo) == 0, parentInfo.st_mode & S_IFMT == S_IFDIR,
+              parentInfo.st_uid == geteuid(), parentInfo.st_mode & 0o022 == 0 else { return false }
+        return true
+    }
+
+    /// Lets `uid` search (not list) the directory `path`, which this account owns, through a
+    /// POSIX ACL entry `user:UID:--x`. Returns false when the file system has no ACLs.
+    ///
+    /// The mode's group bits show the ACL mask afterwards (`drwx--x---`): no write for anyone
+    /// but the owner, so ``verify(_:what:)`` still accepts the directory.
+    @discardableResult
+    public static func grantSearch(_ path: String, to uid: uid_t) -> Bool {
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { return false }
+        var entries = readACL(path) ?? [
+            ACLEntry(tag: ACLEntry.userObject, permissions: UInt16((info.st_mode >> 6) & 7), id: ACLEntry.undefined),
+            ACLEntry(tag: ACLEntry.groupObject, permissions: UInt16((info.st_mode >> 3) & 7), id: ACLEntry.undefined),
+            ACLEntry(tag: ACLEntry.other, permissions: UInt16(info.st_mode & 7), id: ACLEntry.undefined),
+        ]
+        let groupObject = entries.first { $0.tag == ACLEntry.groupObject }?.permissions ?? 0
+        let mask = entries.first { $0.tag == ACLEntry.mask }?.permissions ?? groupObject
+        entries.removeAll { $0.tag == ACLEntry.mask || ($0.tag == ACLEntry.user && $0.id == uid) }
+        let previous = readACL(path)?.first { $0.tag == ACLEntry.user && $0.id == uid }?.permissions ?? 0
+        entries.append(ACLEntry(tag: ACLEntry.user, permissions: previous | 1, id: uid))
+        entries.append(ACLEntry(tag: ACLEntry.mask, permissions: mask | 1, id: ACLEntry.undefined))
+        entries.sort { ($0.tag, $0.id) < ($1.tag, $1.id) }
+        var bytes: [UInt8] = []
+        appendLittleEndian(UInt32(2), to: &bytes)  // POSIX_ACL_XATTR_VERSION
+        for entry in entries {
+            appendLittleEndian(entry.tag, to: &bytes)
+            appendLittleEndian(entry.permissions, to: &bytes)
+            appendLittleEndian(entry.id, to: &bytes)
+        }
+        guard let setxattr = XAttr.set else { return false }
+        return bytes.withUnsafeBytes { setxattr(path, "system.posix_acl_access", $0.baseAddress, $0.count, 0) } == 0
+    }
+
+    /// libc's `getxattr`/`setxattr`, looked up at run time: Glibc's Swift module does not
+    /// include `<sys/xattr.h>`.
+    enum XAttr {
+        typealias Get = @convention(c) (UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafeMutableRawPointer?, Int) -> Int
+        typealias Set = @convention(c) (UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafeRawPointer?, Int, Int32) -> Int32
+        static let get: Get? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "getxattr").map { unsafeBitCast($0, to: Get.self) }
+        static let set: Set? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "setxattr").map { unsafeBitCast($0, to: Set.self) }
+    }
+
+    /// One entry of the kernel's `system.posix_acl_access` format.
+    struct ACLEntry {
+        static let userObject: UInt16 = 0x01, user: UInt16 = 0x02, groupObject: UInt16 = 0x04
+        static let mask: UInt16 = 0x10, other: UInt16 = 0x20
+        static let undefined = UInt32.max
+        var tag: UInt16
+        var permissions: UInt16
+        var id: UInt32
+    }
+
+    static func readACL(_ path: String) -> [ACLEntry]? {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        guard let getxattr = XAttr.get else { return nil }
+        let size = buffer.withUnsafeMutableBytes { getxattr(path, "system.posix_acl_access", $0.baseAddress, $0.count) }
+        guard size >= 4, (size - 4) % 8 == 0 else { return nil }
+        func read<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> T {
+            var value: T = 0
+            for index in 0..<MemoryLayout<T>.size { value |= T(buffer[offset + index]) << (8 * index) }
+            return value
+        }
+        return stride(from: 4, to: size, by: 8).map {
+            ACLEntry(tag: read($0, UInt16.self), permissions: read($0 + 2, UInt16.self), id: read($0 + 4, UInt32.self))
+        }
+    }
+
+    private static func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
+    }
+}
+
+/// A folder Testbed would have to trust cannot be: it is a symlink, another user's, or
+/// writable by others. The message names the path; the hint says what to do.
+public struct PathTrustError: Error, Sendable, CustomStringConvertible {
+    /// What is wrong with the folder.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        /// The code's short name.
+        public let description: String
+        private init(_ description: String) { self.description = description }
+        /// The path is a symbolic link.
+        public static let symlink = Code("symlink")
+        /// The path exists but is not a directory.
+        public static let notADirectory = Code("not a directory")
+        /// Another account owns it.
+        public static let foreignOwner = Code("foreign owner")
+        /// Group or others may write it.
+        public static let writableByOthers = Code("writable by others")
+        /// A parent can be changed by another account.
+        public static let unsafeParent = Code("unsafe parent")
+        /// A system call failed.
+        public static let system = Code("system")
+    }
+
+    /// What is wrong.
+    public var code: Code
+    /// The folder concerned.
+    public var path: String
+    /// What went wrong, for the user.
+    public var message: String
+    /// What to do about it.
+    public var hint: String?
+
+    /// Makes an error about `path`.
+    public init(_ code: Code, path: String, _ message: String, hint: String?) {
+        self.code = code
+        self.path = path
+        self.message = message
+        self.hint = hint
+    }
+
+    /// The message, then the hint on its own line.
+    public var description: String { message + (hint.map { "\n    hint: \($0)" } ?? "") }
+}
