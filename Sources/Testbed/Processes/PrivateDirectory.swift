@@ -32,27 +32,19 @@ public enum PrivateDirectory {
 
     /// Checks that the existing `path` can be trusted, without creating anything.
     public static func verify(_ path: String, what: String) throws(PathTrustError) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else {
-            let error = errno
-            var info = stat()
-            if lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK {
-                throw PathTrustError(.symlink, path: path, "refusing \(what) \(path): it is a symbolic link, not a directory "
-                    + "(someone may have planted it to redirect Testbed's files)",
-                    hint: "remove it (rm \(path)) or set another folder")
-            }
-            if error == ENOTDIR {
-                throw PathTrustError(.notADirectory, path: path, "refusing \(what) \(path): it is not a directory",
-                                     hint: "remove it or set another folder")
-            }
-            throw PathTrustError(error == EACCES ? .foreignOwner : .system, path: path,
-                                 "cannot open \(what) \(path): \(errnoText(error))",
-                                 hint: "it belongs to another user; use a folder of your own (TESTBED_RUN_ROOT)")
-        }
-        defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            throw PathTrustError(.system, path: path, "cannot inspect \(what) \(path): \(errnoText())", hint: nil)
+        guard lstat(path, &info) == 0 else {
+            throw PathTrustError(.system, path: path, "cannot inspect \(what) \(path): \(errnoText())",
+                                 hint: "create it (mkdir -m 700 \(path)) or choose another folder")
+        }
+        if info.st_mode & S_IFMT == S_IFLNK {
+            throw PathTrustError(.symlink, path: path, "refusing \(what) \(path): it is a symbolic link, not a directory "
+                + "(someone may have planted it to redirect Testbed's files)",
+                hint: "remove it (rm \(path)) or choose another folder")
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else {
+            throw PathTrustError(.notADirectory, path: path, "refusing \(what) \(path): it is not a directory",
+                                 hint: "remove it or choose another folder")
         }
         guard info.st_uid == geteuid() else {
             throw PathTrustError(.foreignOwner, path: path,
@@ -60,6 +52,17 @@ public enum PrivateDirectory {
                 + "another user may have created it to take over your runs",
                 hint: "remove it if you know where it comes from (rm -rf \(path)), or point TESTBED_RUN_ROOT at a folder of your own")
         }
+        // Checked again on a descriptor: the path may have been swapped since lstat.
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw PathTrustError(.system, path: path, "cannot open \(what) \(path): \(errnoText())", hint: nil)
+        }
+        defer { close(fd) }
+        var opened = stat()
+        guard fstat(fd, &opened) == 0, opened.st_dev == info.st_dev, opened.st_ino == info.st_ino else {
+            throw PathTrustError(.system, path: path, "\(what) \(path) changed while it was checked", hint: "try again")
+        }
+        info = opened
         let mode = info.st_mode & 0o7777
         guard mode & 0o022 == 0 else {
             throw PathTrustError(.writableByOthers, path: path,

@@ -27,7 +27,7 @@ public enum Watchdog {
     /// on: a group is signalled only while its leader has the start time recorded when it was
     /// registered (field 22 of /proc/PID/stat; a reused pid is left alone), and a folder is
     /// deleted only if its path is absolute without `.`/`..` parts, it is a real directory,
-    /// and its parent belongs to this account.
+    /// and its parent belongs to this account and is not writable by group or others.
     static let script = #"""
         trap '' HUP INT TERM
         list="$1"
@@ -61,6 +61,7 @@ public enum Watchdog {
             case "$path/" in */./*|*/../*) continue;; esac
             parent=${path%/*}
             [ -d "$path" ] && [ ! -L "$path" ] && [ -O "$parent" ] && [ ! -L "$parent" ] || continue
+            [ -z "$(find "$parent" -maxdepth 0 -perm /022)" ] || continue
             rm -rf -- "$path"
         done < "$list"
         rm -f -- "$list"

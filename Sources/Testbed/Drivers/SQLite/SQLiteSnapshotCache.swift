@@ -93,12 +93,17 @@ struct SQLiteSnapshotCache: Sendable {
     func prepare() throws {
         do {
             try PrivateDirectory.makePath(directory, privateLevels: 2)
+            for folder in [temporaryDirectory, uncachedDirectory, directory + "/created"] {
+                try PrivateDirectory.makePath(folder, privateLevels: 1)
+            }
         } catch {
             throw SQLiteError(code: .cantOpen, message: error.description)
         }
-        for folder in [temporaryDirectory, uncachedDirectory, directory + "/created"] {
-            try SQLiteFiles.makeDirectory(folder)
-        }
+    }
+
+    /// Makes a snapshot readable by this account only (0600): seeded data may be private.
+    func makePrivate(_ snapshot: String) {
+        _ = chmod(snapshot, 0o600)
     }
 
     private func markerPath(for path: String) -> String {
