@@ -97,6 +97,11 @@ struct RunRootSecurityTests {
         #expect(result.stdout.contains("42"))
         var info = stat()
         #expect(stat(stack.runRoot, &info) == 0 && info.st_mode & 0o066 == 0, "mode \(String(info.st_mode, radix: 8))")
+        // The server account may pass through the run root (an ACL entry), never list it.
+        let server = LocalUser(account: try #require(UnixUser.named("postgres")))
+        let list = try await server.shell("ls '\(stack.runRoot)'")
+        #expect(list.status != 0, "\(list.stdout)")
+        #expect(try await server.shell("cd '\(stack.runRoot)'").status == 0)
     }
 }
 

@@ -42,18 +42,22 @@ struct ServerAccount: Sendable, Equatable {
 
     /// Checks that the account can reach `directory` (every ancestor searchable by it).
     ///
-    /// Ancestors this process owns (the private run root and run directory, 0700) are opened
-    /// to the account alone with an ACL entry `user:ACCOUNT:--x` (search, not list).
+    /// The three nearest ancestors — `RUN_DIR/services`, `RUN_DIR` and the run root, private
+    /// (0700) folders of this process — are opened to the account alone with an ACL entry
+    /// `user:ACCOUNT:--x` (search, not list) when this process owns them. Folders further up
+    /// (a home directory, say) are never changed: they must already be searchable.
     func checkReaches(_ directory: String) throws(PostgresError) {
         guard let user else { return }
         var path = (directory as NSString).deletingLastPathComponent
+        var level = 0
         while path != "/" && !path.isEmpty {
+            defer { level += 1 }
             var info = stat()
             if stat(path, &info) == 0 {
                 let mode = info.st_mode
                 var searchable = info.st_uid == user.uid ? mode & S_IXUSR != 0
                     : info.st_gid == user.gid ? mode & S_IXGRP != 0 : mode & S_IXOTH != 0
-                if !searchable && info.st_uid == geteuid() {
+                if !searchable && level < 3 && info.st_uid == geteuid() {
                     searchable = PrivateDirectory.grantSearch(path, to: user.uid)
                 }
                 if !searchable {
