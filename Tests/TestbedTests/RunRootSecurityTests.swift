@@ -189,6 +189,25 @@ struct RunRootSecurityTests {
         #expect(!FileManager.default.fileExists(atPath: list))
     }
 
+    @Test func removingARunNeverFollowsASymlinkInside() throws {
+        let root = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let outside = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: outside) }
+        try "keep me".write(toFile: outside + "/file", atomically: true, encoding: .utf8)
+        let run = try RunDirectory.create(root: root, name: "run")
+        let db = run.folder(for: "db")
+        try RunDirectory.makeDirectory(db)
+        try FileManager.default.createDirectory(atPath: db + "/data/base/1", withIntermediateDirectories: true)
+        try "page".write(toFile: db + "/data/base/1/1259", atomically: true, encoding: .utf8)
+        // What a server account could plant in its own folder: links to folders it may not touch.
+        try FileManager.default.createSymbolicLink(atPath: db + "/data/pg_wal", withDestinationPath: outside)
+        try FileManager.default.createSymbolicLink(atPath: db + "/log", withDestinationPath: outside + "/file")
+        run.remove()
+        #expect(!FileManager.default.fileExists(atPath: run.path))
+        #expect(try String(contentsOfFile: outside + "/file", encoding: .utf8) == "keep me")
+    }
+
     @Test func downNeverSignalsAPidThatNoLongerNamesTheSupervisor() throws {
         let root = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }

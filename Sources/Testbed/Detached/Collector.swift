@@ -66,7 +66,7 @@ public struct Collector: Sendable {
                 } else if line.hasPrefix("dir ") {
                     let path = String(line.dropFirst(4))
                     guard PrivateDirectory.isOwnChild(path) else { continue }
-                    try? fm.removeItem(atPath: path)
+                    PrivateDirectory.removeTree(path)
                     report.removedRuns.append(path)
                 }
             }

@@ -91,8 +91,9 @@ public struct RunDirectory: Sendable, Hashable {
     /// True when the directory was kept on purpose (see ``markKept()``).
     public var isKept: Bool { FileManager.default.fileExists(atPath: path + "/kept") }
 
-    /// Deletes the run directory and everything in it.
+    /// Deletes the run directory and everything in it, never following a symlink (a server
+    /// account owns a folder inside; see ``PrivateDirectory/removeTree(_:)``).
     public func remove() {
-        try? FileManager.default.removeItem(atPath: path)
+        PrivateDirectory.removeTree(path)
     }
 }

@@ -145,6 +145,39 @@ public enum PrivateDirectory {
         return true
     }
 
+    /// Deletes `path` and everything below it without ever following a symbolic link: each
+    /// folder is opened relative to its parent's descriptor (`openat` with `O_NOFOLLOW`) and
+    /// emptied with `unlinkat`, so an account that owns a folder inside (PostgreSQL's) cannot
+    /// redirect the deletion elsewhere by swapping a folder for a symlink while it runs.
+    public static func removeTree(_ path: String) {
+        let parent = (path as NSString).deletingLastPathComponent
+        let fd = open(parent.isEmpty ? "." : parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        removeEntry((path as NSString).lastPathComponent, in: fd, depth: 0)
+    }
+
+    private static func removeEntry(_ name: String, in parent: Int32, depth: Int) {
+        if unlinkat(parent, name, 0) == 0 || errno == ENOENT { return }  // a file, a symlink, gone
+        guard depth < 64 else { return }
+        let fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0, let folder = fdopendir(fd) else { return }
+        defer { closedir(folder) }
+        for _ in 0..<8 {  // entries created meanwhile are caught by another pass
+            var names: [String] = []
+            rewinddir(folder)
+            while let entry = readdir(folder) {
+                let entryName = withUnsafePointer(to: &entry.pointee.d_name) {
+                    String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+                }
+                if entryName != "." && entryName != ".." { names.append(entryName) }
+            }
+            if names.isEmpty { break }
+            for entryName in names { removeEntry(entryName, in: dirfd(folder), depth: depth + 1) }
+        }
+        _ = unlinkat(parent, name, AT_REMOVEDIR)
+    }
+
     /// Lets `uid` search (not list) the directory `path`, which this account owns, through a
     /// POSIX ACL entry `user:UID:--x`. Returns false when the file system has no ACLs.
     ///
