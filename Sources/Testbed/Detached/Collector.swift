@@ -90,9 +90,8 @@ public struct Collector: Sendable {
     /// True when a process with this id exists (a zombie counts as gone).
     static func isAlive(_ pid: Int32) -> Bool {
         guard pid > 0, Glibc.kill(pid, 0) == 0 || errno == EPERM else { return false }
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return true }
-        return stat[stat.index(close, offsetBy: 2)] != "Z"
+        guard let fields = ProcessIdentity.statFields(pid) else { return true }
+        return fields.first != "Z"
     }
 
     /// Segments in /proc/sysvipc/shm with no process attached whose creator is one of `creators`.
