@@ -2,9 +2,19 @@ import Foundation
 import Testing
 @testable import Testbed
 
+/// Sends on a thread of its own: `send` blocks until the answer, which the server computes
+/// on the concurrency pool (two threads here), so it must not hold one of them.
+func sendOffThePool(_ request: ControlRequest, to path: String) async throws -> ControlResponse {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread {
+            continuation.resume(with: Result { try ControlSocket.send(request, to: path, timeout: .seconds(20)) })
+        }
+    }
+}
+
 /// The detached control protocol: typed requests and responses, one JSON line each way.
 @Suite struct ControlProtocolTests {
-    @Test func requestsAndResponsesRoundTripThroughTheSocket() throws {
+    @Test func requestsAndResponsesRoundTripThroughTheSocket() async throws {
         let folder = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = folder + "/control.sock"
@@ -21,16 +31,16 @@ import Testing
         }
         var info = stat()
         #expect(stat(path, &info) == 0 && info.st_mode & 0o777 == 0o600)
-        #expect(try ControlSocket.send(ControlRequest(.env), to: path).exports == ["URL": "postgresql://x"])
-        #expect(try ControlSocket.send(ControlRequest(.reset, service: "db"), to: path).ok)
-        let refused = try ControlSocket.send(ControlRequest(.reset, service: "web"), to: path)
+        #expect(try await sendOffThePool(ControlRequest(.env), to: path).exports == ["URL": "postgresql://x"])
+        #expect(try await sendOffThePool(ControlRequest(.reset, service: "db"), to: path).ok)
+        let refused = try await sendOffThePool(ControlRequest(.reset, service: "web"), to: path)
         #expect(!refused.ok && refused.error == "no service 'web'")
-        let status = try ControlSocket.send(ControlRequest(.status), to: path)
+        let status = try await sendOffThePool(ControlRequest(.status), to: path)
         #expect(status.name == "app" && status.pid == 42 && status.expiresAt == nil)
         #expect(status.services?.first?.values == ["port": "5432"] && status.services?.first?.pid == 43)
     }
 
-    @Test func aLineThatIsNotARequestIsAnsweredWithAFailure() throws {
+    @Test func aLineThatIsNotARequestIsAnsweredWithAFailure() async throws {
         let folder = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = folder + "/control.sock"
@@ -45,6 +55,9 @@ import Testing
         }
         #expect(connected == 0)
         _ = "status\n".withCString { write(fd, $0, 7) }
+        // The answer is computed on the concurrency pool: wait for it without blocking a pool thread.
+        var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        #expect(await eventually(within: .seconds(20)) { poll(&ready, 1, 0) == 1 })
         var buffer = [UInt8](repeating: 0, count: 4096)
         let count = read(fd, &buffer, buffer.count)
         let response = try JSONDecoder().decode(ControlResponse.self, from: Data(buffer[0..<max(count, 0)]))

@@ -66,28 +66,33 @@ struct LocalUser: Sendable {
 /// then ends the account's processes (each by its pid) and deletes it, whatever `body` did.
 func withLocalUser<T>(prefix: String, _ body: (LocalUser) async throws -> T) async throws -> T {
     let name = String((prefix + "-" + UUID().uuidString.prefix(8).lowercased()).prefix(31))
-    try runTool("/usr/sbin/useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", name])
+    try await runTool("/usr/sbin/useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", name])
     guard let account = UnixUser.named(name) else { throw TestFailure("useradd made no account \(name)") }
     let user = LocalUser(account: account)
-    defer {
-        for pid in user.processes { kill(pid, SIGKILL) }
-        let deadline = ContinuousClock.now + .seconds(5)
-        while !user.processes.isEmpty && ContinuousClock.now < deadline { usleep(20_000) }
-        try? runTool("/usr/sbin/userdel", [name])
-    }
-    return try await body(user)
+    let result: Result<T, any Error>
+    do { result = .success(try await body(user)) } catch { result = .failure(error) }
+    for pid in user.processes { kill(pid, SIGKILL) }
+    _ = await eventually(within: .seconds(5)) { user.processes.isEmpty }
+    try await runTool("/usr/sbin/userdel", [name])
+    return try result.get()
 }
 
-/// Runs a system tool to completion (a few milliseconds: useradd, userdel).
-private func runTool(_ path: String, _ arguments: [String]) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try withUnblockedSignals { try process.run() }
-    while process.isRunning { usleep(5_000) }  // not waitUntilExit: it spins a run loop
-    guard process.terminationStatus == 0 else {
-        throw TestFailure("\(path) \(arguments.joined(separator: " ")) failed with status \(process.terminationStatus)")
+/// Runs a system tool to completion (a few milliseconds: useradd, userdel), trying again
+/// while another test holds the lock on /etc/passwd (tests run in parallel too). Waits
+/// with Task.sleep: blocking a thread of the small concurrency pool stalls other tests.
+private func runTool(_ path: String, _ arguments: [String]) async throws {
+    var status: Int32 = 0
+    for _ in 0..<50 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try withUnblockedSignals { try process.run() }
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(5)) }
+        status = process.terminationStatus
+        if status == 0 { return }
+        try? await Task.sleep(for: .milliseconds(100))
     }
+    throw TestFailure("\(path) \(arguments.joined(separator: " ")) failed with status \(status)")
 }
