@@ -17,7 +17,14 @@ struct Detacher {
         }
         let name = command.name ?? manifest.name
         let root = RunDirectory.root(environment: ProcessInfo.processInfo.environment)
-        if let running = DetachedRun.all(root: root).first(where: { $0.name == name }) {
+        let running: [DetachedRun]
+        do {
+            try DetachedRun.validateName(name)
+            running = try DetachedRun.all(root: root)
+        } catch {
+            throw DetachedCommands.fail(code: ExitCodes.environmentFailed, "\(error)")
+        }
+        if let running = running.first(where: { $0.name == name }) {
             throw DetachedCommands.fail(code: ExitCodes.environmentFailed, "an environment named '\(name)' is already running (from \(running.manifest), supervisor pid \(running.pid))\n"
                 + "    hint: stop it with 'testbed down \(name)', or start another copy with 'testbed up -d \(command.manifest) --name \(name)-2'")
         }
@@ -35,12 +42,11 @@ struct Detacher {
         process.standardInput = nil
         try withUnblockedSignals { try process.run() }
         let line = Self.readLine(pipe.fileHandleForReading)
-        guard let data = line.data(using: .utf8),
-              let report = try? JSONSerialization.jsonObject(with: data) as? [String: Any], report["ready"] as? Bool == true else {
+        guard let report = try? JSONDecoder().decode(SupervisorReport.self, from: Data(line.utf8)), report.ready else {
             // The supervisor printed why on stderr (our terminal) and exits.
             throw ExitCode(ExitCodes.environmentFailed)
         }
-        let exports = (report["exports"] as? [String: String]) ?? [:]
+        let exports = report.exports ?? [:]
         let text = exports.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n") + "\n"
         FileHandle.standardOutput.write(Data(text.utf8))
         if !command.output.quiet && !command.output.json {

@@ -11,7 +11,7 @@ struct LogsCommand: ParsableCommand {
 
     func run() throws {
         var name: String? = nil, service: String? = nil
-        let running = DetachedRun.all(root: DetachedCommands.root)
+        let running = try DetachedCommands.all()
         if words.count > 2 { throw ValidationError("give at most an environment name and a service") }
         if words.count == 2 { (name, service) = (words[0], words[1]) }
         else if words.count == 1 {

@@ -16,14 +16,21 @@ struct Supervisor {
         let session = try Session.open(path: command.manifest, output: command.output, showLogs: false,
                                        invalidCode: ExitCodes.environmentFailed, name: command.name)
         let name = session.environment.name
-        guard let lock = try NameLock.acquire(name, root: root) else {
-            report(["ready": false, "error": "the name '\(name)' is in use"])
+        let acquired: NameLock?
+        do {
+            acquired = try NameLock.acquire(name, root: root)
+        } catch {
+            report(SupervisorReport(ready: false, error: "\(error)"))
+            throw DetachedCommands.fail(code: ExitCodes.environmentFailed, "\(error)")
+        }
+        guard let lock = acquired else {
+            report(SupervisorReport(ready: false, error: "the name '\(name)' is in use"))
             throw DetachedCommands.fail(code: ExitCodes.environmentFailed, "an environment named '\(name)' is already running; stop it with 'testbed down \(name)'")
         }
         // RUN_DIR is ROOT/NAME-PID-RANDOM; its control socket must fit in a Unix socket path.
         let longest = root.utf8.count + session.manifest.name.utf8.count + 32 + "/control.sock".utf8.count
         if longest > 107 {
-            report(["ready": false, "error": "socket path too long"])
+            report(SupervisorReport(ready: false, error: "socket path too long"))
             throw DetachedCommands.fail(code: ExitCodes.environmentFailed,
                 "the run root \(root) is too long for the control socket (Unix socket paths are limited to 107 bytes)\n"
                 + "    hint: set TESTBED_RUN_ROOT to a shorter folder")
@@ -37,20 +44,22 @@ struct Supervisor {
             try await environment.start()
         } catch {
             session.console.error((error as? ManifestError)?.description ?? "\(error)")
-            report(["ready": false, "error": "\(error)"])
+            report(SupervisorReport(ready: false, error: "\(error)"))
             throw ExitCode(ExitCodes.environmentFailed)
         }
         guard let runDirectory = await environment.runDirectory?.path else { throw ExitCode(ExitCodes.environmentFailed) }
         let lease = command.ttl.flatMap { Duration(manifest: $0) }
         let now = Date().timeIntervalSince1970
-        let detached = DetachedRun(name: name, pid: getpid(), manifest: URL(fileURLWithPath: command.manifest).standardizedFileURL.path,
+        let detached = DetachedRun(name: name, pid: getpid(), startTime: ProcessIdentity.current.startTime, manifest: URL(fileURLWithPath: command.manifest).standardizedFileURL.path,
                                    runDirectory: runDirectory, startedAt: now,
                                    expiresAt: lease.map { now + Double($0.components.seconds) })
         try ControlSocket.serve(at: detached.controlSocket) { request in
-            await Self.answer(request, environment: environment, detached: detached, ending: ending)
+            // Acknowledged at once; `testbed down` waits for this process to exit.
+            if request.request == .down { ending.yield(.down) }
+            return await environment.answer(request, for: detached)
         }
         try detached.write()
-        report(["ready": true, "exports": await environment.exports, "runDirectory": runDirectory])
+        report(SupervisorReport(ready: true, exports: await environment.exports, runDirectory: runDirectory))
         Self.redirectOutput(to: runDirectory + "/supervisor.log")
         if let lease {
             Task {
@@ -70,50 +79,16 @@ struct Supervisor {
         withExtendedLifetime((trap, lock)) {}
     }
 
-    /// Handles one control request.
-    static func answer(_ request: String, environment: Environment, detached: DetachedRun,
-                       ending: AsyncStream<Ending>.Continuation) async -> [String: any Sendable] {
-        let words = request.split(separator: " ").map(String.init)
-        switch words.first {
-        case "status":
-            let services: [[String: any Sendable]] = await environment.statuses().map { status in
-                var entry: [String: any Sendable] = ["name": status.name, "kind": status.kind, "state": status.state, "values": status.values]
-                if let pid = status.pid { entry["pid"] = Int(pid) }
-                return entry
-            }
-            var answer: [String: any Sendable] = ["ok": true, "name": detached.name, "manifest": detached.manifest,
-                                                  "runDirectory": detached.runDirectory, "pid": Int(detached.pid),
-                                                  "startedAt": detached.startedAt, "services": services]
-            if let expiresAt = detached.expiresAt { answer["expiresAt"] = expiresAt }
-            return answer
-        case "env":
-            return ["ok": true, "exports": await environment.exports]
-        case "reset" where words.count == 2:
-            do {
-                try await environment.reset(words[1])
-                return ["ok": true]
-            } catch {
-                return ["ok": false, "error": "\(error)"]
-            }
-        case "down":
-            // Acknowledged at once; `testbed down` waits for this process to exit.
-            ending.yield(.down)
-            return ["ok": true]
-        default:
-            return ["ok": false, "error": "unknown request '\(request)'"]
-        }
-    }
-
     /// One JSON line to `up -d`, which waits for it.
-    func report(_ object: [String: any Sendable]) {
-        if let data = try? JSONSerialization.data(withJSONObject: object) {
+    func report(_ report: SupervisorReport) {
+        if let data = try? JSONEncoder().encode(report) {
             FileHandle.standardOutput.write(data + Data([10]))
         }
     }
 
     /// After the start, nobody reads the terminal any more: output goes to the run's log.
     static func redirectOutput(to path: String) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return }
         dup2(fd, STDOUT_FILENO)
         dup2(fd, STDERR_FILENO)

@@ -12,7 +12,7 @@ struct TestbedCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [RunCommand.self, UpCommand.self, DownCommand.self, StatusCommand.self, LogsCommand.self, EnvCommand.self,
-                      ResetCommand.self, ListCommand.self, GcCommand.self, ValidateCommand.self]
+                      ResetCommand.self, LsCommand.self, GcCommand.self, ValidateCommand.self]
     )
 }
 

@@ -32,6 +32,9 @@ struct UpCommand: AsyncParsableCommand {
     func validate() throws {
         if let ttl, Duration(manifest: ttl) == nil { throw ValidationError("--ttl must be a duration such as 90s, 30m or 2h") }
         if ttl != nil && !detach && !supervise { throw ValidationError("--ttl applies to a detached environment (add -d)") }
+        if let name {
+            do { try DetachedRun.validateName(name) } catch { throw ValidationError(error.description) }
+        }
     }
 
     func run() async throws {

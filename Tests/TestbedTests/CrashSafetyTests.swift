@@ -153,11 +153,11 @@ import Testing
         let kept = try RunDirectory.create(root: root, name: "kept")
         RunState(pid: 999_999_8, name: "kept", manifest: "m.yml").write(to: kept)
         kept.markKept()
-        let automatic = Collector(root: root).collect(includingKept: false)
+        let automatic = try Collector(root: root).collect(includingKept: false)
         #expect(automatic.removedRuns == [dead.path])
         #expect(automatic.keptRuns == [kept.path])
         #expect(FileManager.default.fileExists(atPath: live.path))
-        let explicit = Collector(root: root).collect(includingKept: true)
+        let explicit = try Collector(root: root).collect(includingKept: true)
         #expect(explicit.removedRuns == [kept.path])
         #expect(FileManager.default.fileExists(atPath: live.path))
     }
@@ -187,7 +187,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.createDirectory(atPath: root + "/.owners", withIntermediateDirectories: true)
         try "group \(listed.creator) 3\n".write(toFile: root + "/.owners/999999", atomically: true, encoding: .utf8)
-        let report = Collector(root: root).collect(includingKept: false)
+        let report = try Collector(root: root).collect(includingKept: false)
         #expect(report.removedSegments == [listed.id])
         #expect(!FileManager.default.fileExists(atPath: root + "/.owners/999999"))
         let table = String(decoding: try #require(FileHandle(forReadingAtPath: "/proc/sysvipc/shm")).readDataToEndOfFile(), as: UTF8.self)

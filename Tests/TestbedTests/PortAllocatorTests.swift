@@ -52,7 +52,7 @@ import Testing
         var info = stat()
         #expect(stat(PortAllocator.defaultLockDirectory, &info) == 0 && info.st_mode & 0o7777 == 0o1777)
         #expect(stat("\(PortAllocator.defaultLockDirectory)/\(reservation.port).lock", &info) == 0
-                && info.st_mode & 0o777 == 0o666)
+                && info.st_mode & 0o777 == 0o644)
         reservation.releaseSocket()  // the lock alone must keep other runs out
         #expect(try await !anotherProcessCanLock(reservation.port, in: PortAllocator.defaultLockDirectory))
         reservation.release()

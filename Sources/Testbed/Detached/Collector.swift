@@ -32,34 +32,50 @@ public struct Collector: Sendable {
     }
 
     /// - Parameter includingKept: also remove directories kept on purpose (failed starts, `--keep`).
-    public func collect(includingKept: Bool) -> Report {
+    ///
+    /// Throws ``PathTrustError`` when the root exists but is not a folder only this account
+    /// can change (another user's, a symlink, writable by others): nothing in it is trusted.
+    /// A missing root has nothing to collect. A listed group is signalled only while its
+    /// leader has the start time recorded at registration, and a listed folder is removed
+    /// only when it is a real directory whose parent belongs to this account.
+    public func collect(includingKept: Bool) throws(PathTrustError) -> Report {
         var report = Report()
+        var info = stat()
+        guard lstat(root, &info) == 0 else { return report }
+        try PrivateDirectory.verify(root, what: "the run root")
         let fm = FileManager.default
         var deadGroups: [Int32] = []
         let owners = root + "/.owners"
+        if lstat(owners, &info) == 0 { try PrivateDirectory.verify(owners, what: "the watchdog folder") }
         for entry in (try? fm.contentsOfDirectory(atPath: owners)) ?? [] {
             if entry.hasSuffix(".tmp"), let pid = Int32(entry.dropLast(4)), !Self.isAlive(pid) {
-                try? fm.removeItem(atPath: owners + "/" + entry)
+                unlink(owners + "/" + entry)
                 continue
             }
             guard let pid = Int32(entry), !Self.isAlive(pid) else { continue }
             let list = owners + "/" + entry
             let lines = ((try? String(contentsOfFile: list, encoding: .utf8)) ?? "").split(separator: "\n")
             for line in lines {
-                let words = line.split(separator: " ", maxSplits: 2).map(String.init)
-                if words.count == 3, words[0] == "group", let pgid = Int32(words[1]) {
+                if line.hasPrefix("group ") {
+                    let words = line.split(separator: " ")
+                    // group PGID SIGNAL STARTTIME; a group without its start time cannot be checked and is not signalled.
+                    guard words.count >= 3, let pgid = Int32(words[1]) else { continue }
                     deadGroups.append(pgid)
-                    if Glibc.kill(-pgid, SIGKILL) == 0 { report.stoppedGroups.append(pgid) }
-                } else if words.count >= 2, words[0] == "dir", fm.fileExists(atPath: words[1]) {
-                    try? fm.removeItem(atPath: words[1])
-                    report.removedRuns.append(words[1])
+                    guard words.count == 4, let start = UInt64(words[3]) else { continue }
+                    if ProcessIdentity(pid: pgid, startTime: start).signalGroup(SIGKILL) == 0 { report.stoppedGroups.append(pgid) }
+                } else if line.hasPrefix("dir ") {
+                    let path = String(line.dropFirst(4))
+                    guard PrivateDirectory.isOwnChild(path) else { continue }
+                    PrivateDirectory.removeTree(path)
+                    report.removedRuns.append(path)
                 }
             }
-            try? fm.removeItem(atPath: list)
+            unlink(list)
         }
         for entry in (try? fm.contentsOfDirectory(atPath: root)) ?? [] where !entry.hasPrefix(".") {
             let run = RunDirectory(path: root + "/" + entry)
-            guard let state = RunState.read(from: run), !Self.isAlive(state.pid) else { continue }
+            guard lstat(run.path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == geteuid(),
+                  let state = RunState.read(from: run), !Self.isAlive(state.pid) else { continue }
             if run.isKept && !includingKept {
                 report.keptRuns.append(run.path)
                 continue
@@ -74,9 +90,8 @@ public struct Collector: Sendable {
     /// True when a process with this id exists (a zombie counts as gone).
     static func isAlive(_ pid: Int32) -> Bool {
         guard pid > 0, Glibc.kill(pid, 0) == 0 || errno == EPERM else { return false }
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return true }
-        return stat[stat.index(close, offsetBy: 2)] != "Z"
+        guard let fields = ProcessIdentity.statFields(pid) else { return true }
+        return fields.first != "Z"
     }
 
     /// Segments in /proc/sysvipc/shm with no process attached whose creator is one of `creators`.

@@ -4,21 +4,25 @@ import Glibc
 #endif
 
 /// The Unix socket through which `testbed status/env/reset/down` talk to the supervisor
-/// of a detached environment: one request line in, one JSON line out, then close.
+/// of a detached environment: one ``ControlRequest`` line in, one ``ControlResponse`` line
+/// out (JSON), then close.
+///
+/// The socket is 0600 inside the run directory (0700): only the account that started the
+/// environment can connect.
 public enum ControlSocket {
     /// Serves requests on `path` on a thread of its own until the process exits.
-    /// `handler` gets the request line and returns the response (a JSON object).
-    public static func serve(at path: String, _ handler: @escaping @Sendable (String) async -> [String: any Sendable]) throws {
+    /// A line that is not a ``ControlRequest`` is answered with a failure.
+    public static func serve(at path: String, _ handler: @escaping @Sendable (ControlRequest) async -> ControlResponse) throws {
         unlink(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw ControlError("cannot create a socket: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ControlError(.system, "cannot create a socket: \(String(cString: strerror(errno)))") }
         var address = try unixAddress(path)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         guard bound == 0, listen(fd, 16) == 0 else {
             close(fd)
-            throw ControlError("cannot listen on \(path): \(String(cString: strerror(errno)))")
+            throw ControlError(.system, "cannot listen on \(path): \(String(cString: strerror(errno)))")
         }
         chmod(path, 0o600)
         Thread.detachNewThread {
@@ -26,10 +30,17 @@ public enum ControlSocket {
                 let client = accept(fd, nil, nil)
                 if client < 0 { if errno == EINTR { continue } else { return } }
                 _ = fcntl(client, F_SETFD, FD_CLOEXEC)
-                let request = readLine(client)
+                let line = readLine(client)
                 Task {
-                    let response = await handler(request)
-                    let data = (try? JSONSerialization.data(withJSONObject: response, options: [.sortedKeys])) ?? Data("{}".utf8)
+                    let response: ControlResponse
+                    if let request = try? JSONDecoder().decode(ControlRequest.self, from: Data(line.utf8)) {
+                        response = await handler(request)
+                    } else {
+                        response = .failure("unknown request '\(line.prefix(80))'")
+                    }
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                    let data = (try? encoder.encode(response)) ?? Data("{}".utf8)
                     writeAll(client, data + Data([10]))
                     close(client)
                 }
@@ -37,32 +48,45 @@ public enum ControlSocket {
         }
     }
 
-    /// Sends `request` to the socket at `path` and returns the decoded response.
-    public static func send(_ request: String, to path: String, timeout: Duration = .seconds(120)) throws -> [String: Any] {
+    /// Sends `request` to the socket at `path` and returns the supervisor's answer.
+    ///
+    /// Throws ``ControlError``: `permissionDenied` when the socket belongs to another account
+    /// (EACCES/EPERM, with the cause), `unreachable` when nobody listens, `noAnswer` when the
+    /// supervisor accepted but did not answer within `timeout`.
+    public static func send(_ request: ControlRequest, to path: String,
+                            timeout: Duration = .seconds(120)) throws(ControlError) -> ControlResponse {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw ControlError("cannot create a socket") }
+        guard fd >= 0 else { throw ControlError(.system, "cannot create a socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var address = try unixAddress(path)
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        guard connected == 0 else { throw ControlError("the supervisor does not answer at \(path): \(String(cString: strerror(errno)))") }
+        guard connected == 0 else {
+            let code = errno
+            if code == EACCES || code == EPERM {
+                throw ControlError(.permissionDenied, "cannot reach the supervisor at \(path): \(String(cString: strerror(code))); "
+                    + "the environment belongs to another user (uid \(geteuid()) may not connect)")
+            }
+            throw ControlError(.unreachable, "the supervisor does not answer at \(path): \(String(cString: strerror(code)))")
+        }
         var limit = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        writeAll(fd, Data((request + "\n").utf8))
+        let encoded = (try? JSONEncoder().encode(request)) ?? Data()
+        writeAll(fd, encoded + Data([10]))
         let line = readLine(fd)
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-            throw ControlError("the supervisor gave no answer to '\(request)'")
+        guard let response = try? JSONDecoder().decode(ControlResponse.self, from: Data(line.utf8)) else {
+            throw ControlError(.noAnswer, "the supervisor gave no answer to '\(request.summary)'")
         }
-        return object
+        return response
     }
 
-    private static func unixAddress(_ path: String) throws -> sockaddr_un {
+    private static func unixAddress(_ path: String) throws(ControlError) -> sockaddr_un {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
         guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw ControlError("the socket path \(path) is too long")
+            throw ControlError(.system, "the socket path \(path) is too long")
         }
         withUnsafeMutableBytes(of: &address.sun_path) { buffer in
             for (index, byte) in bytes.enumerated() { buffer[index] = byte }
@@ -94,8 +118,36 @@ public enum ControlSocket {
 
 /// A detached environment could not be found or reached, or its control socket failed.
 public struct ControlError: Error, CustomStringConvertible, Sendable {
+    /// What kind of failure this is.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        /// The code's short name.
+        public let description: String
+        private init(_ description: String) { self.description = description }
+        /// No detached environment by that name (or none at all) is running.
+        public static let notRunning = Code("not running")
+        /// Several are running and none was named.
+        public static let ambiguous = Code("ambiguous")
+        /// The name is not a valid environment name.
+        public static let invalidName = Code("invalid name")
+        /// The environment or its supervisor belongs to another account (EACCES, EPERM).
+        public static let permissionDenied = Code("permission denied")
+        /// Nobody listens on the control socket.
+        public static let unreachable = Code("unreachable")
+        /// The supervisor accepted the connection but gave no answer.
+        public static let noAnswer = Code("no answer")
+        /// The supervisor did not stop.
+        public static let stillRunning = Code("still running")
+        /// A system call failed.
+        public static let system = Code("system")
+    }
+
+    /// What kind of failure this is.
+    public var code: Code
     /// What went wrong, written for the user (e.g. which environments are running instead).
     public var description: String
     /// Makes an error with a message for the user.
-    public init(_ description: String) { self.description = description }
+    public init(_ code: Code, _ description: String) {
+        self.code = code
+        self.description = description
+    }
 }

@@ -18,17 +18,29 @@ import Glibc
 /// Lock files are removed at release while still locked; a run that locked a file just
 /// removed notices (the path no longer names its file) and tries again.
 ///
-/// Linux caveats: the lock directory is shared by every user (mode 1777) and lock files are
-/// created mode 0666 and opened without following symlinks. A service that does not set
-/// `SO_REUSEADDR` can fail to bind its port if another run probes the same candidate in
-/// the microseconds between its `bind` and its lock check.
+/// The lock directory is shared by every user (`/tmp/testbed-ports`, mode 1777), so runs of
+/// different users on one machine never hand out the same port either. Nobody can use it
+/// to stall or redirect another user's run:
+/// - it is used only when it is a real directory owned by root (or by this account) and
+///   sticky; otherwise — another user made it — this account uses its own private
+///   `/tmp/testbed-ports-UID` (0700), and only the kernel's bound sockets keep it apart
+///   from other users' runs;
+/// - lock files are opened with `O_NONBLOCK | O_NOFOLLOW` (a FIFO or a symlink planted
+///   there never blocks `open` or leads elsewhere) and checked after opening: only a regular
+///   file with one link, owned by root or this account, counts as a lock. Anything else —
+///   another user's file, which that user could delete under the lock — means "taken", and
+///   the next port is tried, as when another process has the port bound.
+///
+/// A service that does not set `SO_REUSEADDR` can fail to bind its port if another run
+/// probes the same candidate in the microseconds between its `bind` and its lock check.
 public struct PortAllocator: Sendable {
     /// Shared by every Testbed run on the machine, whoever runs it.
     public static let defaultLockDirectory = "/tmp/testbed-ports"
     /// How many kernel-offered candidates ``reserve()`` tries before it gives up.
     static let candidateLimit = 64
 
-    /// The folder holding the per-port lock files (created mode 1777 when missing).
+    /// The folder holding the per-port lock files (created mode 1777 when missing; see the type
+    /// for when a private one is used instead).
     public let lockDirectory: String
 
     /// Makes an allocator; tests pass a private `lockDirectory`, everything else uses the shared default.
@@ -53,7 +65,7 @@ public struct PortAllocator: Sendable {
     /// Reserves the first candidate whose lock is free; `candidate` returns a bound socket.
     /// Tests pass their own candidates to prove that a locked port is skipped.
     func reserve(candidate: () throws -> Int32) throws -> PortReservation {
-        try ensureLockDirectory()
+        let directory = try usableLockDirectory()
         var offered: Set<Int> = []
         for _ in 0..<Self.candidateLimit {
             let socket = try candidate()
@@ -61,20 +73,20 @@ public struct PortAllocator: Sendable {
             offered.insert(port)
             let lock: Int32?
             do {
-                lock = try lockFile(for: port)
+                lock = try lockFile(for: port, in: directory)
             } catch {
                 close(socket)
                 throw error
             }
             if let lock {
-                return PortReservation(port: port, socket: socket, lock: lock, lockPath: lockPath(port))
+                return PortReservation(port: port, socket: socket, lock: lock, lockPath: "\(directory)/\(port).lock")
             }
             // Held by another run, which may be about to bind it: let go at once.
             close(socket)
         }
         throw PortError(.exhausted, port: nil,
                         "no free port after \(Self.candidateLimit) tries: the \(offered.count) ports the kernel "
-                        + "offered are all reserved by other Testbed runs (lock files in \(lockDirectory))")
+                        + "offered are all reserved by other Testbed runs (lock files in \(directory))")
     }
 
     /// Reserves `port`, a fixed port from the manifest.
@@ -86,15 +98,16 @@ public struct PortAllocator: Sendable {
         guard (1...65535).contains(port) else {
             throw PortError(.invalidPort, port: port, "port \(port) is not a TCP port number (1-65535)")
         }
-        try ensureLockDirectory()
-        guard let lock = try lockFile(for: port) else {
+        let directory = try usableLockDirectory()
+        let path = "\(directory)/\(port).lock"
+        guard let lock = try lockFile(for: port, in: directory) else {
             throw PortError(.inUse, port: port, "port \(port) is reserved by another Testbed run; \(advice)")
         }
         do {
             let socket = try Self.bindLoopback(port: port)
-            return PortReservation(port: port, socket: socket, lock: lock, lockPath: lockPath(port))
+            return PortReservation(port: port, socket: socket, lock: lock, lockPath: path)
         } catch {
-            unlink(lockPath(port))
+            unlink(path)
             close(lock)
             switch error.code {
             case EADDRINUSE:
@@ -108,37 +121,55 @@ public struct PortAllocator: Sendable {
         }
     }
 
-    func lockPath(_ port: Int) -> String { "\(lockDirectory)/\(port).lock" }
-
-    /// Creates the lock directory (mode 1777, so root and users share it) if it is missing.
-    private func ensureLockDirectory() throws {
+    /// The folder to keep lock files in: ``lockDirectory`` (created mode 1777 when missing) when
+    /// it can be trusted, else this account's private `LOCKDIRECTORY-UID` (see the type).
+    func usableLockDirectory() throws -> String {
         if mkdir(lockDirectory, 0o1777) == 0 {
             _ = chmod(lockDirectory, 0o1777)  // mkdir's mode is cut by the umask
         } else if errno != EEXIST {
             throw PortError(.system, port: nil, "cannot create the port lock directory \(lockDirectory): \(errnoText())")
         }
         var info = stat()
-        guard lstat(lockDirectory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
-            throw PortError(.system, port: nil, "\(lockDirectory) must be a directory (not a symlink) to hold port locks")
+        if lstat(lockDirectory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
+            let sticky = info.st_mode & S_ISVTX != 0
+            let privateToMe = info.st_uid == geteuid() && info.st_mode & 0o022 == 0
+            if (sticky && (info.st_uid == 0 || info.st_uid == geteuid())) || privateToMe { return lockDirectory }
         }
+        let own = lockDirectory + "-\(geteuid())"
+        do {
+            try PrivateDirectory.ensure(own, what: "the port lock directory")
+        } catch {
+            throw PortError(.system, port: nil, "\(error.message) (\(lockDirectory) belongs to another user)")
+        }
+        return own
     }
 
-    /// Takes the lock of `port` without waiting: its descriptor, or nil when another run holds it.
+    /// Takes the lock of `port` in `directory` without waiting: its descriptor, or nil when
+    /// another run holds it (or anything but a lock file of root's or ours is in its place).
     ///
     /// Existing files are opened without `O_CREAT`, which `fs.protected_regular` refuses for
     /// other users' files in a sticky directory.
-    private func lockFile(for port: Int) throws -> Int32? {
-        let path = lockPath(port)
+    private func lockFile(for port: Int, in directory: String) throws -> Int32? {
+        let path = "\(directory)/\(port).lock"
         for _ in 0..<100 {
-            var fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+            var fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
             if fd < 0 && errno == ENOENT {
-                fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o666)
+                fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o644)
                 if fd < 0 && errno == EEXIST { continue }
-                if fd >= 0 { _ = fchmod(fd, 0o666) }  // past the umask, so other users' runs can open it
+                if fd >= 0 { _ = fchmod(fd, 0o644) }  // readable by other users' runs, which lock it to test it
             }
             guard fd >= 0 else {
-                if errno == EINTR { continue }
-                throw PortError(.system, port: port, "cannot open the port lock file \(path): \(errnoText())")
+                switch errno {
+                case EINTR: continue
+                case ELOOP, EACCES, EPERM, ENXIO, EISDIR: return nil  // a symlink, a socket, another user's private file
+                default: throw PortError(.system, port: port, "cannot open the port lock file \(path): \(errnoText())")
+                }
+            }
+            var locked = stat()
+            guard fstat(fd, &locked) == 0, locked.st_mode & S_IFMT == S_IFREG, locked.st_nlink == 1,
+                  locked.st_uid == 0 || locked.st_uid == geteuid() else {
+                close(fd)
+                return nil
             }
             var result = flock(fd, LOCK_EX | LOCK_NB)
             while result != 0 && errno == EINTR { result = flock(fd, LOCK_EX | LOCK_NB) }
@@ -149,7 +180,7 @@ public struct PortAllocator: Sendable {
                 throw PortError(.system, port: port, "cannot lock \(path): \(errnoText(error))")
             }
             // The previous holder may have removed the file between our open and flock.
-            var locked = stat(), current = stat()
+            var current = stat()
             if fstat(fd, &locked) == 0, lstat(path, &current) == 0,
                locked.st_dev == current.st_dev, locked.st_ino == current.st_ino {
                 return fd
@@ -240,40 +271,4 @@ public final class PortReservation: Sendable, CustomStringConvertible {
 
     /// `port N (reserved)` or `port N (released)`.
     public var description: String { "port \(port)" + (isHeld ? " (reserved)" : " (released)") }
-}
-
-/// A port could not be reserved.
-public struct PortError: Error, Sendable, CustomStringConvertible {
-    /// What kind of failure this is.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
-        /// The code's short name, e.g. `in use`.
-        public let description: String
-        private init(_ description: String) { self.description = description }
-
-        /// The port is held by another Testbed run or bound by another process.
-        public static let inUse = Code("in use")
-        /// The number is not a TCP port.
-        public static let invalidPort = Code("invalid port")
-        /// Every candidate the kernel offered was reserved by another run.
-        public static let exhausted = Code("exhausted")
-        /// A system call failed (lock directory, socket).
-        public static let system = Code("system")
-    }
-
-    /// What kind of failure this is.
-    public var code: Code
-    /// The port concerned, when there is one.
-    public var port: Int?
-    /// What went wrong, written for the user.
-    public var message: String
-
-    /// Makes an error about `port` (nil when no single port is concerned).
-    public init(_ code: Code, port: Int?, _ message: String) {
-        self.code = code
-        self.port = port
-        self.message = message
-    }
-
-    /// The message.
-    public var description: String { message }
 }

@@ -32,12 +32,39 @@ public struct RunDirectory: Sendable, Hashable {
         return tmp + "/testbed-\(geteuid())"
     }
 
-    /// Creates a fresh run directory for `name` under `root`.
+    /// Checks (creating it 0700 when missing) that `root` is a run root this account can trust:
+    /// a real directory it owns that nobody else can write (see ``PrivateDirectory``).
+    /// Throws ``PathTrustError`` naming the path and what to do.
+    public static func prepareRoot(_ root: String) throws(PathTrustError) {
+        try PrivateDirectory.ensure(root, what: "the run root")
+    }
+
+    /// True when `name` may name a run directory: not empty, no `/`, no NUL, not starting with `.`
+    /// (the root's own folders, `.owners` and `.names`, start with one).
+    public static func isUsableName(_ name: String) -> Bool {
+        !name.isEmpty && !name.hasPrefix(".") && !name.contains("/") && !name.contains("\0")
+    }
+
+    /// Creates a fresh run directory for `name` under `root` (checked with ``prepareRoot(_:)``).
+    ///
+    /// The run directory and its `logs` and `services` folders are 0700: only this account
+    /// reads them. A server that runs as another account (PostgreSQL, as root) is given
+    /// search permission on the way to its own folder only (see ``PrivateDirectory/grantSearch(_:to:)``).
     public static func create(root: String, name: String) throws -> RunDirectory {
-        try makeDirectory(root)
-        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
-        let path = "\(root)/\(name)-\(getpid())-\(suffix)"
-        try makeDirectory(path)
+        guard isUsableName(name) else {
+            throw PathTrustError(.system, path: root, "'\(name)' cannot name a run directory",
+                                 hint: "use letters, digits, '.', '_' and '-', not starting with '.'")
+        }
+        try prepareRoot(root)
+        var path = ""
+        for attempt in 0..<16 {
+            let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+            path = "\(root)/\(name)-\(getpid())-\(suffix)"
+            if mkdir(path, 0o700) == 0 { break }
+            guard errno == EEXIST, attempt < 15 else {
+                throw PathTrustError(.system, path: path, "cannot create \(path): \(String(cString: strerror(errno)))", hint: nil)
+            }
+        }
         let directory = RunDirectory(path: path)
         try makeDirectory(directory.logs)
         try makeDirectory(path + "/services")
@@ -49,27 +76,24 @@ public struct RunDirectory: Sendable, Hashable {
         self.path = path
     }
 
-    /// Creates a folder readable and traversable by others (an unprivileged server user
-    /// must reach its own files below it when Testbed runs as root).
+    /// Creates a private folder (0700) inside a run directory, or checks the existing one is ours.
     static func makeDirectory(_ path: String) throws {
-        if mkdir(path, 0o755) != 0 && errno != EEXIST {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path,
-                NSLocalizedDescriptionKey: "cannot create \(path): \(String(cString: strerror(errno)))"])
-        }
-        chmod(path, 0o755)
+        try PrivateDirectory.makeFolder(path)
     }
 
     /// Marks a run directory kept on purpose (`--keep`, a failed start), so the automatic
     /// clean-up leaves it for the user; `testbed gc` removes it once its owner is gone.
     public func markKept() {
-        _ = FileManager.default.createFile(atPath: path + "/kept", contents: nil)
+        let fd = open(path + "/kept", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        if fd >= 0 { close(fd) }
     }
 
     /// True when the directory was kept on purpose (see ``markKept()``).
     public var isKept: Bool { FileManager.default.fileExists(atPath: path + "/kept") }
 
-    /// Deletes the run directory and everything in it.
+    /// Deletes the run directory and everything in it, never following a symlink (a server
+    /// account owns a folder inside; see ``PrivateDirectory/removeTree(_:)``).
     public func remove() {
-        try? FileManager.default.removeItem(atPath: path)
+        PrivateDirectory.removeTree(path)
     }
 }

@@ -10,17 +10,24 @@ import Glibc
 /// Every ``ServiceProcess`` registers its group when spawned and unregisters it once
 /// stopped; every run directory registers while it must be removed on a crash (a
 /// directory kept on purpose is unregistered first).
+///
+/// Each group is recorded with its leader's start time (``ProcessIdentity``), and is only
+/// ever signalled — here, by the watchdog, by `testbed gc` — while its leader still has
+/// that start time: a pid the kernel has since given to another process is left alone.
+/// The list's format, one entry a line: `group PGID SIGNAL STARTTIME` and `dir PATH`.
 public enum ProcessRegistry {
     private struct State {
-        var groups: [Int32: Int32] = [:]  // pgid → emergency signal
+        var groups: [Int32: (signal: Int32, leader: ProcessIdentity)] = [:]  // pgid → emergency signal, leader
         var directories: Set<String> = []
         var file: String?
     }
     private static let state = Mutex(State())
 
     /// Registers a process group the watchdog must stop if this process dies.
+    /// Its leader's start time is read now; a group whose leader has already exited is not listed.
     public static func add(_ pgid: Int32, signal: Int32 = SIGTERM) {
-        update { $0.groups[pgid] = signal }
+        guard let leader = ProcessIdentity.of(pgid) else { return }
+        update { $0.groups[pgid] = (signal, leader) }
     }
 
     /// Unregisters a group once it is stopped.
@@ -44,9 +51,11 @@ public enum ProcessRegistry {
     /// The groups still registered.
     public static var live: Set<Int32> { state.withLock { Set($0.groups.keys) } }
 
-    /// SIGKILL to every registered group: a forced teardown (a second Ctrl-C).
+    /// SIGKILL to every registered group whose leader is still the process registered: a
+    /// forced teardown (a second Ctrl-C).
     public static func killAll() {
-        for pgid in live { _ = Glibc.kill(-pgid, SIGKILL) }
+        let leaders = state.withLock { $0.groups.values.map(\.leader) }
+        for leader in leaders { _ = leader.signalGroup(SIGKILL) }
     }
 
     private static func update(_ change: (inout State) -> Void) {
@@ -55,7 +64,9 @@ public enum ProcessRegistry {
             guard let file = state.file else { return }
             // Written whole and renamed, so the watchdog never reads half a list.
             var text = ""
-            for (pgid, signal) in state.groups.sorted(by: { $0.key < $1.key }) { text += "group \(pgid) \(signal)\n" }
+            for (pgid, entry) in state.groups.sorted(by: { $0.key < $1.key }) {
+                text += "group \(pgid) \(entry.signal) \(entry.leader.startTime)\n"
+            }
             for directory in state.directories.sorted() { text += "dir \(directory)\n" }
             let temporary = file + ".tmp"
             if FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)) {

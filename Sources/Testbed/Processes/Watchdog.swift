@@ -21,40 +21,63 @@ public enum Watchdog {
     private static let started = Mutex<String?>(nil)
 
     /// The script: wait for EOF, then stop the listed groups and remove the listed folders.
+    ///
+    /// It trusts its list only because the list lives in a folder only this account can
+    /// write (`ROOT/.owners`, checked by ``PrivateDirectory``), and still checks what it acts
+    /// on: a group is signalled only while its leader has the start time recorded when it was
+    /// registered (field 22 of /proc/PID/stat; a reused pid is left alone), and a folder is
+    /// deleted only if its path is absolute without `.`/`..` parts, it is a real directory,
+    /// and its parent belongs to this account and is not writable by group or others.
     static let script = #"""
         trap '' HUP INT TERM
         list="$1"
         while IFS= read -r _; do :; done
-        [ -f "$list" ] || exit 0
-        while read -r kind id signal; do
-            [ "$kind" = group ] && kill -"$signal" -"$id" 2>/dev/null
+        [ -f "$list" ] && [ ! -L "$list" ] || exit 0
+        ours() {
+            IFS= read -r line < "/proc/$1/stat" 2>/dev/null || return 1
+            start=$2
+            set -f; set -- ${line##*) }; set +f
+            [ "${20}" = "$start" ]
+        }
+        groups=
+        while read -r kind id signal start; do
+            [ "$kind" = group ] || continue
+            case "$id:$signal:$start" in *[!0-9:]*|:*|*::*|*:) continue;; esac
+            ours "$id" "$start" || continue
+            groups="$groups $id"
+            kill -"$signal" -"$id" 2>/dev/null
         done < "$list"
         i=0
-        while [ $i -lt 10 ]; do
+        while [ -n "$groups" ] && [ $i -lt 10 ]; do
             alive=0
-            while read -r kind id signal; do
-                [ "$kind" = group ] && kill -0 -"$id" 2>/dev/null && alive=1
-            done < "$list"
+            for id in $groups; do kill -0 -"$id" 2>/dev/null && alive=1; done
             [ $alive = 0 ] && break
             sleep 0.1; i=$((i + 1))
         done
-        while read -r kind id signal; do
-            [ "$kind" = group ] && kill -KILL -"$id" 2>/dev/null
-        done < "$list"
+        for id in $groups; do kill -KILL -"$id" 2>/dev/null; done
         while read -r kind path; do
-            [ "$kind" = dir ] && [ -n "$path" ] && rm -rf -- "$path"
+            [ "$kind" = dir ] || continue
+            case "$path" in /*) ;; *) continue;; esac
+            case "$path/" in */./*|*/../*) continue;; esac
+            parent=${path%/*}
+            [ -d "$path" ] && [ ! -L "$path" ] && [ -O "$parent" ] && [ ! -L "$parent" ] || continue
+            [ -z "$(find "$parent" -maxdepth 0 -perm /022)" ] || continue
+            rm -rf -- "$path"
         done < "$list"
         rm -f -- "$list"
         """#
 
     /// Starts this process's watchdog if it is not running yet. Its list lives in
     /// `root/.owners/PID`, where `testbed gc` also finds the lists of dead owners.
+    ///
+    /// Throws ``PathTrustError`` when `root` (created 0700 when missing) or `root/.owners` is
+    /// not a folder only this account can change.
     public static func ensureStarted(root: String) throws {
         try started.withLock { current in
             guard current == nil else { return }
             let owners = root + "/.owners"
-            try RunDirectory.makeDirectory(root)
-            try RunDirectory.makeDirectory(owners)
+            try PrivateDirectory.ensure(root, what: "the run root")
+            try PrivateDirectory.makeFolder(owners)
             let list = owners + "/\(getpid())"
             ProcessRegistry.mirror(to: list)
             let pipe = Pipe()

@@ -15,14 +15,19 @@ extension Environment {
         defer { startFinished.reach() }
         emit(nil, .starting, name)
         let root = options.runRoot ?? RunDirectory.root(environment: options.environment)
-        // The cheap part of `testbed gc`: what dead runs left, except directories kept on purpose.
-        _ = Collector(root: root).collect(includingKept: false)
         let run: RunDirectory
         do {
+            // A root another user made or can write is refused before anything in it is trusted.
+            try RunDirectory.prepareRoot(root)
+            // The cheap part of `testbed gc`: what dead runs left, except directories kept on purpose.
+            _ = try Collector(root: root).collect(includingKept: false)
             run = try RunDirectory.create(root: root, name: name)
+        } catch let error as PathTrustError {
+            phase = .stopped
+            throw EnvironmentError(.runDirectory, error.message, hint: error.hint)
         } catch {
             phase = .stopped
-            throw EnvironmentError(.runDirectory, "cannot create the run directory: \(error.localizedDescription)",
+            throw EnvironmentError(.runDirectory, "cannot create the run directory: \(error)",
                                    hint: "set TESTBED_RUN_ROOT to a writable folder")
         }
         runDirectory = run
@@ -35,6 +40,7 @@ extension Environment {
         } catch {
             run.remove()
             phase = .stopped
+            if let error = error as? PathTrustError { throw EnvironmentError(.runDirectory, error.message, hint: error.hint) }
             throw EnvironmentError(.runDirectory, "cannot start the watchdog that cleans up after a crash: \(error)")
         }
         do {

@@ -62,8 +62,9 @@ struct ClusterCache: Sendable {
     }
 
     private func openLock(_ name: String) throws -> Int32 {
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        let lock = open(root + "/" + name + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        // Seeded data can be private (a card number in a fixture): the cache is this account's alone.
+        try PrivateDirectory.makePath(root, privateLevels: 2)
+        let lock = open(root + "/" + name + ".lock", O_CREAT | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard lock >= 0 else {
             throw PostgresError(code: .cache, message: "cannot open the cache lock in \(root): \(String(cString: strerror(errno)))")
         }

@@ -50,7 +50,7 @@ enum ClusterPack {
             header += path
         }
         withUnsafeBytes(of: UInt32(header.count).littleEndian) { header.replaceSubrange(magic.count..<magic.count + 4, with: $0) }
-        let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard output >= 0 else { throw failure("cannot create \(destination)") }
         defer { close(output) }
         try writeAll(output, header, destination)

@@ -73,7 +73,7 @@ struct SQLiteSnapshotCache: Sendable {
     /// snapshot (other tasks or other processes) take turns. The lock dies with the process.
     func withLock<T>(key: String, _ body: () async throws -> T) async throws -> T {
         let lockPath = "\(directory)/\(key).lock"
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw SQLiteError(code: .cantOpen, message: "cannot open the cache lock \(lockPath): \(String(cString: strerror(errno)))")
         }
@@ -88,11 +88,22 @@ struct SQLiteSnapshotCache: Sendable {
         return try await body()
     }
 
-    /// Creates the cache folders.
+    /// Creates the cache folders, private to this account (0700; an existing cache root and
+    /// `sqlite` folder lose group and other permissions): seeded data may be private.
     func prepare() throws {
-        for folder in [directory, temporaryDirectory, uncachedDirectory, directory + "/created"] {
-            try SQLiteFiles.makeDirectory(folder)
+        do {
+            try PrivateDirectory.makePath(directory, privateLevels: 2)
+            for folder in [temporaryDirectory, uncachedDirectory, directory + "/created"] {
+                try PrivateDirectory.makePath(folder, privateLevels: 1)
+            }
+        } catch {
+            throw SQLiteError(code: .cantOpen, message: error.description)
         }
+    }
+
+    /// Makes a snapshot readable by this account only (0600): seeded data may be private.
+    func makePrivate(_ snapshot: String) {
+        _ = chmod(snapshot, 0o600)
     }
 
     private func markerPath(for path: String) -> String {

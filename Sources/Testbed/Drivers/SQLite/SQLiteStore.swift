@@ -118,6 +118,7 @@ public final class SQLiteStore: Sendable {
                     if SQLiteFiles.exists(snapshot) { return detail }
                     options.report(.seeding, "\(options.seed.count) step(s)")
                     let rows = try await seeder.build(to: snapshot)
+                    cache.makePrivate(snapshot)
                     return "seeded \(options.seed.count) step(s), \(rows) fixture row(s), snapshot \(key.prefix(12))"
                 }
             }
@@ -125,6 +126,7 @@ public final class SQLiteStore: Sendable {
             snapshot = cache.temporaryPath(in: cache.uncachedDirectory, name: options.serviceName)
             options.report(.seeding, "\(options.seed.count) step(s), not cacheable")
             let rows = try await seeder.build(to: snapshot)
+            cache.makePrivate(snapshot)
             detail = "seeded \(options.seed.count) step(s), \(rows) fixture row(s), not cached (a command step is not cacheable)"
         }
         state.withLock {

@@ -1,0 +1,35 @@
+/// A port could not be reserved.
+public struct PortError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure this is.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        /// The code's short name, e.g. `in use`.
+        public let description: String
+        private init(_ description: String) { self.description = description }
+
+        /// The port is held by another Testbed run or bound by another process.
+        public static let inUse = Code("in use")
+        /// The number is not a TCP port.
+        public static let invalidPort = Code("invalid port")
+        /// Every candidate the kernel offered was reserved by another run.
+        public static let exhausted = Code("exhausted")
+        /// A system call failed (lock directory, socket).
+        public static let system = Code("system")
+    }
+
+    /// What kind of failure this is.
+    public var code: Code
+    /// The port concerned, when there is one.
+    public var port: Int?
+    /// What went wrong, written for the user.
+    public var message: String
+
+    /// Makes an error about `port` (nil when no single port is concerned).
+    public init(_ code: Code, port: Int?, _ message: String) {
+        self.code = code
+        self.port = port
+        self.message = message
+    }
+
+    /// The message.
+    public var description: String { message }
+}

@@ -1,0 +1,83 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A process as Testbed started it: its pid and the start time the kernel recorded for it.
+///
+/// A pid alone names whatever process holds the number *now*; after the process is gone
+/// the kernel hands the number to the next process, which may be anyone's. Testbed records
+/// the start time (`/proc/PID/stat`, field 22, in clock ticks since boot) when it registers
+/// a process and signals the pid — or its group — only while the pid still has that start
+/// time. The pair cannot be forged by another user: start times only grow.
+///
+/// Linux only (it reads /proc).
+public struct ProcessIdentity: Sendable, Hashable, Codable {
+    /// The process id.
+    public var pid: Int32
+    /// Clock ticks since boot at which the process started (field 22 of `/proc/PID/stat`).
+    public var startTime: UInt64
+
+    /// Makes an identity from recorded values.
+    public init(pid: Int32, startTime: UInt64) {
+        self.pid = pid
+        self.startTime = startTime
+    }
+
+    /// The identity of the live process `pid`; nil when there is none (or /proc is unreadable).
+    public static func of(_ pid: Int32) -> ProcessIdentity? {
+        guard pid > 0, let fields = statFields(pid), fields.count > 19, let start = UInt64(fields[19]) else { return nil }
+        return ProcessIdentity(pid: pid, startTime: start)
+    }
+
+    /// This process.
+    public static var current: ProcessIdentity {
+        of(getpid()) ?? ProcessIdentity(pid: getpid(), startTime: 0)
+    }
+
+    /// True while `pid` names the same process (same start time) and it has not exited
+    /// (a zombie counts as gone).
+    public var isRunning: Bool {
+        guard let fields = Self.statFields(pid), fields.count > 19, UInt64(fields[19]) == startTime else { return false }
+        return fields[0] != "Z"
+    }
+
+    /// True while `pid` names the same process, a zombie included (its group may still have members).
+    public var exists: Bool {
+        guard let fields = Self.statFields(pid), fields.count > 19 else { return false }
+        return UInt64(fields[19]) == startTime
+    }
+
+    /// Sends `signal` to the process, only if it is still this identity. Returns 0, or the errno
+    /// (`ESRCH` when the pid now names another process or none).
+    public func signal(_ signal: Int32) -> Int32 {
+        guard exists else { return ESRCH }
+        return Glibc.kill(pid, signal) == 0 ? 0 : errno
+    }
+
+    /// Sends `signal` to the process group this process leads, only if the leader (pid ==
+    /// pgid) is still this identity — a zombie leader included, since its group lives on.
+    /// Returns 0, or the errno (`ESRCH` when the leader is gone or the pid was reused).
+    ///
+    /// While any member of a group is alive the kernel does not reuse its id, so a group
+    /// whose leader is checked here stays the group Testbed started until it is empty.
+    public func signalGroup(_ signal: Int32) -> Int32 {
+        guard exists else { return ESRCH }
+        return Glibc.kill(-pid, signal) == 0 ? 0 : errno
+    }
+
+    /// The fields of `/proc/PID/stat` after the command name: index 0 is field 3 (the state),
+    /// so field N is at index N - 3.
+    static func statFields(_ pid: Int32) -> [Substring]? {
+        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard count > 0 else { return nil }
+        let text = String(decoding: buffer[0..<count], as: UTF8.self)
+        // The command name may hold spaces and parentheses: the fields start after the last ')'.
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        return text[text.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
+    }
+}

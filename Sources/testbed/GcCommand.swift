@@ -1,0 +1,21 @@
+import ArgumentParser
+import Foundation
+import Testbed
+
+/// `testbed gc`: what dead runs left behind, never a live run.
+struct GcCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "gc", abstract: "Remove what dead runs left behind (run directories, stale watchdog lists, orphaned shared memory); never touches a live run.")
+
+    func run() throws {
+        let report: Collector.Report
+        do {
+            report = try Collector(root: DetachedCommands.root).collect(includingKept: true)
+        } catch {
+            throw DetachedCommands.fail("\(error)")
+        }
+        for path in report.removedRuns { print("removed \(path)") }
+        for pgid in report.stoppedGroups { print("stopped process group \(pgid)") }
+        for id in report.removedSegments { print("removed shared memory segment \(id)") }
+        if report.removedRuns.isEmpty && report.stoppedGroups.isEmpty && report.removedSegments.isEmpty { print("nothing to remove") }
+    }
+}
