@@ -36,7 +36,7 @@ struct Supervisor {
         do {
             try await environment.start()
         } catch {
-            session.console.error((error as? ManifestError)?.description ?? "\(error)")
+            session.console.failure(error)
             report(["ready": false, "error": "\(error)"])
             throw ExitCode(ExitCodes.environmentFailed)
         }
