@@ -7,6 +7,11 @@ enum TextFile {
     /// The file's bytes as text; throws a problem at the line and column of the first byte
     /// that is not UTF-8.
     static func utf8(_ data: Data, file: String, what: String) throws(ManifestError) -> String {
+        if var text = String(validating: data, as: UTF8.self) {
+            if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+            return text
+        }
+        // Not UTF-8: find the first bad byte's line and column.
         let bytes = [UInt8](data)
         var parser = Unicode.UTF8.ForwardParser()
         var iterator = bytes.makeIterator()
