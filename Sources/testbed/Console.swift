@@ -141,6 +141,13 @@ final class Console: Sendable {
         write(paint("error: ", "31;1") + text)
     }
 
+    /// An error that ended a start: a ``ManifestError`` prints as it is (each of its lines
+    /// already says `FILE:LINE:COL: error:`), anything else after `error: `.
+    func failure(_ error: Error) {
+        guard let manifestError = error as? ManifestError, mode != .json else { return self.error("\(error)") }
+        write(manifestError.description)
+    }
+
     func info(_ text: String) {
         if mode == .plain { write(text) }
     }

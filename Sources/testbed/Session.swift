@@ -39,7 +39,7 @@ struct Session {
                 console.error("interrupted by \(signalName(signal)) during the start; everything started was torn down")
                 throw ExitCode(128 + signal)
             }
-            console.error((error as? ManifestError)?.description ?? "\(error)")
+            console.failure(error)
             throw ExitCode(ExitCodes.environmentFailed)
         }
     }

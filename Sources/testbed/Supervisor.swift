@@ -43,7 +43,7 @@ struct Supervisor {
         do {
             try await environment.start()
         } catch {
-            session.console.error((error as? ManifestError)?.description ?? "\(error)")
+            session.console.failure(error)
             report(SupervisorReport(ready: false, error: "\(error)"))
             throw ExitCode(ExitCodes.environmentFailed)
         }

@@ -132,6 +132,52 @@ struct CLI {
         #expect(good.status == 0, "\(good.stderr)")
     }
 
+    @Test func aManifestProblemAtTheStartIsPrintedWithOneErrorPrefix() async throws {
+        let stack = try TestStack("services:\n  a:\n    command: [echo, \"${TESTBED_CLI_SURELY_UNSET}\"]\n")
+        defer { stack.cleanUp() }
+        let result = try await CLI.run(["run", stack.path, "--", "true"], mark: stack.mark)
+        #expect(result.status == 125)
+        #expect(result.stderr.contains("\(stack.path):3:"), "\(result.stderr)")
+        #expect(!result.stderr.contains("error: \(stack.path)"), "\(result.stderr)")
+        #expect(!result.stderr.contains("service 'a': service 'a'"), "\(result.stderr)")
+    }
+
+    @Test func validateFindsWhatRunWouldReject() async throws {
+        let stack = try TestStack("""
+            services:
+              a:
+                command: [echo, "${TESTBED_CLI_SURELY_UNSET}"]
+                working_dir: no-such-folder
+            """)
+        defer { stack.cleanUp() }
+        let result = try await CLI.run(["validate", stack.path])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("\(stack.path):3:"), "\(result.stderr)")
+        #expect(result.stderr.contains("TESTBED_CLI_SURELY_UNSET is not set"), "\(result.stderr)")
+        #expect(result.stderr.contains("\(stack.path):4:"), "\(result.stderr)")
+    }
+
+    @Test func fixturePathsReadVariablesOfTheCaller() async throws {
+        let stack = try TestStack("""
+            services:
+              db:
+                sqlite: {}
+                seed:
+                  - sql: ${TESTBED_TEST_FIXTURES}/schema.sql
+            exports:
+              DB_PATH: ${db.path}
+            """, files: ["schema.sql": "CREATE TABLE t (id INTEGER); INSERT INTO t VALUES (1);"])
+        defer { stack.cleanUp() }
+        let running = try CLI.Running(["run", stack.path, "--", "sh", "-c", "test -s \"$DB_PATH\""], mark: stack.mark,
+                                      extra: ["TESTBED_TEST_FIXTURES": stack.folder])
+        let result = await running.wait()
+        #expect(result.status == 0, "\(result.stderr)")
+        let validated = try CLI.Running(["validate", stack.path], mark: stack.mark, extra: ["TESTBED_TEST_FIXTURES": "/nonexistent"])
+        let invalid = await validated.wait()
+        #expect(invalid.status == 1)
+        #expect(invalid.stderr.contains("/nonexistent/schema.sql does not exist"), "\(invalid.stderr)")
+    }
+
     @Test(arguments: [SIGTERM, SIGINT, SIGHUP])
     func aSignalMidRunLeavesNoProcessOfTheRun(signal: Int32) async throws {
         let stack = try TestStack("""

@@ -15,6 +15,9 @@ public struct Manifest: Sendable {
     public var services: [ServiceSpec]
     /// Variables handed to the test command, in file order.
     public var exports: [Export]
+    /// Variables of the `.env` file beside the manifest, for `${VAR}` interpolation only
+    /// (see ``interpolationEnvironment(_:)``); empty when there is no such file.
+    public var dotEnv: [String: String] = [:]
 
     /// Makes a manifest from parts; it is not validated (``ManifestLoader`` does that).
     public init(name: String, path: String, directory: String, services: [ServiceSpec], exports: [Export]) {
@@ -28,6 +31,12 @@ public struct Manifest: Sendable {
     /// The service called `name`, or nil when the manifest has none.
     public func service(named name: String) -> ServiceSpec? {
         services.first { $0.name == name }
+    }
+
+    /// What `${VAR}` placeholders read: the caller's environment, over the `.env` file beside
+    /// the manifest (the caller's value wins, as in Compose).
+    public func interpolationEnvironment(_ caller: [String: String]) -> [String: String] {
+        dotEnv.isEmpty ? caller : dotEnv.merging(caller) { _, callers in callers }
     }
 
     /// Resolves a path written in the manifest against its folder.

@@ -9,9 +9,10 @@ public struct ManifestProblem: Sendable, Hashable, CustomStringConvertible {
     /// What the user should do next.
     public var hint: String?
 
-    /// Makes a problem report; `hint` says what to do about it.
+    /// Makes a problem report; `hint` says what to do about it. A line or column that is not
+    /// known (0) becomes 1, so every problem starts with `FILE:LINE:COLUMN`.
     public init(_ location: SourceLocation, service: String? = nil, _ message: String, hint: String? = nil) {
-        self.location = location
+        self.location = SourceLocation(file: location.file, line: max(1, location.line), column: max(1, location.column))
         self.service = service
         self.message = message
         self.hint = hint
@@ -19,8 +20,12 @@ public struct ManifestProblem: Sendable, Hashable, CustomStringConvertible {
 
     /// `FILE:LINE:COLUMN: error: service 'NAME': MESSAGE`, then the hint on its own line.
     public var description: String {
-        var text = "\(location): error: "
-        if let service { text += "service '\(service)': " }
+        var text = "\(location.file):\(max(1, location.line)):\(max(1, location.column)): error: "
+        if let service {
+            let prefix = "service '\(service)': "
+            // A message made from another error may already name the service.
+            text += message.hasPrefix(prefix) ? "" : prefix
+        }
         text += message
         if let hint { text += "\n    hint: \(hint)" }
         return text

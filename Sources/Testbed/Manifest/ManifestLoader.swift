@@ -10,21 +10,22 @@ import Yams
 public enum ManifestLoader {
     static let topKeys = ["name", "services", "exports", "version"]
 
-    /// Loads and validates the manifest at `path`.
+    /// Loads and validates the manifest at `path`, and reads the `.env` file beside it (see
+    /// ``Manifest/dotEnv``).
     public static func load(path: String) throws(ManifestError) -> Manifest {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read as UTF-8 text" : "does not exist"
-            throw ManifestError(problems: [ManifestProblem(SourceLocation(file: path, line: 0, column: 0),
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"
+            throw ManifestError(problems: [ManifestProblem(SourceLocation(file: path, line: 1, column: 1),
                 "the manifest \(reason)", hint: "pass the path of an environment manifest, e.g. environments/app.yml")])
         }
+        let text = try TextFile.utf8(data, file: path, what: "the manifest")
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         return try parse(yaml: text, path: path, directory: (absolute as NSString).deletingLastPathComponent)
     }
 
     /// Parses manifest text; `directory` is what relative paths are resolved against.
+    ///
+    /// The `.env` file in `directory`, when there is one, is read into ``Manifest/dotEnv``.
     public static func parse(yaml: String, path: String, directory: String) throws(ManifestError) -> Manifest {
         var reader = NodeReader(file: path)
         let root: Node
@@ -37,7 +38,7 @@ public enum ManifestLoader {
         } catch let error as ManifestError {
             throw error
         } catch {
-            throw ManifestError(problems: [yamlProblem(error, file: path)])
+            throw ManifestError(problems: [yamlProblem(error, file: path, yaml: yaml)])
         }
         let fallbackName = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         var manifest = Manifest(name: fallbackName, path: path, directory: directory, services: [], exports: [])
@@ -71,7 +72,8 @@ public enum ManifestLoader {
                 continue
             }
             if entry.key == "run" || entry.key == "self" {
-                reader.fail(entry.keyNode, "'\(entry.key)' is reserved (it is used in ${run.dir})", hint: "rename the service")
+                reader.fail(entry.keyNode, "the service name '\(entry.key)' is reserved",
+                            hint: "rename the service: '${run.…}' names the run itself (${run.dir}, ${run.name}), and 'self' is kept for the same use")
                 continue
             }
             if let service = ServiceReader.read(name: entry.key, node: entry.value, keyNode: entry.keyNode, reader: &reader) {
@@ -82,13 +84,18 @@ public enum ManifestLoader {
             reader.fail(servicesNode, "'services' lists no service", hint: "add at least one service")
         }
         ManifestValidator.validate(&manifest, reader: &reader)
+        do {
+            manifest.dotEnv = try DotEnv.read(directory: directory)
+        } catch {
+            reader.problems.append(error)
+        }
         if !reader.problems.isEmpty {
             throw ManifestError(problems: reader.problems.sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) })
         }
         return manifest
     }
 
-    static func yamlProblem(_ error: Error, file: String) -> ManifestProblem {
+    static func yamlProblem(_ error: Error, file: String, yaml: String) -> ManifestProblem {
         let hint = "check the indentation and quoting around this line"
         switch error as? YamlError {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
@@ -96,8 +103,18 @@ public enum ManifestLoader {
             let what = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
             return ManifestProblem(SourceLocation(file: file, line: mark.line, column: mark.column),
                                    "invalid YAML: \(what)", hint: hint)
+        case .reader(let problem, let offset, _, _):
+            let location = offset.map { TextFile.location(ofCharacter: $0, in: yaml, file: file) }
+                ?? SourceLocation(file: file, line: 1, column: 1)
+            return ManifestProblem(location, "invalid YAML: \(problem)", hint: "remove or replace the character at this position")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let key = duplicates.first ?? "?"
+            let first = SourceLocation(file: file, line: context.mark.line, column: context.mark.column)
+            let duplicate = TextFile.duplicateKey(key, after: first, in: yaml) ?? first
+            return ManifestProblem(duplicate, "'\(key)' appears twice in one mapping (first at line \(first.line))",
+                                   hint: "keep one of them; YAML keys are unique within a mapping")
         default:
-            return ManifestProblem(SourceLocation(file: file, line: 0, column: 0), "invalid YAML: \(error)", hint: hint)
+            return ManifestProblem(SourceLocation(file: file, line: 1, column: 1), "invalid YAML: \(error)", hint: hint)
         }
     }
 

@@ -22,15 +22,16 @@ enum ManifestValidator {
             }
         }
         // A service that a dependent waits on to complete is a one-shot job.
+        var awaited: [String: SourceLocation] = [:]
+        for dependency in manifest.services.lazy.flatMap(\.dependsOn) where dependency.condition == .completedSuccessfully {
+            if awaited[dependency.service] == nil { awaited[dependency.service] = dependency.location }
+        }
         for index in manifest.services.indices {
             let name = manifest.services[index].name
-            let awaited = manifest.services.contains { $0.dependsOn.contains { $0.service == name && $0.condition == .completedSuccessfully } }
-            if awaited {
-                if case .process = manifest.services[index].kind { manifest.services[index].isJob = true } else {
-                    let dependency = manifest.services.flatMap(\.dependsOn).first { $0.service == name && $0.condition == .completedSuccessfully }!
-                    problem(&reader, dependency.location, nil, "'\(name)' is a database; it never completes",
-                            hint: "wait for it with service_healthy")
-                }
+            guard let location = awaited[name] else { continue }
+            if case .process = manifest.services[index].kind { manifest.services[index].isJob = true } else {
+                problem(&reader, location, nil, "'\(name)' is a database; it never completes",
+                        hint: "wait for it with service_healthy")
             }
         }
         for cycle in cycles(manifest.services) {
@@ -39,15 +40,19 @@ enum ManifestValidator {
             problem(&reader, location, nil, "dependency cycle: \(cycle.joined(separator: " → "))",
                     hint: "remove one of these depends_on entries")
         }
+        var valueKeys: [String: Set<String>] = [:]
+        for service in manifest.services where valueKeys[service.name] == nil {
+            valueKeys[service.name] = Set(ServiceValueKeys.keys(of: service))
+        }
         for service in manifest.services {
             checkHealthcheck(service, reader: &reader)
             checkSeedFiles(service, manifest: manifest, reader: &reader)
             for template in templates(of: service) {
-                checkReferences(template, in: service.name, byName: byName, reader: &reader)
+                checkReferences(template, in: service.name, byName: byName, valueKeys: valueKeys, reader: &reader)
             }
         }
         for export in manifest.exports {
-            checkReferences(export.value, in: nil, byName: byName, reader: &reader)
+            checkReferences(export.value, in: nil, byName: byName, valueKeys: valueKeys, reader: &reader)
         }
     }
 
@@ -56,27 +61,39 @@ enum ManifestValidator {
     }
 
     /// Every elementary cycle found by depth-first search, each as [a, b, …, a], reported once.
+    ///
+    /// Iterative (a chain of 100,000 services must not overflow the stack) and linear in
+    /// services plus dependencies.
     static func cycles(_ services: [ServiceSpec]) -> [[String]] {
         let edges = Dictionary(services.map { ($0.name, $0.dependsOn.map(\.service)) }, uniquingKeysWith: { a, _ in a })
-        var state: [String: Int] = [:]  // 1 visiting, 2 done
-        var stack: [String] = []
+        var done = Set<String>()
+        var onStack: [String: Int] = [:]  // name → its position in `stack`
+        var stack: [(name: String, next: Int)] = []
         var found: [[String]] = []
         var reported = Set<Set<String>>()
-        func visit(_ name: String) {
-            state[name] = 1
-            stack.append(name)
-            for next in edges[name] ?? [] where edges[next] != nil {
-                if state[next] == 1, let start = stack.firstIndex(of: next) {
-                    let cycle = Array(stack[start...]) + [next]
+        for service in services where !done.contains(service.name) {
+            onStack[service.name] = 0
+            stack = [(service.name, 0)]
+            while let top = stack.last {
+                let targets = edges[top.name] ?? []
+                guard top.next < targets.count else {
+                    stack.removeLast()
+                    onStack[top.name] = nil
+                    done.insert(top.name)
+                    continue
+                }
+                stack[stack.count - 1].next += 1
+                let next = targets[top.next]
+                guard edges[next] != nil, !done.contains(next) else { continue }
+                if let start = onStack[next] {
+                    let cycle = stack[start...].map(\.name) + [next]
                     if reported.insert(Set(cycle)).inserted { found.append(cycle) }
-                } else if state[next] == nil {
-                    visit(next)
+                } else {
+                    onStack[next] = stack.count
+                    stack.append((next, 0))
                 }
             }
-            stack.removeLast()
-            state[name] = 2
         }
-        for service in services where state[service.name] == nil { visit(service.name) }
         return found
     }
 
@@ -115,7 +132,8 @@ enum ManifestValidator {
 
     static func checkSeedFiles(_ service: ServiceSpec, manifest: Manifest, reader: inout NodeReader) {
         for step in service.seed {
-            for file in step.files where !FileManager.default.fileExists(atPath: manifest.resolvePath(file)) {
+            // A path with ${VAR} is checked once the variables are known (at the start, and by `validate`).
+            for file in step.files where !file.contains("${") && !FileManager.default.fileExists(atPath: manifest.resolvePath(file.replacingOccurrences(of: "$$", with: "$"))) {
                 problem(&reader, step.location, service.name, "fixture file '\(file)' does not exist (looked in \(manifest.resolvePath(file)))",
                         hint: "paths are relative to the manifest's folder")
             }
@@ -149,7 +167,8 @@ enum ManifestValidator {
         return result
     }
 
-    static func checkReferences(_ template: Template, in service: String?, byName: [String: ServiceSpec], reader: inout NodeReader) {
+    static func checkReferences(_ template: Template, in service: String?, byName: [String: ServiceSpec],
+                                valueKeys: [String: Set<String>], reader: inout NodeReader) {
         for part in template.parts {
             guard case .reference(let target, let key) = part else { continue }
             if target == "run" {
@@ -163,8 +182,8 @@ enum ManifestValidator {
                         hint: suggestion(for: target, among: Array(byName.keys)).map { "did you mean '\($0)'?" })
                 continue
             }
-            let keys = ServiceValueKeys.keys(of: spec)
-            if !keys.contains(key) {
+            if valueKeys[target]?.contains(key) != true {
+                let keys = ServiceValueKeys.keys(of: spec)
                 problem(&reader, template.location, service, "'${\(target).\(key)}': service '\(target)' has no value '\(key)'",
                         hint: suggestion(for: key, among: keys).map { "did you mean '\($0)'?" }
                             ?? "its values: \(keys.joined(separator: ", "))")

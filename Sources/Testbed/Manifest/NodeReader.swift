@@ -26,6 +26,7 @@ struct NodeReader {
         }
         var result: [(key: String, keyNode: Node, value: Node)] = []
         var merged: [(key: String, keyNode: Node, value: Node)] = []
+        var seen = Set<String>()
         for (keyNode, value) in mapping {
             guard case .scalar(let key) = keyNode else {
                 fail(keyNode, service: service, "keys of \(what) must be plain strings")
@@ -38,13 +39,13 @@ struct NodeReader {
                 }
                 continue
             }
-            if result.contains(where: { $0.key == key.string }) {
+            if !seen.insert(key.string).inserted {
                 fail(keyNode, service: service, "'\(key.string)' appears twice in \(what)")
                 continue
             }
             result.append((key.string, keyNode, value))
         }
-        for entry in merged where !result.contains(where: { $0.key == entry.key }) {
+        for entry in merged where seen.insert(entry.key).inserted {
             result.append(entry)
         }
         return result
@@ -121,11 +122,15 @@ struct NodeReader {
 
     mutating func duration(_ node: Node, _ what: String, service: String? = nil) -> Duration? {
         guard let text = string(node, what, service: service) else { return nil }
-        guard let value = Duration(manifest: text) else {
+        switch Duration.parseManifest(text) {
+        case .valid(let value):
+            return value
+        case .overLimit:
+            fail(node, service: service, "\(what) must be at most \(Duration.manifestLimitText), found '\(text)'")
+        case .malformed:
             fail(node, service: service, "\(what) must be a duration such as 50ms, 2s or 1m30s, found '\(text)'")
-            return nil
         }
-        return value
+        return nil
     }
 
     /// A list of strings or a single string, for lists of names and file paths.

@@ -15,7 +15,7 @@ enum SeedReader {
         }
         var steps: [SeedStep] = []
         for item in items {
-            if case .scalar = item, let path = reader.string(item, "a seed step", service: service) {
+            if case .scalar = item, let path = path(item, "a seed step", service: service, reader: &reader) {
                 // Shorthand: a bare path; the kind comes from the extension.
                 if path.hasSuffix(".sql") {
                     steps.append(SeedStep(source: .sql(path: path), location: reader.location(item)))
@@ -40,9 +40,9 @@ enum SeedReader {
             var step: SeedStep.Source?
             switch source.key {
             case "sql":
-                step = reader.string(source.value, "sql", service: service).map { .sql(path: $0) }
+                step = path(source.value, "sql", service: service, reader: &reader).map { .sql(path: $0) }
             case "csv":
-                guard let path = reader.string(source.value, "csv", service: service) else { break }
+                guard let path = path(source.value, "csv", service: service, reader: &reader) else { break }
                 guard let table else {
                     reader.fail(source.keyNode, service: service, "a csv step needs 'table:'", hint: "add 'table: NAME' to this step")
                     break
@@ -67,11 +67,15 @@ enum SeedReader {
                 }
                 step = .csv(path: path, table: table, options: options)
             case "json":
-                step = reader.string(source.value, "json", service: service).map { .json(path: $0, table: table) }
+                step = path(source.value, "json", service: service, reader: &reader).map { .json(path: $0, table: table) }
             case "command":
                 guard let command = ServiceReader.readCommand(source.value, "the seed command", service: service, reader: &reader) else { break }
                 let cacheable = value("cacheable").flatMap { reader.bool($0, "cacheable", service: service) } ?? false
-                let inputs = value("inputs").flatMap { reader.strings($0, "inputs", service: service) } ?? []
+                var inputs: [String] = []
+                if let node = value("inputs") {
+                    let items: [Node] = node.sequence.map(Array.init) ?? [node]
+                    inputs = items.compactMap { path($0, "an entry of inputs", service: service, reader: &reader) }
+                }
                 step = .command(command, cacheable: cacheable, inputs: inputs)
             default: break
             }
@@ -90,5 +94,19 @@ enum SeedReader {
             if let step { steps.append(SeedStep(source: step, database: database, location: reader.location(source.keyNode))) }
         }
         return steps
+    }
+
+    /// A fixture path as written; `${VAR}` placeholders (the caller's environment) are
+    /// resolved when the run is planned, so only their syntax is checked here.
+    static func path(_ node: Node, _ what: String, service: String, reader: inout NodeReader) -> String? {
+        guard let text = reader.string(node, what, service: service) else { return nil }
+        guard let template = reader.template(node, what, service: service) else { return nil }
+        if let reference = template.parts.first(where: { if case .reference = $0 { true } else { false } }),
+           case .reference(let target, let key) = reference {
+            reader.fail(node, service: service, "\(what): a fixture path cannot use '${\(target).\(key)}'",
+                        hint: "fixture paths may use ${VAR} from the environment testbed runs in (or .env), not values of services")
+            return nil
+        }
+        return text
     }
 }

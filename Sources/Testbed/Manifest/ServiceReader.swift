@@ -24,11 +24,6 @@ enum ServiceReader {
             return nil
         }
         let isDatabase = isPostgres || isSQLite
-        if !isDatabase && !keys.contains("command") {
-            let hint = keys.contains("image") ? unsupported["image"] : "add 'command', or a 'postgres:' or 'sqlite:' block"
-            reader.fail(keyNode, service: name, "the service has nothing to run", hint: hint)
-            return nil
-        }
         let allowed = isDatabase ? databaseKeys : processKeys
         var extra = unsupported
         if isDatabase {
@@ -39,7 +34,16 @@ enum ServiceReader {
         } else {
             extra["seed"] = "fixtures belong to postgres and sqlite services; to prepare a process, add a one-shot job service"
         }
+        // Unknown keys first, whatever else is wrong: `comand:` is a typo, not a missing command.
         reader.checkKeys(entries, allowed: allowed, in: "service '\(name)'", service: name, extra: extra)
+        if !isDatabase && !keys.contains("command") {
+            let misspelt = entries.contains { !allowed.contains($0.key) && suggestion(for: $0.key, among: allowed) == "command" }
+            if !misspelt {
+                let hint = keys.contains("image") ? unsupported["image"] : "add 'command', or a 'postgres:' or 'sqlite:' block"
+                reader.fail(keyNode, service: name, "the service has nothing to run", hint: hint)
+            }
+            return nil
+        }
 
         var dependencies: [Dependency] = []
         var healthcheck: HealthCheckSpec?
@@ -136,6 +140,12 @@ enum ServiceReader {
     }
 
     static func readDependencies(_ node: Node, service: String, reader: inout NodeReader) -> [Dependency] {
+        if case .scalar = node, !reader.isNull(node), let text = reader.string(node, "depends_on", service: service) {
+            let names = text.split { $0 == "," || $0 == " " }.map(String.init)
+            reader.fail(node, service: service, "depends_on must be a list or a mapping, found '\(text)'",
+                        hint: "write a list: depends_on: [\(names.joined(separator: ", "))]")
+            return []
+        }
         if case .sequence(let items) = node {
             return items.compactMap { item in
                 reader.string(item, "a dependency", service: service).map {

@@ -1,14 +1,29 @@
 /// Resolves ``Template`` placeholders against the caller's environment and the run's values.
 public struct Resolver: Sendable {
-    /// The caller's environment.
+    /// What `${VAR}` reads: the caller's environment (with a manifest's `.env` under it).
     public var environment: [String: String]
     /// Values by service name, then key (`ports.http`, `url`, …); `run` holds `dir` and `name`.
     public var values: [String: [String: String]]
+    /// The names each service sets in its own `environment:`, by service: a `${NAME}` that
+    /// is unset but set there gets a hint that says where `${…}` reads from.
+    public var serviceVariables: [String: Set<String>]
 
     /// Makes a resolver over the caller's environment and the run's values so far.
-    public init(environment: [String: String], values: [String: [String: String]]) {
+    public init(environment: [String: String], values: [String: [String: String]],
+                serviceVariables: [String: Set<String>] = [:]) {
         self.environment = environment
         self.values = values
+        self.serviceVariables = serviceVariables
+    }
+
+    /// Makes a resolver for `manifest`: `${VAR}` reads `caller` over the manifest's `.env`
+    /// file, and an unset variable that a service sets itself is explained.
+    public init(manifest: Manifest, environment caller: [String: String], values: [String: [String: String]]) {
+        var names: [String: Set<String>] = [:]
+        for service in manifest.services where !service.environment.isEmpty {
+            names[service.name] = Set(service.environment.map(\.name))
+        }
+        self.init(environment: manifest.interpolationEnvironment(caller), values: values, serviceVariables: names)
     }
 
     /// The template's text with every placeholder replaced.
@@ -28,10 +43,7 @@ public struct Resolver: Sendable {
                 let value = environment[name]
                 switch fallback {
                 case nil:
-                    guard let value else {
-                        throw ManifestProblem(template.location, service: service, "environment variable \(name) is not set",
-                                              hint: "set it, or write ${\(name):-default} to give a default")
-                    }
+                    guard let value else { throw unset(name, template: template, service: service) }
                     text += value
                 case .defaultValue(let fallbackText, let emptyCounts):
                     if let value, !(emptyCounts && value.isEmpty) { text += value } else { text += fallbackText }
@@ -39,12 +51,27 @@ public struct Resolver: Sendable {
                     if let value, !(emptyCounts && value.isEmpty) { text += value } else {
                         throw ManifestProblem(template.location, service: service,
                                               "environment variable \(name) is required: \(message.isEmpty ? "it is not set" : message)",
-                                              hint: "set \(name) before starting the environment")
+                                              hint: "set \(name) in the environment testbed runs in (or in the .env file beside the manifest)")
                     }
                 }
             }
         }
         return text
+    }
+
+    /// The problem for `${NAME}` with NAME unset: where `${…}` reads from, and the ways out.
+    private func unset(_ name: String, template: Template, service: String?) -> ManifestProblem {
+        if let service, serviceVariables[service]?.contains(name) == true {
+            return ManifestProblem(template.location, service: service,
+                "${\(name)} is replaced before the service starts, from the environment testbed runs in, where \(name) is not set; "
+                    + "the service's own 'environment:' entry for \(name) does not feed ${…}",
+                hint: "to let the service's shell read its own \(name), write $$\(name) (a string command runs through /bin/sh); "
+                    + "to take it from the caller, set \(name) before running testbed or in the .env file beside the manifest")
+        }
+        return ManifestProblem(template.location, service: service,
+            "environment variable \(name) is not set (${…} reads the environment testbed runs in, and the .env file beside the manifest)",
+            hint: "set \(name) before running testbed, write ${\(name):-default} to give a default, "
+                + "or write $$\(name) to leave it to the service's shell")
     }
 
     /// Resolves a command to argv: a list as it is, a string through `/bin/sh -c`.
@@ -57,6 +84,21 @@ public struct Resolver: Sendable {
         case .shell(let text):
             return ["/bin/sh", "-c", try resolve(text, service: service)]
         }
+    }
+
+    /// The files a seed step reads, `${VAR}` placeholders resolved, against the manifest's folder.
+    public func seedFiles(_ step: SeedStep, of manifest: Manifest, service: String? = nil) throws(ManifestProblem) -> [String] {
+        var paths: [String] = []
+        for file in step.files {
+            let template: Template
+            do {
+                template = try Template(parsing: file, location: step.location)
+            } catch {
+                throw ManifestProblem(step.location, service: service, "'\(file)': \(error.message)", hint: "write $$ for a literal '$'")
+            }
+            paths.append(manifest.resolvePath(try resolve(template, service: service)))
+        }
+        return paths
     }
 }
 

@@ -13,7 +13,7 @@ extension Environment {
                 // A reference to a value not known yet resolves on the second pass.
                 argv = (try? resolver.argv(command, service: service.name)) ?? ["/bin/false"]
             }
-            seed.append(ResolvedSeedStep(step: step, absolutePaths: step.files.map(manifest.resolvePath), commandArgv: argv,
+            seed.append(ResolvedSeedStep(step: step, absolutePaths: try resolver.seedFiles(step, of: manifest, service: service.name), commandArgv: argv,
                                          workingDirectory: manifest.directory))
         }
         let folder = run.folder(for: service.name)

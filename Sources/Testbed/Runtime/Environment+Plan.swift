@@ -43,14 +43,14 @@ extension Environment {
             do {
                 let driver = try makeDatabaseDriver(service, run: run, cacheRoot: cacheRoot,
                                                     port: portsByService[service.name]?["postgres"],
-                                                    resolver: Resolver(environment: caller, values: values))
+                                                    resolver: Resolver(manifest: manifest, environment: caller, values: values))
                 drivers[service.name] = driver
                 values[service.name] = driver.values
             } catch let problem as ManifestProblem {
                 problems.append(problem)
             }
         }
-        let resolver = Resolver(environment: caller, values: values)
+        let resolver = Resolver(manifest: manifest, environment: caller, values: values)
         // Seed commands may refer to values of databases made after them: make those again.
         for service in manifest.services where service.kindName != "process" && service.seed.contains(where: \.isCommand) {
             do {
@@ -104,7 +104,7 @@ extension Environment {
 
     /// The probe for a service's health check, its placeholders resolved.
     func probe(for service: ServiceSpec, spec: HealthCheckSpec) throws -> any HealthProbe {
-        let resolver = Resolver(environment: options.environment, values: values)
+        let resolver = Resolver(manifest: manifest, environment: options.environment, values: values)
         let own = values[service.name] ?? [:]
         func port(_ reference: HealthCheckSpec.PortReference) -> Int {
             switch reference {

@@ -62,7 +62,8 @@ public struct EnvironmentError: Error, Sendable, CustomStringConvertible {
 
     /// The message for a terminal: service and message, then log tail, hint and kept run directory on their own lines.
     public var description: String {
-        var text = service.map { "service '\($0)': " } ?? ""
+        // A message made from another error (a seed error, say) may already name the service.
+        var text = service.map { "service '\($0)': " }.flatMap { message.hasPrefix($0) ? nil : $0 } ?? ""
         text += message
         if !logTail.isEmpty {
             text += "\n    last \(logTail.count) lines of \(logFile ?? "its log"):"

@@ -45,7 +45,7 @@ struct JSONNode: Sendable {
         }
     }
 
-    private static func writeString(_ text: String, to out: inout String) {
+    static func writeString(_ text: String, to out: inout String) {
         out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -94,53 +94,68 @@ struct PostgresSeeder {
         }
     }
 
+    /// Loads a JSON fixture through the shared reader (``JSONFixture``): tables and rows in
+    /// file order, one `json_populate_recordset` INSERT per run of rows with the same keys (a
+    /// key a row lacks keeps the column's default), all in one transaction. On failure the
+    /// failing run is replayed row by row to name the row's line.
     private func applyJSON(_ resolved: ResolvedSeedStep, _ connection: PGConnection, table: String?) throws {
-        let (path, text) = try read(resolved)
-        func fail(_ message: String) -> SeedError {
-            SeedError(service: serviceName, file: path, message: message, step: resolved.step.location)
+        let path = resolved.absolutePaths.first ?? ""
+        let fixture: JSONFixture
+        do { fixture = try JSONFixture(path: path, table: table) } catch {
+            throw SeedError(service: serviceName, file: path, line: error.line, message: error.message,
+                            step: resolved.step.location)
         }
-        let parsed: Any
-        do { parsed = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) } catch {
-            // The shared fixture reader says where: the line of the first malformed token.
-            do { _ = try JSONFixture(path: path, table: table) } catch {
-                throw SeedError(service: serviceName, file: path, line: error.line, message: error.message,
-                                step: resolved.step.location)
-            }
-            throw fail("not valid JSON: \(error.localizedDescription)")
-        }
-        // (table, SQL expression of the rows array, its rows)
-        var targets: [(table: String, rows: String, objects: [Any])] = []
-        if let array = parsed as? [Any] {
-            guard let table else { throw fail("a JSON array needs `table:` in the seed step") }
-            targets = [(table, "$1::json", array)]
-        } else if let object = parsed as? [String: Any], table == nil {
-            for (name, value) in object.sorted(by: { $0.key < $1.key }) {
-                guard let array = value as? [Any] else { throw fail("the value of \"\(name)\" is not an array of objects") }
-                targets.append((name, "($1::json -> \(quoteLiteral(name)))", array))
-            }
-        } else if parsed is [String: Any], let table {
-            targets = [(table, "json_build_array($1::json)", [parsed])]
-        } else {
-            throw fail("expected an array of objects, or an object mapping table names to arrays")
-        }
+        let runs = fixture.tables.flatMap { table in table.runs.map { (table: table.name, run: $0) } }
         do {
             try connection.execute("BEGIN")
-            for target in targets where !target.objects.isEmpty {
-                var columns: [String] = []
-                var seen = Set<String>()
-                for case let row as [String: Any] in target.objects {
-                    for key in row.keys.sorted() where seen.insert(key).inserted { columns.append(key) }
+            for (index, item) in runs.enumerated() {
+                do {
+                    try Self.insert(item.run, into: item.table, connection)
+                } catch {
+                    try? connection.execute("ROLLBACK")
+                    let line = Self.failingLine(runs, failed: index, connection)
+                    throw SeedError(service: serviceName, file: path, line: line, message: Self.message(error),
+                                    step: resolved.step.location)
                 }
-                let list = columns.map(quoteIdentifier).joined(separator: ", ")
-                try connection.query(
-                    "INSERT INTO \(target.table) (\(list)) SELECT \(list) FROM json_populate_recordset(null::\(target.table), \(target.rows))",
-                    parameters: [text])
             }
             try connection.execute("COMMIT")
-        } catch {
+        } catch let error as PostgresError {
             try? connection.execute("ROLLBACK")
-            throw fail(Self.message(error))
+            throw SeedError(service: serviceName, file: path, message: Self.message(error), step: resolved.step.location)
         }
+    }
+
+    /// Inserts a run of rows (or some of them) with one statement.
+    private static func insert(_ run: JSONFixture.RowRun, rows: ArraySlice<JSONFixture.Row>? = nil, into table: String,
+                               _ connection: PGConnection) throws(PostgresError) {
+        guard !run.columns.isEmpty else {
+            for _ in rows ?? run.rows { try connection.execute("INSERT INTO \(table) DEFAULT VALUES") }
+            return
+        }
+        let list = run.columns.map(quoteIdentifier).joined(separator: ", ")
+        _ = try connection.query(
+            "INSERT INTO \(table) (\(list)) SELECT \(list) FROM json_populate_recordset(null::\(table), $1::json)",
+            parameters: [run.jsonArray(rows)])
+    }
+
+    /// Replays the runs before `failed`, then the failing run row by row, in a transaction
+    /// that is rolled back: the line of the first row the database refuses, or nil.
+    private static func failingLine(_ runs: [(table: String, run: JSONFixture.RowRun)], failed: Int,
+                                    _ connection: PGConnection) -> Int? {
+        defer { try? connection.execute("ROLLBACK") }
+        do {
+            try connection.execute("BEGIN")
+            for item in runs[..<failed] { try insert(item.run, into: item.table, connection) }
+        } catch {
+            return nil
+        }
+        let (table, run) = runs[failed]
+        for index in run.rows.indices {
+            do { try insert(run, rows: run.rows[index...index], into: table, connection) } catch {
+                return run.rows[index].line
+            }
+        }
+        return nil
     }
 
     private func runCommand(_ resolved: ResolvedSeedStep, database: String, index: Int) async throws {

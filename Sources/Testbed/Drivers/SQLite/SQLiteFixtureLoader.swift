@@ -58,36 +58,37 @@ struct SQLiteFixtureLoader {
 
     /// Inserts the rows of a JSON fixture; returns the row count.
     ///
-    /// Rows with the same set of keys share one prepared statement; a key a row lacks is left
-    /// out of its INSERT, so the column's default applies. Booleans become 1/0, nested values
-    /// JSON text.
+    /// Reads the file with the shared ``JSONFixture`` reader, as PostgreSQL does: tables and
+    /// rows in file order, cut into runs of rows with the same keys. Each run's INSERT names
+    /// only those keys, so a key a row lacks keeps the column's default; runs with the same
+    /// keys share one prepared statement. Booleans become 1/0, nested values JSON text.
     func loadJSON(table: String?) throws -> Int {
         let fixture = try JSONFixture(path: file, table: table)
         for table in fixture.tables {
             var statements: [[Bool]: SQLiteStatement] = [:]
-            for row in table.rows {
-                let present = row.values.map { $0 != nil }
-                do {
-                    let statement = try statements[present] ?? {
-                        let columns = zip(table.columns, present).filter(\.1).map(\.0)
-                        let sql = columns.isEmpty
-                            ? "INSERT INTO \(Self.quoteTable(table.name)) DEFAULT VALUES"
-                            : Self.insert(into: table.name, columns: columns, count: columns.count)
-                        let statement = try database.prepare(sql)
-                        statements[present] = statement
-                        return statement
-                    }()
-                    var position = 1
-                    for value in row.values {
-                        guard let value else { continue }
-                        try statement.bind(Self.sqliteValue(value), at: position)
-                        position += 1
+            for run in table.runs {
+                for row in run.rows {
+                    do {
+                        let statement = try statements[run.present] ?? {
+                            let sql = run.columns.isEmpty
+                                ? "INSERT INTO \(Self.quoteTable(table.name)) DEFAULT VALUES"
+                                : Self.insert(into: table.name, columns: run.columns, count: run.columns.count)
+                            let statement = try database.prepare(sql)
+                            statements[run.present] = statement
+                            return statement
+                        }()
+                        var position = 1
+                        for value in row.values {
+                            guard let value else { continue }
+                            try statement.bind(Self.sqliteValue(value), at: position)
+                            position += 1
+                        }
+                        try statement.step()
+                        statement.reset()
+                    } catch var error as SQLiteError {
+                        error.line = row.line
+                        throw error
                     }
-                    try statement.step()
-                    statement.reset()
-                } catch var error as SQLiteError {
-                    error.line = row.line
-                    throw error
                 }
             }
         }

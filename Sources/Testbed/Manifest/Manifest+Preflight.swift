@@ -1,0 +1,85 @@
+import Foundation
+
+extension Manifest {
+    /// What can be known to fail before anything starts, given the environment a run would
+    /// get: every `${VAR}` without a default must be set (in `environment` or the `.env` file
+    /// beside the manifest; `${VAR:?message}` reports its message), every fixture path with
+    /// `${VAR}` must name an existing file, and every `working_dir` must be an existing folder.
+    ///
+    /// `testbed validate` runs these after loading; a start finds the same problems when it
+    /// plans the run. Returns the problems in file order, empty when there are none. Linear
+    /// in the size of the manifest.
+    public func preflight(environment: [String: String]) -> [ManifestProblem] {
+        // Service values are only known once ports are reserved: any text stands in for them.
+        var values: [String: [String: String]] = ["run": ["dir": "", "name": name]]
+        for service in services {
+            var own: [String: String] = [:]
+            for key in ServiceValueKeys.keys(of: service) { own[key] = "" }
+            values[service.name] = own
+        }
+        let resolver = Resolver(manifest: self, environment: environment, values: values)
+        var problems: [ManifestProblem] = []
+        func check(_ template: Template, service: String?) -> String? {
+            do { return try resolver.resolve(template, service: service) } catch {
+                problems.append(error)
+                return nil
+            }
+        }
+        for service in services {
+            for template in ManifestValidator.templates(of: service) where template.parts.contains(where: \.isVariable) {
+                _ = check(template, service: service.name)
+            }
+            if case .process(let process) = service.kind, let template = process.workingDirectory,
+               template.referencedServices.isEmpty, !template.parts.contains(where: \.isRunValue),
+               let resolved = check(template, service: service.name) {
+                let path = resolvePath(resolved)
+                var isDirectory: ObjCBool = false
+                if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) || !isDirectory.boolValue {
+                    problems.append(ManifestProblem(template.location, service: service.name,
+                        "working_dir '\(resolved)' is not an existing folder (looked for \(path))",
+                        hint: "create it, or fix the path (relative paths are against the manifest's folder)"))
+                }
+            }
+            for step in service.seed where step.files.contains(where: { $0.contains("${") }) {
+                do {
+                    for path in try resolver.seedFiles(step, of: self, service: service.name)
+                    where !FileManager.default.fileExists(atPath: path) {
+                        problems.append(ManifestProblem(step.location, service: service.name,
+                            "fixture file \(path) does not exist", hint: "check the variables in its path and the manifest's folder"))
+                    }
+                } catch {
+                    problems.append(error)
+                }
+            }
+        }
+        for export in exports where export.value.parts.contains(where: \.isVariable) {
+            _ = check(export.value, service: nil)
+        }
+        return problems.sorted { ($0.location.file, $0.location.line, $0.location.column) < ($1.location.file, $1.location.line, $1.location.column) }
+    }
+}
+
+extension ManifestLoader {
+    /// Loads the manifest at `path` and runs ``Manifest/preflight(environment:)`` on it: what
+    /// `testbed validate` checks. Throws every problem found at once.
+    public static func validate(path: String, environment: [String: String]) throws(ManifestError) -> Manifest {
+        let manifest = try load(path: path)
+        let problems = manifest.preflight(environment: environment)
+        if !problems.isEmpty { throw ManifestError(problems: problems) }
+        return manifest
+    }
+}
+
+extension Template.Part {
+    /// A `${VAR}` placeholder.
+    var isVariable: Bool {
+        if case .variable = self { return true }
+        return false
+    }
+
+    /// `${run.dir}` or `${run.name}`.
+    var isRunValue: Bool {
+        if case .reference("run", _) = self { return true }
+        return false
+    }
+}
