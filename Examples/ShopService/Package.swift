@@ -4,9 +4,10 @@ import PackageDescription
 // A small service tested against real databases with TestbedTesting.
 //
 //     cd Examples/ShopService && swift test
+//
+// Linux only, like Testbed itself (docs/architecture.md, "Platform").
 let package = Package(
     name: "ShopService",
-    platforms: [.macOS(.v14)],
     products: [
         .library(name: "ShopService", targets: ["ShopService"]),
     ],

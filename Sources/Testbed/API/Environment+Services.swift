@@ -37,4 +37,18 @@ extension Environment {
         }
         return value
     }
+
+    /// The PostgreSQL cluster behind a `postgres` service, for per-test databases
+    /// (``PostgresCluster/cloneDatabase(named:from:)``); nil for other services.
+    public func postgresCluster(for service: String) -> PostgresCluster? {
+        if case .postgres(let cluster) = databases[service]?.storage { return cluster }
+        return nil
+    }
+
+    /// The SQLite store behind an `sqlite` service, for per-test copies
+    /// (``SQLiteStore/copy(to:)``); nil for other services.
+    public func sqliteStore(for service: String) -> SQLiteStore? {
+        if case .sqlite(let store) = databases[service]?.storage { return store }
+        return nil
+    }
 }

@@ -1,31 +1,42 @@
 /// Waits until a started service passes its health check, or fails fast.
 ///
 /// Fails as soon as an attempt fails after the service's process has exited (no waiting
-/// out the deadline), and otherwise after the deadline with the probe's last error.
+/// out the deadline), and otherwise after the deadline with the probe's last error. It
+/// knows the probe, the timing and the process — nothing of manifests or environments.
 struct HealthGate: Sendable {
-    var service: String
-    var spec: HealthCheckSpec
+    /// How often and how long to try.
+    struct Timing: Sendable {
+        var interval: Duration
+        var timeout: Duration
+        var startPeriod: Duration
+        var deadline: Duration
+    }
+
     var probe: any HealthProbe
+    var timing: Timing
+    /// The service's main process, watched for an exit; nil for services without one.
     var process: ServiceProcess?
 
     /// Returns the number of attempts it took.
+    ///
+    /// Throws ``HealthCheckError`` (`invalidProbe`, `deadlineExceeded`, `exited`), and
+    /// `CancellationError` when the calling task is cancelled.
     func wait() async throws -> Int {
         let clock = ContinuousClock()
-        let deadline = clock.now + spec.deadline
-        if spec.startPeriod > .zero { try await Task.sleep(for: spec.startPeriod) }
+        let deadline = clock.now + timing.deadline
+        if timing.startPeriod > .zero { try await Task.sleep(for: timing.startPeriod) }
         var attempts = 0
         var lastError = "no attempt was made"
         while true {
             try Task.checkCancellation()
             attempts += 1
             do {
-                try await probe.attempt(timeout: spec.timeout)
+                try await probe.attempt(timeout: timing.timeout)
                 return attempts
             } catch let failure as ProbeFailure {
                 lastError = failure.message
                 if failure.code == .invalidProbe {
-                    throw EnvironmentError(.healthCheckFailed, service: service, "health check \(probe.summary) cannot work: \(failure.message)",
-                                           hint: "fix the healthcheck at \(spec.location)")
+                    throw HealthCheckError(.invalidProbe, "health check \(probe.summary) cannot work: \(failure.message)")
                 }
             } catch is CancellationError {
                 throw CancellationError()
@@ -36,21 +47,19 @@ struct HealthGate: Sendable {
             // (A check that passed counts, even if the service died right after: the
             // runtime then reports it as a service that died.)
             if let status = process?.exitStatus { throw await exited(status) }
-            if clock.now + spec.interval >= deadline {
+            if clock.now + timing.interval >= deadline {
                 if let status = process?.exitStatus { throw await exited(status) }
-                throw EnvironmentError(
-                    .healthCheckFailed, service: service,
-                    "health check \(probe.summary) did not pass within \(spec.deadline) (\(attempts) attempts); last error: \(lastError)",
-                    logTail: process?.log.lastLines(20) ?? [], logFile: process?.configuration.logFile,
-                    hint: "see the service's log; raise healthcheck.deadline if it is only slow (\(spec.location))")
+                throw HealthCheckError(
+                    .deadlineExceeded,
+                    "health check \(probe.summary) did not pass within \(timing.deadline) (\(attempts) attempts); last error: \(lastError)",
+                    logTail: process?.log.lastLines(20) ?? [], logFile: process?.configuration.logFile)
             }
-            try await Task.sleep(for: spec.interval)
+            try await Task.sleep(for: timing.interval)
         }
     }
 
-    private func exited(_ status: ExitStatus) async -> EnvironmentError {
-        EnvironmentError(.exitedDuringStart, service: service, "exited before it was healthy (\(status))",
-                         logTail: await process?.finalLines() ?? [], logFile: process?.configuration.logFile,
-                         hint: "the service's own output above says why")
+    private func exited(_ status: ExitStatus) async -> HealthCheckError {
+        HealthCheckError(.exited, "exited before it was healthy (\(status))", exitStatus: status,
+                         logTail: await process?.finalLines() ?? [], logFile: process?.configuration.logFile)
     }
 }

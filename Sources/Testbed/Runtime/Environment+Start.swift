@@ -43,16 +43,20 @@ extension Environment {
             if let error = error as? PathTrustError { throw EnvironmentError(.runDirectory, error.message, hint: error.hint) }
             throw EnvironmentError(.runDirectory, "cannot start the watchdog that cleans up after a crash: \(error)")
         }
+        let plan: EnvironmentPlan
         do {
-            try plan(in: run)
+            plan = try EnvironmentPlan(manifest: manifest, name: name, runDirectory: run, environment: options.environment,
+                                       cacheRoot: options.cacheRoot ?? Caches.root(environment: options.environment))
+            self.plan = plan
+            try makeDrivers(for: plan)
         } catch {
             await teardown(keep: false)
             throw error
         }
-        for service in manifest.services { milestones[service.name] = ServiceMilestones() }
+        for service in plan.services { milestones[service.name] = ServiceMilestones() }
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for service in manifest.services {
+                for service in plan.services {
                     group.addTask { try await self.startService(service) }
                 }
                 let abort = self.abort
@@ -61,7 +65,7 @@ extension Environment {
                     try await abort.wait()
                 }
                 do {
-                    for _ in manifest.services { try await group.next() }
+                    for _ in plan.services { try await group.next() }
                     abort.reach()
                     try await group.next()
                 } catch {
@@ -81,20 +85,18 @@ extension Environment {
         }
         phase = .ready
         abort = Milestone()
-        let summary = manifest.services.map(\.name).joined(separator: ", ")
+        let summary = plan.services.map(\.name).joined(separator: ", ")
         emit(nil, .ready, summary)
     }
 
-    private func startService(_ service: ServiceSpec) async throws {
+    private func startService(_ service: PlannedService) async throws {
         guard let milestones = milestones[service.name], let driver = drivers[service.name] else { return }
-        if !service.dependsOn.isEmpty {
-            emit(service.name, .waiting, service.dependsOn.map(\.service).joined(separator: ", "))
+        if !service.dependencies.isEmpty {
+            emit(service.name, .waiting, service.dependencies.map(\.service).joined(separator: ", "))
         }
-        for dependency in service.dependsOn {
-            guard let other = self.milestones[dependency.service],
-                  let otherSpec = manifest.service(named: dependency.service) else { continue }
-            let condition = dependency.condition ?? (otherSpec.isJob ? .completedSuccessfully : .healthy)
-            switch condition {
+        for dependency in service.dependencies {
+            guard let other = self.milestones[dependency.service] else { continue }
+            switch dependency.condition {
             case .started: try await other.started.wait()
             case .healthy: try await other.healthy.wait()
             case .completedSuccessfully: try await other.completed.wait()
@@ -102,14 +104,19 @@ extension Environment {
         }
         try Task.checkCancellation()
         emit(service.name, .starting)
+        // Hand the ports over: each reservation's socket goes, its cross-run lock stays
+        // until the teardown releases the plan's reservations.
+        for port in service.ports.values { port.releaseSocket() }
         let process: ServiceProcess?
         do {
             process = try await driver.start(report: reporter(for: service.name))
-        } catch let error as EnvironmentError {
-            throw error
         } catch let error as SeedError {
             throw EnvironmentError(.seedFailed, service: service.name, error.description)
         } catch {
+            if case .process(let launch) = service.kind {
+                throw EnvironmentError(.spawnFailed, service: service.name, "cannot start \(launch.argv.joined(separator: " ")): \(error)",
+                                       hint: "check 'command' in the manifest; a string runs through /bin/sh -c, a list runs directly")
+            }
             throw EnvironmentError(.databaseFailed, service: service.name, "\(error)")
         }
         if let process { processes[service.name] = process }
@@ -126,17 +133,24 @@ extension Environment {
             emit(service.name, .completed, status.description)
             return
         }
-        if let spec = service.healthcheck {
+        if let check = service.healthCheck {
             let probe: any HealthProbe
             do {
-                probe = try self.probe(for: service, spec: spec)
+                probe = try makeProbe(check, for: service)
             } catch let error as EnvironmentError {
                 throw error
             } catch {
                 throw EnvironmentError(.healthCheckFailed, service: service.name, "the health check cannot be set up: \(error)",
-                                       hint: "fix the healthcheck at \(spec.location)")
+                                       hint: "fix the healthcheck at \(check.location)")
             }
-            let attempts = try await HealthGate(service: service.name, spec: spec, probe: probe, process: process).wait()
+            let timing = HealthGate.Timing(interval: check.interval, timeout: check.timeout,
+                                           startPeriod: check.startPeriod, deadline: check.deadline)
+            let attempts: Int
+            do {
+                attempts = try await HealthGate(probe: probe, timing: timing, process: process).wait()
+            } catch let error as HealthCheckError {
+                throw EnvironmentError(error, service: service.name, checkLocation: check.location)
+            }
             emit(service.name, .healthy, "\(attempts) attempt\(attempts == 1 ? "" : "s")")
         } else {
             emit(service.name, .healthy, nil)

@@ -25,12 +25,13 @@ extension Environment {
     func teardown(keep: Bool) async {
         phase = .stopping
         let drivers = self.drivers
-        let stopped = Dictionary(uniqueKeysWithValues: manifest.services.map { ($0.name, Milestone()) })
-        let dependents = Dictionary(grouping: manifest.services.flatMap { service in
-            service.dependsOn.map { (dependency: $0.service, dependent: service.name) }
+        let services = plan?.services ?? []
+        let stopped = Dictionary(uniqueKeysWithValues: services.map { ($0.name, Milestone()) })
+        let dependents = Dictionary(grouping: services.flatMap { service in
+            service.dependencies.map { (dependency: $0.service, dependent: service.name) }
         }, by: \.dependency).mapValues { $0.map(\.dependent) }
         await withTaskGroup(of: Void.self) { group in
-            for service in manifest.services {
+            for service in services {
                 let waitFor = (dependents[service.name] ?? []).compactMap { stopped[$0] }
                 let driver = drivers[service.name]
                 let done = stopped[service.name]!
@@ -48,7 +49,7 @@ extension Environment {
                 }
             }
         }
-        for port in ports { port.release() }
+        plan?.releasePorts()
         if let run = runDirectory {
             ProcessRegistry.removeDirectory(run.path)
             if !keep && !options.keepRunDirectory { run.remove() } else { run.markKept() }

@@ -60,10 +60,13 @@ public actor Environment {
     var phase: Phase = .idle
     /// The run's private folder, set by ``start()``; after ``stop()`` it is gone unless kept.
     public internal(set) var runDirectory: RunDirectory?
+    /// What this run does, computed by ``start()`` before any driver is made; kept after ``stop()``.
+    public internal(set) var plan: EnvironmentPlan?
     var drivers: [String: any ServiceDriver] = [:]
+    /// The drivers of database services (also in ``drivers``): what ``reset(_:)``, `sql` checks and pools use.
+    var databases: [String: any DatabaseDriver] = [:]
     var processes: [String: ServiceProcess] = [:]
     var milestones: [String: ServiceMilestones] = [:]
-    var ports: [PortReservation] = []
     /// Fails when a service dies or the start is interrupted.
     var abort = Milestone()
     var startFinished = Milestone()
@@ -72,10 +75,11 @@ public actor Environment {
     var failureWaiters: [CheckedContinuation<EnvironmentError, Never>] = []
     var failure: EnvironmentError?
 
-    /// Variables for the test command: the manifest's exports plus `TESTBED_RUN_DIR` and `TESTBED_ENV_NAME`.
-    public internal(set) var exports: [String: String] = [:]
-    /// Every service's values (`values["db"]?["url"]`), and `values["run"]`.
-    public internal(set) var values: [String: [String: String]] = [:]
+    /// Variables for the test command: the manifest's exports plus `TESTBED_RUN_DIR` and
+    /// `TESTBED_ENV_NAME` (empty until ``start()`` has planned the run).
+    public var exports: [String: String] { plan?.exports ?? [:] }
+    /// Every service's values (`values["db"]?["url"]`), and `values["run"]` (empty until planned).
+    public var values: [String: [String: String]] { plan?.values ?? [:] }
 
     /// Makes an environment for a loaded manifest; nothing starts until ``start()``.
     public init(manifest: Manifest, options: Options = Options()) {
@@ -123,11 +127,15 @@ public actor Environment {
 
     /// Puts a database service back to its seeded state.
     public func reset(_ service: String) async throws {
-        guard let driver = drivers[service] else {
+        guard let database = databases[service] else {
+            if drivers[service] != nil {
+                throw EnvironmentError(.databaseFailed, service: service, "a process service has no data to reset",
+                                       hint: "reset applies to postgres and sqlite services")
+            }
             throw EnvironmentError(.databaseFailed, service: service, "there is no service '\(service)' in this environment",
                                    hint: "services: \(manifest.services.map(\.name).joined(separator: ", "))")
         }
-        try await driver.reset()
+        try await database.reset()
     }
 }
 
@@ -152,19 +160,5 @@ public enum Caches {
         if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/testbed" }
         let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
         return home + "/.cache/testbed"
-    }
-}
-
-extension Environment {
-    /// The PostgreSQL cluster behind a `postgres` service, for per-test databases
-    /// (``PostgresCluster/cloneDatabase(named:from:)``); nil for other services.
-    public func postgresCluster(for service: String) -> PostgresCluster? {
-        (drivers[service] as? PostgresServiceDriver)?.cluster
-    }
-
-    /// The SQLite store behind an `sqlite` service, for per-test copies
-    /// (``SQLiteStore/copy(to:)``); nil for other services.
-    public func sqliteStore(for service: String) -> SQLiteStore? {
-        (drivers[service] as? SQLiteServiceDriver)?.store
     }
 }

@@ -74,3 +74,20 @@ public struct EnvironmentError: Error, Sendable, CustomStringConvertible {
         return text
     }
 }
+
+extension EnvironmentError {
+    /// The runtime's form of a health gate's error: the service named, and a hint that
+    /// points at the check's manifest line.
+    init(_ error: HealthCheckError, service: String, checkLocation: SourceLocation) {
+        switch error.code {
+        case .invalidProbe:
+            self.init(.healthCheckFailed, service: service, error.message, hint: "fix the healthcheck at \(checkLocation)")
+        case .exited:
+            self.init(.exitedDuringStart, service: service, error.message, logTail: error.logTail, logFile: error.logFile,
+                      hint: "the service's own output above says why")
+        default:
+            self.init(.healthCheckFailed, service: service, error.message, logTail: error.logTail, logFile: error.logFile,
+                      hint: "see the service's log; raise healthcheck.deadline if it is only slow (\(checkLocation))")
+        }
+    }
+}

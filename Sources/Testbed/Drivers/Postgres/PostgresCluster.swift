@@ -90,26 +90,42 @@ public final class PostgresCluster: Sendable {
         try account.checkReaches(options.serviceDirectory)
         self.cache = ClusterCache(cacheRoot: options.cacheRoot)
         self.dataDirectory = options.serviceDirectory + "/data"
-        self.logFile = options.serviceDirectory + "/postgres.log"
+        self.logFile = Self.logFile(serviceDirectory: options.serviceDirectory)
         self.connector = ClusterConnector(socketDirectory: options.serviceDirectory, port: port,
                                           user: options.spec.user, password: options.spec.password)
         self.spares = SpareDatabases(connector: connector)
     }
 
     /// The connection values, known before the start: `url`, `host`, `port`, `socket`,
-    /// `database`, `user`, `password` (may be empty) and `databases.NAME.url`.
+    /// `database`, `user`, `password` (may be empty), `databases.NAME.url` and `log`.
     public var values: [String: String] {
+        Self.values(spec: spec, serviceDirectory: socketDirectory, port: port)
+    }
+
+    /// The values a cluster of `spec` in `serviceDirectory` on `port` will have: what
+    /// ``values`` returns, computed before any cluster exists (``EnvironmentPlan`` uses it).
+    public static func values(spec: PostgresSpec, serviceDirectory: String, port: Int) -> [String: String] {
         var values = [
-            "url": url(database: spec.databases[0]), "host": spec.tcp ? "127.0.0.1" : socketDirectory,
-            "port": String(port), "socket": socketDirectory, "database": spec.databases[0],
-            "user": spec.user, "password": spec.password ?? "",
+            "url": url(spec: spec, socketDirectory: serviceDirectory, port: port, database: spec.databases.first ?? ""),
+            "host": spec.tcp ? "127.0.0.1" : serviceDirectory,
+            "port": String(port), "socket": serviceDirectory, "database": spec.databases.first ?? "",
+            "user": spec.user, "password": spec.password ?? "", "log": logFile(serviceDirectory: serviceDirectory),
         ]
-        for database in spec.databases { values["databases.\(database).url"] = url(database: database) }
+        for database in spec.databases {
+            values["databases.\(database).url"] = url(spec: spec, socketDirectory: serviceDirectory, port: port, database: database)
+        }
         return values
     }
 
+    /// The server log of a cluster in `serviceDirectory`.
+    static func logFile(serviceDirectory: String) -> String { serviceDirectory + "/postgres.log" }
+
     /// A `postgresql://` URL for `database`: over TCP when `spec.tcp`, else the socket.
     func url(database: String, socketOnly: Bool = false) -> String {
+        Self.url(spec: spec, socketDirectory: socketDirectory, port: port, database: database, socketOnly: socketOnly)
+    }
+
+    static func url(spec: PostgresSpec, socketDirectory: String, port: Int, database: String, socketOnly: Bool = false) -> String {
         var auth = spec.user.addingPercentEncoding(withAllowedCharacters: .urlUserAllowed) ?? spec.user
         if let password = spec.password, !password.isEmpty {
             auth += ":" + (password.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? password)

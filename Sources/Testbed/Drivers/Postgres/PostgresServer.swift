@@ -92,13 +92,15 @@ final class PostgresServer: Sendable {
         }
     }
 
+    /// How a run's server stops: an immediate shutdown (SIGQUIT), then SIGKILL.
+    static let immediateShutdown: [TeardownStep] = [.signal(SIGQUIT, grace: .seconds(5)), .kill]
+    /// How a server whose data directory will be copied stops: a clean shutdown with a checkpoint.
+    static let cleanShutdown: [TeardownStep] = [.signal(SIGINT, grace: .seconds(30)), .kill]
+
     /// Stops the server: `fast` is a clean shutdown with a checkpoint (SIGINT, for a
     /// cluster that will be copied); otherwise an immediate one (SIGQUIT). Both end in SIGKILL.
     func stop(fast: Bool) async {
-        let steps: [TeardownStep] = fast
-            ? [.signal(SIGINT, grace: .seconds(30)), .kill]
-            : [.signal(SIGQUIT, grace: .seconds(5)), .kill]
-        await process.stop(steps)
+        await process.stop(fast ? Self.cleanShutdown : Self.immediateShutdown)
         removeLeftoverSharedMemory()
     }
 

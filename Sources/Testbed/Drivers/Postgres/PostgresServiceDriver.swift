@@ -1,25 +1,19 @@
 /// Runs a `postgres:` service: the runtime's face of ``PostgresCluster``.
-final class PostgresServiceDriver: ServiceDriver {
+final class PostgresServiceDriver: DatabaseDriver {
     let cluster: PostgresCluster
-    let port: PortReservation?
 
-    init(_ options: PostgresCluster.Options, port: PortReservation?) throws {
+    /// Locates the server and checks the options (see ``PostgresCluster/init(_:)``); starts nothing.
+    init(_ options: PostgresCluster.Options) throws {
         cluster = try PostgresCluster(options)
-        self.port = port
     }
 
-    var values: [String: String] {
-        cluster.values.merging(["log": cluster.logFile]) { own, _ in own }
-    }
+    var storage: DatabaseStorage { .postgres(cluster) }
 
     func start(report: @escaping PhaseReporter) async throws -> ServiceProcess? {
-        // The server binds the reserved port itself; the cross-run lock stays until the
-        // environment releases every reservation at the end of its teardown.
-        port?.releaseSocket()
-        return try await cluster.start()
+        try await cluster.start()
     }
 
-    func sqlProbe(query: String) -> (any HealthProbe)? {
+    func sqlProbe(query: String) -> any HealthProbe {
         let cluster = self.cluster
         return ClosureProbe(summary: "sql \(query)") { _ in try await cluster.check(sql: query) }
     }

@@ -2,14 +2,15 @@
 ///
 /// An SQLite service has no process: it is started when its file is seeded (or copied
 /// from the cache) and passes `PRAGMA quick_check`; its health check, if any, is a query.
-final class SQLiteServiceDriver: ServiceDriver {
+final class SQLiteServiceDriver: DatabaseDriver {
     let store: SQLiteStore
 
+    /// Checks the options (see ``SQLiteStore/init(_:)``); creates nothing.
     init(_ options: SQLiteStore.Options) throws {
         store = try SQLiteStore(options)
     }
 
-    var values: [String: String] { store.values }
+    var storage: DatabaseStorage { .sqlite(store) }
 
     func start(report: @escaping PhaseReporter) async throws -> ServiceProcess? {
         try await store.start()
@@ -17,7 +18,7 @@ final class SQLiteServiceDriver: ServiceDriver {
         return nil
     }
 
-    func sqlProbe(query: String) -> (any HealthProbe)? {
+    func sqlProbe(query: String) -> any HealthProbe {
         let store = self.store
         return ClosureProbe(summary: "sql \(query)") { _ in try store.check(sql: query) }
     }

@@ -90,8 +90,11 @@ public final class SQLiteStore: Sendable {
 
     /// What other services and the test command can refer to: `path`, `file` and `dsn` (the
     /// absolute path) and `url` (see ``url(forPath:)``).
-    public var values: [String: String] {
-        ["path": options.path, "file": options.path, "dsn": options.path, "url": Self.url(forPath: options.path)]
+    public var values: [String: String] { Self.values(path: options.path) }
+
+    /// The values of a store at `path`, known before any store exists (``EnvironmentPlan`` uses it).
+    public static func values(path: String) -> [String: String] {
+        ["path": path, "file": path, "dsn": path, "url": url(forPath: path)]
     }
 
     /// Puts a seeded database at the path: a copy of the cached snapshot when there is one,

@@ -1,0 +1,105 @@
+/// Everything a run will do, computed from a manifest before any driver exists: the
+/// services in dependency order, each with its argv, environment, ports, values, health
+/// check and teardown resolved, and the variables exported to the test command.
+///
+/// ```swift
+/// let plan = try EnvironmentPlan(manifest: manifest, runDirectory: RunDirectory(path: "/tmp/run"),
+///                                environment: ProcessInfo.processInfo.environment, cacheRoot: "/tmp/cache")
+/// defer { plan.releasePorts() }
+/// plan.services.map(\.name)            // ["db", "api"]: dependencies first
+/// plan.values["db"]?["url"]            // known before anything runs
+/// ```
+/// Planning reserves the loopback ports (they are part of the values) and nothing else: it
+/// creates no file, spawns nothing and starts no server. ``Environment/start()`` plans, then
+/// makes one driver per service from its ``PlannedService``. Every problem — an unset
+/// variable, an unknown `${service.key}`, a port that cannot be reserved, a health check on
+/// a port the service does not have — is collected and thrown together as a
+/// ``ManifestError`` naming the manifest line; the ports reserved so far are released first.
+///
+/// Planning happens in three passes, so a value may refer to any other regardless of order:
+/// 1. ports, for every node (manifest order);
+/// 2. values, for every node: a process's from its ports, a database's from its driver's
+///    format (``PostgresCluster/values(spec:serviceDirectory:port:)``, ``SQLiteStore/values(path:)``);
+/// 3. everything else, resolved against all values: argv, environments, seed commands,
+///    health checks, exports.
+public struct EnvironmentPlan: Sendable {
+    /// The run's name (``Environment/Options/name``, else the manifest's).
+    public var name: String
+    /// The run directory the plan's paths point into (planning does not create it).
+    public var runDirectory: RunDirectory
+    /// Every node, each after the nodes it depends on (manifest order among independent ones).
+    public var services: [PlannedService]
+    /// Every node's values by name, plus `run` (`dir`, `name`): what `${name.key}` resolves to.
+    public var values: [String: [String: String]]
+    /// Variables for the test command: the manifest's exports plus `TESTBED_RUN_DIR` and `TESTBED_ENV_NAME`.
+    public var exports: [String: String]
+    /// Where caches of initialized and seeded databases live.
+    public var cacheRoot: String
+
+    /// Plans a run of `manifest` in `runDirectory`.
+    ///
+    /// - Parameters:
+    ///   - environment: the caller's environment: what `${VAR}` reads, and the base of every
+    ///     service's environment.
+    ///   - portAllocator: where ports are reserved (tests may use a private lock folder).
+    /// - Throws: ``ManifestError`` with every problem found, each at its manifest line.
+    public init(manifest: Manifest, name: String? = nil, runDirectory: RunDirectory, environment: [String: String],
+                cacheRoot: String, portAllocator: PortAllocator = PortAllocator()) throws(ManifestError) {
+        let name = name ?? manifest.name
+        let context = Context(manifest: manifest, run: runDirectory, caller: environment)
+        let order = try Self.dependencyOrder(manifest)
+        let ports = try Self.reservePorts(manifest, allocator: portAllocator)
+        do throws(ManifestError) {
+            var values: [String: [String: String]] = ["run": ["dir": runDirectory.path, "name": name]]
+            var problems: [ManifestProblem] = []
+            // Processes' values come from their ports alone; a database's path may refer to them.
+            let valueOrder = manifest.services.filter(\.isProcess) + manifest.services.filter { !$0.isProcess }
+            for service in valueOrder {
+                do {
+                    values[service.name] = try context.values(of: service, ports: ports[service.name] ?? [:], valuesSoFar: values)
+                } catch {
+                    problems.append(error)
+                }
+            }
+            let resolver = Resolver(manifest: manifest, environment: environment, values: values)
+            var planned: [PlannedService] = []
+            for service in order {
+                do {
+                    planned.append(try context.plan(service, ports: ports[service.name] ?? [:], values: values, resolver: resolver))
+                } catch {
+                    problems.append(contentsOf: error.problems)
+                }
+            }
+            var exports = ["TESTBED_RUN_DIR": runDirectory.path, "TESTBED_ENV_NAME": name]
+            for export in manifest.exports {
+                do { exports[export.name] = try resolver.resolve(export.value) } catch { problems.append(error) }
+            }
+            if !problems.isEmpty { throw ManifestError(problems: problems) }
+            self.name = name
+            self.runDirectory = runDirectory
+            self.services = planned
+            self.values = values
+            self.exports = exports
+            self.cacheRoot = cacheRoot
+        } catch {
+            for reservations in ports.values { for reservation in reservations.values { reservation.release() } }
+            throw error
+        }
+    }
+
+    /// The node called `name`, or nil.
+    public func service(named name: String) -> PlannedService? {
+        services.first { $0.name == name }
+    }
+
+    /// Every port reservation of the plan.
+    public var reservations: [PortReservation] {
+        services.flatMap { $0.ports.values }
+    }
+
+    /// Releases every port the plan reserved (socket and cross-run lock). The runtime calls
+    /// it at the end of its teardown; a caller that only inspects a plan calls it when done.
+    public func releasePorts() {
+        for reservation in reservations { reservation.release() }
+    }
+}

@@ -1,0 +1,32 @@
+/// A service's health check with its ports, URL and command resolved.
+///
+/// The runtime turns it into a ``HealthProbe`` when the service has started (a `log`
+/// check needs the service's process, an `sql` check its database driver).
+public struct PlannedHealthCheck: Sendable {
+    /// What each attempt asks, resolved.
+    public enum Probe: Sendable, Hashable {
+        /// A TCP connect to 127.0.0.1:port.
+        case tcp(port: Int)
+        /// An HTTP GET; healthy when the status is `expectedStatus`.
+        case http(url: String, expectedStatus: Int)
+        /// A command; healthy when it exits 0. Its output goes to `logFile`.
+        case command(argv: [String], environment: [String: String], workingDirectory: String, logFile: String)
+        /// A regular expression matched against each line the service prints.
+        case log(pattern: String)
+        /// A query against the service's database.
+        case sql(query: String)
+    }
+
+    /// What each attempt asks.
+    public var probe: Probe
+    /// Time between attempts.
+    public var interval: Duration
+    /// Time one attempt may take.
+    public var timeout: Duration
+    /// Time after the spawn before the first attempt.
+    public var startPeriod: Duration
+    /// Overall time from spawn to healthy before the start fails.
+    public var deadline: Duration
+    /// Where the check is written in the manifest, for hints.
+    public var location: SourceLocation
+}

@@ -1,0 +1,79 @@
+/// One node of an ``EnvironmentPlan``: everything the runtime needs to start, check and
+/// stop it, resolved — argv, environment, ports, values, health check, teardown.
+///
+/// Today every node is a manifest service. A node is anything with a name that
+/// `${name.key}` can refer to, its own values and ports, and dependencies that order its
+/// start and stop; a new kind of node (a fault proxy in front of a service, say) is a new
+/// ``Kind`` case whose node depends on the service it fronts.
+public struct PlannedService: Sendable {
+    /// What runs, with what the runtime hands that kind's driver.
+    public enum Kind: Sendable {
+        /// A process the manifest describes.
+        case process(ProcessLaunch)
+        /// A PostgreSQL cluster of the run's own.
+        case postgres(PostgresPlan)
+        /// An SQLite database file of the run's own.
+        case sqlite(SQLitePlan)
+    }
+
+    /// One dependency, its condition settled (the list form's "ready" made explicit).
+    public struct Dependency: Sendable, Hashable {
+        /// The node waited for.
+        public var service: String
+        /// What this node waits for: the manifest's condition, else `healthy`
+        /// (`completed_successfully` when the dependency is a one-shot job).
+        public var condition: DependencyCondition
+    }
+
+    /// The name `${name.key}`, messages and the CLI use.
+    public var name: String
+    /// What runs.
+    public var kind: Kind
+    /// `process`, `postgres` or `sqlite`, as the CLI prints it.
+    public var kindName: String
+    /// Where the node is defined in the manifest.
+    public var location: SourceLocation
+    /// Nodes that must reach a condition before this one starts; they stop after it.
+    public var dependencies: [Dependency]
+    /// A one-shot job: exits by itself, and exit status 0 is success.
+    public var isJob: Bool
+    /// What `${name.key}` resolves to (`url`, `ports.http`, `log`, …).
+    public var values: [String: String]
+    /// The loopback ports reserved for it, by name (`http`; `postgres` for a TCP cluster).
+    /// The runtime releases each one's socket right before the start (the cross-run lock
+    /// stays until teardown), so the service can bind the port itself.
+    public var ports: [String: PortReservation]
+    /// The environment of its process and seed commands: the caller's plus its own, resolved.
+    public var environment: [String: String]
+    /// Its health check, resolved; nil: healthy once started.
+    public var healthCheck: PlannedHealthCheck?
+    /// How its process group is stopped; empty when it has no process (sqlite).
+    public var teardown: [TeardownStep]
+
+    /// The ports by name as numbers, e.g. `["http": 41234]`.
+    public var portNumbers: [String: Int] { ports.mapValues(\.port) }
+}
+
+/// What a `postgres:` service's driver is made from.
+public struct PostgresPlan: Sendable {
+    /// The manifest's `postgres:` block.
+    public var spec: PostgresSpec
+    /// Fixture steps with their files and commands resolved.
+    public var seed: [ResolvedSeedStep]
+    /// The service's folder in the run directory: data directory, socket, server log.
+    public var serviceDirectory: String
+    /// The port in the socket's name, and the TCP port when `spec.tcp`.
+    public var port: Int
+}
+
+/// What an `sqlite:` service's driver is made from.
+public struct SQLitePlan: Sendable {
+    /// The manifest's `sqlite:` block.
+    public var spec: SQLiteSpec
+    /// Fixture steps with their files and commands resolved.
+    public var seed: [ResolvedSeedStep]
+    /// The service's folder in the run directory.
+    public var serviceDirectory: String
+    /// The database file (absolute): `path:` resolved, else `serviceDirectory/NAME.sqlite`.
+    public var path: String
+}

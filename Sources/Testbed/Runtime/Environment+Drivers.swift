@@ -1,0 +1,69 @@
+import Foundation
+
+extension Environment {
+    /// Makes each service's driver, once, from its part of the plan. Database drivers are
+    /// also kept in ``databases``, so the runtime never asks a driver what it is.
+    ///
+    /// Throws ``ManifestError`` naming every service that cannot be set up (missing server
+    /// binaries, no account to run PostgreSQL as, a bad path or pragma), at its manifest line.
+    func makeDrivers(for plan: EnvironmentPlan) throws(ManifestError) {
+        var problems: [ManifestProblem] = []
+        for service in plan.services {
+            do {
+                switch service.kind {
+                case .process(let launch):
+                    drivers[service.name] = ProcessDriver(launch: launch, onLine: outputObserver(for: service.name))
+                case .postgres(let postgres):
+                    try RunDirectory.makeDirectory(postgres.serviceDirectory)
+                    let driver = try PostgresServiceDriver(PostgresCluster.Options(
+                        serviceName: service.name, spec: postgres.spec, seed: postgres.seed,
+                        serviceDirectory: postgres.serviceDirectory, port: postgres.port, environment: service.environment,
+                        cacheRoot: plan.cacheRoot, report: reporter(for: service.name)))
+                    drivers[service.name] = driver
+                    databases[service.name] = driver
+                case .sqlite(let sqlite):
+                    try RunDirectory.makeDirectory(sqlite.serviceDirectory)
+                    let driver = try SQLiteServiceDriver(SQLiteStore.Options(
+                        serviceName: service.name, spec: sqlite.spec, path: sqlite.path, seed: sqlite.seed,
+                        environment: service.environment, cacheRoot: plan.cacheRoot, report: reporter(for: service.name)))
+                    drivers[service.name] = driver
+                    databases[service.name] = driver
+                }
+            } catch {
+                problems.append(ManifestProblem(service.location, service: service.name, "\(error)"))
+            }
+        }
+        if !problems.isEmpty { throw ManifestError(problems: problems) }
+    }
+
+    private func outputObserver(for name: String) -> (@Sendable (String) -> Void)? {
+        guard let output = options.onOutput else { return nil }
+        return { line in output(name, line) }
+    }
+
+    /// The probe for a service's planned health check. A `log` check reads the service's
+    /// process, an `sql` check asks its database driver.
+    ///
+    /// Throws ``EnvironmentError`` when the service has no process or no database for the
+    /// check, and ``ProbeFailure`` for a probe that cannot work (a bad URL).
+    func makeProbe(_ check: PlannedHealthCheck, for service: PlannedService) throws -> any HealthProbe {
+        switch check.probe {
+        case .tcp(let port):
+            return TCPProbe(port: port)
+        case .http(let url, let status):
+            return try HTTPProbe(url: url, expectedStatus: status)
+        case .command(let argv, let environment, let workingDirectory, let logFile):
+            return CommandProbe(argv: argv, environment: environment, workingDirectory: workingDirectory, logFile: logFile)
+        case .log(let pattern):
+            guard let process = processes[service.name] else {
+                throw EnvironmentError(.healthCheckFailed, service: service.name, "a log check needs the service's process")
+            }
+            return try LogProbe(pattern: pattern, log: process.log)
+        case .sql(let query):
+            guard let database = databases[service.name] else {
+                throw EnvironmentError(.healthCheckFailed, service: service.name, "an sql check needs a database service")
+            }
+            return database.sqlProbe(query: query)
+        }
+    }
+}
