@@ -13,7 +13,7 @@ import Testing
     /// Types of the runtime, the plan, the API and detached mode.
     private static let runtime = [
         "Environment", "EnvironmentError", "EnvironmentPlan", "PlannedService", "PlannedHealthCheck",
-        "PostgresPlan", "SQLitePlan", "Milestone", "ServiceMilestones", "Resolver", "PortAllocator", "PortReservation",
+        "PostgresPlan", "SQLitePlan", "Milestone", "ServiceMilestones", "Resolver", "PortAllocator", "PortReservation", "RunDirectory",
         "DatabasePool", "TestDatabase", "ServiceValues", "DetachedRun", "ControlSocket", "Collector", "Caches",
     ]
     /// Types of the manifest model.
@@ -49,7 +49,6 @@ import Testing
     }
 
     @Test func processesNameNothingAboveThem() throws {
-        // RunDirectory (Plan) is left out: Watchdog still uses its makeDirectory.
         #expect(try mentions(of: Self.runtime + Self.manifest + Self.drivers + Self.health, in: "Processes") == [])
     }
 
