@@ -66,8 +66,7 @@ extension PostgresCluster {
     /// yet) is published as the base in the background.
     @discardableResult
     func preparePristine(in directory: String, base: String) async throws -> String {
-        if cache.exists(base) {
-            try cache.unpack(base, to: directory, owner: account.user)
+        if cache.exists(base), try await unpackCached(base, to: directory, retrying: true) {
             return "base cache copied"
         }
         try await initdb(into: directory)
@@ -94,7 +93,7 @@ extension PostgresCluster {
         let task = Task {
             let clock = ContinuousClock()
             let began = clock.now
-            let outcome = await offPool { () -> String in
+            let outcome = await BlockingWork.run { () -> String in
                 do {
                     try lease.publishCopy(of: source)
                     return "\(lease.name.prefix(while: { $0 != "-" })) cache written in \(Self.ms(clock.now - began)) ms"
@@ -118,20 +117,14 @@ extension PostgresCluster {
         for task in pending { await task.value }
     }
 
-    /// `initdb` into `directory`, run as the server user.
+    /// `initdb` into `directory` (created here for the server user), run as the server user.
+    ///
+    /// The cluster has no password (a run sets its own, see ``setPassword()``); its own
+    /// `pg_hba.conf` is not used (the run's `hba_file` is), but says the same.
     func initdb(into directory: String) async throws {
-        var arguments = ["-D", directory, "-A", "trust", "-U", spec.user, "--no-sync", "--no-instructions",
-                         "--wal-segsize=1", "-E", "UTF8", "--locale=C"]
-        let passwordFile = options.serviceDirectory + "/.pwfile"
-        defer { unlink(passwordFile) }
-        if let password = spec.password, !password.isEmpty {
-            guard FileManager.default.createFile(atPath: passwordFile, contents: Data((password + "\n").utf8),
-                                                 attributes: [.posixPermissions: 0o600]) else {
-                throw PostgresError(code: .cache, message: "cannot write \(passwordFile)")
-            }
-            try account.own(passwordFile)
-            arguments += ["--pwfile=\(passwordFile)", "--auth-host=scram-sha-256"]
-        }
+        try makeDataDirectory(directory)
+        var arguments = ["-D", directory, "--auth-local=trust", "--auth-host=scram-sha-256", "-U", spec.user,
+                         "--no-sync", "--no-instructions", "--wal-segsize=1", "-E", "UTF8", "--locale=C"]
         arguments += spec.initdbOptions
         let initdbLog = options.serviceDirectory + "/initdb.log"
         let process: ServiceProcess
@@ -145,6 +138,10 @@ extension PostgresCluster {
         let status = await process.waitForExit()
         await process.stop([.kill])
         guard status.isSuccess else {
+            let lines = process.log.lastLines(12)
+            if lines.contains(where: PostgresServer.saysDiskFull) {
+                throw ClusterFiles.diskFull("initdb could not write the new cluster in \(directory)", logLines: lines)
+            }
             throw PostgresError(code: .cache, message: "initdb failed (\(status))",
                                 hint: "check initdb_options in the manifest", logLines: process.log.lastLines(12))
         }
@@ -203,18 +200,8 @@ extension PostgresCluster {
         environment["PGPORT"] = String(port)
         environment["PGUSER"] = spec.user
         environment["PGDATABASE"] = database
-        if let password = spec.password, !password.isEmpty { environment["PGPASSWORD"] = password }
+        if let password { environment["PGPASSWORD"] = password }
         if environment["PATH"] == nil { environment["PATH"] = ProcessInfo.processInfo.environment["PATH"] }
         return environment
-    }
-}
-
-/// Runs `body` on a thread of its own, outside Swift's cooperative pool and Dispatch's
-/// global queues (on Linux they share worker threads, as many as there are cores): for
-/// blocking work (file copies, libpq round trips) that must not delay the tasks that
-/// wait for a server to be ready.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(returning: body()) }
     }
 }
