@@ -14,7 +14,7 @@ import Glibc
 /// tree copy does.
 ///
 /// Layout: `TBPACK3\n`, the header's length (UInt32, from the file's start), the
-/// checksum (UInt64, ``PackChecksum`` of the header after it and of the data area), the
+/// checksum (UInt64, ``CacheChecksum`` of the header after it and of the data area), the
 /// entry count (UInt32), then per entry: kind (UInt8: 0 folder, 1 file, 2 link), mode
 /// (UInt32), offset and size (UInt64: the content in the data area; a link's target),
 /// path length (UInt16) and path (relative, UTF-8); then the data area. Integers are
@@ -66,7 +66,7 @@ enum ClusterPack {
         }
         withUnsafeBytes(of: UInt32(header.count).littleEndian) { header.replaceSubrange(magic.count..<magic.count + 4, with: $0) }
         let checksum = header.withUnsafeBytes { headerBytes in
-            data.withUnsafeBytes { PackChecksum.of(UnsafeRawBufferPointer(rebasing: headerBytes[checkedStart...]), $0) }
+            data.withUnsafeBytes { CacheChecksum.of(UnsafeRawBufferPointer(rebasing: headerBytes[checkedStart...]), $0) }
         }
         withUnsafeBytes(of: checksum.littleEndian) { header.replaceSubrange(magic.count + 4..<checkedStart, with: $0) }
         let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
@@ -199,7 +199,7 @@ enum ClusterPack {
         let length = Int(UInt32(littleEndian: file.loadUnaligned(fromByteOffset: magic.count, as: UInt32.self)))
         guard length >= checkedStart + 4, length <= size else { throw damaged(source, "a header longer than the file") }
         let expected = UInt64(littleEndian: file.loadUnaligned(fromByteOffset: magic.count + 4, as: UInt64.self))
-        let actual = PackChecksum.of(UnsafeRawBufferPointer(rebasing: file[checkedStart..<length]),
+        let actual = CacheChecksum.of(UnsafeRawBufferPointer(rebasing: file[checkedStart..<length]),
                                      UnsafeRawBufferPointer(rebasing: file[length...]))
         guard actual == expected else { throw damaged(source, "its checksum does not match") }
         var cursor = checkedStart

@@ -5,7 +5,9 @@ import Glibc
 
 extension PostgresCluster {
     /// Makes the service directory ready for a start: checks it is the caller's and no
-    /// one else can write it, makes the socket folder for the server's account (0700),
+    /// one else can write it, makes the socket folder for the server's account (0711:
+    /// others may pass, not list; the socket itself is 0700 unless the manifest's
+    /// `unix_socket_permissions` opens it),
     /// and writes the run's `pg_hba.conf` (see ``PostgresServer/hbaRules``).
     ///
     /// Throws ``PostgresError`` (`.account`) for a service directory another account
@@ -22,6 +24,7 @@ extension PostgresCluster {
         ClusterFiles.remove(socketDirectory)
         ClusterFiles.remove(hbaFile)
         guard mkdir(socketDirectory, 0o700) == 0 else { throw ClusterFiles.failure("cannot create \(socketDirectory)") }
+        chmod(socketDirectory, 0o711)
         try account.own(socketDirectory)
         try ClusterFiles.createFile(hbaFile, contents: PostgresServer.hbaRules, mode: 0o644)
     }

@@ -11,7 +11,7 @@ import Glibc
 /// `serviceDirectory` stays the caller's: it holds what the caller writes (the server
 /// log `postgres.log`, `initdb.log`, seed logs, `pg_hba.conf`), so root never opens a
 /// file in a folder another account can write. Below it, the server's account owns
-/// `data` (the data directory, 0700) and `socket` (the Unix socket's folder, 0700). As
+/// `data` (the data directory, 0700) and `socket` (the Unix socket's folder, 0711). As
 /// root, the server runs as `spec.runAs ?? "postgres"` (see ``ServerAccount``).
 ///
 /// Authentication: `trust` on the Unix socket (only its owner and root can reach it);

@@ -1,10 +1,10 @@
-/// The checksum of a cache entry (``ClusterPack``) and of a SQLite snapshot: a 64-bit
+/// The checksum of cache entries (a PostgreSQL ``ClusterPack``, a SQLite snapshot): a 64-bit
 /// hash in the manner of XXH64 (four independent lanes of multiply-rotate, then an
 /// avalanche), fast enough to check a 15 MB pack on every warm start.
 ///
 /// It guards against accidents — a byte overwritten, a file cut short, a write that never
 /// reached the disk — not against an attacker: the cache is the caller's own, 0700.
-enum PackChecksum {
+enum CacheChecksum {
     private static let prime1: UInt64 = 0x9E37_79B1_85EB_CA87
     private static let prime2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
     private static let prime3: UInt64 = 0x1656_67B1_9E37_79F9
