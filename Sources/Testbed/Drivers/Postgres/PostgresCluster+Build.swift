@@ -38,7 +38,10 @@ extension PostgresCluster {
         }
         publishInBackground(lease, from: directory, then: done)
         defer { done() }
-        try ClusterFiles.copyTree(from: directory, to: dataDirectory, owner: account.user)
+        let (dataDirectory, owner) = (dataDirectory, account.user)
+        try await BlockingWork.run { () -> Result<Void, PostgresError> in
+            Result { () throws(PostgresError) in try ClusterFiles.copyTree(from: directory, to: dataDirectory, owner: owner) }
+        }.get()
         marks.append(clock.now)
         let spans = zip(marks, marks.dropFirst()).map { Self.ms($1 - $0) }
         options.report(.note, "built: \(pristine) \(spans[0]) ms, server + databases + seed + templates \(spans[1]) ms, "
@@ -49,14 +52,17 @@ extension PostgresCluster {
     /// applies the seed steps and creates the template databases, all in one session.
     func seed(in directory: String, role: String, tcp: Bool) async throws -> PostgresServer {
         let server = try await runningServer(directory, role: role, tcp: tcp)
-        try createDatabases()
-        options.report(.seeding, options.seed.isEmpty ? "creating template databases" : "\(options.seed.count) step(s)")
-        let seeder = PostgresSeeder(
-            serviceName: options.serviceName, defaultDatabase: spec.databases[0],
-            connect: { database throws(PostgresError) in try self.connect(database) },
-            commandEnvironment: commandEnvironment, logDirectory: options.serviceDirectory)
-        try await seeder.apply(options.seed)
-        try createTemplates()
+        // libpq calls from here on: on blocking-work threads.
+        try await withTaskExecutorPreference(BlockingWork.executor) {
+            try self.createDatabases()
+            self.options.report(.seeding, self.options.seed.isEmpty ? "creating template databases" : "\(self.options.seed.count) step(s)")
+            let seeder = PostgresSeeder(
+                serviceName: self.options.serviceName, defaultDatabase: self.spec.databases[0],
+                connect: { database throws(PostgresError) in try self.connect(database) },
+                commandEnvironment: self.commandEnvironment, logDirectory: self.options.serviceDirectory)
+            try await seeder.apply(self.options.seed)
+            try self.createTemplates()
+        }
         return server
     }
 
@@ -75,7 +81,9 @@ extension PostgresCluster {
         let staging = options.serviceDirectory + "/base-staging"
         do {
             ClusterFiles.remove(staging)
-            try ClusterFiles.copyTree(from: directory, to: staging)
+            try await BlockingWork.run { () -> Result<Void, PostgresError> in
+                Result { () throws(PostgresError) in try ClusterFiles.copyTree(from: directory, to: staging) }
+            }.get()
         } catch {
             lease.release()
             ClusterFiles.remove(staging)
