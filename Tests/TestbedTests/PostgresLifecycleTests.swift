@@ -95,7 +95,7 @@ struct PostgresLifecycleTests {
         #expect(!Self.sysvSegments().contains(shmid), "the SysV segment is gone")
         for segment in mapped { #expect(!FileManager.default.fileExists(atPath: segment), "\(segment) is gone") }
         #expect(!FileManager.default.fileExists(atPath: options.serviceDirectory + "/data"))
-        #expect(!FileManager.default.fileExists(atPath: options.serviceDirectory + "/.s.PGSQL.5432"))
+        #expect(!FileManager.default.fileExists(atPath: options.serviceDirectory + "/socket"))
     }
 
     @Test func resetRestoresTheSeededStateAndClonesAreIndependent() async throws {

@@ -48,16 +48,17 @@ struct PostgresUnitTests {
     }
 
     @Test func manifestSettingsOverrideTheTestDefaults() {
-        let settings = PostgresServer.settings(socketDirectory: "/run/x", tcp: false,
+        let settings = PostgresServer.settings(socketDirectory: "/run/x", tcp: false, hbaFile: "/run/hba",
                                                overrides: [("FSYNC", "on"), ("work_mem", "8MB")])
         let byName = Dictionary(settings.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { $1 })
         #expect(byName["fsync"] == "on")
         #expect(byName["work_mem"] == "8MB")
         #expect(byName["listen_addresses"] == "")
         #expect(byName["unix_socket_directories"] == "/run/x")
+        #expect(byName["hba_file"] == "/run/hba")
         #expect(byName["synchronous_commit"] == "off")
         #expect(settings.filter { $0.name.lowercased() == "fsync" }.count == 1)
-        let tcp = PostgresServer.settings(socketDirectory: "/run/x", tcp: true, overrides: [])
+        let tcp = PostgresServer.settings(socketDirectory: "/run/x", tcp: true, hbaFile: "/run/hba", overrides: [])
         #expect(tcp.first { $0.name == "listen_addresses" }?.value == "127.0.0.1")
     }
 

@@ -60,7 +60,8 @@ public actor DatabasePool {
     /// The options the pool was made with.
     public let options: Options
     let backend: Backend
-    private let executor: BlockingCallExecutor
+    /// Where the pool's libpq calls and file copies run (see ``BlockingWork``).
+    private let executor = BlockingWork.executor
     private var ready: [TestDatabase] = []
     private var outstanding: [String: TestDatabase] = [:]
     private var creating = 0
@@ -80,7 +81,6 @@ public actor DatabasePool {
     public init(environment: Environment, service: String, options: Options = Options()) async throws {
         self.service = service
         self.options = options
-        self.executor = BlockingCallExecutor(label: "testbed.pool.\(service)")
         if let cluster = await environment.postgresCluster(for: service) {
             let values = cluster.values
             let database = options.database ?? values["database"] ?? ""

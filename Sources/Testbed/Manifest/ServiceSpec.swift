@@ -103,13 +103,14 @@ public struct PostgresSpec: Sendable {
     public var databases: [String]
     /// The database superuser role that `initdb` creates and clients connect as (default `postgres`).
     public var user: String
-    /// The role's password; when set, TCP connections must give it (`scram-sha-256`). Part of the cache key.
+    /// The role's password for TCP logins (`scram-sha-256`), set per run; nil: with TCP, a
+    /// random one per run. Not part of the cache key (the cache never holds a password).
     public var password: String?
     /// Server settings (`-c name=value`), over Testbed's test defaults.
     public var settings: [(name: String, value: String)]
     /// Which server installation to use (default: the newest installed).
     public var server: Server
-    /// Listen on a loopback TCP port as well as the Unix socket.
+    /// Listen on a loopback TCP port as well as the Unix socket; TCP logins need the password.
     public var tcp: Bool
     /// A fixed TCP port, when the manifest asks for one.
     public var fixedPort: Int?

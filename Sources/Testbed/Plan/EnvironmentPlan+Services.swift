@@ -16,7 +16,9 @@ extension EnvironmentPlan {
                 for (name, reservation) in ports { own["ports.\(name)"] = String(reservation.port) }
                 return own
             case .postgres(let spec):
-                return PostgresCluster.values(spec: spec, serviceDirectory: run.folder(for: service.name),
+                // The run's password (generated when TCP is on and none is set) is fixed here,
+                // once: pass 3 takes it back from these values, so values and cluster agree.
+                return PostgresCluster.values(spec: PostgresCluster.runSpec(spec), serviceDirectory: run.folder(for: service.name),
                                               port: postgresPort(spec, ports: ports))
             case .sqlite(let spec):
                 var path = run.folder(for: service.name) + "/\(service.name).sqlite"
@@ -56,6 +58,8 @@ extension EnvironmentPlan {
                         workingDirectory: directory, logFile: run.log(for: service.name), teardown: teardown))
                 case .postgres(let spec):
                     teardown = PostgresServer.immediateShutdown
+                    var spec = spec
+                    if let password = own["password"], !password.isEmpty { spec.password = password }
                     kind = .postgres(PostgresPlan(spec: spec, seed: try seed(of: service, resolver: resolver),
                                                   serviceDirectory: folder, port: postgresPort(spec, ports: ports)))
                 case .sqlite(let spec):

@@ -31,8 +31,17 @@ struct ClusterCache: Sendable {
     }
 
     /// Unpacks entry `name` into `destination` (which must not exist) for `owner`.
+    ///
+    /// Throws `.damagedCache` when the entry fails its integrity check: the caller
+    /// deletes it (``discard(_:)``) and builds it again.
     func unpack(_ name: String, to destination: String, owner: UnixUser?) throws(PostgresError) {
         try ClusterPack.unpack(path(name), to: destination, owner: owner)
+    }
+
+    /// Deletes the damaged entry `name`, so that the next ``lease(_:)`` rebuilds it. Runs
+    /// that are unpacking it keep reading the file they opened.
+    func discard(_ name: String) {
+        unlink(path(name))
     }
 
     /// The exclusive right to create the missing entry `name`, waiting while another
@@ -111,9 +120,15 @@ struct ClusterCache: Sendable {
         func publishCopy(of source: String) throws(PostgresError) {
             let temporary = temporaryPath()
             do throws(PostgresError) {
-                try ClusterPack.pack(tree: source, to: temporary)
+                try ClusterPack.pack(tree: source, to: temporary)  // flushed to the disk
                 guard rename(temporary, cache.path(name)) == 0 else {
                     throw PostgresError(code: .cache, message: "cannot publish \(cache.path(name)): \(String(cString: strerror(errno)))")
+                }
+                // The rename itself must reach the disk too, or a crash can leave a name without its file.
+                let folder = open(cache.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                if folder >= 0 {
+                    fsync(folder)
+                    close(folder)
                 }
             } catch {
                 ClusterFiles.remove(temporary)
@@ -130,14 +145,13 @@ struct ClusterCache: Sendable {
         }
     }
 
-    /// The key of a base cluster: everything `initdb` depends on (v2: no databases).
+    /// The key of a base cluster: everything `initdb` depends on (v5: no password, set per run).
     static func baseKey(_ installation: PostgresInstallation, spec: PostgresSpec) -> String {
         var hash = ContentHash()
-        hash.update("base-v4")
+        hash.update("base-v5")
         hash.update(installation.versionString)
         hash.update(installation.binDirectory)
         hash.update(spec.user)
-        hash.update(spec.password ?? "\u{0}")
         for option in spec.initdbOptions { hash.update(option) }
         return "base-" + hash.hex
     }
@@ -146,7 +160,7 @@ struct ClusterCache: Sendable {
     /// options, target database and file contents (folders: every file below them).
     static func seededKey(base: String, spec: PostgresSpec, steps: [ResolvedSeedStep]) throws -> String {
         var hash = ContentHash()
-        hash.update("seeded-v4")
+        hash.update("seeded-v5")
         hash.update(base)
         hash.update("databases")
         for database in spec.databases { hash.update(database) }

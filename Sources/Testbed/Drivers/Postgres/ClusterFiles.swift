@@ -4,32 +4,49 @@ import Synchronization
 import Glibc
 #endif
 
-/// File operations on cluster directories: a fast recursive copy and a removal.
+/// File operations on cluster directories: a fast recursive copy and a removal, both
+/// safe for root to run on a tree that another account owns.
 ///
-/// The copy uses `sendfile` (in-kernel, no user-space buffers; `copy_file_range` is not
-/// exported by Glibc's Swift module), falls back to read/write where the kernel refuses, keeps modes (PostgreSQL
-/// insists on 0700 for the data directory), and gives every entry to `owner` when set
-/// (Testbed as root copies a root-owned cache into a cluster owned by the server user).
+/// A cluster's files belong to the server account, which (as root) is not the caller:
+/// that account may replace any entry of its tree with a link, a FIFO or another folder
+/// at any moment. So every entry is reached from the descriptor of its folder with
+/// `O_NOFOLLOW` (`openat`, `fstatat`, `unlinkat`): a link is copied or removed as a link
+/// and never followed, a FIFO is refused without blocking. A copy is made as the caller,
+/// inside a top folder only the caller can enter (0700), and given to `owner` at the
+/// end, the top last: the owner never reaches a half-made tree.
+///
+/// Files are copied with `sendfile` (in-kernel, no user-space buffers), falling back to
+/// read/write where the kernel refuses; modes are kept (PostgreSQL insists on 0700 for
+/// the data directory).
 enum ClusterFiles {
-    /// Copies the tree at `source` to `destination`, which must not exist.
+    private struct SourceFile {
+        var folder: Int32
+        var name: String
+        var destination: String
+    }
+
+    /// Copies the tree at `source` to `destination`, which must not exist and whose
+    /// parent no other account may write.
     ///
     /// Folders and links are made first, in order; then the files are copied by two
     /// threads (a cluster is ~1,500 files, and per-file system calls dominate).
     static func copyTree(from source: String, to destination: String, owner: UnixUser? = nil) throws(PostgresError) {
-        var files: [(from: String, to: String, mode: mode_t, size: Int)] = []
-        var folders: [(path: String, mode: mode_t)] = []
-        try walk(source, destination, owner, &files, &folders)
-        let lanes = files.count > 64 ? 2 : 1
+        let top = open(source, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard top >= 0 else { throw failure("cannot read \(source)") }
+        var descriptors = [top]
+        defer { descriptors.forEach { close($0) } }
+        var info = stat()
+        guard fstat(top, &info) == 0 else { throw failure("cannot read \(source)") }
+        guard mkdir(destination, 0o700) == 0 else { throw failure("cannot create \(destination)") }
+        var files: [SourceFile] = []
+        var made: [(path: String, mode: mode_t?)] = [(destination, info.st_mode & 0o7777)]
+        try walk(top, destination, &descriptors, &files, &made)
         let list = files
         let failures = Mutex<[PostgresError]>([])
-        DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+        BlockingWork.parallel(lanes: list.count > 64 ? 2 : 1) { lane, lanes in
             for index in stride(from: lane, to: list.count, by: lanes) {
-                let file = list[index]
                 do throws(PostgresError) {
-                    try copyFile(file.from, file.to, mode: file.mode, size: file.size)
-                    if let owner, lchown(file.to, owner.uid, owner.gid) != 0 {
-                        throw failure("cannot give \(file.to) to \(owner.name)")
-                    }
+                    try copyFile(list[index], owner: owner)
                 } catch {
                     failures.withLock { $0.append(error) }
                     return
@@ -37,54 +54,61 @@ enum ClusterFiles {
             }
         }
         if let first = failures.withLock({ $0.first }) { throw first }
-        for folder in folders.reversed() { chmod(folder.path, folder.mode) }
+        try finish(made, owner: owner)
     }
 
-    /// Creates the folders and links of the tree, and lists its files.
-    private static func walk(_ source: String, _ destination: String, _ owner: UnixUser?,
-                             _ files: inout [(from: String, to: String, mode: mode_t, size: Int)],
-                             _ folders: inout [(path: String, mode: mode_t)]) throws(PostgresError) {
-        var info = stat()
-        guard lstat(source, &info) == 0 else { throw failure("cannot read \(source)") }
-        let mode = info.st_mode & 0o7777
-        switch info.st_mode & S_IFMT {
-        case S_IFDIR:
-            guard mkdir(destination, 0o700) == 0 else { throw failure("cannot create \(destination)") }
-            folders.append((destination, mode))
-            guard let dir = opendir(source) else { throw failure("cannot read \(source)") }
-            defer { closedir(dir) }
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+    /// Creates the folders and links below the folder `source` (a descriptor), and lists its files.
+    private static func walk(_ source: Int32, _ destination: String, _ descriptors: inout [Int32],
+                             _ files: inout [SourceFile], _ made: inout [(path: String, mode: mode_t?)]) throws(PostgresError) {
+        for name in names(in: source) where name != "postmaster.pid" {
+            let target = destination + "/" + name
+            var info = stat()
+            guard fstatat(source, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { throw failure("cannot read \(target)") }
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR:
+                let folder = openat(source, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                guard folder >= 0 else { throw failure("cannot read the folder \(name) (it changed during the copy?)") }
+                descriptors.append(folder)
+                guard mkdir(target, 0o700) == 0 else { throw failure("cannot create \(target)") }
+                made.append((target, info.st_mode & 0o7777))
+                try walk(folder, target, &descriptors, &files, &made)
+            case S_IFREG:
+                files.append(SourceFile(folder: source, name: name, destination: target))
+            case S_IFLNK:
+                guard let link = readLink(source, name), symlink(link, target) == 0 else {
+                    throw failure("cannot copy the link \(target)")
                 }
-                if name == "." || name == ".." || name == "postmaster.pid" { continue }
-                try walk(source + "/" + name, destination + "/" + name, owner, &files, &folders)
+                made.append((target, nil))
+            default:
+                continue  // sockets and the like belong to a running server, not to the cluster's files
             }
-        case S_IFREG:
-            files.append((source, destination, mode, Int(info.st_size)))
-            return
-        case S_IFLNK:
-            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            let count = readlink(source, &buffer, buffer.count - 1)
-            guard count >= 0, symlink(String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self), destination) == 0 else {
-                throw failure("cannot copy the link \(source)")
-            }
-        default:
-            return  // sockets and the like belong to a running server, not to the cluster's files
-        }
-        if let owner, lchown(destination, owner.uid, owner.gid) != 0 {
-            throw failure("cannot give \(destination) to \(owner.name)")
         }
     }
 
-    private static func copyFile(_ source: String, _ destination: String, mode: mode_t, size: Int) throws(PostgresError) {
-        let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw failure("cannot open \(source)") }
+    /// Sets the folders' modes, then gives every folder and link to `owner`, the top last.
+    static func finish(_ made: [(path: String, mode: mode_t?)], owner: UnixUser?) throws(PostgresError) {
+        for entry in made.reversed() {
+            if let mode = entry.mode { chmod(entry.path, mode) }
+        }
+        guard let owner else { return }
+        for entry in made.reversed() where lchown(entry.path, owner.uid, owner.gid) != 0 {
+            throw failure("cannot give \(entry.path) to \(owner.name)")
+        }
+    }
+
+    private static func copyFile(_ file: SourceFile, owner: UnixUser?) throws(PostgresError) {
+        // O_NONBLOCK: a FIFO planted in place of a file must not hang the copy.
+        let input = openat(file.folder, file.name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard input >= 0 else { throw failure("cannot open \(file.destination) (source)") }
         defer { close(input) }
-        let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard output >= 0 else { throw failure("cannot create \(destination)") }
+        var info = stat()
+        guard fstat(input, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw failure("\(file.name) is no longer a regular file")
+        }
+        let output = open(file.destination, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, info.st_mode & 0o7777)
+        guard output >= 0 else { throw failure("cannot create \(file.destination)") }
         defer { close(output) }
-        var remaining = size
+        var remaining = Int(info.st_size)
         var useKernelCopy = true
         while remaining > 0 {
             if useKernelCopy {
@@ -96,7 +120,7 @@ enum ClusterFiles {
                     useKernelCopy = false
                     continue
                 }
-                throw failure("cannot copy \(source)")
+                throw failure("cannot copy to \(file.destination)")
             }
             var buffer = [UInt8](repeating: 0, count: min(remaining, 1 << 20))
             let count = read(input, &buffer, buffer.count)
@@ -105,36 +129,102 @@ enum ClusterFiles {
             var written = 0
             while written < count {
                 let result = buffer.withUnsafeBytes { write(output, $0.baseAddress! + written, count - written) }
-                guard result > 0 else { throw failure("cannot write \(destination)") }
+                guard result > 0 else { throw failure("cannot write \(file.destination)") }
                 written += result
             }
             remaining -= count
         }
-    }
-
-    /// Removes `path` and everything below it; missing is fine.
-    static func remove(_ path: String) {
-        var info = stat()
-        guard lstat(path, &info) == 0 else { return }
-        if info.st_mode & S_IFMT == S_IFDIR {
-            if let dir = opendir(path) {
-                var names: [String] = []
-                while let entry = readdir(dir) {
-                    let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                        String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-                    }
-                    if name != "." && name != ".." { names.append(name) }
-                }
-                closedir(dir)
-                for name in names { remove(path + "/" + name) }
-            }
-            rmdir(path)
-        } else {
-            unlink(path)
+        if let owner, fchown(output, owner.uid, owner.gid) != 0 {
+            throw failure("cannot give \(file.destination) to \(owner.name)")
         }
     }
 
-    private static func failure(_ message: String) -> PostgresError {
-        PostgresError(code: .cache, message: "\(message): \(String(cString: strerror(errno)))")
+    /// Removes `path` and everything below it; missing is fine.
+    ///
+    /// The parent of `path` must be a folder no other account can write. Below it,
+    /// nothing is followed: each entry is removed from its folder's descriptor, a link
+    /// as a link, so a tree whose owner plants links removes only the links.
+    static func remove(_ path: String) {
+        let url = URL(fileURLWithPath: path)
+        let parent = open(url.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard parent >= 0 else { return }
+        defer { close(parent) }
+        removeEntry(url.lastPathComponent, in: parent, depth: 0)
+    }
+
+    private static func removeEntry(_ name: String, in parent: Int32, depth: Int) {
+        if unlinkat(parent, name, 0) == 0 || errno == ENOENT { return }
+        // A folder (EISDIR on Linux, EPERM in POSIX); a tree deeper than a cluster's is left.
+        guard errno == EISDIR || errno == EPERM, depth < 64 else { return }
+        let folder = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard folder >= 0 else { return }
+        for child in names(in: folder) { removeEntry(child, in: folder, depth: depth + 1) }
+        close(folder)
+        unlinkat(parent, name, AT_REMOVEDIR)
+    }
+
+    /// The names in the folder `folder` (a descriptor, left open), without `.` and `..`, sorted.
+    static func names(in folder: Int32) -> [String] {
+        let copy = dup(folder)
+        guard copy >= 0, let dir = fdopendir(copy) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// The target of the link `name` in `folder`, or nil.
+    static func readLink(_ folder: Int32, _ name: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlinkat(folder, name, &buffer, buffer.count - 1)
+        guard count >= 0 else { return nil }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Reads a small regular file without following a link or blocking on a FIFO; nil
+    /// when it is missing, not a regular file, or larger than `limit`.
+    static func readSmallFile(_ path: String, limit: Int = 1 << 16) -> String? {
+        let input = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard input >= 0 else { return nil }
+        defer { close(input) }
+        var info = stat()
+        guard fstat(input, &info) == 0, info.st_mode & S_IFMT == S_IFREG, Int(info.st_size) <= limit else { return nil }
+        var buffer = [UInt8](repeating: 0, count: Int(info.st_size))
+        let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+        guard count >= 0 else { return nil }
+        return String(decoding: buffer[0..<count], as: UTF8.self)
+    }
+
+    /// Creates the new file `path` (in a folder no other account can write) with `contents`.
+    static func createFile(_ path: String, contents: String, mode: mode_t) throws(PostgresError) {
+        let output = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard output >= 0 else { throw failure("cannot create \(path)") }
+        defer { close(output) }
+        let bytes = Array(contents.utf8)
+        guard bytes.withUnsafeBytes({ write(output, $0.baseAddress, $0.count) }) == bytes.count else {
+            throw failure("cannot write \(path)")
+        }
+        fchmod(output, mode)
+    }
+
+    /// An error for a failed system call, from `errno`: a full file system gets its own
+    /// code and says what to do.
+    static func failure(_ message: String) -> PostgresError {
+        let code = errno
+        if code == ENOSPC || code == EDQUOT { return diskFull(message + ": " + String(cString: strerror(code))) }
+        return PostgresError(code: .cache, message: "\(message): \(String(cString: strerror(code)))")
+    }
+
+    /// The error of a write that failed because the file system is full.
+    static func diskFull(_ message: String, logLines: [String] = []) -> PostgresError {
+        PostgresError(code: .diskFull, message: "the disk is full: \(message)",
+                      hint: "free space there (df -h shows which file system), or point TESTBED_RUN_ROOT "
+                          + "(run directories, default /dev/shm) or TESTBED_CACHE_DIR (cluster caches) "
+                          + "at a file system with room", logLines: logLines)
     }
 }

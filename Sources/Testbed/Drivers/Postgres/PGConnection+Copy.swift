@@ -7,7 +7,7 @@ extension PGConnection {
     /// Returns the number of rows copied. A bad row fails the whole COPY (nothing is
     /// kept); its line is in the error's ``PostgresError/context`` (`COPY t, line 3`).
     @discardableResult
-    public func copyIn<Chunks: Sequence>(sql: String, chunks: Chunks) throws(PostgresError) -> Int
+    func copyIn<Chunks: Sequence>(sql: String, chunks: Chunks) throws(PostgresError) -> Int
     where Chunks.Element == Data {
         let conn = try live()
         guard let start = PQexec(conn, sql) else { throw connectionError(conn) }

@@ -1,19 +1,25 @@
 import CLibPQ
 import Foundation
 
-/// One libpq connection, used from one task at a time (it is deliberately not Sendable).
+/// Testbed's small built-in PostgreSQL client: one libpq connection, for the driver's
+/// own work (seeding, template databases, resets and clones, the `sql` health check,
+/// setting a run's password). Not a general client: internal, text results only, no
+/// pooling, no async API; tests and applications use their own driver with `${db.url}`.
 ///
-/// Every call is synchronous and blocks its thread for the round trip; callers keep
-/// them short (seeding, resets, health checks). Errors are ``PostgresError``; no libpq
-/// type leaves this file and its `+Copy` extension.
-public final class PGConnection {
+/// Used from one task at a time (it is deliberately not Sendable). Every call is
+/// synchronous and blocks its thread for the round trip, so the rule of the whole
+/// library applies: blocking work — libpq calls, file copies, `/proc` polls — runs on
+/// ``BlockingWork``'s threads (``BlockingWork/run(_:)``, ``BlockingWork/executor``),
+/// never on the Swift concurrency pool or Dispatch's global queues. Errors are
+/// ``PostgresError``; no libpq type leaves this file and its `+Copy` extension.
+final class PGConnection {
     private var connection: OpaquePointer?
 
     /// Connects with `key=value` connection parameters (`host`, `port`, `user`, `dbname`, ...).
     ///
     /// Throws ``PostgresError`` with code `.connection` when the server cannot be reached
     /// or refuses the login.
-    public convenience init(parameters: [String: String]) throws(PostgresError) {
+    convenience init(parameters: [String: String]) throws(PostgresError) {
         try self.init(parameters: parameters, expandDatabase: false)
     }
 
@@ -41,7 +47,7 @@ public final class PGConnection {
     }
 
     /// Connects through the Unix socket in `socketDirectory`.
-    public convenience init(socketDirectory: String, port: Int, user: String, database: String,
+    convenience init(socketDirectory: String, port: Int, user: String, database: String,
                             password: String? = nil) throws(PostgresError) {
         var parameters = ["host": socketDirectory, "port": String(port), "user": user, "dbname": database]
         if let password, !password.isEmpty { parameters["password"] = password }
@@ -49,14 +55,14 @@ public final class PGConnection {
     }
 
     /// Connects with a libpq connection string or URL.
-    public convenience init(conninfo: String) throws(PostgresError) {
+    convenience init(conninfo: String) throws(PostgresError) {
         try self.init(parameters: ["dbname": conninfo], expandDatabase: true)
     }
 
     deinit { close() }
 
     /// Closes the connection; later calls throw `.connection` errors.
-    public func close() {
+    func close() {
         if let connection { PQfinish(connection) }
         connection = nil
     }
@@ -68,7 +74,7 @@ public final class PGConnection {
     /// ``PostgresError/completedStatements`` counts the statements that ran before the
     /// failing one (a syntax error fails the whole script before any runs, with a
     /// ``PostgresError/position``). `COPY ... FROM STDIN` inside a script is refused.
-    public func execute(_ sql: String) throws(PostgresError) {
+    func execute(_ sql: String) throws(PostgresError) {
         let conn = try live()
         guard PQsendQuery(conn, sql) == 1 else { throw connectionError(conn) }
         var completed = 0
@@ -102,7 +108,7 @@ public final class PGConnection {
     /// Runs one statement, with `$1`, `$2`, ... bound to `parameters` (nil is NULL), and
     /// returns its rows as text.
     @discardableResult
-    public func query(_ sql: String, parameters: [String?] = []) throws(PostgresError) -> [[String?]] {
+    func query(_ sql: String, parameters: [String?] = []) throws(PostgresError) -> [[String?]] {
         let conn = try live()
         let cValues = parameters.map { $0.map { strdup($0) } ?? nil }
         defer { cValues.forEach { free($0) } }
@@ -127,8 +133,20 @@ public final class PGConnection {
         }
     }
 
+    /// The SCRAM-SHA-256 verifier of `password` for `user`, computed here (libpq's
+    /// `PQencryptPasswordConn`), so that `ALTER ROLE ... PASSWORD` never carries the
+    /// password itself to the server (or its log).
+    func scramVerifier(password: String, user: String) throws(PostgresError) -> String {
+        let conn = try live()
+        guard let verifier = PQencryptPasswordConn(conn, password, user, "scram-sha-256") else {
+            throw connectionError(conn)
+        }
+        defer { PQfreemem(verifier) }
+        return String(cString: verifier)
+    }
+
     /// The server's version number, e.g. 150012.
-    public var serverVersion: Int {
+    var serverVersion: Int {
         connection.map { Int(PQserverVersion($0)) } ?? 0
     }
 

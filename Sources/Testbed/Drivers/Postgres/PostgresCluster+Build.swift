@@ -38,7 +38,10 @@ extension PostgresCluster {
         }
         publishInBackground(lease, from: directory, then: done)
         defer { done() }
-        try ClusterFiles.copyTree(from: directory, to: dataDirectory, owner: account.user)
+        let (dataDirectory, owner) = (dataDirectory, account.user)
+        try await BlockingWork.run { () -> Result<Void, PostgresError> in
+            Result { () throws(PostgresError) in try ClusterFiles.copyTree(from: directory, to: dataDirectory, owner: owner) }
+        }.get()
         marks.append(clock.now)
         let spans = zip(marks, marks.dropFirst()).map { Self.ms($1 - $0) }
         options.report(.note, "built: \(pristine) \(spans[0]) ms, server + databases + seed + templates \(spans[1]) ms, "
@@ -49,14 +52,17 @@ extension PostgresCluster {
     /// applies the seed steps and creates the template databases, all in one session.
     func seed(in directory: String, role: String, tcp: Bool) async throws -> PostgresServer {
         let server = try await runningServer(directory, role: role, tcp: tcp)
-        try createDatabases()
-        options.report(.seeding, options.seed.isEmpty ? "creating template databases" : "\(options.seed.count) step(s)")
-        let seeder = PostgresSeeder(
-            serviceName: options.serviceName, defaultDatabase: spec.databases[0],
-            connect: { database throws(PostgresError) in try self.connect(database) },
-            commandEnvironment: commandEnvironment, logDirectory: options.serviceDirectory)
-        try await seeder.apply(options.seed)
-        try createTemplates()
+        // libpq calls from here on: on blocking-work threads.
+        try await withTaskExecutorPreference(BlockingWork.executor) {
+            try self.createDatabases()
+            self.options.report(.seeding, self.options.seed.isEmpty ? "creating template databases" : "\(self.options.seed.count) step(s)")
+            let seeder = PostgresSeeder(
+                serviceName: self.options.serviceName, defaultDatabase: self.spec.databases[0],
+                connect: { database throws(PostgresError) in try self.connect(database) },
+                commandEnvironment: self.commandEnvironment, logDirectory: self.options.serviceDirectory)
+            try await seeder.apply(self.options.seed)
+            try self.createTemplates()
+        }
         return server
     }
 
@@ -66,8 +72,7 @@ extension PostgresCluster {
     /// yet) is published as the base in the background.
     @discardableResult
     func preparePristine(in directory: String, base: String) async throws -> String {
-        if cache.exists(base) {
-            try cache.unpack(base, to: directory, owner: account.user)
+        if cache.exists(base), try await unpackCached(base, to: directory, retrying: true) {
             return "base cache copied"
         }
         try await initdb(into: directory)
@@ -76,7 +81,9 @@ extension PostgresCluster {
         let staging = options.serviceDirectory + "/base-staging"
         do {
             ClusterFiles.remove(staging)
-            try ClusterFiles.copyTree(from: directory, to: staging)
+            try await BlockingWork.run { () -> Result<Void, PostgresError> in
+                Result { () throws(PostgresError) in try ClusterFiles.copyTree(from: directory, to: staging) }
+            }.get()
         } catch {
             lease.release()
             ClusterFiles.remove(staging)
@@ -94,7 +101,7 @@ extension PostgresCluster {
         let task = Task {
             let clock = ContinuousClock()
             let began = clock.now
-            let outcome = await offPool { () -> String in
+            let outcome = await BlockingWork.run { () -> String in
                 do {
                     try lease.publishCopy(of: source)
                     return "\(lease.name.prefix(while: { $0 != "-" })) cache written in \(Self.ms(clock.now - began)) ms"
@@ -118,20 +125,14 @@ extension PostgresCluster {
         for task in pending { await task.value }
     }
 
-    /// `initdb` into `directory`, run as the server user.
+    /// `initdb` into `directory` (created here for the server user), run as the server user.
+    ///
+    /// The cluster has no password (a run sets its own, see ``setPassword()``); its own
+    /// `pg_hba.conf` is not used (the run's `hba_file` is), but says the same.
     func initdb(into directory: String) async throws {
-        var arguments = ["-D", directory, "-A", "trust", "-U", spec.user, "--no-sync", "--no-instructions",
-                         "--wal-segsize=1", "-E", "UTF8", "--locale=C"]
-        let passwordFile = options.serviceDirectory + "/.pwfile"
-        defer { unlink(passwordFile) }
-        if let password = spec.password, !password.isEmpty {
-            guard FileManager.default.createFile(atPath: passwordFile, contents: Data((password + "\n").utf8),
-                                                 attributes: [.posixPermissions: 0o600]) else {
-                throw PostgresError(code: .cache, message: "cannot write \(passwordFile)")
-            }
-            try account.own(passwordFile)
-            arguments += ["--pwfile=\(passwordFile)", "--auth-host=scram-sha-256"]
-        }
+        try makeDataDirectory(directory)
+        var arguments = ["-D", directory, "--auth-local=trust", "--auth-host=scram-sha-256", "-U", spec.user,
+                         "--no-sync", "--no-instructions", "--wal-segsize=1", "-E", "UTF8", "--locale=C"]
         arguments += spec.initdbOptions
         let initdbLog = options.serviceDirectory + "/initdb.log"
         let process: ServiceProcess
@@ -145,6 +146,10 @@ extension PostgresCluster {
         let status = await process.waitForExit()
         await process.stop([.kill])
         guard status.isSuccess else {
+            let lines = process.log.lastLines(12)
+            if lines.contains(where: PostgresServer.saysDiskFull) {
+                throw ClusterFiles.diskFull("initdb could not write the new cluster in \(directory)", logLines: lines)
+            }
             throw PostgresError(code: .cache, message: "initdb failed (\(status))",
                                 hint: "check initdb_options in the manifest", logLines: process.log.lastLines(12))
         }
@@ -203,18 +208,8 @@ extension PostgresCluster {
         environment["PGPORT"] = String(port)
         environment["PGUSER"] = spec.user
         environment["PGDATABASE"] = database
-        if let password = spec.password, !password.isEmpty { environment["PGPASSWORD"] = password }
+        if let password { environment["PGPASSWORD"] = password }
         if environment["PATH"] == nil { environment["PATH"] = ProcessInfo.processInfo.environment["PATH"] }
         return environment
-    }
-}
-
-/// Runs `body` on a thread of its own, outside Swift's cooperative pool and Dispatch's
-/// global queues (on Linux they share worker threads, as many as there are cores): for
-/// blocking work (file copies, libpq round trips) that must not delay the tasks that
-/// wait for a server to be ready.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(returning: body()) }
     }
 }

@@ -13,9 +13,11 @@ extension PostgresCluster {
     /// Runs `sql` against the default database (an `sql` health check); throws the
     /// server's error.
     public func check(sql: String) async throws {
-        let connection = try connect(spec.databases[0])
-        defer { connection.close() }
-        try connection.query(sql)
+        try await withTaskExecutorPreference(BlockingWork.executor) {
+            let connection = try self.connect(self.spec.databases[0])
+            defer { connection.close() }
+            try connection.query(sql)
+        }
     }
 
     /// Creates database `named` as a copy of the seeded state of `database` (default:
@@ -27,9 +29,11 @@ extension PostgresCluster {
 
     /// Drops database `named` (ending its connections); a missing one is fine.
     public func dropDatabase(named name: String) async throws {
-        let admin = try connect(maintenanceDatabase(avoiding: name))
-        defer { admin.close() }
-        try endSessions(on: name, admin: admin)
-        try admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
+        try await withTaskExecutorPreference(BlockingWork.executor) {
+            let admin = try self.connect(self.maintenanceDatabase(avoiding: name))
+            defer { admin.close() }
+            try self.endSessions(on: name, admin: admin)
+            try admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
+        }
     }
 }

@@ -8,11 +8,15 @@ import Glibc
 /// clusters, started directly, reset and cloned through template databases, and
 /// removed without a trace when stopped.
 ///
-/// The data directory is `serviceDirectory/data`; the Unix socket is in
-/// `serviceDirectory`; the server log is `serviceDirectory/postgres.log`. As root, the
-/// server runs as `spec.runAs ?? "postgres"` (see ``ServerAccount``). Authentication:
-/// `trust` on the Unix socket (only the run's own directory can reach it); with a
-/// password, TCP connections need it (`scram-sha-256`).
+/// `serviceDirectory` stays the caller's: it holds what the caller writes (the server
+/// log `postgres.log`, `initdb.log`, seed logs, `pg_hba.conf`), so root never opens a
+/// file in a folder another account can write. Below it, the server's account owns
+/// `data` (the data directory, 0700) and `socket` (the Unix socket's folder, 0711). As
+/// root, the server runs as `spec.runAs ?? "postgres"` (see ``ServerAccount``).
+///
+/// Authentication: `trust` on the Unix socket (only its owner and root can reach it);
+/// with TCP, a password on every TCP login (`scram-sha-256`): the manifest's, or one
+/// generated for the run. It is set after each start, never stored in the cache.
 public final class PostgresCluster: Sendable {
     /// What the runtime hands the driver.
     public struct Options: Sendable {
@@ -56,6 +60,11 @@ public final class PostgresCluster: Sendable {
     let port: Int
     let dataDirectory: String
     let logFile: String
+    /// The run's `pg_hba.conf`, written by the caller (see ``PostgresServer/hbaRules``).
+    let hbaFile: String
+    /// The role's password: the manifest's, else a random one when the server listens on
+    /// TCP; nil for a Unix socket only.
+    let password: String?
     /// Servers of this cluster that are running: the final one and, while the seeded
     /// cache entry is built, the build one. Guarded so `stop()` can end both.
     let servers = Mutex<[String: PostgresServer]>([:])
@@ -66,7 +75,26 @@ public final class PostgresCluster: Sendable {
     let spares: SpareDatabases
 
     var spec: PostgresSpec { options.spec }
-    var socketDirectory: String { options.serviceDirectory }
+    var socketDirectory: String { Self.socketDirectory(serviceDirectory: options.serviceDirectory) }
+    /// True when the server listens on TCP (`tcp`, `port`, or `listen_addresses` in `settings`).
+    var listensOnTCP: Bool { Self.listensOnTCP(spec) }
+
+    /// True when a server of `spec` listens on TCP, and so needs a password.
+    public static func listensOnTCP(_ spec: PostgresSpec) -> Bool {
+        spec.tcp || spec.settings.contains { $0.name.lowercased() == "listen_addresses" && !$0.value.isEmpty }
+    }
+
+    /// The folder of the Unix socket of a cluster in `serviceDirectory` (owned by the server's account).
+    static func socketDirectory(serviceDirectory: String) -> String { serviceDirectory + "/socket" }
+
+    /// `spec` as one run uses it: with a password generated for the run when the server
+    /// listens on TCP and the manifest sets none (``EnvironmentPlan`` calls it once, so the
+    /// values and the cluster agree).
+    public static func runSpec(_ spec: PostgresSpec) -> PostgresSpec {
+        var spec = spec
+        if (spec.password ?? "").isEmpty && listensOnTCP(spec) { spec.password = randomPassword() }
+        return spec
+    }
 
     /// Locates the server binaries and checks the options; starts nothing.
     ///
@@ -79,7 +107,7 @@ public final class PostgresCluster: Sendable {
                                 hint: "list at least one name in databases:")
         }
         self.port = options.port ?? options.spec.fixedPort ?? 5432
-        let socketPath = options.serviceDirectory + "/.s.PGSQL.\(port)"
+        let socketPath = options.serviceDirectory + "/socket/.s.PGSQL.\(port)"
         guard socketPath.utf8.count < 108 else {
             throw PostgresError(code: .startup, message: "the socket path \(socketPath) is longer than Linux allows (107 bytes)",
                                 hint: "use a shorter run directory")
@@ -87,32 +115,41 @@ public final class PostgresCluster: Sendable {
         self.installation = try PostgresInstallation.locate(
             options.spec.server, path: options.environment["PATH"], scratchDirectory: options.serviceDirectory)
         self.account = try ServerAccount.resolve(isRoot: UnixUser.isRoot, runAs: options.spec.runAs)
-        try account.checkReaches(options.serviceDirectory)
         self.cache = ClusterCache(cacheRoot: options.cacheRoot)
         self.dataDirectory = options.serviceDirectory + "/data"
+        try account.checkReaches(dataDirectory)
         self.logFile = Self.logFile(serviceDirectory: options.serviceDirectory)
-        self.connector = ClusterConnector(socketDirectory: options.serviceDirectory, port: port,
-                                          user: options.spec.user, password: options.spec.password)
+        self.hbaFile = options.serviceDirectory + "/pg_hba.conf"
+        if let given = options.spec.password, !given.isEmpty {
+            self.password = given
+        } else {
+            self.password = Self.listensOnTCP(options.spec) ? Self.randomPassword() : nil
+        }
+        self.connector = ClusterConnector(socketDirectory: Self.socketDirectory(serviceDirectory: options.serviceDirectory),
+                                          port: port, user: options.spec.user, password: nil)
         self.spares = SpareDatabases(connector: connector)
     }
 
     /// The connection values, known before the start: `url`, `host`, `port`, `socket`,
     /// `database`, `user`, `password` (may be empty), `databases.NAME.url` and `log`.
     public var values: [String: String] {
-        Self.values(spec: spec, serviceDirectory: socketDirectory, port: port)
+        var spec = spec
+        spec.password = password
+        return Self.values(spec: spec, serviceDirectory: options.serviceDirectory, port: port)
     }
 
     /// The values a cluster of `spec` in `serviceDirectory` on `port` will have: what
     /// ``values`` returns, computed before any cluster exists (``EnvironmentPlan`` uses it).
     public static func values(spec: PostgresSpec, serviceDirectory: String, port: Int) -> [String: String] {
+        let socketDirectory = socketDirectory(serviceDirectory: serviceDirectory)
         var values = [
-            "url": url(spec: spec, socketDirectory: serviceDirectory, port: port, database: spec.databases.first ?? ""),
-            "host": spec.tcp ? "127.0.0.1" : serviceDirectory,
-            "port": String(port), "socket": serviceDirectory, "database": spec.databases.first ?? "",
+            "url": url(spec: spec, socketDirectory: socketDirectory, port: port, database: spec.databases.first ?? ""),
+            "host": spec.tcp ? "127.0.0.1" : socketDirectory,
+            "port": String(port), "socket": socketDirectory, "database": spec.databases.first ?? "",
             "user": spec.user, "password": spec.password ?? "", "log": logFile(serviceDirectory: serviceDirectory),
         ]
         for database in spec.databases {
-            values["databases.\(database).url"] = url(spec: spec, socketDirectory: serviceDirectory, port: port, database: database)
+            values["databases.\(database).url"] = url(spec: spec, socketDirectory: socketDirectory, port: port, database: database)
         }
         return values
     }
@@ -122,12 +159,14 @@ public final class PostgresCluster: Sendable {
 
     /// A `postgresql://` URL for `database`: over TCP when `spec.tcp`, else the socket.
     func url(database: String, socketOnly: Bool = false) -> String {
-        Self.url(spec: spec, socketDirectory: socketDirectory, port: port, database: database, socketOnly: socketOnly)
+        Self.url(spec: spec, socketDirectory: socketDirectory, port: port, database: database,
+                 password: password, socketOnly: socketOnly)
     }
 
-    static func url(spec: PostgresSpec, socketDirectory: String, port: Int, database: String, socketOnly: Bool = false) -> String {
-        var auth = spec.user.addingPercentEncoding(withAllowedCharacters: .urlUserAllowed) ?? spec.user
-        if let password = spec.password, !password.isEmpty {
+    static func url(spec: PostgresSpec, socketDirectory: String, port: Int, database: String,
+                    password: String? = nil, socketOnly: Bool = false) -> String {
+        var auth = spec.user.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? spec.user
+        if let password = password ?? spec.password, !password.isEmpty, !socketOnly {
             auth += ":" + (password.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? password)
         }
         let name = database.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? database
@@ -155,28 +194,31 @@ public final class PostgresCluster: Sendable {
         let began = clock.now
         options.report(.starting, nil)
         do {
-            try account.own(options.serviceDirectory)
+            try prepareServiceDirectory()
             let base = ClusterCache.baseKey(installation, spec: spec)
-            let seedDetail: String
+            var seedDetail = ""
             let server: PostgresServer
             if options.seed.allSatisfy(\.isCacheable) {
                 let hashing = clock.now
                 let key = try seededKey(base: base)
                 let hashed = clock.now - hashing
-                if let lease = try await cache.lease(key) {
-                    do {
-                        try await buildSeeded(in: options.serviceDirectory + "/build", base: base, lease: lease)
-                    } catch {
-                        lease.release()
-                        throw error
+                for attempt in 1...2 {
+                    if let lease = try await cache.lease(key) {
+                        do {
+                            try await buildSeeded(in: options.serviceDirectory + "/build", base: base, lease: lease)
+                        } catch {
+                            lease.release()
+                            throw error
+                        }
+                        seedDetail = "seeded in \(Self.ms(clock.now - began)) ms"
+                        break
                     }
-                    seedDetail = "seeded in \(Self.ms(clock.now - began)) ms"
-                } else {
                     let copying = clock.now
-                    try cache.unpack(key, to: dataDirectory, owner: account.user)
+                    guard try await unpackCached(key, to: dataDirectory, retrying: attempt == 1) else { continue }
                     seedDetail = "seed cached"
                     options.report(.note, "seed files hashed in \(Self.ms(hashed)) ms, "
                                    + "cached cluster unpacked in \(Self.ms(clock.now - copying)) ms")
+                    break
                 }
                 let spawning = clock.now
                 server = try await runningServer(dataDirectory, role: "main")
@@ -214,7 +256,8 @@ public final class PostgresCluster: Sendable {
         await spares.finish()
         await awaitPublications()
         let stopped = clock.now
-        for leftover in ["data", "build", "base-staging", ".pwfile", ".s.PGSQL.\(port)", ".s.PGSQL.\(port).lock"] {
+        // Trees the server's account owns are removed without following anything in them.
+        for leftover in ["data", "build", "base-staging", "socket", "pg_hba.conf"] {
             ClusterFiles.remove(options.serviceDirectory + "/" + leftover)
         }
         if !running.isEmpty {
@@ -225,7 +268,7 @@ public final class PostgresCluster: Sendable {
     /// Starts a server on `directory` and registers it under `role` for ``stop()``.
     func runningServer(_ directory: String, role: String, tcp: Bool? = nil) async throws -> PostgresServer {
         var settings = PostgresServer.settings(socketDirectory: socketDirectory, tcp: tcp ?? spec.tcp,
-                                               overrides: spec.settings)
+                                               hbaFile: hbaFile, overrides: spec.settings)
         if role != "main" {
             // A cluster that will be cached: checkpoint often so that few WAL segments
             // are kept (each is copied with every start).
@@ -235,6 +278,7 @@ public final class PostgresCluster: Sendable {
         let server = try await PostgresServer.start(
             installation, dataDirectory: directory, port: port, settings: settings, account: account, logFile: logFile)
         servers.withLock { $0[role] = server }
+        if role == "main" { try await setPassword() }
         return server
     }
 

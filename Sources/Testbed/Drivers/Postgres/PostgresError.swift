@@ -25,6 +25,10 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         public static let account = Code("account")
         /// Building or copying a cached cluster failed.
         public static let cache = Code("cache")
+        /// A cache entry failed its integrity check (it is deleted and rebuilt).
+        public static let damagedCache = Code("damaged-cache")
+        /// A write failed because the file system is full (`ENOSPC`).
+        public static let diskFull = Code("disk-full")
     }
 
     /// What kind of failure this is.

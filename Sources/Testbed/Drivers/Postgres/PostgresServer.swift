@@ -12,17 +12,21 @@ final class PostgresServer: Sendable {
     let dataDirectory: String
     /// The SysV interlock segment from `postmaster.pid` (key, id), removed after a stop if left.
     let sharedMemory: (key: Int32, id: Int32)?
+    /// The account the server runs as: only a segment it created is ever removed.
+    let serverUID: uid_t
 
     /// Testbed's test defaults: durability off, a small memory footprint, no TCP unless
-    /// asked, sockets in the service's private directory. `overrides` (the manifest's
-    /// `settings`) win.
-    static func settings(socketDirectory: String, tcp: Bool,
+    /// asked, sockets in the service's private directory, authentication from `hbaFile`
+    /// (the caller's file: the server's account can neither change nor replace it).
+    /// `overrides` (the manifest's `settings`) win.
+    static func settings(socketDirectory: String, tcp: Bool, hbaFile: String,
                          overrides: [(name: String, value: String)]) -> [(name: String, value: String)] {
         var list: [(name: String, value: String)] = [
             ("listen_addresses", tcp ? "127.0.0.1" : ""),
             ("unix_socket_directories", socketDirectory),
             // Authentication is `trust` on the socket: only the server's user (and root) may connect.
             ("unix_socket_permissions", "0700"),
+            ("hba_file", hbaFile),
             ("fsync", "off"), ("synchronous_commit", "off"), ("full_page_writes", "off"),
             ("shared_buffers", "32MB"), ("max_wal_senders", "0"), ("wal_level", "minimal"),
             // Recycled WAL segments would be copied with every cluster: keep few.
@@ -38,10 +42,22 @@ final class PostgresServer: Sendable {
         return list
     }
 
-    private init(process: ServiceProcess, dataDirectory: String, sharedMemory: (key: Int32, id: Int32)?) {
+    /// What `pg_hba.conf` says for every run: `trust` on the Unix socket (a 0700 socket in
+    /// a 0700 folder of the server's account: only that account and root reach it), a
+    /// SCRAM password on every TCP address. A server whose role has no password yet
+    /// refuses every TCP login, so there is no moment when TCP trusts.
+    static let hbaRules = """
+        # Written by Testbed for this run; see docs/security.md.
+        local all all trust
+        host all all all scram-sha-256
+
+        """
+
+    private init(process: ServiceProcess, dataDirectory: String, sharedMemory: (key: Int32, id: Int32)?, serverUID: uid_t) {
         self.process = process
         self.dataDirectory = dataDirectory
         self.sharedMemory = sharedMemory
+        self.serverUID = serverUID
     }
 
     /// Spawns `postgres` and returns once it accepts connections.
@@ -68,16 +84,22 @@ final class PostgresServer: Sendable {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         let pidFile = dataDirectory + "/postmaster.pid"
+        let serverUID = account.user?.uid ?? geteuid()
         while true {
-            if let lines = try? String(contentsOfFile: pidFile, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false),
+            // The server's account owns the data directory: never follow a link planted there.
+            if let lines = ClusterFiles.readSmallFile(pidFile)?.split(separator: "\n", omittingEmptySubsequences: false),
                lines.count >= 8, lines[7].trimmingCharacters(in: .whitespaces) == "ready" {
                 let fields = lines[6].split(separator: " ")
                 let memory = fields.count == 2 ? Int32(fields[0]).flatMap { key in Int32(fields[1]).map { (key, $0) } } : nil
-                return PostgresServer(process: process, dataDirectory: dataDirectory, sharedMemory: memory)
+                return PostgresServer(process: process, dataDirectory: dataDirectory, sharedMemory: memory, serverUID: serverUID)
             }
             if let status = process.exitStatus {
                 await process.log.drained(within: .milliseconds(500))
                 _ = await process.stop([.kill])
+                let lines = process.log.lastLines(12)
+                if lines.contains(where: Self.saysDiskFull) {
+                    throw ClusterFiles.diskFull("postgres could not write its files in \(dataDirectory)", logLines: lines)
+                }
                 throw PostgresError(
                     code: .startup, message: "postgres exited during start (\(status))",
                     hint: "see the server's messages below; a bad `settings` entry is the usual cause",
@@ -105,13 +127,19 @@ final class PostgresServer: Sendable {
     }
 
     /// A postmaster killed with SIGKILL leaves its SysV segment behind: remove it when
-    /// nothing is attached and it is still the one this server created.
+    /// nothing is attached and it is still the one this server created (its key, and
+    /// created by the server's account: `postmaster.pid` is that account's to forge).
     private func removeLeftoverSharedMemory() {
         guard let sharedMemory else { return }
         var info = shmid_ds()
         guard shmctl(sharedMemory.id, IPC_STAT, &info) == 0, info.shm_perm.__key == sharedMemory.key,
-              info.shm_nattch == 0 else { return }
+              info.shm_perm.cuid == serverUID, info.shm_nattch == 0 else { return }
         shmctl(sharedMemory.id, IPC_RMID, nil)
+    }
+
+    /// True for a log line that reports a full file system (`ENOSPC`, `EDQUOT`).
+    static func saysDiskFull(_ line: String) -> Bool {
+        line.contains("No space left on device") || line.contains("Disk quota exceeded")
     }
 
     static let serverEnvironment: [String: String] = [

@@ -42,7 +42,7 @@ struct ServerAccount: Sendable, Equatable {
 
     /// Checks that the account can reach `directory` (every ancestor searchable by it).
     ///
-    /// The three nearest ancestors — `RUN_DIR/services`, `RUN_DIR` and the run root, private
+    /// The four nearest ancestors — `RUN_DIR/services/NAME`, `RUN_DIR/services`, `RUN_DIR` and the run root, private
     /// (0700) folders of this process — are opened to the account alone with an ACL entry
     /// `user:ACCOUNT:--x` (search, not list) when this process owns them. Folders further up
     /// (a home directory, say) are never changed: they must already be searchable.
@@ -57,7 +57,7 @@ struct ServerAccount: Sendable, Equatable {
                 let mode = info.st_mode
                 var searchable = info.st_uid == user.uid ? mode & S_IXUSR != 0
                     : info.st_gid == user.gid ? mode & S_IXGRP != 0 : mode & S_IXOTH != 0
-                if !searchable && level < 3 && info.st_uid == geteuid() {
+                if !searchable && level < 4 && info.st_uid == geteuid() {
                     searchable = PrivateDirectory.grantSearch(path, to: user.uid)
                 }
                 if !searchable {

@@ -43,7 +43,7 @@ actor SpareDatabases {
         guard !closed, refills[database] == nil, !ready.contains(database) else { return }
         let connector = connector
         refills[database] = Task {
-            let made = await offPool { (try? connector.makeSpare(of: database)) != nil }
+            let made = await BlockingWork.run { (try? connector.makeSpare(of: database)) != nil }
             self.refilled(database, made: made)
         }
     }
@@ -64,7 +64,7 @@ actor SpareDatabases {
         let connector = connector
         cleanup = Task {
             await previous?.value
-            await offPool {
+            await BlockingWork.run {
                 guard let admin = try? connector.connect("postgres") else { return }
                 defer { admin.close() }
                 for name in names { try? admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(name))") }
@@ -92,7 +92,7 @@ actor SpareDatabases {
             let spare = await self.takeSpare(database)
             let trash = await self.nextTrashName(database)
             let admin = self.admin
-            let result = await offPool { () -> Result<Bool, PostgresError> in
+            let result = await BlockingWork.run { () -> Result<Bool, PostgresError> in
                 Result { () throws(PostgresError) in
                     var renamed = false
                     try admin.run(avoiding: database) { admin, connector throws(PostgresError) in
@@ -112,7 +112,7 @@ actor SpareDatabases {
         try await serialized {
             let spare = await self.takeSpare(source)
             let admin = self.admin
-            let result = await offPool { () -> Result<Void, PostgresError> in
+            let result = await BlockingWork.run { () -> Result<Void, PostgresError> in
                 Result { () throws(PostgresError) in
                     try admin.run(avoiding: name) { admin, connector throws(PostgresError) in
                         try connector.clone(name, from: source, useSpare: spare, admin: admin)

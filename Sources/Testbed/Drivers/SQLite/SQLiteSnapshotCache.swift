@@ -7,7 +7,8 @@ import Glibc
 /// Seeded database files kept under `CACHE_ROOT/sqlite/`, keyed by a hash of what seeding
 /// reads, so a second start with unchanged fixtures copies a file instead of seeding.
 ///
-/// Layout: `<key>.sqlite` (a finished snapshot, never modified), `<key>.lock` (flock held
+/// Layout: `<key>.sqlite` (a finished snapshot, never modified), `<key>.sum` (its
+/// ``CacheChecksum``, checked before each use: a damaged snapshot is rebuilt), `<key>.lock` (flock held
 /// while one builder seeds it), `tmp/` (builds in progress, renamed into place when
 /// complete), `uncached/` (snapshots of seeds that cannot be cached, removed at stop) and
 /// `created/` (markers for database paths Testbed created, so a path left behind by a
@@ -35,7 +36,7 @@ struct SQLiteSnapshotCache: Sendable {
     /// SQLite library version. Throws ``SeedError`` when a fixture file cannot be read.
     static func key(service: String, pragmas: [(name: String, value: String)], seed: [ResolvedSeedStep]) throws -> String? {
         var hash = ContentHash()
-        hash.update("testbed.sqlite.snapshot.v1")
+        hash.update("testbed.sqlite.snapshot.v2")  // v2: with a checksum
         hash.update(String(cString: sqlite3_libversion()))
         for pragma in pragmas { hash.update("\(pragma.name.lowercased())=\(pragma.value)") }
         for resolved in seed {
@@ -86,6 +87,63 @@ struct SQLiteSnapshotCache: Sendable {
         }
         defer { flock(fd, LOCK_UN) }
         return try await body()
+    }
+
+    /// Flushes the snapshot of `key` to the disk and records its checksum (`<key>.sum`,
+    /// written to a temporary file, flushed and renamed), then flushes the folder. Call it
+    /// with the key's lock held, right after the snapshot is in place.
+    func seal(key: String) throws {
+        let snapshot = snapshotPath(key: key)
+        guard let checksum = Self.checksum(of: snapshot, flush: true) else {
+            throw SQLiteError(code: .ioError, message: "cannot read the snapshot \(snapshot): \(String(cString: strerror(errno)))")
+        }
+        let sum = "\(directory)/\(key).sum"
+        let temporary = temporaryPath(in: temporaryDirectory, name: key) + ".sum"
+        let output = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard output >= 0 else {
+            throw SQLiteError(code: .ioError, message: "cannot write \(temporary): \(String(cString: strerror(errno)))")
+        }
+        let text = Array(String(checksum, radix: 16).utf8)
+        let written = text.withUnsafeBytes { write(output, $0.baseAddress, $0.count) }
+        let flushed = fsync(output) == 0
+        close(output)
+        guard written == text.count, flushed, rename(temporary, sum) == 0 else {
+            unlink(temporary)
+            throw SQLiteError(code: .ioError, message: "cannot write \(sum): \(String(cString: strerror(errno)))")
+        }
+        let folder = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if folder >= 0 {
+            fsync(folder)
+            close(folder)
+        }
+    }
+
+    /// True when the snapshot of `key` matches its recorded checksum; false when either
+    /// file is missing or they differ (a byte overwritten, a file cut short).
+    func isIntact(key: String) -> Bool {
+        guard let recorded = try? String(contentsOfFile: "\(directory)/\(key).sum", encoding: .utf8),
+              let expected = UInt64(recorded, radix: 16) else { return false }
+        return Self.checksum(of: snapshotPath(key: key), flush: false) == expected
+    }
+
+    /// Deletes the snapshot of `key` and its checksum, so that it is built again.
+    func discard(key: String) {
+        unlink(snapshotPath(key: key))
+        unlink("\(directory)/\(key).sum")
+    }
+
+    private static func checksum(of path: String, flush: Bool) -> UInt64? {
+        let input = open(path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { return nil }
+        defer { close(input) }
+        var info = stat()
+        guard fstat(input, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+        if flush && fsync(input) != 0 { return nil }
+        let size = Int(info.st_size)
+        guard size > 0 else { return CacheChecksum.of(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        guard let mapping = mmap(nil, size, PROT_READ, MAP_PRIVATE, input, 0), mapping != MAP_FAILED else { return nil }
+        defer { munmap(mapping, size) }
+        return CacheChecksum.of(UnsafeRawBufferPointer(start: mapping, count: size))
     }
 
     /// Creates the cache folders, private to this account (0700; an existing cache root and

@@ -115,13 +115,19 @@ public final class SQLiteStore: Sendable {
         if let key = try SQLiteSnapshotCache.key(service: options.serviceName, pragmas: pragmas, seed: options.seed) {
             snapshot = cache.snapshotPath(key: key)
             detail = "cached snapshot \(key.prefix(12))"
-            if !SQLiteFiles.exists(snapshot) {
+            if !SQLiteFiles.exists(snapshot) || !cache.isIntact(key: key) {
                 detail = try await cache.withLock(key: key) {
-                    // Another builder may have finished while this one waited for the lock.
-                    if SQLiteFiles.exists(snapshot) { return detail }
+                    // Another builder may have finished (and sealed) while this one waited for the lock.
+                    if SQLiteFiles.exists(snapshot) {
+                        if cache.isIntact(key: key) { return detail }
+                        options.report(.note, "warning: the cached snapshot \(snapshot) is damaged "
+                                       + "(its checksum does not match); it is deleted and rebuilt")
+                        cache.discard(key: key)
+                    }
                     options.report(.seeding, "\(options.seed.count) step(s)")
                     let rows = try await seeder.build(to: snapshot)
                     cache.makePrivate(snapshot)
+                    try cache.seal(key: key)
                     return "seeded \(options.seed.count) step(s), \(rows) fixture row(s), snapshot \(key.prefix(12))"
                 }
             }

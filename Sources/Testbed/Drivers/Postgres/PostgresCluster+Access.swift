@@ -1,0 +1,86 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension PostgresCluster {
+    /// Makes the service directory ready for a start: checks it is the caller's and no
+    /// one else can write it, makes the socket folder for the server's account (0711:
+    /// others may pass, not list; the socket itself is 0700 unless the manifest's
+    /// `unix_socket_permissions` opens it),
+    /// and writes the run's `pg_hba.conf` (see ``PostgresServer/hbaRules``).
+    ///
+    /// Throws ``PostgresError`` (`.account`) for a service directory another account
+    /// could write: every file the caller opens there would be open to redirection.
+    func prepareServiceDirectory() throws(PostgresError) {
+        var info = stat()
+        guard lstat(options.serviceDirectory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR,
+              info.st_uid == geteuid(), info.st_mode & 0o022 == 0 else {
+            throw PostgresError(
+                code: .account, message: "the service directory \(options.serviceDirectory) is not a folder "
+                    + "of this account that only it can write",
+                hint: "let Testbed create the run directory (TESTBED_RUN_ROOT names where), or fix its owner and mode")
+        }
+        ClusterFiles.remove(socketDirectory)
+        ClusterFiles.remove(hbaFile)
+        guard mkdir(socketDirectory, 0o700) == 0 else { throw ClusterFiles.failure("cannot create \(socketDirectory)") }
+        chmod(socketDirectory, 0o711)
+        try account.own(socketDirectory)
+        try ClusterFiles.createFile(hbaFile, contents: PostgresServer.hbaRules, mode: 0o644)
+    }
+
+    /// Creates the empty data directory `directory` (0700) for the server's account, for initdb.
+    func makeDataDirectory(_ directory: String) throws(PostgresError) {
+        guard mkdir(directory, 0o700) == 0 else { throw ClusterFiles.failure("cannot create \(directory)") }
+        try account.own(directory)
+    }
+
+    /// Gives the role its password for this run, over the Unix socket: a SCRAM verifier
+    /// computed here, so the password itself never reaches the server. Until then no
+    /// TCP login succeeds (the role has no password and TCP needs one).
+    func setPassword() async throws {
+        guard let password else { return }
+        let connector = connector
+        let user = spec.user
+        try await BlockingWork.run { () -> Result<Void, PostgresError> in
+            Result { () throws(PostgresError) in
+                let admin = try connector.connect("postgres")
+                defer { admin.close() }
+                let verifier = try admin.scramVerifier(password: password, user: user)
+                try admin.execute("ALTER ROLE \(quoteIdentifier(user)) PASSWORD \(quoteLiteral(verifier))")
+            }
+        }.get()
+    }
+
+    /// A password for one run: 32 letters and digits (190 bits) from the system's
+    /// cryptographic random source (`getrandom`).
+    static func randomPassword() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        return String((0..<32).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+    }
+
+    /// Unpacks the cache entry `name` into `destination` on a blocking-work thread.
+    ///
+    /// A damaged entry (it fails its checksum) is reported with one warning line,
+    /// deleted with what was unpacked of it, and `false` is returned so the caller builds
+    /// it again — when `retrying`; otherwise, and for every other failure, it throws.
+    func unpackCached(_ name: String, to destination: String, retrying: Bool) async throws -> Bool {
+        let cache = cache
+        let owner = account.user
+        let result = await BlockingWork.run { () -> Result<Void, PostgresError> in
+            Result { () throws(PostgresError) in try cache.unpack(name, to: destination, owner: owner) }
+        }
+        switch result {
+        case .success:
+            return true
+        case .failure(let error) where error.code == .damagedCache && retrying:
+            options.report(.note, "warning: \(error.message); it is deleted and rebuilt")
+            cache.discard(name)
+            ClusterFiles.remove(destination)
+            return false
+        case .failure(let error):
+            throw error
+        }
+    }
+}
