@@ -4,8 +4,9 @@
 #   1. the base image is imported from a debootstrap root (scripts/debian-root.sh);
 #   2. the README's main job passes in the image as root and as a non-root user (--user);
 #   3. a `podman run --rm` killed mid-run (podman kill -s KILL, and SIGKILL of the
-#      container's main process from the host) leaves no process of it behind, and a
-#      `podman stop` (SIGTERM) tears the stack down cleanly.
+#      container's main process from the host) leaves no process of it behind, a
+#      `podman stop` (SIGTERM) tears the stack down cleanly, and a killed `podman run`
+#      client leaves the container running until it is stopped (shown, not hidden).
 # Usage (as root): scripts/check-image.sh [dist/testbed_VERSION_ARCH.deb]
 # podman runs with runc and `default_ulimits = []` (containers.conf in a temporary folder,
 # through CONTAINERS_CONF): crun's cgroup handling and the default rlimits are refused on
@@ -65,7 +66,8 @@ grep -E '^(STEP|COMMIT|Successfully)' "$work/build.log"
 podman image exists "$image"
 show podman run --rm "$image" --version
 
-run_args=(--network none -v "$PWD/environments:/work/environments:ro" -w /work)
+# /dev/shm holds the run directories and the clusters: podman's default (64 MB) is too small.
+run_args=(--network none --shm-size=512m -v "$PWD/environments:/work/environments:ro" -w /work)
 job=(run environments/app.yml -- python3 environments/app/smoke_test.py)
 
 step "the main job as root"
@@ -110,7 +112,7 @@ name=tb-kill-$$
 start_long_run "$name"
 list=$(snapshot "$name")
 echo "running in $name (host pid, start time, command):"; echo "$list"
-show podman kill -s KILL "$name" >/dev/null
+show podman kill -s KILL "$name"
 survivors "$name" "$list"
 
 step "SIGKILL of the container's main process (testbed, pid 1 inside) from the host"
@@ -128,10 +130,25 @@ containers+=("$name")
 podman run -d --name "$name" "${run_args[@]}" "$image" run environments/app.yml -- sleep 600 >/dev/null
 for _ in $(seq 1 600); do podman top "$name" comm 2>/dev/null | grep -qx sleep && break; sleep 0.5; done
 list=$(snapshot "$name")
-show podman stop -t 60 "$name" >/dev/null
+show podman stop -t 60 "$name"
 echo "exit status: $(podman inspect -f '{{.State.ExitCode}}' "$name")"
 podman logs "$name" 2>&1 | tail -n 4
 podman rm "$name" >/dev/null
+survivors "$name" "$list"
+
+step "SIGKILL of the podman run client (attached, --rm): the container is not its child"
+name=tb-client-$$
+containers+=("$name")
+podman run --rm --name "$name" "${run_args[@]}" "$image" run -q environments/app.yml -- sleep 600 >/dev/null 2>&1 &
+client=$!
+for _ in $(seq 1 600); do podman top "$name" comm 2>/dev/null | grep -qx sleep && break; sleep 0.5; done
+list=$(snapshot "$name")
+show kill -KILL "$client"
+wait "$client" 2>/dev/null || true
+sleep 2
+echo "container state after its client died: $(podman inspect -f '{{.State.Status}}' "$name" 2>/dev/null || echo gone)"
+echo "(conmon, not the client, is the container's parent: the CI system must stop the container)"
+show podman stop -t 60 "$name"
 survivors "$name" "$list"
 
 echo
