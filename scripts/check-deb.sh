@@ -81,11 +81,11 @@ inside 'cd /work && export TESTBED_CACHE_DIR=/var/cache/testbed-check && testbed
     && testbed run -q environments/app.yml -- python3 environments/app/smoke_test.py'
 
 step "after the runs: processes whose root is the chroot"
-left=0
+remaining=0
 for proc in /proc/[0-9]*; do
-    [ "$(readlink "$proc/root" 2>/dev/null)" = "$root" ] && left=$((left + 1)) && tr '\0' ' ' < "$proc/cmdline" && echo
+    [ "$(readlink "$proc/root" 2>/dev/null)" = "$root" ] && remaining=$((remaining + 1)) && tr '\0' ' ' < "$proc/cmdline" && echo
 done
-echo "$left process(es) left"
-[ "$left" = 0 ]
+echo "$remaining process(es) left"
+[ "$remaining" = 0 ]
 echo
 echo "check-deb.sh: OK: $(basename "$deb") installed into a clean Debian 12 root without Swift; the main job passed"

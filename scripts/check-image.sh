@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "check-image.sh: run as root" >&2; exit 1; }
 deb=${1:-$(ls -t dist/testbed_*.deb 2>/dev/null | head -n 1)}
 [ -f "$deb" ] || { echo "check-image.sh: no .deb: run scripts/package.sh first, or name one" >&2; exit 1; }
-command -v podman >/dev/null && command -v runc >/dev/null || apt-get install -y -qq podman runc
+if ! command -v podman >/dev/null || ! command -v runc >/dev/null; then apt-get install -y -qq podman runc; fi
 
 work=$(mktemp -d /var/tmp/testbed-check-image.XXXXXX)
 containers=()
