@@ -10,9 +10,9 @@ struct TestbedCommand: AsyncParsableCommand {
             A manifest (YAML, usually in environments/) lists the services: processes,
             PostgreSQL clusters and SQLite databases. See docs/manifest.md.
             """,
-        version: "0.1.0",
+        version: testbedVersion,
         subcommands: [RunCommand.self, UpCommand.self, DownCommand.self, StatusCommand.self, LogsCommand.self, EnvCommand.self,
-                      ResetCommand.self, LsCommand.self, GcCommand.self, ValidateCommand.self]
+                      ResetCommand.self, LsCommand.self, GcCommand.self, ValidateCommand.self, CacheCommand.self]
     )
 }
 
