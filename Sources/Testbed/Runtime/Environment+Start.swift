@@ -95,13 +95,25 @@ extension Environment {
             }
         }
         try Task.checkCancellation()
+        let stage = StartStage()
+        try await withStartDeadline(service, driver: driver, stage: stage) {
+            try await self.bringUp(service, driver: driver, milestones: milestones, stage: stage)
+        }
+    }
+
+    /// Starts one service whose dependencies are ready, and returns once it is ready.
+    private func bringUp(_ service: ServiceSpec, driver: any ServiceDriver, milestones: ServiceMilestones,
+                         stage: StartStage) async throws {
         emit(service.name, .starting)
+        stage.set(service.seed.isEmpty ? "its start" : "its start (\(service.seed.count) seed step(s))")
         let process: ServiceProcess?
         do {
             process = try await driver.start(report: reporter(for: service.name))
         } catch let error as EnvironmentError {
             throw error
         } catch let error as SeedError {
+            // A step cut short by the start deadline: the deadline's error names it.
+            if Task.isCancelled { throw error }
             throw EnvironmentError(.seedFailed, service: service.name, error.description)
         } catch {
             throw EnvironmentError(.databaseFailed, service: service.name, "\(error)")
@@ -109,7 +121,9 @@ extension Environment {
         if let process { processes[service.name] = process }
         milestones.started.reach()
         if service.isJob, let process {
-            let status = await process.waitForExit()
+            stage.set("the one-shot job (pid \(process.pid))")
+            let status = await process.waitForExit(stoppingOnCancel: Self.jobTeardown(service))
+            try Task.checkCancellation()
             guard status.isSuccess else {
                 throw EnvironmentError(.jobFailed, service: service.name, "the one-shot job failed (\(status))",
                                        logTail: await process.finalLines(), logFile: process.configuration.logFile,
@@ -130,6 +144,7 @@ extension Environment {
                 throw EnvironmentError(.healthCheckFailed, service: service.name, "the health check cannot be set up: \(error)",
                                        hint: "fix the healthcheck at \(spec.location)")
             }
+            stage.set("its health check (\(probe.summary))")
             let attempts = try await HealthGate(service: service.name, spec: spec, probe: probe, process: process).wait()
             emit(service.name, .healthy, "\(attempts) attempt\(attempts == 1 ? "" : "s")")
         } else {

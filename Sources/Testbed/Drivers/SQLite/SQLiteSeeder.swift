@@ -124,7 +124,7 @@ struct SQLiteSeeder {
         } catch {
             throw SeedError(service: service, file: commandLine, message: "\(error)", step: resolved.step.location)
         }
-        let status = await process.waitForExit()
+        let status = await process.waitForExit(stoppingOnCancel: [.signal(SIGTERM, grace: .seconds(2)), .kill])
         await process.stop([.signal(SIGTERM, grace: .seconds(2)), .kill])
         guard status.isSuccess else {
             let output = process.log.lastLines(10).map { "\n    | \($0)" }.joined()
