@@ -133,3 +133,30 @@ import Testing
         await process.stop([.kill])
     }
 }
+
+/// `up -d` when its supervisor dies before the stack is ready.
+@Suite struct DetachedSupervisorDeathTests {
+    @Test func upSaysHowTheSupervisorEndedAndWhereItsOutputIs() async throws {
+        let stack = try TestStack("""
+            services:
+              slow:
+                command: "echo waiting; exec sleep 600"
+                healthcheck: {log: never-printed, deadline: 60s}
+            """)
+        defer { stack.cleanUp() }
+        let name = "dies-\(UUID().uuidString.prefix(8))"
+        let up = try CLI.Running(["up", "-d", "--name", name, stack.path], mark: stack.mark,
+                                 extra: ["TESTBED_RUN_ROOT": stack.runRoot])
+        #expect(await eventually(within: .seconds(30)) { up.stderrSoFar.contains("spawned") }, "\(up.stderrSoFar)")
+        let supervisor = try #require(ProcessTable.all().first { entry in
+            let arguments = ProcessTable.commandLine(entry.pid) ?? []
+            return arguments.contains("--supervise") && arguments.contains(name)
+        })
+        kill(supervisor.pid, SIGKILL)
+        let result = await up.wait(limit: .seconds(30))
+        #expect(result.status == 125)
+        #expect(result.stderr.contains("error: the supervisor of '\(name)' (pid \(supervisor.pid)) ended before the environment was ready: killed by signal 9 (SIGKILL)"), "\(result.stderr)")
+        #expect(result.stderr.contains("its output up to then is above"))
+        #expect(await eventually(within: .seconds(2)) { stack.liveProcesses.isEmpty }, "left: \(stack.liveProcesses)")
+    }
+}
