@@ -37,7 +37,7 @@ public final class LogTail: Sendable {
     static func openLog(_ path: String) throws -> FileHandle {
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw ServiceProcessError(message: "cannot open log file \(path): \(String(cString: strerror(errno)))")
+            throw ServiceProcessError(message: "cannot open log file \(path): \(errnoText())")
         }
         return FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     }
