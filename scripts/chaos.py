@@ -6,8 +6,10 @@
 Each round starts `testbed run scripts/chaos.yml -- COMMAND` (PostgreSQL, an HTTP server
 and a service that forks, then a command that forks too), and SIGKILLs testbed after a
 random delay. Two kinds of kill: spread over the whole run (start, seeding, the command),
-and aimed at the spawn of the command (0-2 ms after its process first shows in /proc,
-which is before or at the moment testbed registers it). After each kill:
+and aimed at the spawn of the command: the moment its process first shows in /proc (the
+n-th child of testbed, n found in calibration rounds) — while testbed is still inside
+posix_spawn or has just returned from it, before or while it registers the command with
+its watchdog — half of them 0-1 ms later. After each kill:
 
 - survivors: processes of the round still alive (not zombies) 2 s after the kill, found
   in /proc by a mark in their environment or the round's run root in their command line
@@ -101,37 +103,51 @@ def start(mark, started):
 
 
 def calibrate():
-    """Seconds from launching testbed to the command's first instruction (median of 3)."""
-    times = []
+    """Seconds from launch to the command's first instruction, and which child of testbed
+    (1st, 2nd, ...) the command is: the spawns before it (watchdog, services) are the same
+    in every round once the seeded cluster is cached. Medians of 3 rounds."""
+    times, positions = [], []
     for _ in range(3):
         mark, started = f"calibrate-{uuid.uuid4()}", f"{SCRATCH}/calibrate"
         began = time.monotonic()
         run = start(mark, started)
-        while not os.path.exists(started) and time.monotonic() - began < 60:
-            time.sleep(0.0005)
+        children = children_in_order(run.pid, lambda _: os.path.exists(started))
         times.append(time.monotonic() - began)
+        command = int(open(started).read().strip()) if os.path.exists(started) else None
+        positions.append(children.index(command) + 1 if command in children else 0)
         run.send_signal(signal.SIGTERM)
         run.wait()
         os.unlink(started)
-    return sorted(times)[1]
+    return sorted(times)[1], sorted(positions)[1]
 
 
-def wait_for_command(testbed_pid):
-    """Polls /proc for the newest processes until one runs the chaos command; returns when."""
-    seen = {int(n) for n in os.listdir("/proc") if n.isdigit()}
-    deadline = time.monotonic() + 60
+def parent_of(pid):
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        return int(stat[stat.rindex(b")") + 2:].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def children_in_order(testbed_pid, until, limit=60):
+    """Polls /proc for new children of testbed, in the order they appear, until `until(children)`."""
+    seen = {int(n) for n in os.listdir("/proc") if n.isdigit() and int(n) != testbed_pid}
+    children = []
+    deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         for name in os.listdir("/proc"):
             if not name.isdigit() or int(name) in seen:
                 continue
+            parent = parent_of(name)
+            if parent is None:
+                continue
             seen.add(int(name))
-            try:
-                with open(f"/proc/{name}/cmdline", "rb") as f:
-                    if b"CHAOS_STARTED" in f.read():
-                        return time.monotonic()
-            except OSError:
-                pass
-    return time.monotonic()
+            if parent == testbed_pid:
+                children.append(int(name))
+        if until(children):
+            return children
+    return children
 
 
 def next_start():
@@ -147,9 +163,12 @@ def main():
     os.makedirs(SCRATCH, exist_ok=True)
     random.seed(int(os.environ.get("CHAOS_SEED", "15")))
     subprocess.run([TESTBED, "gc"], env=dict(os.environ, TESTBED_RUN_ROOT=RUN_ROOT), capture_output=True)
-    spawn_at = calibrate()
+    spawn_at, command_child = calibrate()
+    if not command_child:
+        sys.exit("calibration: the command was never seen as a child of testbed")
     locks_before = stale_port_locks()
-    print(f"testbed: {TESTBED}\nrun root: {RUN_ROOT}\ncommand starts {spawn_at * 1000:.0f} ms after launch")
+    print(f"testbed: {TESTBED}\nrun root: {RUN_ROOT}\n"
+          f"the command starts {spawn_at * 1000:.0f} ms after launch, as child #{command_child} of testbed")
     total_survivors = total_leftovers = total_cleaning = ran = 0
     aimed = kills * 3 // 5
     for i in range(kills):
@@ -158,16 +177,18 @@ def main():
             kind, delay = "spawn", 0.0
         else:
             kind, delay = "any", random.uniform(0, spawn_at + 0.3)
+        launched = time.monotonic()
         run = start(mark, started)
         if kind == "spawn":
-            # Kill at the first sight of the command's process (its arguments name
-            # CHAOS_STARTED), within 0-2 ms of it appearing.
-            seen_at = wait_for_command(run.pid)
-            time.sleep(random.uniform(0, 0.002))
-            delay = time.monotonic() - seen_at + spawn_at
+            # Kill the moment the command's process first shows (still testbed's image
+            # while posix_spawn runs, or just exec'd), half of the time 0-1 ms later.
+            children_in_order(run.pid, lambda children: len(children) >= command_child)
+            if i % 2:
+                time.sleep(random.uniform(0, 0.001))
         else:
             time.sleep(delay)
         run.send_signal(signal.SIGKILL)
+        delay = time.monotonic() - launched
         run.wait()
         killed_at = time.monotonic()
         time.sleep(max(0.0, killed_at + 2.0 - time.monotonic()))
