@@ -23,18 +23,22 @@ import Testing
             services:
               db:
                 postgres: {}
-                start_timeout: 1s
+                start_timeout: 3s
                 seed:
-                  - sql: schema.sql
                   - sql: slow.sql
-            """, files: ["schema.sql": "CREATE TABLE t (id int);\n",
-                         "slow.sql": "INSERT INTO t VALUES (1);\nSELECT pg_sleep(3600);\n"])
+            """, files: ["slow.sql": "CREATE TABLE t (id int);\nSELECT pg_sleep(3600);\n",
+                         "warm.yml": "services:\n  db:\n    postgres: {}\n"])
         defer { stack.cleanUp() }
+        // A cached initialized cluster first, so the deadline is spent in the seed, not in initdb.
+        let warm = try Environment(path: stack.folder + "/warm.yml", options: .init(
+            runRoot: stack.runRoot, cacheRoot: stack.folder + "/cache"))
+        try await warm.start()
+        await warm.stop()
         let error = try await startFailure(stack)
         #expect(error.code == .startTimeout, "\(error)")
-        #expect(error.message.contains("start_timeout of 1.0 seconds"), "\(error.message)")
-        #expect(error.message.contains("stack.yml:7:9 ("), "\(error.message)")
+        #expect(error.message.contains("start_timeout of 3.0 seconds"), "\(error.message)")
         #expect(error.message.contains("the seed step at "), "\(error.message)")
+        #expect(error.message.contains("stack.yml:6:9 ("), "\(error.message)")
         #expect(error.message.contains("slow.sql:2"), "\(error.message)")
         #expect(error.hint?.contains("stack.yml:2:") == true, "\(error.hint ?? "")")
     }
@@ -44,7 +48,7 @@ import Testing
             services:
               notes:
                 sqlite: {}
-                start_timeout: 500ms
+                start_timeout: 2s
                 seed:
                   - command: "echo started; exec sleep 600"
             """)
@@ -61,7 +65,7 @@ import Testing
               migrate:
                 command: "exec sleep 600"
                 oneshot: true
-                start_timeout: 300ms
+                start_timeout: 2s
                 stop_grace_period: 100ms
             """)
         defer { stack.cleanUp() }
@@ -82,5 +86,23 @@ import Testing
         #expect(throws: ManifestError.self) {
             try ManifestLoader.parse(yaml: "services:\n  a: {command: x, start_timeout: 0s}\n", path: "m.yml", directory: "/tmp")
         }
+    }
+}
+
+extension StartDeadlineTests {
+    @Test func anSQLiteStatementThatNeverEndsIsInterrupted() async throws {
+        let stack = try TestStack("""
+            services:
+              notes:
+                sqlite: {}
+                start_timeout: 2s
+                seed:
+                  - sql: forever.sql
+            """, files: ["forever.sql": "CREATE TABLE n (x);\nWITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c;\n"])
+        defer { stack.cleanUp() }
+        let error = try await startFailure(stack)
+        #expect(error.code == .startTimeout, "\(error)")
+        #expect(error.message.contains("stack.yml:6:9 ("), "\(error.message)")
+        #expect(error.message.contains("forever.sql"), "\(error.message)")
     }
 }

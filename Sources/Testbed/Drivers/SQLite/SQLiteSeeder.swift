@@ -72,13 +72,14 @@ struct SQLiteSeeder {
             }
             do {
                 let loader = SQLiteFixtureLoader(database: database, file: file)
+                // Cancelling the start (its deadline, a signal) interrupts the running statement.
                 switch resolved.step.source {
                 case .sql:
-                    try loader.loadSQL()
+                    try await database.interruptible { try loader.loadSQL() }
                 case .csv(_, let table, let options):
-                    rows += try loader.loadCSV(table: table, options: options)
+                    rows += try await database.interruptible { try loader.loadCSV(table: table, options: options) }
                 case .json(_, let table):
-                    rows += try loader.loadJSON(table: table)
+                    rows += try await database.interruptible { try loader.loadJSON(table: table) }
                 case .command:
                     try database.execute("COMMIT")
                     database.close()
