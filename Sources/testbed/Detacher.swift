@@ -43,7 +43,9 @@ struct Detacher {
         try withUnblockedSignals { try process.run() }
         let line = Self.readLine(pipe.fileHandleForReading)
         guard let report = try? JSONDecoder().decode(SupervisorReport.self, from: Data(line.utf8)), report.ready else {
-            // The supervisor printed why on stderr (our terminal) and exits.
+            // A failed start: the supervisor printed why on stderr (our terminal) and exits.
+            // A supervisor that died without a report says nothing itself: say it here.
+            if line.isEmpty { await Self.reportDeath(of: process, name: name, manifest: command.manifest) }
             throw ExitCode(ExitCodes.environmentFailed)
         }
         let exports = report.exports ?? [:]
@@ -52,6 +54,24 @@ struct Detacher {
         if !command.output.quiet && !command.output.json {
             FileHandle.standardError.write(Data("'\(name)' is up, detached (supervisor pid \(process.processIdentifier)); stop it with: testbed down \(name)\n".utf8))
         }
+    }
+
+    /// Waits (up to 10 s) for the supervisor to end and says how it ended, and where its output is.
+    static func reportDeath(of process: Process, name: String, manifest: String) async {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
+        let pid = process.processIdentifier
+        guard !process.isRunning else {
+            FileHandle.standardError.write(Data("error: the supervisor of '\(name)' (pid \(pid)) closed its report without a word; it still runs\n".utf8))
+            return
+        }
+        let status: ExitStatus = process.terminationReason == .uncaughtSignal
+            ? .signaled(process.terminationStatus) : .exited(process.terminationStatus)
+        var text = "error: the supervisor of '\(name)' (pid \(pid)) ended before the environment was ready: \(status)"
+        text += "\n    its output up to then is above (a supervisor writes to this terminal until the stack is ready);"
+        text += "\n    its watchdog stopped what it had started and removed the run directory with the services' logs"
+        text += "\n    hint: 'testbed up \(manifest)' (without -d) runs the start in the foreground"
+        FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
     static func readLine(_ handle: FileHandle) -> String {

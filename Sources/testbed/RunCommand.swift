@@ -21,25 +21,34 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Also print the services' output, prefixed 'service |'.")
     var logs = false
 
+    @Option(name: .customLong("stop-grace-period"),
+            help: "After a forwarded signal, how long the command has before SIGKILL (also what it leaves running after it exits).")
+    var stopGracePeriod = "5s"
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
         if command.isEmpty {
             throw ValidationError("give the command to run after '--', e.g. testbed run \(manifest) -- pytest -q")
         }
+        if Duration(manifest: stopGracePeriod) == nil {
+            throw ValidationError("--stop-grace-period '\(stopGracePeriod)' is not a duration (e.g. 10s, 500ms)")
+        }
     }
 
     func run() async throws {
         let session = try Session.open(path: manifest, output: output, showLogs: logs, invalidCode: ExitCodes.environmentFailed)
         let environment = session.environment
-        let runner = CommandRunner()
+        let runner = CommandRunner(grace: Duration(manifest: stopGracePeriod) ?? .seconds(5))
         let trap = SignalTrap { signal in
-            runner.interrupt(signal)
-            Task { await environment.stop() }
+            // Once the command runs, it gets the signal and its grace period first: the
+            // services stay up for its own cleanup and are torn down after it has exited.
+            if !runner.interrupt(signal) { Task { await environment.stop() } }
         }
         try await session.start(interruptedBy: { runner.receivedSignal })
         if let signal = runner.receivedSignal {
             await environment.stop()
+            session.finish()
             throw ExitCode(128 + signal)
         }
         var variables = ProcessInfo.processInfo.environment

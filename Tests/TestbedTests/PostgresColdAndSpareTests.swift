@@ -131,7 +131,7 @@ struct PostgresColdAndSpareTests {
             } else {
                 await cluster.stop()
             }
-            #expect(!ServiceProcess.groupHasLiveMembers(process.pid), "no process of the group is left")
+            #expect(!ProcessTable.groupHasLiveMembers(process.pid), "no process of the group is left")
             #expect(!(await cluster.spares.isRefilling("app")))
             #expect(!FileManager.default.fileExists(atPath: options.serviceDirectory + "/data"))
             await #expect(throws: (any Error).self) { try await cluster.reset() }

@@ -80,7 +80,7 @@ struct PostgresLifecycleTests {
             .split(separator: "\n", omittingEmptySubsequences: false)
         let shmid = try #require(pidLines[6].split(separator: " ").last.map(String.init))
         #expect(Self.sysvSegments().contains(shmid), "the running server has its SysV segment")
-        #expect(ServiceProcess.groupHasLiveMembers(process.pid))
+        #expect(ProcessTable.groupHasLiveMembers(process.pid))
         // Dynamic shared memory the postmaster maps: POSIX segments (/dev/shm/PostgreSQL.*)
         // with the server's default, files in the data directory with Testbed's `mmap`.
         // (String(contentsOfFile:) stops after the first read of a /proc file.)
@@ -91,7 +91,7 @@ struct PostgresLifecycleTests {
         })
         #expect(!mapped.isEmpty, "the postmaster maps its dynamic shared memory control segment")
         await cluster.stop()
-        #expect(!ServiceProcess.groupHasLiveMembers(process.pid), "no process of the group is left")
+        #expect(!ProcessTable.groupHasLiveMembers(process.pid), "no process of the group is left")
         #expect(!Self.sysvSegments().contains(shmid), "the SysV segment is gone")
         for segment in mapped { #expect(!FileManager.default.fileExists(atPath: segment), "\(segment) is gone") }
         #expect(!FileManager.default.fileExists(atPath: options.serviceDirectory + "/data"))

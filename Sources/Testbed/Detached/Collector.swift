@@ -89,17 +89,13 @@ public struct Collector: Sendable {
 
     /// True when a process with this id exists (a zombie counts as gone).
     static func isAlive(_ pid: Int32) -> Bool {
-        guard pid > 0, Glibc.kill(pid, 0) == 0 || errno == EPERM else { return false }
-        guard let fields = ProcessIdentity.statFields(pid) else { return true }
-        return fields.first != "Z"
+        ProcessTable.isAlive(pid)
     }
 
     /// Segments in /proc/sysvipc/shm with no process attached whose creator is one of `creators`.
     static func removeOrphanSegments(createdBy creators: Set<Int32>) -> [Int32] {
-        // Read to the end: String(contentsOfFile:) stops after the first read of a /proc file (4 KiB).
-        guard !creators.isEmpty, let handle = FileHandle(forReadingAtPath: "/proc/sysvipc/shm") else { return [] }
-        let table = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
-        try? handle.close()
+        guard !creators.isEmpty, let data = ProcessTable.read("/proc/sysvipc/shm") else { return [] }
+        let table = String(decoding: data, as: UTF8.self)
         var removed: [Int32] = []
         for line in table.split(separator: "\n").dropFirst() {
             let fields = line.split(separator: " ")

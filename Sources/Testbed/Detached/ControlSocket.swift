@@ -15,14 +15,14 @@ public enum ControlSocket {
     public static func serve(at path: String, _ handler: @escaping @Sendable (ControlRequest) async -> ControlResponse) throws {
         unlink(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw ControlError(.system, "cannot create a socket: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ControlError(.system, "cannot create a socket: \(errnoText())") }
         var address = try unixAddress(path)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         guard bound == 0, listen(fd, 16) == 0 else {
             close(fd)
-            throw ControlError(.system, "cannot listen on \(path): \(String(cString: strerror(errno)))")
+            throw ControlError(.system, "cannot listen on \(path): \(errnoText())")
         }
         chmod(path, 0o600)
         Thread.detachNewThread {
@@ -56,7 +56,7 @@ public enum ControlSocket {
     public static func send(_ request: ControlRequest, to path: String,
                             timeout: Duration = .seconds(120)) throws(ControlError) -> ControlResponse {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw ControlError(.system, "cannot create a socket: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ControlError(.system, "cannot create a socket: \(errnoText())") }
         defer { close(fd) }
         var address = try unixAddress(path)
         let connected = withUnsafePointer(to: &address) {

@@ -147,7 +147,7 @@ public final class NameLock: Sendable {
         try PrivateDirectory.ensure(root, what: "the run root")
         try PrivateDirectory.makeFolder(folder)
         let fd = open(folder + "/\(name).lock", O_CREAT | O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw ControlError(.system, "cannot open \(folder)/\(name).lock: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ControlError(.system, "cannot open \(folder)/\(name).lock: \(errnoText())") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
             return nil

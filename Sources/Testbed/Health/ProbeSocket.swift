@@ -188,8 +188,3 @@ struct SocketAddress {
         }
     }
 }
-
-/// `strerror` of `code` (default: the current `errno`).
-func errnoText(_ code: Int32 = errno) -> String {
-    String(cString: strerror(code))
-}

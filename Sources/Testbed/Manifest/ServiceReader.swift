@@ -3,8 +3,8 @@ import Yams
 /// Reads one entry of `services:`.
 enum ServiceReader {
     static let processKeys = ["command", "working_dir", "environment", "ports", "depends_on", "healthcheck",
-                              "stop_signal", "stop_grace_period", "oneshot"]
-    static let databaseKeys = ["postgres", "sqlite", "seed", "depends_on", "healthcheck", "environment"]
+                              "stop_signal", "stop_grace_period", "oneshot", "start_timeout"]
+    static let databaseKeys = ["postgres", "sqlite", "seed", "depends_on", "healthcheck", "environment", "start_timeout"]
     static let unsupported = [
         "image": "Testbed runs processes, not container images; give a 'command' (e.g. [redis-server, --port, \"${cache.ports.redis}\"])",
         "build": "Testbed does not build images; give the 'command' that starts the service",
@@ -51,6 +51,7 @@ enum ServiceReader {
         var seed: [SeedStep] = []
         var kind: ServiceSpec.Kind?
         var isJob = false
+        var startTimeout = ServiceSpec.defaultStartTimeout
         var process = ProcessSpec(command: .argv([]))
         for entry in entries where allowed.contains(entry.key) {
             switch entry.key {
@@ -75,13 +76,21 @@ enum ServiceReader {
             case "stop_grace_period":
                 if let grace = reader.duration(entry.value, "stop_grace_period", service: name) { process.stopGracePeriod = grace }
             case "oneshot": isJob = reader.bool(entry.value, "oneshot", service: name) ?? false
+            case "start_timeout":
+                if let limit = reader.duration(entry.value, "start_timeout", service: name) {
+                    if limit > .zero { startTimeout = limit } else {
+                        reader.fail(entry.value, service: name, "start_timeout must be longer than 0", hint: "leave it out for the default of 5m")
+                    }
+                }
             default: break
             }
         }
         if !isDatabase { kind = .process(process) }
         guard let kind else { return nil }
-        return ServiceSpec(name: name, kind: kind, dependsOn: dependencies, healthcheck: healthcheck,
-                           environment: environment, seed: seed, isJob: isJob, location: location)
+        var spec = ServiceSpec(name: name, kind: kind, dependsOn: dependencies, healthcheck: healthcheck,
+                               environment: environment, seed: seed, isJob: isJob, location: location)
+        spec.startTimeout = startTimeout
+        return spec
     }
 
     /// A list runs directly; a string runs through `/bin/sh -c`.

@@ -26,6 +26,13 @@ public struct ServiceSpec: Sendable {
     public var isJob: Bool
     /// Where the service is defined in the manifest, for error messages.
     public var location: SourceLocation
+    /// How long the service may take, once its dependencies are ready, until it is ready:
+    /// spawn, database files, seeding (seed commands too), a one-shot job's run and the
+    /// health check (`start_timeout:`, default ``defaultStartTimeout``).
+    public var startTimeout: Duration = ServiceSpec.defaultStartTimeout
+
+    /// The start timeout of a service whose manifest sets none: 5 minutes.
+    public static let defaultStartTimeout: Duration = .seconds(300)
 
     /// Makes a service spec from parts; it is not validated (``ManifestLoader`` does that).
     public init(

@@ -86,7 +86,7 @@ extension EnvironmentPlan {
                                  condition: dependency.condition ?? (isJob ? .completedSuccessfully : .healthy))
                 },
                 isJob: service.isJob, values: own, ports: ports, environment: environment, healthCheck: healthCheck,
-                teardown: teardown)
+                teardown: teardown, startTimeout: service.startTimeout)
         }
 
         /// Seed steps with absolute file paths and resolved command argv.

@@ -49,6 +49,18 @@ public struct PlannedService: Sendable {
     public var healthCheck: PlannedHealthCheck?
     /// How its process group is stopped; empty when it has no process (sqlite).
     public var teardown: [TeardownStep]
+    /// How long its start may take, from its dependencies being ready to its being ready
+    /// (seeding, seed commands, a one-shot job's run, the health check): `start_timeout`.
+    public var startTimeout: Duration
+
+    /// The number of seed steps of a database; 0 for a process.
+    public var seedStepCount: Int {
+        switch kind {
+        case .process: 0
+        case .postgres(let postgres): postgres.seed.count
+        case .sqlite(let sqlite): sqlite.seed.count
+        }
+    }
 
     /// The ports by name as numbers, e.g. `["http": 41234]`.
     public var portNumbers: [String: Int] { ports.mapValues(\.port) }

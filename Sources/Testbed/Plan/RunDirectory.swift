@@ -62,7 +62,7 @@ public struct RunDirectory: Sendable, Hashable {
             path = "\(root)/\(name)-\(getpid())-\(suffix)"
             if mkdir(path, 0o700) == 0 { break }
             guard errno == EEXIST, attempt < 15 else {
-                throw PathTrustError(.system, path: path, "cannot create \(path): \(String(cString: strerror(errno)))", hint: nil)
+                throw PathTrustError(.system, path: path, "cannot create \(path): \(errnoText())", hint: nil)
             }
         }
         let directory = RunDirectory(path: path)

@@ -18,23 +18,26 @@ public final class LogTail: Sendable {
         var finished = false
     }
 
-    private let handle: FileHandle
+    private let handle: FileHandle?
     private let state = Mutex(State())
     /// Held while lines are handed to observers, so every observer sees them in order.
     /// Observers must not add observers from their callback.
     private let delivery = NSLock()
 
-    init(handle: FileHandle, onLine: (@Sendable (String) -> Void)?) {
+    /// A nil `handle`: the output is not captured (it goes to this process's own
+    /// streams), so there are no lines and the tail counts as read to its end.
+    init(handle: FileHandle?, onLine: (@Sendable (String) -> Void)?) {
         self.handle = handle
-        if let onLine {
-            state.withLock { $0.observers[-1] = onLine }
+        state.withLock { state in
+            if let onLine { state.observers[-1] = onLine }
+            state.finished = handle == nil
         }
     }
 
     static func openLog(_ path: String) throws -> FileHandle {
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw ServiceProcessError(message: "cannot open log file \(path): \(String(cString: strerror(errno)))")
+            throw ServiceProcessError(message: "cannot open log file \(path): \(errnoText())")
         }
         return FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     }
@@ -48,7 +51,7 @@ public final class LogTail: Sendable {
                 if count < 0 && errno == EINTR { continue }
                 if count <= 0 { break }
                 let chunk = Data(buffer[0..<count])
-                try? handle.write(contentsOf: chunk)
+                try? handle?.write(contentsOf: chunk)
                 consume(chunk)
             }
             flushPartial()

@@ -26,8 +26,8 @@ public struct ProcessIdentity: Sendable, Hashable, Codable {
 
     /// The identity of the live process `pid`; nil when there is none (or /proc is unreadable).
     public static func of(_ pid: Int32) -> ProcessIdentity? {
-        guard pid > 0, let fields = statFields(pid), fields.count > 19, let start = UInt64(fields[19]) else { return nil }
-        return ProcessIdentity(pid: pid, startTime: start)
+        guard pid > 0, let entry = ProcessTable.entry(pid) else { return nil }
+        return ProcessIdentity(pid: pid, startTime: entry.startTime)
     }
 
     /// This process.
@@ -38,14 +38,13 @@ public struct ProcessIdentity: Sendable, Hashable, Codable {
     /// True while `pid` names the same process (same start time) and it has not exited
     /// (a zombie counts as gone).
     public var isRunning: Bool {
-        guard let fields = Self.statFields(pid), fields.count > 19, UInt64(fields[19]) == startTime else { return false }
-        return fields[0] != "Z"
+        guard let entry = ProcessTable.entry(pid), entry.startTime == startTime else { return false }
+        return entry.isLive
     }
 
     /// True while `pid` names the same process, a zombie included (its group may still have members).
     public var exists: Bool {
-        guard let fields = Self.statFields(pid), fields.count > 19 else { return false }
-        return UInt64(fields[19]) == startTime
+        ProcessTable.entry(pid)?.startTime == startTime
     }
 
     /// Sends `signal` to the process, only if it is still this identity. Returns 0, or the errno
@@ -64,20 +63,5 @@ public struct ProcessIdentity: Sendable, Hashable, Codable {
     public func signalGroup(_ signal: Int32) -> Int32 {
         guard exists else { return ESRCH }
         return Glibc.kill(-pid, signal) == 0 ? 0 : errno
-    }
-
-    /// The fields of `/proc/PID/stat` after the command name: index 0 is field 3 (the state),
-    /// so field N is at index N - 3.
-    static func statFields(_ pid: Int32) -> [Substring]? {
-        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 1024)
-        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard count > 0 else { return nil }
-        let text = String(decoding: buffer[0..<count], as: UTF8.self)
-        // The command name may hold spaces and parentheses: the fields start after the last ')'.
-        guard let close = text.lastIndex(of: ")") else { return nil }
-        return text[text.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
     }
 }

@@ -43,10 +43,14 @@ public enum ProcessRegistry {
         update { _ = $0.directories.remove(path) }
     }
 
-    /// Starts mirroring to `file` (the watchdog's list).
+    /// Starts mirroring to `file` (the watchdog's list), written at once so that the
+    /// ``SpawnGate`` of the first spawn finds it.
     static func mirror(to file: String) {
         update { $0.file = file }
     }
+
+    /// The watchdog's list this registry mirrors to; nil until a watchdog runs.
+    static var listFile: String? { state.withLock { $0.file } }
 
     /// The groups still registered.
     public static var live: Set<Int32> { state.withLock { Set($0.groups.keys) } }

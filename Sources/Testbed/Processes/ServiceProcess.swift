@@ -32,6 +32,9 @@ public final class ServiceProcess: Sendable {
         /// What the watchdog sends the group first if this process's owner dies
         /// (SIGKILL follows a second later). PostgreSQL wants SIGQUIT.
         public var emergencySignal: Int32 = SIGTERM
+        /// The process shares this process's stdin, stdout and stderr (the test command of
+        /// `testbed run`) instead of writing to ``logFile``, which is then unused.
+        public var inheritsStandardStreams = false
 
         /// Describes a process; ``emergencySignal`` starts as SIGTERM.
         public init(executable: String, arguments: [String], environment: [String: String],
@@ -67,18 +70,29 @@ public final class ServiceProcess: Sendable {
             executable = dir + "/" + executable
         }
         let resolved = try Self.resolve(executable, path: configuration.environment["PATH"])
-        let logHandle = try LogTail.openLog(configuration.logFile)
+        let inherits = configuration.inheritsStandardStreams
+        let logHandle = inherits ? nil : try LogTail.openLog(configuration.logFile)
         let pipe = Pipe()
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: resolved)
-        process.arguments = arguments
+        // Behind the gate when a watchdog runs: the program starts only once registered.
+        let (program, argv) = ProcessRegistry.listFile.map {
+            SpawnGate.wrap(resolved, arguments, list: $0, owner: getpid())
+        } ?? (resolved, arguments)
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = argv
         process.environment = configuration.environment
         if let dir = configuration.workingDirectory {
             process.currentDirectoryURL = URL(fileURLWithPath: dir, isDirectory: true)
         }
-        process.standardInput = nil
-        process.standardOutput = pipe
-        process.standardError = pipe
+        if inherits {
+            process.standardInput = FileHandle.standardInput
+            process.standardOutput = FileHandle.standardOutput
+            process.standardError = FileHandle.standardError
+        } else {
+            process.standardInput = nil
+            process.standardOutput = pipe
+            process.standardError = pipe
+        }
         let record = exitRecord
         self.log = LogTail(handle: logHandle, onLine: onLine)
         process.terminationHandler = { finished in
@@ -89,13 +103,14 @@ public final class ServiceProcess: Sendable {
         do {
             try withUnblockedSignals { try process.run() }
         } catch {
-            try? logHandle.close()
+            try? logHandle?.close()
             throw ServiceProcessError(message: "cannot start \(resolved): \(error.localizedDescription)")
         }
         self.process = process
         self.pid = process.processIdentifier
+        // Opens the gate: from here on the watchdog stops the group if this process dies.
         ProcessRegistry.add(pid, signal: configuration.emergencySignal)
-        log.startReading(pipe.fileHandleForReading.fileDescriptor, retaining: pipe)
+        if !inherits { log.startReading(pipe.fileHandleForReading.fileDescriptor, retaining: pipe) }
     }
 
     /// The exit status once the group leader has exited; nil while it runs. Never blocks.
@@ -132,6 +147,16 @@ public final class ServiceProcess: Sendable {
         }
     }
 
+    /// Waits until the group leader exits; if the task is cancelled first, stops the group
+    /// with `steps` (in the background), so the wait ends once the leader is gone.
+    public func waitForExit(stoppingOnCancel steps: [TeardownStep]) async -> ExitStatus {
+        await withTaskCancellationHandler {
+            await waitForExit()
+        } onCancel: {
+            Task.detached { await self.stop(steps) }
+        }
+    }
+
     /// Foundation may not report the exit while a forked child keeps its socket open;
     /// watch with waitid until either notices.
     private func pollExit() {
@@ -150,7 +175,7 @@ public final class ServiceProcess: Sendable {
         if Glibc.kill(-pid, 0) != 0 && errno == ESRCH { return false }
         // A running leader keeps the group alive; only after it exits is /proc read.
         if exitStatus == nil { return true }
-        return Self.groupHasLiveMembers(pid)
+        return ProcessTable.groupHasLiveMembers(pid)
     }
 
     /// Sends `signal` to the whole process group.
@@ -191,19 +216,6 @@ public final class ServiceProcess: Sendable {
             pause = min(pause * 2, .milliseconds(5))
         }
         return !groupIsAlive
-    }
-
-    /// True when a process of group `pgid` exists that is not a zombie (read from /proc).
-    static func groupHasLiveMembers(_ pgid: Int32) -> Bool {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return false }
-        for entry in entries where entry.first?.isNumber == true {
-            guard let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { continue }
-            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
-            guard fields.count > 3, Int32(fields[2]) == pgid else { continue }
-            if fields[0] != "Z" { return true }
-        }
-        return false
     }
 
     /// Finds `name` on PATH unless it contains a slash.

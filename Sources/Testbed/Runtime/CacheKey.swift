@@ -144,7 +144,7 @@ extension Environment {
         var template = Array((NSTemporaryDirectory() + "/testbed-cache-key-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey:
-                "cannot create a temporary folder in \(NSTemporaryDirectory()): \(String(cString: strerror(errno)))"])
+                "cannot create a temporary folder in \(NSTemporaryDirectory()): \(errnoText())"])
         }
         return String(cString: made)
     }

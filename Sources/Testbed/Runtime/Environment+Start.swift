@@ -103,14 +103,26 @@ extension Environment {
             }
         }
         try Task.checkCancellation()
+        let stage = StartStage()
+        try await withStartDeadline(service, driver: driver, stage: stage) {
+            try await self.bringUp(service, driver: driver, milestones: milestones, stage: stage)
+        }
+    }
+
+    /// Starts one service whose dependencies are ready, and returns once it is ready.
+    private func bringUp(_ service: PlannedService, driver: any ServiceDriver, milestones: ServiceMilestones,
+                         stage: StartStage) async throws {
         emit(service.name, .starting)
         // Hand the ports over: each reservation's socket goes, its cross-run lock stays
         // until the teardown releases the plan's reservations.
         for port in service.ports.values { port.releaseSocket() }
+        stage.set(service.seedStepCount == 0 ? "its start" : "its start (\(service.seedStepCount) seed step(s))")
         let process: ServiceProcess?
         do {
             process = try await driver.start(report: reporter(for: service.name))
         } catch let error as SeedError {
+            // A step cut short by the start deadline: the deadline's error names it.
+            if Task.isCancelled { throw error }
             throw EnvironmentError(.seedFailed, service: service.name, error.description)
         } catch {
             if case .process(let launch) = service.kind {
@@ -122,7 +134,9 @@ extension Environment {
         if let process { processes[service.name] = process }
         milestones.started.reach()
         if service.isJob, let process {
-            let status = await process.waitForExit()
+            stage.set("the one-shot job (pid \(process.pid))")
+            let status = await process.waitForExit(stoppingOnCancel: Self.jobTeardown(service))
+            try Task.checkCancellation()
             guard status.isSuccess else {
                 throw EnvironmentError(.jobFailed, service: service.name, "the one-shot job failed (\(status))",
                                        logTail: await process.finalLines(), logFile: process.configuration.logFile,
@@ -145,6 +159,7 @@ extension Environment {
             }
             let timing = HealthGate.Timing(interval: check.interval, timeout: check.timeout,
                                            startPeriod: check.startPeriod, deadline: check.deadline)
+            stage.set("its health check (\(probe.summary))")
             let attempts: Int
             do {
                 attempts = try await HealthGate(probe: probe, timing: timing, process: process).wait()

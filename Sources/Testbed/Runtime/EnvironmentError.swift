@@ -18,6 +18,8 @@ public struct EnvironmentError: Error, Sendable, CustomStringConvertible {
         public static let exitedDuringStart = Code(rawValue: "exited-during-start")
         /// A health check did not pass by its deadline, or cannot work as written.
         public static let healthCheckFailed = Code(rawValue: "health-check-failed")
+        /// A service was not ready within its `start_timeout`; the message names what was still running.
+        public static let startTimeout = Code(rawValue: "start-timeout")
         /// A one-shot job exited with a non-zero status.
         public static let jobFailed = Code(rawValue: "job-failed")
         /// A fixture step failed; the message names the file and line.

@@ -62,7 +62,7 @@ public final class CSVReader {
         nullMarker = Array(options.null.utf8)
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw FixtureError(file: path, message: "cannot open: \(String(cString: strerror(errno)))")
+            throw FixtureError(file: path, message: "cannot open: \(errnoText())")
         }
         buffer = .allocate(capacity: 65536)
         field.reserveCapacity(256)
@@ -123,7 +123,7 @@ public final class CSVReader {
         var got: Int
         repeat { got = read(fd, buffer.baseAddress, buffer.count) } while got < 0 && errno == EINTR
         guard got >= 0 else {
-            throw FixtureError(file: path, line: line, message: "read failed: \(String(cString: strerror(errno)))")
+            throw FixtureError(file: path, line: line, message: "read failed: \(errnoText())")
         }
         count = got
         position = 0

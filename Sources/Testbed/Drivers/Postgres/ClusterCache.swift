@@ -52,7 +52,7 @@ struct ClusterCache: Sendable {
         // Non-blocking attempts: a blocking flock would hold one of the few cooperative threads.
         while flock(lock, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR else {
-                let failure = PostgresError(code: .cache, message: "cannot lock \(root)/\(name).lock: \(String(cString: strerror(errno)))")
+                let failure = PostgresError(code: .cache, message: "cannot lock \(root)/\(name).lock: \(errnoText())")
                 close(lock)
                 throw failure
             }
@@ -75,7 +75,7 @@ struct ClusterCache: Sendable {
         try PrivateDirectory.makePath(root, privateLevels: 2)
         let lock = open(root + "/" + name + ".lock", O_CREAT | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard lock >= 0 else {
-            throw PostgresError(code: .cache, message: "cannot open the cache lock in \(root): \(String(cString: strerror(errno)))")
+            throw PostgresError(code: .cache, message: "cannot open the cache lock in \(root): \(errnoText())")
         }
         return lock
     }
@@ -122,7 +122,7 @@ struct ClusterCache: Sendable {
             do throws(PostgresError) {
                 try ClusterPack.pack(tree: source, to: temporary)  // flushed to the disk
                 guard rename(temporary, cache.path(name)) == 0 else {
-                    throw PostgresError(code: .cache, message: "cannot publish \(cache.path(name)): \(String(cString: strerror(errno)))")
+                    throw PostgresError(code: .cache, message: "cannot publish \(cache.path(name)): \(errnoText())")
                 }
                 // The rename itself must reach the disk too, or a crash can leave a name without its file.
                 let folder = open(cache.root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

@@ -36,9 +36,6 @@ struct ClusterConnector: Sendable {
 
     /// True while process `pid` exists and is not a zombie.
     static func isAlive(_ pid: Int32) -> Bool {
-        if kill(pid, 0) != 0 && errno == ESRCH { return false }
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
-        return stat[stat.index(close, offsetBy: 2)...].first != "Z"
+        ProcessTable.isAlive(pid)
     }
 }

@@ -34,11 +34,14 @@ struct PostgresSeeder {
                 }
                 connections[database] = connection
             }
-            switch resolved.step.source {
-            case .sql: try applySQL(resolved, connection)
-            case .csv(_, let table, let options): try applyCSV(resolved, connection, table: table, options: options)
-            case .json(_, let table): try applyJSON(resolved, connection, table: table)
-            case .command: break
+            // Cancelling the start (its deadline, a signal) cancels the running statement.
+            try await connection.cancellable {
+                switch resolved.step.source {
+                case .sql: try applySQL(resolved, connection)
+                case .csv(_, let table, let options): try applyCSV(resolved, connection, table: table, options: options)
+                case .json(_, let table): try applyJSON(resolved, connection, table: table)
+                case .command: break
+                }
             }
         }
     }
@@ -172,7 +175,7 @@ struct PostgresSeeder {
         } catch {
             throw SeedError(service: serviceName, file: shown, message: "\(error)", step: resolved.step.location)
         }
-        let status = await process.waitForExit()
+        let status = await process.waitForExit(stoppingOnCancel: [.signal(SIGTERM, grace: .seconds(2)), .kill])
         await process.stop([.signal(SIGTERM, grace: .seconds(2)), .kill])
         guard status.isSuccess else {
             let tail = process.log.lastLines(10).map { "\n      " + $0 }.joined()

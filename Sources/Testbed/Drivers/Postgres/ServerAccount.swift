@@ -36,7 +36,7 @@ struct ServerAccount: Sendable, Equatable {
     func own(_ path: String) throws(PostgresError) {
         guard let user else { return }
         if lchown(path, user.uid, user.gid) != 0 {
-            throw PostgresError(code: .account, message: "cannot give \(path) to \(user.name): \(String(cString: strerror(errno)))")
+            throw PostgresError(code: .account, message: "cannot give \(path) to \(user.name): \(errnoText())")
         }
     }
 

@@ -37,7 +37,7 @@ enum SQLiteFiles {
         }
         for suffix in ["-journal", "-wal", "-shm"] { unlink(destination + suffix) }
         guard rename(temporary, destination) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let reason = errnoText()
             unlink(temporary)
             throw SQLiteError(code: .ioError, message: "cannot move the database into \(destination): \(reason)")
         }
@@ -46,19 +46,19 @@ enum SQLiteFiles {
     /// Moves `source` to `destination` (same file system).
     static func move(_ source: String, to destination: String) throws {
         guard rename(source, destination) == 0 else {
-            throw SQLiteError(code: .ioError, message: "cannot rename \(source) to \(destination): \(String(cString: strerror(errno)))")
+            throw SQLiteError(code: .ioError, message: "cannot rename \(source) to \(destination): \(errnoText())")
         }
     }
 
     private static func copyBytes(from source: String, to destination: String) throws {
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else {
-            throw SQLiteError(code: .cantOpen, message: "cannot open \(source): \(String(cString: strerror(errno)))")
+            throw SQLiteError(code: .cantOpen, message: "cannot open \(source): \(errnoText())")
         }
         defer { close(input) }
         let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard output >= 0 else {
-            throw SQLiteError(code: .cantOpen, message: "cannot create \(destination): \(String(cString: strerror(errno)))")
+            throw SQLiteError(code: .cantOpen, message: "cannot create \(destination): \(errnoText())")
         }
         defer { close(output) }
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
@@ -66,7 +66,7 @@ enum SQLiteFiles {
             let got = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
             if got < 0 && errno == EINTR { continue }
             guard got >= 0 else {
-                throw SQLiteError(code: .ioError, message: "cannot read \(source): \(String(cString: strerror(errno)))")
+                throw SQLiteError(code: .ioError, message: "cannot read \(source): \(errnoText())")
             }
             if got == 0 { return }
             var written = 0
@@ -74,7 +74,7 @@ enum SQLiteFiles {
                 let result = buffer.withUnsafeBytes { write(output, $0.baseAddress! + written, got - written) }
                 if result < 0 && errno == EINTR { continue }
                 guard result > 0 else {
-                    throw SQLiteError(code: .ioError, message: "cannot write \(destination): \(String(cString: strerror(errno)))")
+                    throw SQLiteError(code: .ioError, message: "cannot write \(destination): \(errnoText())")
                 }
                 written += result
             }

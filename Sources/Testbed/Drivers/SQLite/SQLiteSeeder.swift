@@ -72,13 +72,14 @@ struct SQLiteSeeder {
             }
             do {
                 let loader = SQLiteFixtureLoader(database: database, file: file)
+                // Cancelling the start (its deadline, a signal) interrupts the running statement.
                 switch resolved.step.source {
                 case .sql:
-                    try loader.loadSQL()
+                    try await database.interruptible { try loader.loadSQL() }
                 case .csv(_, let table, let options):
-                    rows += try loader.loadCSV(table: table, options: options)
+                    rows += try await database.interruptible { try loader.loadCSV(table: table, options: options) }
                 case .json(_, let table):
-                    rows += try loader.loadJSON(table: table)
+                    rows += try await database.interruptible { try loader.loadJSON(table: table) }
                 case .command:
                     try database.execute("COMMIT")
                     database.close()
@@ -124,7 +125,7 @@ struct SQLiteSeeder {
         } catch {
             throw SeedError(service: service, file: commandLine, message: "\(error)", step: resolved.step.location)
         }
-        let status = await process.waitForExit()
+        let status = await process.waitForExit(stoppingOnCancel: [.signal(SIGTERM, grace: .seconds(2)), .kill])
         await process.stop([.signal(SIGTERM, grace: .seconds(2)), .kill])
         guard status.isSuccess else {
             let output = process.log.lastLines(10).map { "\n    | \($0)" }.joined()

@@ -76,12 +76,12 @@ struct SQLiteSnapshotCache: Sendable {
         let lockPath = "\(directory)/\(key).lock"
         let fd = open(lockPath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw SQLiteError(code: .cantOpen, message: "cannot open the cache lock \(lockPath): \(String(cString: strerror(errno)))")
+            throw SQLiteError(code: .cantOpen, message: "cannot open the cache lock \(lockPath): \(errnoText())")
         }
         defer { close(fd) }
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR else {
-                throw SQLiteError(code: .ioError, message: "cannot lock \(lockPath): \(String(cString: strerror(errno)))")
+                throw SQLiteError(code: .ioError, message: "cannot lock \(lockPath): \(errnoText())")
             }
             try await Task.sleep(for: .milliseconds(5))
         }
@@ -95,13 +95,13 @@ struct SQLiteSnapshotCache: Sendable {
     func seal(key: String) throws {
         let snapshot = snapshotPath(key: key)
         guard let checksum = Self.checksum(of: snapshot, flush: true) else {
-            throw SQLiteError(code: .ioError, message: "cannot read the snapshot \(snapshot): \(String(cString: strerror(errno)))")
+            throw SQLiteError(code: .ioError, message: "cannot read the snapshot \(snapshot): \(errnoText())")
         }
         let sum = "\(directory)/\(key).sum"
         let temporary = temporaryPath(in: temporaryDirectory, name: key) + ".sum"
         let output = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard output >= 0 else {
-            throw SQLiteError(code: .ioError, message: "cannot write \(temporary): \(String(cString: strerror(errno)))")
+            throw SQLiteError(code: .ioError, message: "cannot write \(temporary): \(errnoText())")
         }
         let text = Array(String(checksum, radix: 16).utf8)
         let written = text.withUnsafeBytes { write(output, $0.baseAddress, $0.count) }
@@ -109,7 +109,7 @@ struct SQLiteSnapshotCache: Sendable {
         close(output)
         guard written == text.count, flushed, rename(temporary, sum) == 0 else {
             unlink(temporary)
-            throw SQLiteError(code: .ioError, message: "cannot write \(sum): \(String(cString: strerror(errno)))")
+            throw SQLiteError(code: .ioError, message: "cannot write \(sum): \(errnoText())")
         }
         let folder = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if folder >= 0 {
