@@ -60,10 +60,12 @@ struct UpCommand: AsyncParsableCommand {
             break
         }
         withExtendedLifetime(trap) {}
+        if failure != nil { await environment.keepLogs() }
         await environment.stop()
         session.finish()
-        if let failure {
-            session.console.error(failure.description)
+        if let failure { session.console.error(failure.description) }
+        await session.reportKeptLogs()
+        if failure != nil {
             throw ExitCode(ExitCodes.environmentFailed)
         }
     }
