@@ -51,6 +51,7 @@ struct RunCommand: AsyncParsableCommand {
             session.console.error(error.message)
             await environment.stop()
             session.finish()
+            await session.reportKeptLogs()
             throw ExitCode(error.code)
         }
         withExtendedLifetime(trap) {}

@@ -56,6 +56,21 @@ import Testing
         #expect(lstat(kept + "/logs/api.log", &info) == 0 && info.st_mode & 0o7777 == 0o600)
     }
 
+    @Test func aServiceThatDiesDuringTheCommandLeavesItsLogReadable() async throws {
+        let stack = try TestStack("""
+            name: lat
+            services:
+              api:
+                command: "echo last words; sleep 1; exit 3"
+            """)
+        defer { stack.cleanUp() }
+        let run = try await Self.testbed(["run", stack.path, "--", "sleep", "60"], stack)
+        #expect(run.status == 125)
+        #expect(run.stderr.contains("logs kept at \(stack.runRoot)/.logs/lat-"), "stderr: \(run.stderr)")
+        let api = try await Self.testbed(["logs", "--last", "api"], stack)
+        #expect(api.stdout == "last words\n")
+    }
+
     @Test func aFailedStartLeavesEveryLogReadable() async throws {
         let (stack, line) = try Self.stack(failing: true)
         defer { stack.cleanUp() }
@@ -92,6 +107,24 @@ import Testing
         #expect(up.status == 0, "stderr: \(up.stderr)")
         let db = try await Self.testbed(["logs", name, "db"], stack)
         #expect(db.stdout.contains("database system is ready to accept connections"), "stderr: \(db.stderr)")
+        _ = try await Self.testbed(["down", name], stack)
+    }
+
+    @Test func aDetachedEnvironmentWhoseServiceDiesLeavesItsLogs() async throws {
+        let stack = try TestStack("""
+            name: lat
+            services:
+              api:
+                command: "echo detached last words; sleep 1; exit 3"
+            """)
+        defer { stack.cleanUp() }
+        let name = "lat-\(UUID().uuidString.prefix(6).lowercased())"
+        let up = try await Self.testbed(["up", "-d", "-q", "--name", name, stack.path], stack)
+        #expect(up.status == 0, "stderr: \(up.stderr)")
+        let saved = await eventually(within: .seconds(30)) { !KeptLogs.saved(runRoot: stack.runRoot).isEmpty }
+        #expect(saved, "the supervisor saves the logs when a service dies")
+        let api = try await Self.testbed(["logs", "--last", "api"], stack)
+        #expect(api.stdout == "detached last words\n", "stderr: \(api.stderr)")
         _ = try await Self.testbed(["down", name], stack)
     }
 
