@@ -58,9 +58,12 @@ struct RunCommand: AsyncParsableCommand {
         if status != 0 || runner.serviceFailure != nil { await environment.keepLogs() }
         await environment.stop()
         session.finish()
-        if let failure = runner.serviceFailure { session.console.error(failure.description) }
+        if let failure = runner.serviceFailure {
+            session.console.error(failure.description)
+            await session.reportKeptLogs()
+            throw ExitCode(ExitCodes.environmentFailed)
+        }
         await session.reportKeptLogs()
-        if runner.serviceFailure != nil { throw ExitCode(ExitCodes.environmentFailed) }
         if let signal = runner.receivedSignal, status == 0 { throw ExitCode(128 + signal) }
         throw ExitCode(status)
     }

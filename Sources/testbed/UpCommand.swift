@@ -63,10 +63,11 @@ struct UpCommand: AsyncParsableCommand {
         if failure != nil { await environment.keepLogs() }
         await environment.stop()
         session.finish()
-        if let failure { session.console.error(failure.description) }
-        await session.reportKeptLogs()
-        if failure != nil {
+        if let failure {
+            session.console.error(failure.description)
+            await session.reportKeptLogs()
             throw ExitCode(ExitCodes.environmentFailed)
         }
+        await session.reportKeptLogs()
     }
 }
