@@ -148,6 +148,15 @@ final class Console: Sendable {
         write(manifestError.description)
     }
 
+    /// A line the user needs even with `--quiet` (where the logs were kept); with `--json`,
+    /// `{"phase":"kept","detail":TEXT}`.
+    func note(_ text: String) {
+        guard mode == .json else { return write(text) }
+        if let data = try? JSONSerialization.data(withJSONObject: ["phase": "kept", "detail": text], options: [.sortedKeys]) {
+            write(String(decoding: data, as: UTF8.self))
+        }
+    }
+
     func info(_ text: String) {
         if mode == .plain { write(text) }
     }

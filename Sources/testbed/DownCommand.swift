@@ -25,5 +25,8 @@ struct DownCommand: ParsableCommand {
             throw DetachedCommands.fail("\(error)")
         }
         print("\(run.name) is down")
+        if RunDirectory(path: run.runDirectory).isKept {
+            FileHandle.standardError.write(Data("run directory kept at \(run.runDirectory) (read them with: testbed logs --last [SERVICE])\n".utf8))
+        }
     }
 }

@@ -60,15 +60,19 @@ struct RunCommand: AsyncParsableCommand {
             session.console.error(error.message)
             await environment.stop()
             session.finish()
+            await session.reportKeptLogs()
             throw ExitCode(error.code)
         }
         withExtendedLifetime(trap) {}
+        if status != 0 || runner.serviceFailure != nil { await environment.keepLogs() }
         await environment.stop()
         session.finish()
         if let failure = runner.serviceFailure {
             session.console.error(failure.description)
+            await session.reportKeptLogs()
             throw ExitCode(ExitCodes.environmentFailed)
         }
+        await session.reportKeptLogs()
         if let signal = runner.receivedSignal, status == 0 { throw ExitCode(128 + signal) }
         throw ExitCode(status)
     }

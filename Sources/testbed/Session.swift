@@ -40,8 +40,17 @@ struct Session {
                 throw ExitCode(128 + signal)
             }
             console.failure(error)
+            if (error as? EnvironmentError)?.runDirectory != nil { console.note("read the logs with: testbed logs --last [SERVICE]") }
             throw ExitCode(ExitCodes.environmentFailed)
         }
+    }
+
+    /// After teardown: prints where the logs are when they outlived it (`--keep`, a failed
+    /// command or a service that died), and how to read them.
+    func reportKeptLogs() async {
+        guard let folder = await environment.logsAfterStop else { return }
+        let what = output.keep ? "run directory kept at" : "logs kept at"
+        console.note("\(what) \(folder) (read them with: testbed logs --last [SERVICE])")
     }
 
     /// Writes the report file, if asked for.

@@ -74,6 +74,7 @@ struct Supervisor {
             break
         }
         FileHandle.standardError.write(Data("supervisor: stopping (\(reason))\n".utf8))
+        if case .failure = reason { await environment.keepLogs() }
         await environment.stop()
         session.finish()
         withExtendedLifetime((trap, lock)) {}

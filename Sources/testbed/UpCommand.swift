@@ -60,11 +60,14 @@ struct UpCommand: AsyncParsableCommand {
             break
         }
         withExtendedLifetime(trap) {}
+        if failure != nil { await environment.keepLogs() }
         await environment.stop()
         session.finish()
         if let failure {
             session.console.error(failure.description)
+            await session.reportKeptLogs()
             throw ExitCode(ExitCodes.environmentFailed)
         }
+        await session.reportKeptLogs()
     }
 }

@@ -52,6 +52,7 @@ extension Environment {
         plan?.releasePorts()
         if let run = runDirectory {
             ProcessRegistry.removeDirectory(run.path)
+            if savesLogs && !keep && !options.keepRunDirectory { saveLogs(of: run) }
             if !keep && !options.keepRunDirectory { run.remove() } else { run.markKept() }
         }
         phase = .stopped

@@ -73,6 +73,10 @@ public actor Environment {
     /// Reached when a teardown has finished.
     let tornDown = Milestone()
     var failureWaiters: [CheckedContinuation<EnvironmentError, Never>] = []
+    /// Set by ``keepLogs()``: teardown saves the logs (see ``KeptLogs``).
+    var savesLogs = false
+    /// Where teardown saved the logs after ``keepLogs()``; nil otherwise.
+    public internal(set) var keptLogs: String?
     var failure: EnvironmentError?
 
     /// Variables for the test command: the manifest's exports plus `TESTBED_RUN_DIR` and
