@@ -144,7 +144,8 @@ extension Environment {
                                        hint: "fix the healthcheck at \(check.location)")
             }
             let timing = HealthGate.Timing(interval: check.interval, timeout: check.timeout,
-                                           startPeriod: check.startPeriod, deadline: check.deadline)
+                                           startPeriod: check.startPeriod, deadline: check.deadline,
+                                           maxInterval: check.maxInterval)
             let attempts: Int
             do {
                 attempts = try await HealthGate(probe: probe, timing: timing, process: process).wait()
