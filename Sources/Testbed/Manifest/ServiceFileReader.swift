@@ -30,8 +30,12 @@ enum ServiceFileReader {
                 guard let text = reader.string(content.value, "content", service: service) else { continue }
                 // A block scalar (`|`) starts on the line after its indicator.
                 var first = reader.location(content.value)
-                if case .scalar(let scalar) = content.value, scalar.style == .literal || scalar.style == .folded { first.line += 1 }
-                spec.lines = lines(of: text, file: first.file, firstLine: first.line, service: service, reader: &reader)
+                // A preset's nodes all carry the preset key's mark: every line is reported there.
+                let fromPreset = content.value.mark?.line == content.keyNode.mark?.line
+                    && content.value.mark?.column == content.keyNode.mark?.column
+                if !fromPreset, case .scalar(let scalar) = content.value, scalar.style == .literal || scalar.style == .folded { first.line += 1 }
+                spec.lines = lines(of: text, file: first.file, firstLine: first.line, step: fromPreset ? 0 : 1,
+                                   service: service, reader: &reader)
             case (nil, let template?):
                 guard let relative = reader.string(template.value, "template", service: service) else { continue }
                 let path = relative.hasPrefix("/") ? relative : reader.directory + "/" + relative
@@ -41,7 +45,7 @@ enum ServiceFileReader {
                     continue
                 }
                 spec.templatePath = path
-                spec.lines = lines(of: text, file: path, firstLine: 1, service: service, reader: &reader)
+                spec.lines = lines(of: text, file: path, firstLine: 1, step: 1, service: service, reader: &reader)
             }
             if let name = fields.first(where: { $0.key == "name" }) {
                 guard let text = reader.string(name.value, "name", service: service) else { continue }
@@ -76,10 +80,11 @@ enum ServiceFileReader {
     }
 
     /// The text's lines as templates, each located at its own line of `file`.
-    static func lines(of text: String, file: String, firstLine: Int, service: String, reader: inout NodeReader) -> [Template] {
+    static func lines(of text: String, file: String, firstLine: Int, step: Int, service: String,
+                      reader: inout NodeReader) -> [Template] {
         var result: [Template] = []
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let location = SourceLocation(file: file, line: firstLine + index, column: 1)
+            let location = SourceLocation(file: file, line: firstLine + index * step, column: 1)
             do {
                 result.append(try Template(parsing: String(line), location: location))
             } catch {
