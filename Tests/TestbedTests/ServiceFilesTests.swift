@@ -97,6 +97,27 @@ import Testing
         }
     }
 
+    @Test(.enabled(if: UnixUser.isRoot && UnixUser.named("postgres") != nil, "needs root to switch to the postgres user"))
+    func anotherUserIsRefusedWhereItIsWrittenWhenTheCallerIsNotRoot() async throws {
+        let caller = try #require(UnixUser.named("postgres"))
+        let stack = try TestStack("""
+            services:
+              svc:
+                command: [sleep, "600"]
+                user: nobody
+            """)
+        defer { stack.cleanUp() }
+        let runRoot = "/dev/shm/tbt-nonroot-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: runRoot) }
+        let result = try await CLI.Running(
+            ["run", stack.path, "--", "true"], mark: stack.mark,
+            extra: ["TESTBED_RUN_ROOT": runRoot, "HOME": "/var/lib/postgresql"], workingDirectory: "/tmp", user: caller).wait()
+        #expect(result.status == 125, "\(result.stderr)")
+        #expect(result.stderr.contains("stack.yml:4:"), "\(result.stderr)")
+        #expect(result.stderr.contains("only root can start a process as another user"), "\(result.stderr)")
+        #expect(stack.liveProcesses.isEmpty)
+    }
+
     @Test func aURLEncodesItsUserInformationOnly() throws {
         let manifest = try ManifestLoader.parse(yaml: """
             services:

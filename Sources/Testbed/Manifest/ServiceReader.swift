@@ -12,6 +12,8 @@ enum ServiceReader {
         "volumes": "there are no containers; files are used where they are",
         "networks": "every service listens on loopback; use named 'ports'",
         "entrypoint": "put the whole command in 'command'",
+        "configs": "declare the file under 'files:' ({KEY: {template: FILE}} or {KEY: {content: TEXT}}); its path is ${SERVICE.files.KEY}",
+        "secrets": "declare the file under 'files:' with mode \"0600\"; its path is ${SERVICE.files.KEY}",
     ]
 
     static func read(name: String, node: Node, keyNode: Node, reader: inout NodeReader) -> ServiceSpec? {
