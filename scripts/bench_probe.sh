@@ -2,14 +2,20 @@
 # CPU cost of a health probe that fails for its whole deadline.
 #
 # A service that starts but never opens its port (a dependency misconfigured, say): its
-# TCP probe fails until the deadline. Prints testbed's user+system CPU time and the number
-# of attempts the failure message reports.
+# probe fails until the deadline. Prints testbed's user+system CPU time (its reaped children,
+# such as command probes, included) and the number of attempts the failure message reports.
 #
-#   scripts/bench_probe.sh [TESTBED_BINARY] [DEADLINE]
-#   e.g. scripts/bench_probe.sh .build/debug/testbed 10s
+#   scripts/bench_probe.sh [TESTBED_BINARY] [DEADLINE] [tcp|command]
+#   e.g. scripts/bench_probe.sh .build/debug/testbed 60s tcp
 set -eu
 binary=${1:-.build/debug/testbed}
 deadline=${2:-10s}
+kind=${3:-tcp}
+case $kind in
+    tcp) check="tcp: http" ;;
+    command) check='command: [/bin/sh, -c, "exit 1"]' ;;
+    *) echo "usage: $0 [BINARY] [DEADLINE] [tcp|command]" >&2; exit 2 ;;
+esac
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cat > "$dir/probe.yml" <<YAML
@@ -19,7 +25,7 @@ services:
     command: [sleep, "600"]
     ports: [http]
     healthcheck:
-      tcp: http
+      $check
       deadline: $deadline
 YAML
 /usr/bin/time -f '%U %S %e' -o "$dir/time" "$binary" run "$dir/probe.yml" -- true >"$dir/out" 2>&1 || true
@@ -28,4 +34,4 @@ $(tail -n 1 "$dir/time")
 TIME
 attempts=$(grep -o '([0-9]* attempts)' "$dir/out" | head -1 | tr -dc 0-9)
 cpu=$(echo "$user + $system" | bc)
-echo "binary=$binary deadline=$deadline attempts=${attempts:-?} cpu_seconds=$cpu (user $user, system $system) wall_seconds=$elapsed"
+echo "binary=$binary probe=$kind deadline=$deadline attempts=${attempts:-?} cpu_seconds=$cpu (user $user, system $system) wall_seconds=$elapsed"
