@@ -98,6 +98,30 @@ import Testing
         #expect(problems.contains { $0.message.contains("'${nosuch.ports.http}'") && $0.location.line == 7 })
     }
 
+    @Test func keysBesideAPresetReplaceItsOwnAndFilesMergeByKey() throws {
+        let manifest = try ManifestLoader.parse(yaml: """
+            services:
+              cache:
+                redis: {}
+                healthcheck: {log: Ready to accept connections}
+                files:
+                  conf: {content: "port ${cache.ports.redis}"}
+                  extra: {content: "more"}
+            """, path: "m.yml", directory: "/tmp")
+        let service = try #require(manifest.services.first)
+        guard case .process(let process) = service.kind else { Issue.record("not a process"); return }
+        #expect(process.preset == "redis" && process.requires?.package == "redis-server")
+        #expect(process.files.map(\.key) == ["conf", "extra"])
+        #expect(process.files.first?.lines.map(\.source) == ["port ${cache.ports.redis}"])
+        #expect(process.files.first?.name == "conf")
+        if case .log(let pattern) = service.healthcheck?.probe { #expect(pattern == "Ready to accept connections") } else {
+            Issue.record("the manifest's healthcheck did not replace the preset's")
+        }
+        if case .argv(let argv) = process.command { #expect(argv.first?.source == "redis-server") } else {
+            Issue.record("the preset's command is gone")
+        }
+    }
+
     private func withStack(_ yaml: String, _ body: ([String: [String: String]]) async throws -> Void) async throws {
         let stack = try TestStack(yaml)
         defer { stack.cleanUp() }
