@@ -59,4 +59,27 @@ import Testing
         #expect(invalid.code == .healthCheckFailed)
         #expect(invalid.hint == "fix the healthcheck at app.yml:12:7")
     }
+
+    @Test func waitsDoubleFromTheIntervalUpToTheCapAndAnExplicitIntervalIsKept() {
+        let backoff = HealthGate.Timing(interval: .milliseconds(5), timeout: .seconds(1), startPeriod: .zero,
+                                        deadline: .seconds(60), maxInterval: .milliseconds(250))
+        #expect((1...8).map { backoff.wait(after: $0) } == [5, 10, 20, 40, 80, 160, 250, 250].map { Duration.milliseconds($0) })
+        let fixed = HealthGate.Timing(interval: .milliseconds(100), timeout: .seconds(1), startPeriod: .zero, deadline: .seconds(60))
+        #expect((1...5).map { fixed.wait(after: $0) } == Array(repeating: .milliseconds(100), count: 5))
+        // The manifest: no interval means backoff to the default cap; an interval is kept.
+        let location = SourceLocation(file: "m.yml", line: 1, column: 1)
+        #expect(HealthCheckSpec(probe: .tcp(port: .named("http")), location: location).maxInterval == HealthCheckSpec.defaultMaxInterval)
+        #expect(HealthCheckSpec(probe: .tcp(port: .named("http")), interval: .seconds(1), location: location).maxInterval == .seconds(1))
+    }
+
+    @Test func aProbeThatKeepsFailingBacksOffAndSaysHowOftenItTried() async throws {
+        let timing = HealthGate.Timing(interval: .milliseconds(5), timeout: .milliseconds(100), startPeriod: .zero,
+                                       deadline: .milliseconds(700), maxInterval: .milliseconds(250))
+        let probe = ClosureProbe(summary: "never") { _ in throw ProbeFailure(.unreachable, "connection refused") }
+        let error = await #expect(throws: HealthCheckError.self) { try await HealthGate(probe: probe, timing: timing).wait() }
+        // 5+10+20+40+80+160+250 ms of waits fit about 7 attempts in 700 ms; at a fixed 5 ms it would be ~140.
+        let attempts = Int(error?.message.firstMatch(of: /\((\d+) attempts\)/)?.1 ?? "") ?? 0
+        #expect((2...12).contains(attempts), "\(error?.message ?? "")")
+        #expect(error?.message.contains("last error: connection refused") == true)
+    }
 }

@@ -77,7 +77,9 @@ import Testing
     /// The problem's text starts with `FILE:LINE:COLUMN: error: ` and its message holds no location.
     static func check(_ problem: ManifestProblem, file: String, mutant: Int) {
         let text = problem.description
-        let location = "\(file):\(problem.location.line):\(problem.location.column): error: "
+        // A placeholder in a `files:` template is reported at the template's own line.
+        let isTemplate = problem.location.file != file && FileManager.default.fileExists(atPath: problem.location.file)
+        let location = "\(isTemplate ? problem.location.file : file):\(problem.location.line):\(problem.location.column): error: "
         #expect(text.hasPrefix(location) && problem.location.line >= 1 && problem.location.column >= 1, "mutant \(mutant): \(text)")
         let inside = problem.message.contains(": error") || problem.message.contains(", column ")
             || problem.message.contains(file + ":")

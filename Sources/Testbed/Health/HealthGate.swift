@@ -5,11 +5,28 @@
 /// knows the probe, the timing and the process — nothing of manifests or environments.
 struct HealthGate: Sendable {
     /// How often and how long to try.
+    ///
+    /// The first wait is `interval`; each failed attempt doubles the next wait up to
+    /// `maxInterval` (nil: no backoff, every wait is `interval`). So a service that is ready
+    /// in a few ms is seen in a few ms, and a probe that keeps failing costs a bounded share
+    /// of a core (about `deadline / maxInterval` attempts).
     struct Timing: Sendable {
         var interval: Duration
         var timeout: Duration
         var startPeriod: Duration
         var deadline: Duration
+        var maxInterval: Duration? = nil
+
+        /// The wait after the `attempts`-th failed attempt.
+        func wait(after attempts: Int) -> Duration {
+            guard let maxInterval, maxInterval > interval else { return interval }
+            var wait = interval
+            for _ in 1..<max(1, attempts) {
+                wait = wait * 2
+                if wait >= maxInterval { return maxInterval }
+            }
+            return wait
+        }
     }
 
     var probe: any HealthProbe
@@ -47,14 +64,15 @@ struct HealthGate: Sendable {
             // (A check that passed counts, even if the service died right after: the
             // runtime then reports it as a service that died.)
             if let status = process?.exitStatus { throw await exited(status) }
-            if clock.now + timing.interval >= deadline {
+            let wait = timing.wait(after: attempts)
+            if clock.now + wait >= deadline {
                 if let status = process?.exitStatus { throw await exited(status) }
                 throw HealthCheckError(
                     .deadlineExceeded,
                     "health check \(probe.summary) did not pass within \(timing.deadline) (\(attempts) attempts); last error: \(lastError)",
                     logTail: process?.log.lastLines(20) ?? [], logFile: process?.configuration.logFile)
             }
-            try await Task.sleep(for: timing.interval)
+            try await Task.sleep(for: wait)
         }
     }
 

@@ -32,8 +32,11 @@ public struct HealthCheckSpec: Sendable {
 
     /// What each attempt checks.
     public var probe: Probe
-    /// Time between attempts.
+    /// Time between the first attempts.
     public var interval: Duration
+    /// The longest time between attempts: waits double from ``interval`` up to it. Equal to
+    /// ``interval`` (no backoff) when the manifest gives an `interval:`.
+    public var maxInterval: Duration
     /// Time one attempt may take.
     public var timeout: Duration
     /// Time after the spawn before the first attempt.
@@ -47,22 +50,29 @@ public struct HealthCheckSpec: Sendable {
     public static let defaultInterval: Duration = .milliseconds(5)
     /// Time between attempts of a command check when the manifest gives none: 50 ms, since each spawns a process.
     public static let defaultCommandInterval: Duration = .milliseconds(50)
+    /// The longest wait between attempts when the manifest gives no `interval:` (backoff cap): 250 ms.
+    public static let defaultMaxInterval: Duration = .milliseconds(250)
     /// Time one attempt may take when the manifest gives none: 2 seconds.
     public static let defaultTimeout: Duration = .seconds(2)
     /// Time from spawn to healthy when the manifest gives none: 60 seconds.
     public static let defaultDeadline: Duration = .seconds(60)
 
-    /// Makes a check; a nil `interval` means ``defaultCommandInterval`` for command probes, else ``defaultInterval``.
+    /// Makes a check; a nil `interval` means ``defaultCommandInterval`` for command probes, else
+    /// ``defaultInterval``, doubling after each failed attempt up to ``defaultMaxInterval``;
+    /// an explicit `interval` is kept between every two attempts.
     public init(probe: Probe, interval: Duration? = nil, timeout: Duration = defaultTimeout,
                 startPeriod: Duration = .zero, deadline: Duration = defaultDeadline,
                 location: SourceLocation) {
         self.probe = probe
         if let interval {
             self.interval = interval
+            self.maxInterval = interval
         } else if case .command = probe {
             self.interval = Self.defaultCommandInterval
+            self.maxInterval = Self.defaultMaxInterval
         } else {
             self.interval = Self.defaultInterval
+            self.maxInterval = Self.defaultMaxInterval
         }
         self.timeout = timeout
         self.startPeriod = startPeriod

@@ -28,6 +28,7 @@ public enum ManifestLoader {
     /// The `.env` file in `directory`, when there is one, is read into ``Manifest/dotEnv``.
     public static func parse(yaml: String, path: String, directory: String) throws(ManifestError) -> Manifest {
         var reader = NodeReader(file: path)
+        reader.directory = directory
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: yaml) else {

@@ -156,6 +156,8 @@ enum ManifestValidator {
         case .process(let process):
             add(process.command)
             if let dir = process.workingDirectory { result.append(dir) }
+            if let url = process.url { result.append(url) }
+            for file in process.files { result += file.lines }
         case .sqlite(let spec): if let path = spec.path { result.append(path) }
         case .postgres: break
         }
@@ -198,7 +200,8 @@ public enum ServiceValueKeys {
     public static func keys(of service: ServiceSpec) -> [String] {
         switch service.kind {
         case .process(let process):
-            ["host", "log"] + process.ports.map { "ports.\($0.name)" }
+            ["host", "log", "dir"] + process.ports.map { "ports.\($0.name)" } + process.files.map { "files.\($0.key)" }
+                + (process.url == nil ? [] : ["url"])
         case .postgres(let spec):
             ["url", "host", "port", "socket", "database", "user", "password", "log"]
                 + spec.databases.map { "databases.\($0).url" }

@@ -4,6 +4,8 @@ import Yams
 /// its location instead of stopping at the first.
 struct NodeReader {
     let file: String
+    /// The manifest's folder: `template:` files are read from it.
+    var directory: String = ""
     var problems: [ManifestProblem] = []
 
     init(file: String) {

@@ -3,7 +3,7 @@ import Yams
 /// Reads one entry of `services:`.
 enum ServiceReader {
     static let processKeys = ["command", "working_dir", "environment", "ports", "depends_on", "healthcheck",
-                              "stop_signal", "stop_grace_period", "oneshot", "start_timeout"]
+                              "stop_signal", "stop_grace_period", "oneshot", "start_timeout", "files", "user", "url"]
     static let databaseKeys = ["postgres", "sqlite", "seed", "depends_on", "healthcheck", "environment", "start_timeout"]
     static let unsupported = [
         "image": "Testbed runs processes, not container images; give a 'command' (e.g. [redis-server, --port, \"${cache.ports.redis}\"])",
@@ -12,12 +12,31 @@ enum ServiceReader {
         "volumes": "there are no containers; files are used where they are",
         "networks": "every service listens on loopback; use named 'ports'",
         "entrypoint": "put the whole command in 'command'",
+        "configs": "declare the file under 'files:' ({KEY: {template: FILE}} or {KEY: {content: TEXT}}); its path is ${SERVICE.files.KEY}",
+        "secrets": "declare the file under 'files:' with mode \"0600\"; its path is ${SERVICE.files.KEY}",
     ]
 
     static func read(name: String, node: Node, keyNode: Node, reader: inout NodeReader) -> ServiceSpec? {
         guard let entries = reader.entries(node, "service '\(name)'", service: name) else { return nil }
         let keys = Set(entries.map(\.key))
         let location = reader.location(keyNode)
+        let presets = entries.filter { Preset.all[$0.key] != nil }
+        if let block = presets.first, let preset = Preset.all[block.key] {
+            if presets.count > 1 || keys.contains("postgres") || keys.contains("sqlite") {
+                let other = presets.dropFirst().first?.key ?? (keys.contains("postgres") ? "postgres" : "sqlite")
+                reader.fail(block.keyNode, service: name, "a service is made from one of '\(block.key)' and '\(other)', not both",
+                            hint: "a preset brings its own command; split it into two services, or write the service by hand")
+                return nil
+            }
+            let others = entries.filter { $0.key != block.key }
+            guard let expanded = preset.expand(service: name, block: block, others: others, reader: &reader),
+                  var service = read(name: name, node: expanded, keyNode: keyNode, reader: &reader),
+                  case .process(var process) = service.kind else { return nil }
+            process.preset = preset.name
+            process.requires = preset.requires
+            service.kind = .process(process)
+            return service
+        }
         let isPostgres = keys.contains("postgres"), isSQLite = keys.contains("sqlite")
         if isPostgres && isSQLite {
             reader.fail(keyNode, service: name, "a service is either 'postgres' or 'sqlite', not both", hint: "split it into two services")
@@ -27,7 +46,7 @@ enum ServiceReader {
         let allowed = isDatabase ? databaseKeys : processKeys
         var extra = unsupported
         if isDatabase {
-            for key in ["command", "ports", "working_dir", "stop_signal", "stop_grace_period", "oneshot"] {
+            for key in ["command", "ports", "working_dir", "stop_signal", "stop_grace_period", "oneshot", "files", "user", "url"] {
                 extra[key] = "a \(isPostgres ? "postgres" : "sqlite") service is run by Testbed itself"
                     + (key == "ports" ? "; use 'tcp: true' in the postgres block" : "")
             }
@@ -39,7 +58,8 @@ enum ServiceReader {
         if !isDatabase && !keys.contains("command") {
             let misspelt = entries.contains { !allowed.contains($0.key) && suggestion(for: $0.key, among: allowed) == "command" }
             if !misspelt {
-                let hint = keys.contains("image") ? unsupported["image"] : "add 'command', or a 'postgres:' or 'sqlite:' block"
+                let hint = keys.contains("image") ? unsupported["image"]
+                    : "add 'command', a 'postgres:' or 'sqlite:' block, or a preset (\(Preset.all.keys.sorted().joined(separator: ", ")))"
                 reader.fail(keyNode, service: name, "the service has nothing to run", hint: hint)
             }
             return nil
@@ -82,6 +102,9 @@ enum ServiceReader {
                         reader.fail(entry.value, service: name, "start_timeout must be longer than 0", hint: "leave it out for the default of 5m")
                     }
                 }
+            case "files": process.files = ServiceFileReader.files(entry.value, service: name, reader: &reader)
+            case "user": process.user = ServiceFileReader.user(entry.value, service: name, reader: &reader)
+            case "url": process.url = reader.template(entry.value, "url", service: name)
             default: break
             }
         }

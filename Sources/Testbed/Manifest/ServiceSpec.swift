@@ -82,6 +82,17 @@ public struct ProcessSpec: Sendable {
     public var stopSignal: Int32
     /// How long to wait after ``stopSignal`` before SIGKILL (default 5 seconds).
     public var stopGracePeriod: Duration
+    /// Files written into the service's folder before it starts (`files:`).
+    public var files: [ServiceFileSpec] = []
+    /// The account to run as (`user:`); nil: the caller's.
+    public var user: ServiceUserSpec?
+    /// The service's connection URL (`url:`), the value `${name.url}`; placeholders in its
+    /// user-information part are percent-encoded.
+    public var url: Template?
+    /// The preset the service was made from (`redis:`, `pgbouncer:`, …), if any.
+    public var preset: String?
+    /// The program the preset needs and its Debian package.
+    public var requires: RequiredProgram?
 
     /// Makes a process spec; defaults: the manifest's folder, no ports, SIGTERM, 5 seconds' grace.
     public init(command: CommandSpec, workingDirectory: Template? = nil, ports: [PortSpec] = [],

@@ -39,6 +39,19 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
         self.source = literal.replacingOccurrences(of: "$", with: "$$")
     }
 
+    /// A template made of `parts` (its source is their text, for messages).
+    public init(parts: [Part], location: SourceLocation) {
+        self.parts = parts
+        self.location = location
+        self.source = parts.map { part -> String in
+            switch part {
+            case .literal(let text): text.replacingOccurrences(of: "$", with: "$$")
+            case .reference(let service, let key): "${\(service).\(key)}"
+            case .variable(let name, _): "${\(name)}"
+            }
+        }.joined()
+    }
+
     /// Parses `text`; throws a message (without location) for malformed placeholders.
     public init(parsing text: String, location: SourceLocation) throws(TemplateSyntaxError) {
         self.source = text

@@ -11,9 +11,11 @@ extension EnvironmentPlan {
         func values(of service: ServiceSpec, ports: [String: PortReservation],
                     valuesSoFar: [String: [String: String]]) throws(ManifestProblem) -> [String: String] {
             switch service.kind {
-            case .process:
-                var own = ["host": "127.0.0.1", "log": run.log(for: service.name)]
+            case .process(let process):
+                let folder = run.folder(for: service.name)
+                var own = ["host": "127.0.0.1", "log": run.log(for: service.name), "dir": folder]
                 for (name, reservation) in ports { own["ports.\(name)"] = String(reservation.port) }
+                for file in process.files { own["files.\(file.key)"] = folder + "/" + file.name }
                 return own
             case .postgres(let spec):
                 // The run's password (generated when TCP is on and none is set) is fixed here,
@@ -53,9 +55,18 @@ extension EnvironmentPlan {
                         directory = manifest.resolvePath(try resolver.resolve(template, service: service.name))
                     }
                     teardown = TeardownStep.standard(signal: process.stopSignal, grace: process.stopGracePeriod)
+                    let user = try account(of: service, process)
+                    var files: [ProcessLaunch.File] = []
+                    for file in process.files {
+                        var lines: [String] = []
+                        for line in file.lines { lines.append(try resolver.resolve(line, service: service.name)) }
+                        files.append(.init(path: folder + "/" + file.name, contents: lines.joined(separator: "\n"), mode: file.mode))
+                    }
+                    try checkInstalled(process, of: service, environment: environment)
                     kind = .process(ProcessLaunch(
-                        argv: try resolver.argv(process.command, service: service.name), environment: environment,
-                        workingDirectory: directory, logFile: run.log(for: service.name), teardown: teardown))
+                        argv: (user?.commandPrefix ?? []) + (try resolver.argv(process.command, service: service.name)),
+                        environment: environment, workingDirectory: directory, logFile: run.log(for: service.name),
+                        teardown: teardown, serviceDirectory: folder, files: files, user: user))
                 case .postgres(let spec):
                     teardown = PostgresServer.immediateShutdown
                     var spec = spec
@@ -136,7 +147,7 @@ extension EnvironmentPlan {
             case .sql(let query):
                 probe = .sql(query: query)
             }
-            return PlannedHealthCheck(probe: probe, interval: spec.interval, timeout: spec.timeout,
+            return PlannedHealthCheck(probe: probe, interval: spec.interval, maxInterval: spec.maxInterval, timeout: spec.timeout,
                                       startPeriod: spec.startPeriod, deadline: spec.deadline, location: spec.location)
         }
     }

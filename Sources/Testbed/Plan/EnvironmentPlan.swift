@@ -18,8 +18,10 @@
 ///
 /// Planning happens in three passes, so a value may refer to any other regardless of order:
 /// 1. ports, for every node (manifest order);
-/// 2. values, for every node: a process's from its ports, a database's from its driver's
-///    format (``PostgresCluster/values(spec:serviceDirectory:port:)``, ``SQLiteStore/values(path:)``);
+/// 2. values, for every node: a process's from its ports and files, a database's from its
+///    driver's format (``PostgresCluster/values(spec:serviceDirectory:port:)``,
+///    ``SQLiteStore/values(path:)``); then the processes' declared `url:`s, which may use
+///    any of those;
 /// 3. everything else, resolved against all values: argv, environments, seed commands,
 ///    health checks, exports.
 public struct EnvironmentPlan: Sendable {
@@ -57,6 +59,17 @@ public struct EnvironmentPlan: Sendable {
             for service in valueOrder {
                 do {
                     values[service.name] = try context.values(of: service, ports: ports[service.name] ?? [:], valuesSoFar: values)
+                } catch {
+                    problems.append(error)
+                }
+            }
+            // Declared URLs (`url:`) may use any service's values, so they come last.
+            for service in manifest.services {
+                guard case .process(let process) = service.kind, let url = process.url else { continue }
+                do {
+                    let resolved = try Resolver(manifest: manifest, environment: environment, values: values)
+                        .resolveURL(url, service: service.name)
+                    values[service.name]?["url"] = resolved
                 } catch {
                     problems.append(error)
                 }

@@ -19,8 +19,10 @@ public struct PlannedHealthCheck: Sendable {
 
     /// What each attempt asks.
     public var probe: Probe
-    /// Time between attempts.
+    /// Time between the first attempts.
     public var interval: Duration
+    /// The longest time between attempts (waits double up to it; equal to `interval`: no backoff).
+    public var maxInterval: Duration
     /// Time one attempt may take.
     public var timeout: Duration
     /// Time after the spawn before the first attempt.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Resolves ``Template`` placeholders against the caller's environment and the run's values.
 public struct Resolver: Sendable {
     /// What `${VAR}` reads: the caller's environment (with a manifest's `.env` under it).
@@ -58,6 +60,31 @@ public struct Resolver: Sendable {
         }
         return text
     }
+
+    /// Resolves a URL template (`url:`): a placeholder in the user-information part (after
+    /// `://`, before the `@` written in the template) is percent-encoded, so a password with
+    /// `@ : / #` stays one password; placeholders elsewhere are put in as they are.
+    public func resolveURL(_ template: Template, service: String? = nil) throws(ManifestProblem) -> String {
+        var text = "", written = ""
+        for part in template.parts {
+            let piece = try resolve(Template(parts: [part], location: template.location), service: service)
+            if case .literal = part {
+                written += piece
+                text += piece
+                continue
+            }
+            let afterScheme = written.range(of: "://").map { written[$0.upperBound...] }
+            if let afterScheme, !afterScheme.contains(where: { "@/?#".contains($0) }) {
+                text += piece.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? piece
+            } else {
+                text += piece
+            }
+        }
+        return text
+    }
+
+    private static let unreserved = CharacterSet(charactersIn:
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     /// The problem for `${NAME}` with NAME unset: where `${…}` reads from, and the ways out.
     private func unset(_ name: String, template: Template, service: String?) -> ManifestProblem {

@@ -158,7 +158,8 @@ extension Environment {
                                        hint: "fix the healthcheck at \(check.location)")
             }
             let timing = HealthGate.Timing(interval: check.interval, timeout: check.timeout,
-                                           startPeriod: check.startPeriod, deadline: check.deadline)
+                                           startPeriod: check.startPeriod, deadline: check.deadline,
+                                           maxInterval: check.maxInterval)
             stage.set("its health check (\(probe.summary))")
             let attempts: Int
             do {

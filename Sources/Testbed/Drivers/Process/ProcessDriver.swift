@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// Runs a process service: spawn in its own group, stop with its teardown steps.
@@ -14,6 +15,10 @@ final class ProcessDriver: ServiceDriver {
 
     /// Spawns the process. Throws ``ServiceProcessError`` when it cannot be spawned.
     func start(report: @escaping PhaseReporter) async throws -> ServiceProcess? {
+        if let folder = launch.serviceDirectory {
+            try ServiceFolder.prepare(folder, files: launch.files.map { (($0.path as NSString).lastPathComponent, $0.contents, $0.mode) },
+                                      owner: launch.user)
+        }
         let configuration = ServiceProcess.Configuration(
             executable: launch.argv[0], arguments: Array(launch.argv.dropFirst()), environment: launch.environment,
             workingDirectory: launch.workingDirectory, logFile: launch.logFile)

@@ -1,0 +1,48 @@
+/// A one-line service for a server integration stacks use often (`cache: {redis: {}}`).
+///
+/// A preset is data: the service a user could have written by hand, as manifest YAML, with
+/// a few tunable options. Expanding it substitutes `{{OPTION}}` with the option's value and
+/// `${self.KEY}` with `${NAME.KEY}`, then reads the result like any other service — so a
+/// preset gets nothing a manifest cannot say. Adding one is one file in this folder and a
+/// line in ``all``.
+public struct Preset: Sendable {
+    /// One tunable key of the preset's block.
+    public struct Option: Sendable {
+        /// The key, e.g. `pool_mode`.
+        public var name: String
+        /// The value when the manifest gives none; nil: the key is required.
+        public var defaultValue: String?
+        /// True when the value must name another service of the manifest (`target`, `upstream`).
+        public var isService: Bool = false
+        /// What the option does, for docs and error hints.
+        public var summary: String
+    }
+
+    /// The block's key in a service (`redis`, `pgbouncer`, …).
+    public var name: String
+    /// The program it runs, and the Debian package that installs it.
+    public var requires: RequiredProgram
+    /// The tunable keys of its block.
+    public var options: [Option]
+    /// The service, as manifest YAML with `{{OPTION}}` and `${self.KEY}` placeholders.
+    public var yaml: String
+
+    /// Every preset, by block key.
+    public static let all: [String: Preset] = Dictionary(
+        uniqueKeysWithValues: [redis, memcached, pgbouncer, nginx].map { ($0.name, $0) })
+
+    /// The preset's YAML for service `service` with the given option values (every option
+    /// present), or the name of an option without a value.
+    func expanded(service: String, values: [String: String]) -> String {
+        var text = yaml.replacingOccurrences(of: "${self.", with: "${\(service).")
+        for option in options {
+            text = text.replacingOccurrences(of: "{{\(option.name)}}", with: values[option.name] ?? "")
+        }
+        return text
+    }
+
+    /// True when `value` may be put into a preset's YAML as it is: letters, digits and `._-`.
+    static func isPlainValue(_ value: String) -> Bool {
+        !value.isEmpty && value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
+    }
+}
