@@ -77,17 +77,23 @@ public struct ToxiproxyClient: Sendable {
     /// Sends one request and returns the body of a 2xx/3xx answer; throws the endpoint's
     /// ``ToxiproxyError`` for 400 and above.
     public func send(_ method: String, _ path: String, body: Data? = nil) throws(ToxiproxyError) -> Data {
-        var request = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: testbed\r\n"
-            + "Accept: application/json\r\nConnection: close\r\n"
-        if let body { request += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
-        let answer = try exchange(Data((request + "\r\n").utf8) + (body ?? Data()))
-        let (status, payload) = try Self.parse(answer, from: "\(method) \(path)")
+        let (status, payload) = try request(method, path, body: body)
         guard status < 400 else {
             if let error = try? JSONDecoder().decode(ToxiproxyError.self, from: payload) { throw error }
             let text = String(decoding: payload, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             throw ToxiproxyError(status: status, text.isEmpty ? "HTTP \(status) for \(method) \(path)" : text)
         }
         return payload
+    }
+
+    /// Sends one request and returns the answer's status and body, whatever the status.
+    /// Throws ``ToxiproxyError`` (status 0) only when no HTTP answer came.
+    public func request(_ method: String, _ path: String, body: Data? = nil) throws(ToxiproxyError) -> (status: Int, body: Data) {
+        var request = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: testbed\r\n"
+            + "Accept: application/json\r\nConnection: close\r\n"
+        if let body { request += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
+        let answer = try exchange(Data((request + "\r\n").utf8) + (body ?? Data()))
+        return try Self.parse(answer, from: "\(method) \(path)")
     }
 
     /// Splits a whole answer into its status and its (de-chunked) body.
