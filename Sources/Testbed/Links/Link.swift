@@ -46,7 +46,8 @@ public final class Link: Sendable, CustomStringConvertible {
 
     /// The fault named `name`; throws ``LinkError`` (`unknownFault`).
     public func fault(named name: String) throws -> Fault {
-        guard let fault = faults.first(where: { $0.name == name }) else { throw unknownFault(name) }
+        let faults = self.faults
+        guard let fault = faults.first(where: { $0.name == name }) else { throw unknownFault(name, known: faults) }
         return fault
     }
 
@@ -73,7 +74,7 @@ public final class Link: Sendable, CustomStringConvertible {
     public func update(name faultName: String, attributes: [String: Int], toxicity: Double? = nil) throws -> Fault {
         try change { state in
             guard let index = state.faults.firstIndex(where: { $0.name == faultName }) else {
-                throw unknownFault(faultName)
+                throw unknownFault(faultName, known: state.faults)
             }
             state.faults[index] = try state.faults[index].updated(attributes: attributes, toxicity: toxicity)
             return LinkEvent(link: name, action: .faultUpdated, fault: state.faults[index])
@@ -85,7 +86,7 @@ public final class Link: Sendable, CustomStringConvertible {
     public func remove(name faultName: String) throws {
         try change { state in
             guard let index = state.faults.firstIndex(where: { $0.name == faultName }) else {
-                throw unknownFault(faultName)
+                throw unknownFault(faultName, known: state.faults)
             }
             return LinkEvent(link: name, action: .faultRemoved, fault: state.faults.remove(at: index))
         }
@@ -146,7 +147,7 @@ public final class Link: Sendable, CustomStringConvertible {
 
     // MARK: - Internals
 
-    private func unknownFault(_ faultName: String) -> LinkError {
+    private func unknownFault(_ faultName: String, known faults: [Fault]) -> LinkError {
         let known = faults.map(\.name)
         return LinkError(.unknownFault, "link '\(name)' has no fault named '\(faultName)'"
                          + (known.isEmpty ? " (it has no faults)" : "; its faults: \(known.joined(separator: ", "))"))

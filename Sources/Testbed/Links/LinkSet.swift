@@ -29,9 +29,23 @@ public final class LinkSet: Sendable {
     private struct Entry {
         var link: Link
         var reservation: PortReservation?
+        /// The service a manifest link fronts; nil for links made at run time.
+        var target: String?
+    }
+
+    /// A manifest link whose port is reserved, waiting for its target to be up.
+    private struct Planned {
+        var name: String
+        var target: String
+        var listen: LinkAddress
+        var upstream: LinkAddress
+        var reservation: PortReservation
+        var faults: [Fault]
+        var seed: UInt64?
     }
 
     private let entries = Mutex<[Entry]>([])
+    private let planned = Mutex<[Planned]>([])
     private let observer = Mutex<(@Sendable (LinkEvent) -> Void)?>(nil)
     private let allocator: PortAllocator
     /// Names a link may not take (the environment's services).
@@ -92,8 +106,9 @@ public final class LinkSet: Sendable {
     /// Starts a link on a reserved port with its first faults (the manifest's links).
     /// The reservation's socket is released right before the bind; its lock is held until
     /// the link is deleted.
+    @discardableResult
     func start(name: String, listen: LinkAddress, upstream: LinkAddress, reservation: PortReservation?,
-               faults: [Fault], seed: UInt64?) async throws -> Link {
+               faults: [Fault], seed: UInt64?, target: String? = nil) async throws -> Link {
         try Self.checkName(name)
         guard !reservedNames.contains(name) else {
             throw LinkError(.duplicate, "'\(name)' is the name of a service of this environment: pick another link name")
@@ -102,7 +117,7 @@ public final class LinkSet: Sendable {
         for fault in faults { try link.add(fault) }
         let claimed = entries.withLock { entries in
             guard !entries.contains(where: { $0.link.name == name }) else { return false }
-            entries.append(Entry(link: link, reservation: reservation))
+            entries.append(Entry(link: link, reservation: reservation, target: target))
             return true
         }
         guard claimed else {
@@ -163,9 +178,37 @@ public final class LinkSet: Sendable {
         return result
     }
 
-    /// Deletes every link, the newest first.
+    /// Deletes every link, the newest first, and drops the planned ones.
     public func deleteAll() async {
         for link in all.reversed() { try? await delete(name: link.name) }
+        for link in planned.withLock({ list in defer { list = [] }; return list }) { link.reservation.release() }
+    }
+
+    /// Records a manifest link: its port is reserved now, it starts with ``start(fronting:)``.
+    func plan(name: String, target: String, reservation: PortReservation, upstream: LinkAddress, faults: [Fault],
+              seed: UInt64?) {
+        planned.withLock {
+            $0.append(Planned(name: name, target: target, listen: LinkAddress(host: "127.0.0.1", port: reservation.port),
+                              upstream: upstream, reservation: reservation, faults: faults, seed: seed))
+        }
+    }
+
+    /// Starts the planned links that front `service` (right after it is up, before its dependents).
+    func start(fronting service: String) async throws {
+        let due = planned.withLock { list in
+            defer { list.removeAll { $0.target == service } }
+            return list.filter { $0.target == service }
+        }
+        for link in due {
+            try await start(name: link.name, listen: link.listen, upstream: link.upstream, reservation: link.reservation,
+                            faults: link.faults, seed: link.seed, target: link.target)
+        }
+    }
+
+    /// Deletes the links that front `service` (before it stops); nil: those made at run time.
+    func delete(fronting service: String?) async {
+        let names = entries.withLock { $0.filter { $0.target == service }.map(\.link.name) }
+        for name in names.reversed() { try? await delete(name: name) }
     }
 
     private static func checkName(_ name: String) throws {

@@ -15,6 +15,11 @@ public struct Manifest: Sendable {
     public var services: [ServiceSpec]
     /// Variables handed to the test command, in file order.
     public var exports: [Export]
+    /// TCP proxies in front of services' ports (`links:`), in file order.
+    public var links: [LinkSpec] = []
+    /// `toxiproxy: true`: serve the Toxiproxy endpoint even without `links:`, for clients
+    /// that create their own proxies (with links it is always served).
+    public var toxiproxy = false
 
     /// Makes a manifest from parts; it is not validated (``ManifestLoader`` does that).
     public init(name: String, path: String, directory: String, services: [ServiceSpec], exports: [Export]) {

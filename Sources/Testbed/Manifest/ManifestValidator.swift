@@ -43,11 +43,11 @@ enum ManifestValidator {
             checkHealthcheck(service, reader: &reader)
             checkSeedFiles(service, manifest: manifest, reader: &reader)
             for template in templates(of: service) {
-                checkReferences(template, in: service.name, byName: byName, reader: &reader)
+                checkReferences(template, in: service.name, byName: byName, reader: &reader, links: manifest.links)
             }
         }
         for export in manifest.exports {
-            checkReferences(export.value, in: nil, byName: byName, reader: &reader)
+            checkReferences(export.value, in: nil, byName: byName, reader: &reader, links: manifest.links)
         }
     }
 
@@ -149,12 +149,21 @@ enum ManifestValidator {
         return result
     }
 
-    static func checkReferences(_ template: Template, in service: String?, byName: [String: ServiceSpec], reader: inout NodeReader) {
+    static func checkReferences(_ template: Template, in service: String?, byName: [String: ServiceSpec], reader: inout NodeReader,
+                                links: [LinkSpec] = []) {
         for part in template.parts {
             guard case .reference(let target, let key) = part else { continue }
             if target == "run" {
                 if !["dir", "name"].contains(key) {
                     problem(&reader, template.location, service, "'${run.\(key)}' is not a run value", hint: "use ${run.dir} or ${run.name}")
+                }
+                continue
+            }
+            if let link = links.first(where: { $0.name == target }) {
+                let keys = byName[link.target].map { LinkSpec.keys(fronting: $0, port: link.port) } ?? []
+                if !keys.isEmpty && !keys.contains(key) {
+                    problem(&reader, template.location, service, "'${\(target).\(key)}': link '\(target)' has no value '\(key)'",
+                            hint: "its values: \(keys.joined(separator: ", "))")
                 }
                 continue
             }

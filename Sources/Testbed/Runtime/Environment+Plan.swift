@@ -50,6 +50,8 @@ extension Environment {
                 problems.append(problem)
             }
         }
+        problems += planLinks(values: &values, allocator: allocator)
+        problems += planToxiproxy(values: &values, allocator: allocator)
         let resolver = Resolver(environment: caller, values: values)
         // Seed commands may refer to values of databases made after them: make those again.
         for service in manifest.services where service.kindName != "process" && service.seed.contains(where: \.isCommand) {
@@ -84,7 +86,7 @@ extension Environment {
                 problems.append(error)
             }
         }
-        var exports = ["TESTBED_RUN_DIR": run.path, "TESTBED_ENV_NAME": name]
+        var exports = ["TESTBED_RUN_DIR": run.path, "TESTBED_ENV_NAME": name].merging(toxiproxyExports) { own, _ in own }
         for export in manifest.exports {
             do { exports[export.name] = try resolver.resolve(export.value) } catch { problems.append(error) }
         }

@@ -39,6 +39,7 @@ extension Environment {
         }
         do {
             try plan(in: run)
+            try await startToxiproxy()
         } catch {
             await teardown(keep: false)
             throw error
@@ -139,6 +140,7 @@ extension Environment {
             throw EnvironmentError(.exitedDuringStart, service: service.name, "exited during the start (\(status))",
                                    logTail: await process.finalLines(), logFile: process.configuration.logFile)
         }
+        try await startLinks(fronting: service.name)
         milestones.healthy.reach()
         if let process { watch(service.name, process) }
     }

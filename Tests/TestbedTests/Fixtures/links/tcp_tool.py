@@ -1,0 +1,95 @@
+"""Real TCP ends for the link tests: servers behind a link and clients in front of it.
+
+  tcp_tool.py echo PORTFILE               echo server (asyncio), writes its port to PORTFILE
+  tcp_tool.py source PORTFILE SIZE SEED   sends SIZE deterministic bytes to each client, then closes
+  tcp_tool.py fetch PORT SIZE SEED        reads everything; prints "BYTES SHA256 EXPECTED_SHA256"
+  tcp_tool.py many PORT N                 holds N connections open at once, sends a distinct line on
+                                          each, checks every echo; prints "ok N" or what went wrong
+"""
+import asyncio, hashlib, os, random, socket, sys
+
+
+def payload(size, seed):
+    """SIZE bytes from a seeded generator, in 1 MiB blocks."""
+    rng = random.Random(int(seed))
+    left = int(size)
+    while left > 0:
+        n = min(left, 1 << 20)
+        yield rng.randbytes(n)
+        left -= n
+
+
+async def serve(handler, portfile):
+    server = await asyncio.start_server(handler, "127.0.0.1", 0, backlog=4096)
+    port = server.sockets[0].getsockname()[1]
+    with open(portfile + ".tmp", "w") as f:
+        f.write(str(port))
+    os.rename(portfile + ".tmp", portfile)
+    async with server:
+        await server.serve_forever()
+
+
+async def echo(reader, writer):
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except ConnectionError:
+        pass
+    writer.close()
+
+
+def source(size, seed):
+    async def handler(reader, writer):
+        for block in payload(size, seed):
+            writer.write(block)
+            await writer.drain()
+        writer.close()
+    return handler
+
+
+def fetch(port, size, seed):
+    expected = hashlib.sha256()
+    for block in payload(size, seed):
+        expected.update(block)
+    got, count = hashlib.sha256(), 0
+    with socket.create_connection(("127.0.0.1", int(port))) as s:
+        while data := s.recv(1 << 20):
+            got.update(data)
+            count += len(data)
+    print(count, got.hexdigest(), expected.hexdigest())
+
+
+def many(port, n):
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    socks = [socket.create_connection(("127.0.0.1", int(port)), timeout=60) for _ in range(int(n))]
+    for i, s in enumerate(socks):
+        s.sendall(b"connection %d\n" % i)
+    bad = []
+    for i, s in enumerate(socks):
+        want = b"connection %d\n" % i
+        got = b""
+        while len(got) < len(want):
+            chunk = s.recv(len(want) - len(got))
+            if not chunk:
+                break
+            got += chunk
+        if got != want:
+            bad.append(i)
+    for s in socks:
+        s.close()
+    print("ok %d" % len(socks) if not bad else "lost %d: %s" % (len(bad), bad[:10]))
+
+
+if __name__ == "__main__":
+    mode, args = sys.argv[1], sys.argv[2:]
+    if mode == "echo":
+        asyncio.run(serve(echo, args[0]))
+    elif mode == "source":
+        asyncio.run(serve(source(args[1], args[2]), args[0]))
+    elif mode == "fetch":
+        fetch(*args)
+    elif mode == "many":
+        many(*args)
