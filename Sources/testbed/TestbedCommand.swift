@@ -12,7 +12,8 @@ struct TestbedCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [RunCommand.self, UpCommand.self, DownCommand.self, StatusCommand.self, LogsCommand.self, EnvCommand.self,
-                      ResetCommand.self, ListCommand.self, GcCommand.self, ValidateCommand.self]
+                      ResetCommand.self, ListCommand.self, GcCommand.self, ValidateCommand.self,
+                      LinkCommand.self]
     )
 }
 
