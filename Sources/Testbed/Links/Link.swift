@@ -119,7 +119,7 @@ public final class Link: Sendable, CustomStringConvertible {
             return state.enabled
         }
         await proxy.closeListener()
-        proxy.cutConnections()
+        await proxy.cutConnections()
         if wasEnabled { emit(LinkEvent(link: name, action: .down)) }
     }
 
@@ -177,6 +177,6 @@ public final class Link: Sendable, CustomStringConvertible {
     func stop() async {
         state.withLock { $0.enabled = false }
         await proxy.closeListener()
-        proxy.cutConnections()
+        await proxy.cutConnections()
     }
 }

@@ -67,10 +67,11 @@ final class LinkProxy: Sendable {
         try? await channel?.close()
     }
 
-    /// Closes every open connection (both ends).
-    func cutConnections() {
+    /// Closes every open connection (both ends) and returns once they are closed, so that
+    /// nothing a client sends afterwards reaches the upstream.
+    func cutConnections() async {
         for connection in connections.withLock({ Array($0.values) }) {
-            connection.eventLoop.execute { connection.close() }
+            try? await connection.eventLoop.submit { connection.close() }.get()
         }
     }
 
