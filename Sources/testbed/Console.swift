@@ -109,7 +109,7 @@ final class Console: Sendable {
         case .plain:
             if event.phase == .ready { return write(summary()) }
             let time = String(format: "%7.0f ms", event.elapsed.milliseconds)
-            let name = (event.service ?? "testbed").padding(toLength: width, withPad: " ", startingAt: 0)
+            let name = (event.service ?? "testbed").padded(to: width)
             let phase = event.phase.rawValue
             var text = "\(paint(time, "2")) \(paint(name, "36")) \(paint(phase, code(for: event.phase)))"
             if var detail = event.detail, !detail.isEmpty {

@@ -9,6 +9,7 @@ import Testing
         ("environments/notes.yml", ["sh", "-c", #"[ "$(sqlite3 "$NOTES_DB" 'SELECT count(*) FROM notes')" = 3 ]"#]),
         ("environments/web.yml", ["python3", "-c", "import os, urllib.request; assert b'Hello' in urllib.request.urlopen(os.environ['WEB_URL'] + '/index.html').read()"]),
         ("environments/bench-three-tcp.yml", ["true"]),
+        ("environments/faults.yml", ["python3", "environments/faults/check.py"]),
     ]
 
     @Test(arguments: examples.map(\.manifest))

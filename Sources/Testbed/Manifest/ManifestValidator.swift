@@ -154,8 +154,9 @@ enum ManifestValidator {
         for part in template.parts {
             guard case .reference(let target, let key) = part else { continue }
             if target == "run" {
-                if !["dir", "name"].contains(key) {
-                    problem(&reader, template.location, service, "'${run.\(key)}' is not a run value", hint: "use ${run.dir} or ${run.name}")
+                if !["dir", "name", "toxiproxy_url"].contains(key) {
+                    problem(&reader, template.location, service, "'${run.\(key)}' is not a run value",
+                            hint: "use ${run.dir}, ${run.name} or ${run.toxiproxy_url} (with links: or toxiproxy: true)")
                 }
                 continue
             }
