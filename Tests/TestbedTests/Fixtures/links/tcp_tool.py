@@ -5,6 +5,11 @@
   tcp_tool.py fetch PORT SIZE SEED        reads everything; prints "BYTES SHA256 EXPECTED_SHA256"
   tcp_tool.py many PORT N                 holds N connections open at once, sends a distinct line on
                                           each, checks every echo; prints "ok N" or what went wrong
+  tcp_tool.py echo-on PORT                echo server on a given port (for manifests)
+  tcp_tool.py source-on PORT SIZE SEED    source server on a given port
+  tcp_tool.py rtt PORT N                  N one-byte round trips on one connection; prints p50 p99 (µs)
+  tcp_tool.py hold PORT N SECONDS         holds N idle connections for SECONDS, prints "holding N" first
+  tcp_tool.py rate PORT SIZE SEED         like fetch, then prints the rate in KB/s
 """
 import asyncio, hashlib, os, random, socket, sys
 
@@ -19,12 +24,13 @@ def payload(size, seed):
         left -= n
 
 
-async def serve(handler, portfile):
-    server = await asyncio.start_server(handler, "127.0.0.1", 0, backlog=4096)
+async def serve(handler, portfile, port=0):
+    server = await asyncio.start_server(handler, "127.0.0.1", int(port), backlog=4096)
     port = server.sockets[0].getsockname()[1]
-    with open(portfile + ".tmp", "w") as f:
-        f.write(str(port))
-    os.rename(portfile + ".tmp", portfile)
+    if portfile:
+        with open(portfile + ".tmp", "w") as f:
+            f.write(str(port))
+        os.rename(portfile + ".tmp", portfile)
     async with server:
         await server.serve_forever()
 
@@ -83,6 +89,44 @@ def many(port, n):
     print("ok %d" % len(socks) if not bad else "lost %d: %s" % (len(bad), bad[:10]))
 
 
+def rtt(port, n):
+    import time
+    s = socket.create_connection(("127.0.0.1", int(port)))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    times = []
+    for _ in range(int(n)):
+        t = time.perf_counter_ns()
+        s.sendall(b"x")
+        if not s.recv(1):
+            raise SystemExit("closed")
+        times.append(time.perf_counter_ns() - t)
+    times.sort()
+    print("%.1f %.1f" % (times[len(times) // 2] / 1000, times[int(len(times) * 0.99)] / 1000))
+
+
+def hold(port, n, seconds):
+    import resource, time
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    socks = [socket.create_connection(("127.0.0.1", int(port))) for _ in range(int(n))]
+    for s in socks:  # one round trip each: every connection reached the upstream
+        s.sendall(b"x")
+        s.recv(1)
+    print("holding %d" % len(socks), flush=True)
+    time.sleep(float(seconds))
+
+
+def rate(port, size, seed):
+    import time
+    t = time.perf_counter()
+    count = 0
+    with socket.create_connection(("127.0.0.1", int(port))) as s:
+        while data := s.recv(1 << 20):
+            count += len(data)
+    elapsed = time.perf_counter() - t
+    print("%d bytes in %.3f s: %.1f KB/s" % (count, elapsed, count / 1024 / elapsed))
+
+
 if __name__ == "__main__":
     mode, args = sys.argv[1], sys.argv[2:]
     if mode == "echo":
@@ -93,3 +137,13 @@ if __name__ == "__main__":
         fetch(*args)
     elif mode == "many":
         many(*args)
+    elif mode == "echo-on":
+        asyncio.run(serve(echo, None, args[0]))
+    elif mode == "source-on":
+        asyncio.run(serve(source(args[1], args[2]), None, args[0]))
+    elif mode == "rtt":
+        rtt(*args)
+    elif mode == "hold":
+        hold(*args)
+    elif mode == "rate":
+        rate(*args)
