@@ -95,6 +95,14 @@ public final class ToxiproxyServer: Sendable {
     private static func serve(_ connection: Connection, api: ToxiproxyAPI, allowedUsers: Set<uid_t>) async {
         let owner = owner(of: connection.channel)
         let allowed = owner.map(allowedUsers.contains) ?? false
+        if !allowed {
+            // A refused client gets its 403 after its request; it may not hold the connection open.
+            let channel = connection.channel
+            Task {
+                try? await Task.sleep(for: .seconds(5))
+                try? await channel.close()
+            }
+        }
         try? await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
             var body: [UInt8] = []
