@@ -48,6 +48,18 @@ struct LinkProxyTests {
         #expect(fields.count == 3 && fields[1] == fields[2], "sha256 through the link equals the source's")
     }
 
+    @Test(arguments: [false, true])
+    func aHalfClosedClientStillGetsEverything(withLatency: Bool) async throws {
+        let size = 8 << 20
+        let server = try await ToolServer("source", ["\(size)", "9"])
+        let (links, link) = try await makeLink(to: server)
+        defer { Task { await links.deleteAll() } }
+        if withLatency { try link.add(.latency(.milliseconds(5))) }
+        let output = try ToolServer.run(["fetch", "\(link.listen.port)", "\(size)", "9", "half"])
+        let fields = output.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        #expect(fields.count == 3 && fields[0] == "\(size)" && fields[1] == fields[2], "\(output)")
+    }
+
     @Test func thousandConcurrentConnectionsLoseNothing() async throws {
         let server = try await ToolServer("echo")
         let (links, link) = try await makeLink(to: server)

@@ -121,9 +121,14 @@ final class LinkConnection: @unchecked Sendable {
         if upstream.finished && downstream.finished { close() }
     }
 
-    /// A channel closed (an error, a reset, or our own close): the connection is over.
+    /// A channel closed by itself (an error, a reset, or NIO closing it once both of its
+    /// halves were shut): nothing more can be written to it, but what the other direction
+    /// still queues from it is delivered, then passed on as a FIN.
     func sideInactive(_ side: LinkSideHandler.Side) {
-        close()
+        guard !closed else { return }
+        flow(to: side).abandon()
+        flow(from: side).sourceClosed()
+        flowFinished()
     }
 
     /// Closes both channels; idempotent.

@@ -84,7 +84,7 @@ final class LinkFlow {
 
     /// The source sent its FIN: pass it on once the queue is through, after any slow_close.
     func sourceClosed() {
-        guard !sourceEnded else { return }
+        guard !sourceEnded, !finished else { return }
         sourceEnded = true
         readComplete()
         var delay = Duration.zero
@@ -117,17 +117,19 @@ final class LinkFlow {
                 destination.write(NIOAny(buffer), promise: nil)
                 wrote = true
             case .shutdown:
-                if wrote { destination.flush() }
                 finished = true
-                destination.close(mode: .output, promise: nil)
-                connection.flowFinished()
+                afterWrites(destination) { [connection] in
+                    destination.close(mode: .output, promise: nil)
+                    connection.flowFinished()
+                }
                 return
             case .closeConnection:
-                if wrote { destination.flush() }
                 finished = true
-                let closed = destination.eventLoop.makePromise(of: Void.self)
-                closed.futureResult.assumeIsolated().whenComplete { [connection] _ in connection.close() }
-                destination.close(mode: .output, promise: closed)
+                afterWrites(destination) { [connection] in
+                    let closed = destination.eventLoop.makePromise(of: Void.self)
+                    closed.futureResult.assumeIsolated().whenComplete { _ in connection.close() }
+                    destination.close(mode: .output, promise: closed)
+                }
                 return
             }
         }
@@ -142,6 +144,22 @@ final class LinkFlow {
             }
         }
         readMore()
+    }
+
+    /// Runs `body` once every write queued on `destination` reached the kernel. A half-close
+    /// of a channel whose peer already half-closed becomes a full close in NIO, which would
+    /// drop writes still pending: an empty write's promise completes after all of them.
+    private func afterWrites(_ destination: ChannelHandlerContext, _ body: @escaping () -> Void) {
+        let written = destination.eventLoop.makePromise(of: Void.self)
+        written.futureResult.assumeIsolated().whenComplete { _ in body() }
+        destination.writeAndFlush(NIOAny(ByteBuffer()), promise: written)
+    }
+
+    /// The destination is gone: drop what waits for it; this direction is over.
+    func abandon() {
+        cancel()
+        sourceEnded = true
+        finished = true
     }
 
     /// Drops the queue and the timer (the connection is closing).

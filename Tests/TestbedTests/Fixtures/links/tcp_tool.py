@@ -2,7 +2,8 @@
 
   tcp_tool.py echo PORTFILE               echo server (asyncio), writes its port to PORTFILE
   tcp_tool.py source PORTFILE SIZE SEED   sends SIZE deterministic bytes to each client, then closes
-  tcp_tool.py fetch PORT SIZE SEED        reads everything; prints "BYTES SHA256 EXPECTED_SHA256"
+  tcp_tool.py fetch PORT SIZE SEED [half] reads everything (after its own FIN with "half");
+                                          prints "BYTES SHA256 EXPECTED_SHA256"
   tcp_tool.py many PORT N                 holds N connections open at once, sends a distinct line on
                                           each, checks every echo; prints "ok N" or what went wrong
   tcp_tool.py echo-on PORT                echo server on a given port (for manifests)
@@ -54,12 +55,14 @@ def source(size, seed):
     return handler
 
 
-def fetch(port, size, seed):
+def fetch(port, size, seed, half_close=""):
     expected = hashlib.sha256()
     for block in payload(size, seed):
         expected.update(block)
     got, count = hashlib.sha256(), 0
     with socket.create_connection(("127.0.0.1", int(port))) as s:
+        if half_close:  # the client's FIN first: the server's data and close must still all arrive
+            s.shutdown(socket.SHUT_WR)
         while data := s.recv(1 << 20):
             got.update(data)
             count += len(data)
