@@ -177,6 +177,40 @@ import Testing
         await f.close()
     }
 
+    @Test func toxiproxyTrueServesTheEndpointWithoutLinksAndItsProxiesEndWithTheRun() async throws {
+        let echo = try ToxiproxyEcho()
+        defer { echo.stop() }
+        let stack = try TestStack("""
+            toxiproxy: true
+            services:
+              idle: {command: [sleep, "60"]}
+            exports:
+              ENDPOINT: ${run.toxiproxy_url}
+            """)
+        defer { stack.cleanUp() }
+        let environment = try stack.environment()
+        try await environment.start()
+        let exports = await environment.exports
+        let url = try #require(exports["TOXIPROXY_URL"])
+        #expect(exports["ENDPOINT"] == url && exports["TESTBED_LINKS_URL"] == url)
+        let client = try ToxiproxyClient(url: url)
+        let made = try await onThread { try client.send("POST", "/proxies", body: Data(#"{"name":"mine","upstream":"127.0.0.1:\#(echo.port)"}"#.utf8)) }
+        let port = try #require(try JSONDecoder().decode(ProxyDescription.self, from: made).listen.split(separator: ":").last.flatMap { Int($0) })
+        #expect(try await onThread { try ToxiproxyEcho.roundTrip(port: port, "hi") } == "hi")
+        await environment.stop()
+        #expect((try? await onThread { try client.request("GET", "/version") }) == nil)
+        #expect((try? await onThread { try ToxiproxyEcho.roundTrip(port: port, "x") }) == nil)
+        #expect(stack.events.all.contains { $0.link?.link == "mine" && $0.link?.action == .deleted })
+
+        // Without links and without the opt-in there is no endpoint.
+        let plain = try TestStack("services:\n  idle: {command: [sleep, \"60\"]}\n")
+        defer { plain.cleanUp() }
+        let other = try plain.environment()
+        try await other.start()
+        #expect(await other.exports["TOXIPROXY_URL"] == nil)
+        await other.stop()
+    }
+
     @Test func peerTableLinesParse() {
         let peer = PeerOwner.Endpoint(address: [127, 0, 0, 1], port: 0xD431)
         let local = PeerOwner.Endpoint(address: [127, 0, 0, 1], port: 0x2118)
