@@ -63,7 +63,7 @@ check("slow dependency: gave up after the timeouts", seconds >= ATTEMPTS * TIMEO
 reset()
 
 # Latency below the timeout: slower, but still one attempt.
-add_fault({"type": "latency", "attributes": {"latency": int(TIMEOUT * 1000 / 3)}})
+add_fault({"type": "latency", "attributes": {"latency": int(TIMEOUT * 1000 / 10)}})
 status, document, seconds = quote()
 check("latency under the timeout: one attempt", status == 200 and document["attempts"] == 1, "%s, %.2f s" % (document, seconds))
 reset()
