@@ -79,10 +79,17 @@ done
 d=$((TOTAL[direct] / ROUNDS)); l=$((TOTAL[link] / ROUNDS)); s=$((TOTAL[socat] / ROUNDS))
 echo "  mean: direct $d, link $l ($((100 * l / d))% of direct), socat $s ($((100 * s / d))% of direct)"
 
+SOCAT_ECHO_PORT=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
+socat TCP-LISTEN:"$SOCAT_ECHO_PORT",fork,reuseaddr,bind=127.0.0.1 TCP:127.0.0.1:"$ECHO_PORT" &
+SOCAT_ECHO_PID=$!
+sleep 0.3
 read -r dp50 dp99 < <(python3 "$TOOL" rtt "$ECHO_PORT" 20000)
 read -r lp50 lp99 < <(python3 "$TOOL" rtt "$ECHO_LINK_PORT" 20000)
+read -r sp50 sp99 < <(python3 "$TOOL" rtt "$SOCAT_ECHO_PORT" 20000)
+kill "$SOCAT_ECHO_PID" 2>/dev/null || true
 echo "round trip (µs, 20,000 one-byte echoes): direct p50 $dp50 p99 $dp99; link p50 $lp50 p99 $lp99;" \
-     "added p50 $(python3 -c "print(round($lp50 - $dp50, 1))") µs"
+     "socat p50 $sp50 p99 $sp99; added p50: link $(python3 -c "print(round($lp50 - $dp50, 1))") µs," \
+     "socat $(python3 -c "print(round($sp50 - $dp50, 1))") µs"
 
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$SUPERVISOR/status"; }
 before=$(rss)
