@@ -38,6 +38,8 @@ final class LinkFlow {
     private var limited = false
     /// The destination was half-closed: this direction is over.
     private(set) var finished = false
+    /// NIO asked the source to read while the flow could take nothing; issued by ``readMore()``.
+    private var readHeld = false
 
     init(stream: Fault.Stream, connection: LinkConnection) {
         self.stream = stream
@@ -73,13 +75,24 @@ final class LinkFlow {
         drain()
     }
 
-    /// The source's read burst ended: flush what was written straight through, read on.
+    /// The source's read burst ended: flush what was written straight through.
     func readComplete() {
         if needsFlush {
             needsFlush = false
             connection.context(of: destinationSide)?.flush()
         }
-        readMore()
+    }
+
+    /// NIO wants the source to read (after a read burst, as `autoRead` does): let it when the
+    /// destination and the queue have room, else hold the read until ``readMore()``.
+    func readRequested(_ source: ChannelHandlerContext) {
+        if mayRead { source.read() } else { readHeld = true }
+    }
+
+    private var mayRead: Bool {
+        guard !sourceEnded, !finished, !connection.closed, connection.server != nil, queuedBytes < Self.highWater,
+              let destination = connection.context(of: destinationSide) else { return false }
+        return destination.channel.isWritable
     }
 
     /// The source sent its FIN: pass it on once the queue is through, after any slow_close.
@@ -87,6 +100,7 @@ final class LinkFlow {
         guard !sourceEnded, !finished else { return }
         sourceEnded = true
         readComplete()
+        readHeld = false
         var delay = Duration.zero
         for state in connection.faults(for: stream) {
             if case .slowClose(let extra) = state.fault.kind { delay += extra }
@@ -95,12 +109,10 @@ final class LinkFlow {
         drain()
     }
 
-    /// Asks the source for more when the destination and the queue have room.
+    /// Issues a held read once the destination and the queue have room again.
     func readMore() {
-        guard !sourceEnded, !finished, !connection.closed, queuedBytes < Self.highWater,
-              let destination = connection.context(of: destinationSide), destination.channel.isWritable,
-              let source = connection.context(of: sourceSide)
-        else { return }
+        guard readHeld, mayRead, let source = connection.context(of: sourceSide) else { return }
+        readHeld = false
         source.read()
     }
 

@@ -28,6 +28,10 @@ final class LinkProxy: Sendable {
     /// How many client connections are open.
     var connectionCount: Int { connections.withLock { $0.count } }
 
+    /// Channels read automatically; ``LinkSideHandler`` holds back a channel's reads while
+    /// the connection cannot take more (see ``LinkFlow``), which keeps the socket registered
+    /// for reading instead of toggling it on every read.
+    ///
     /// Binds `address` and starts accepting for `link`; a port 0 becomes the bound port in
     /// the link's listen address. Throws ``LinkError`` (`bind`).
     func bind(_ address: LinkAddress, link: Link) async throws {
@@ -36,7 +40,6 @@ final class LinkProxy: Sendable {
             .serverChannelOption(ChannelOptions.backlog, value: 4096)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(ChannelOptions.autoRead, value: false)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {

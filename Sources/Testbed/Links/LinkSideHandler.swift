@@ -2,8 +2,9 @@ import NIOCore
 
 /// The handler on each of a connection's two channels: hands reads, read bursts, FINs,
 /// writability and closes to the ``LinkConnection``.
-final class LinkSideHandler: ChannelInboundHandler {
+final class LinkSideHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
 
     /// Which end of the connection a channel is.
     enum Side { case client, server }
@@ -31,6 +32,11 @@ final class LinkSideHandler: ChannelInboundHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         connection.flow(from: side).readComplete()
+    }
+
+    /// The outbound read NIO issues after every read burst (autoRead): the flow decides.
+    func read(context: ChannelHandlerContext) {
+        connection.flow(from: side).readRequested(context)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
