@@ -33,6 +33,13 @@ public enum Testbed {
         try await owner(of: name).shared.environment.service(name)
     }
 
+    /// The link `name` of the innermost environment, to inject faults from a test:
+    /// `try await Testbed.link("app-db").with(.latency(.milliseconds(300))) { … }`.
+    /// Throws ``TestbedScopeError`` outside a scope or when no environment in it has the link.
+    public static func link(_ name: String) throws -> Link {
+        try owner(of: name).shared.environment.link(name)
+    }
+
     /// A database of this test's own: a fresh clone of a postgres service's seeded database,
     /// or a copy of an sqlite service's file, from the environment's ``DatabasePool``.
     ///
@@ -72,7 +79,8 @@ public enum Testbed {
         let scope = try requireScope()
         var current: TestbedScope? = scope
         while let candidate = current {
-            if candidate.shared.manifest.service(named: service) != nil { return candidate }
+            let manifest = candidate.shared.manifest
+            if manifest.service(named: service) != nil || manifest.links.contains(where: { $0.name == service }) { return candidate }
             current = candidate.parent
         }
         let names = scope.shared.manifest.services.map(\.name).joined(separator: ", ")

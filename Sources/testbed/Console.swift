@@ -86,6 +86,7 @@ final class Console: Sendable {
             var object: [String: Any] = ["phase": event.phase.rawValue, "ms": rounded(event.elapsed.milliseconds)]
             if let service = event.service { object["service"] = service }
             if let detail = event.detail { object["detail"] = detail }
+            if let link = event.link { object["link"] = Self.record(link) }
             if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
                 write(String(decoding: data, as: UTF8.self))
             }
@@ -101,11 +102,14 @@ final class Console: Sendable {
                 write(paint("\(event.service ?? "testbed") failed", "31;1") + (event.detail.map { ": " + $0 } ?? ""))
             } else if event.service == nil && event.phase == .stopped {
                 write(paint(String(format: "torn down at %.0f ms", event.elapsed.milliseconds), "2"))
+            } else if event.phase == .link {
+                write(paint(String(format: "%7.0f ms", event.elapsed.milliseconds), "2") + " "
+                      + paint("link \(event.service ?? "")", "36") + " " + (event.detail ?? ""))
             }
         case .plain:
             if event.phase == .ready { return write(summary()) }
             let time = String(format: "%7.0f ms", event.elapsed.milliseconds)
-            let name = (event.service ?? "testbed").padding(toLength: width, withPad: " ", startingAt: 0)
+            let name = (event.service ?? "testbed").padded(to: width)
             let phase = event.phase.rawValue
             var text = "\(paint(time, "2")) \(paint(name, "36")) \(paint(phase, code(for: event.phase)))"
             if var detail = event.detail, !detail.isEmpty {
@@ -183,16 +187,36 @@ final class Console: Sendable {
     func writeReport(to path: String, environment: String) {
         let events = state.withLock { $0.events }
         var services: [String: [[String: Any]]] = [:]
+        var links: [String: [[String: Any]]] = [:]
         var overall: [[String: Any]] = []
         for event in events {
             var entry: [String: Any] = ["phase": event.phase.rawValue, "ms": rounded(event.elapsed.milliseconds)]
             if let detail = event.detail { entry["detail"] = detail }
-            if let service = event.service { services[service, default: []].append(entry) } else { overall.append(entry) }
+            if let link = event.link {
+                links[link.link, default: []].append(Self.record(link).merging(["ms": entry["ms"]!]) { own, _ in own })
+            } else if let service = event.service {
+                services[service, default: []].append(entry)
+            } else {
+                overall.append(entry)
+            }
         }
-        let document: [String: Any] = ["environment": environment, "events": overall, "services": services]
+        var document: [String: Any] = ["environment": environment, "events": overall, "services": services]
+        if !links.isEmpty { document["links"] = links }
         if let data = try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys]) {
             try? data.write(to: URL(fileURLWithPath: path))
         }
+    }
+
+    /// A link event as JSON: `{"action", "time", "fault"}`, the fault in Toxiproxy's shape.
+    static func record(_ event: LinkEvent) -> [String: Any] {
+        let format = ISO8601DateFormatter()
+        format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var record: [String: Any] = ["action": event.action.rawValue, "time": format.string(from: event.time)]
+        if let fault = event.fault, let data = try? JSONEncoder().encode(fault),
+           let object = try? JSONSerialization.jsonObject(with: data) {
+            record["fault"] = object
+        }
+        return record
     }
 
     private func rounded(_ value: Double) -> Double { (value * 10).rounded() / 10 }

@@ -12,7 +12,8 @@ struct TestbedCommand: AsyncParsableCommand {
             """,
         version: testbedVersion,
         subcommands: [RunCommand.self, UpCommand.self, DownCommand.self, StatusCommand.self, LogsCommand.self, EnvCommand.self,
-                      ResetCommand.self, LsCommand.self, GcCommand.self, ValidateCommand.self, CacheCommand.self]
+                      ResetCommand.self, LsCommand.self, GcCommand.self, ValidateCommand.self, CacheCommand.self,
+                      LinkCommand.self]
     )
 }
 

@@ -10,6 +10,7 @@ import Testing
         ("environments/web.yml", ["python3", "-c", "import os, urllib.request; assert b'Hello' in urllib.request.urlopen(os.environ['WEB_URL'] + '/index.html').read()"]),
         ("environments/bench-three-tcp.yml", ["true"]),
         ("environments/web-stack.yml", ["python3", "environments/web-stack/smoke_test.py"]),
+        ("environments/faults.yml", ["python3", "environments/faults/check.py"]),
     ]
 
     @Test(arguments: examples.map(\.manifest))

@@ -14,10 +14,11 @@ extension Environment {
 
     /// The values of `service` with typed getters (`try environment.service("db").url`).
     ///
+    /// A manifest link's name gives the link's values (`try environment.service("app-db").url`).
     /// Throws ``ServiceValueError`` when the manifest has no such service or the
     /// environment has not been started yet.
     public func service(_ name: String) throws(ServiceValueError) -> ServiceValues {
-        guard manifest.service(named: name) != nil else {
+        guard manifest.service(named: name) != nil || manifest.links.contains(where: { $0.name == name }) else {
             throw ServiceValueError(service: name, key: "", reason: .unknownService,
                                     available: manifest.services.map(\.name))
         }

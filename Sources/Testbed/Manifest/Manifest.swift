@@ -18,6 +18,11 @@ public struct Manifest: Sendable {
     /// Variables of the `.env` file beside the manifest, for `${VAR}` interpolation only
     /// (see ``interpolationEnvironment(_:)``); empty when there is no such file.
     public var dotEnv: [String: String] = [:]
+    /// TCP proxies in front of services' ports (`links:`), in file order.
+    public var links: [LinkSpec] = []
+    /// `toxiproxy: true`: serve the Toxiproxy endpoint even without `links:`, for clients
+    /// that create their own proxies (with links it is always served).
+    public var toxiproxy = false
 
     /// Makes a manifest from parts; it is not validated (``ManifestLoader`` does that).
     public init(name: String, path: String, directory: String, services: [ServiceSpec], exports: [Export]) {

@@ -41,6 +41,7 @@ enum ManifestValidator {
                     hint: "remove one of these depends_on entries")
         }
         var valueKeys: [String: Set<String>] = [:]
+        let linksByName = Dictionary(manifest.links.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for service in manifest.services where valueKeys[service.name] == nil {
             valueKeys[service.name] = Set(ServiceValueKeys.keys(of: service))
         }
@@ -48,11 +49,11 @@ enum ManifestValidator {
             checkHealthcheck(service, reader: &reader)
             checkSeedFiles(service, manifest: manifest, reader: &reader)
             for template in templates(of: service) {
-                checkReferences(template, in: service.name, byName: byName, valueKeys: valueKeys, reader: &reader)
+                checkReferences(template, in: service.name, byName: byName, valueKeys: valueKeys, reader: &reader, links: linksByName)
             }
         }
         for export in manifest.exports {
-            checkReferences(export.value, in: nil, byName: byName, valueKeys: valueKeys, reader: &reader)
+            checkReferences(export.value, in: nil, byName: byName, valueKeys: valueKeys, reader: &reader, links: linksByName)
         }
     }
 
@@ -170,12 +171,22 @@ enum ManifestValidator {
     }
 
     static func checkReferences(_ template: Template, in service: String?, byName: [String: ServiceSpec],
-                                valueKeys: [String: Set<String>], reader: inout NodeReader) {
+                                valueKeys: [String: Set<String>], reader: inout NodeReader,
+                                links: [String: LinkSpec] = [:]) {
         for part in template.parts {
             guard case .reference(let target, let key) = part else { continue }
             if target == "run" {
-                if !["dir", "name"].contains(key) {
-                    problem(&reader, template.location, service, "'${run.\(key)}' is not a run value", hint: "use ${run.dir} or ${run.name}")
+                if !["dir", "name", "toxiproxy_url"].contains(key) {
+                    problem(&reader, template.location, service, "'${run.\(key)}' is not a run value",
+                            hint: "use ${run.dir}, ${run.name} or ${run.toxiproxy_url} (with links: or toxiproxy: true)")
+                }
+                continue
+            }
+            if let link = links[target] {
+                let keys = byName[link.target].map { LinkSpec.keys(fronting: $0, port: link.port) } ?? []
+                if !keys.isEmpty && !keys.contains(key) {
+                    problem(&reader, template.location, service, "'${\(target).\(key)}': link '\(target)' has no value '\(key)'",
+                            hint: "its values: \(keys.joined(separator: ", "))")
                 }
                 continue
             }

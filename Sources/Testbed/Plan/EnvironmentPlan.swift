@@ -37,6 +37,11 @@ public struct EnvironmentPlan: Sendable {
     public var exports: [String: String]
     /// Where caches of initialized and seeded databases live.
     public var cacheRoot: String
+    /// The links (`links:`), each with its reserved port and its values.
+    public var links: [PlannedLink]
+    /// The Toxiproxy endpoint's reserved port, when the run serves one (`links:` or
+    /// `toxiproxy: true`); its URL is `${run.toxiproxy_url}` and the export `TOXIPROXY_URL`.
+    public var toxiproxyPort: PortReservation?
 
     /// Plans a run of `manifest` in `runDirectory`.
     ///
@@ -51,6 +56,7 @@ public struct EnvironmentPlan: Sendable {
         let context = Context(manifest: manifest, run: runDirectory, caller: environment)
         let order = try Self.dependencyOrder(manifest)
         let ports = try Self.reservePorts(manifest, allocator: portAllocator)
+        var linkReservations: [PortReservation] = []
         do throws(ManifestError) {
             var values: [String: [String: String]] = ["run": ["dir": runDirectory.path, "name": name]]
             var problems: [ManifestProblem] = []
@@ -63,7 +69,14 @@ public struct EnvironmentPlan: Sendable {
                     problems.append(error)
                 }
             }
-            // Declared URLs (`url:`) may use any service's values, so they come last.
+            // Links take their targets' values (host and port replaced).
+            let plannedLinks = Self.planLinks(manifest, values: &values, allocator: portAllocator)
+            linkReservations = plannedLinks.links.map(\.reservation)
+            problems += plannedLinks.problems
+            let toxiproxy = Self.planToxiproxy(manifest, values: &values, allocator: portAllocator)
+            if let port = toxiproxy.port { linkReservations.append(port) }
+            problems += toxiproxy.problems
+            // Declared URLs (`url:`) may use any service's or link's values, so they come last.
             for service in manifest.services {
                 guard case .process(let process) = service.kind, let url = process.url else { continue }
                 do {
@@ -84,6 +97,11 @@ public struct EnvironmentPlan: Sendable {
                 }
             }
             var exports = ["TESTBED_RUN_DIR": runDirectory.path, "TESTBED_ENV_NAME": name]
+            if let url = values["run"]?["toxiproxy_url"] {
+                // TOXIPROXY_URL for Toxiproxy clients, TESTBED_LINKS_URL for `testbed link`.
+                exports["TOXIPROXY_URL"] = url
+                exports["TESTBED_LINKS_URL"] = url
+            }
             for export in manifest.exports {
                 do { exports[export.name] = try resolver.resolve(export.value) } catch { problems.append(error) }
             }
@@ -94,8 +112,11 @@ public struct EnvironmentPlan: Sendable {
             self.values = values
             self.exports = exports
             self.cacheRoot = cacheRoot
+            self.links = plannedLinks.links
+            self.toxiproxyPort = toxiproxy.port
         } catch {
             for reservations in ports.values { for reservation in reservations.values { reservation.release() } }
+            for reservation in linkReservations { reservation.release() }
             throw error
         }
     }
@@ -107,7 +128,7 @@ public struct EnvironmentPlan: Sendable {
 
     /// Every port reservation of the plan.
     public var reservations: [PortReservation] {
-        services.flatMap { $0.ports.values }
+        services.flatMap { $0.ports.values } + links.map(\.reservation) + (toxiproxyPort.map { [$0] } ?? [])
     }
 
     /// Releases every port the plan reserved (socket and cross-run lock). The runtime calls

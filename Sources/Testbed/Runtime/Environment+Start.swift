@@ -49,6 +49,8 @@ extension Environment {
                                        cacheRoot: options.cacheRoot ?? Caches.root(environment: options.environment))
             self.plan = plan
             try makeDrivers(for: plan)
+            planLinks(plan)
+            try await startToxiproxy()
         } catch {
             await teardown(keep: false)
             throw error
@@ -175,6 +177,7 @@ extension Environment {
             throw EnvironmentError(.exitedDuringStart, service: service.name, "exited during the start (\(status))",
                                    logTail: await process.finalLines(), logFile: process.configuration.logFile)
         }
+        try await startLinks(fronting: service.name)
         milestones.healthy.reach()
         if let process { watch(service.name, process) }
     }

@@ -25,6 +25,9 @@ extension Environment {
     func teardown(keep: Bool) async {
         phase = .stopping
         let drivers = self.drivers
+        await stopToxiproxy()  // first: no client makes links while they stop
+        let links = self.links
+        await links.delete(fronting: nil)  // links Toxiproxy clients made
         let services = plan?.services ?? []
         let stopped = Dictionary(uniqueKeysWithValues: services.map { ($0.name, Milestone()) })
         let dependents = Dictionary(grouping: services.flatMap { service in
@@ -40,6 +43,7 @@ extension Environment {
                 let started = milestones[service.name]?.started.isReached == true && processes[service.name]?.exitStatus == nil
                 group.addTask {
                     for milestone in waitFor { try? await milestone.wait() }
+                    await links.delete(fronting: service.name)
                     if let driver {
                         if started { report(.stopping, nil) }
                         await driver.stop()
@@ -49,6 +53,7 @@ extension Environment {
                 }
             }
         }
+        await links.deleteAll()
         plan?.releasePorts()
         if let run = runDirectory {
             ProcessRegistry.removeDirectory(run.path)

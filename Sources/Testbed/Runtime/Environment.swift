@@ -52,6 +52,10 @@ public actor Environment {
     /// The options it was made with.
     public nonisolated let options: Options
 
+    /// The links (TCP proxies with faults) of this run: the manifest's, started with their
+    /// targets, and those Toxiproxy clients create; all stop with the environment.
+    public nonisolated let links: LinkSet
+
     /// The name of this run: ``Options/name``, else the manifest's.
     public nonisolated var name: String { options.name ?? manifest.name }
     let clock = ContinuousClock()
@@ -67,6 +71,9 @@ public actor Environment {
     var databases: [String: any DatabaseDriver] = [:]
     var processes: [String: ServiceProcess] = [:]
     var milestones: [String: ServiceMilestones] = [:]
+    /// The Toxiproxy endpoint's port (from the plan) and the endpoint once started.
+    var toxiproxyPort: PortReservation?
+    var toxiproxy: ToxiproxyServer?
     /// Fails when a service dies or the start is interrupted.
     var abort = Milestone()
     var startFinished = Milestone()
@@ -90,6 +97,7 @@ public actor Environment {
         self.manifest = manifest
         self.options = options
         self.startInstant = ContinuousClock().now
+        self.links = LinkSet(reservedNames: Set(manifest.services.map(\.name)))
     }
 
     /// Loads the manifest at `path`. Throws ``ManifestError``.

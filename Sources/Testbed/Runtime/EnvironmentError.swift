@@ -30,6 +30,8 @@ public struct EnvironmentError: Error, Sendable, CustomStringConvertible {
         public static let serviceDied = Code(rawValue: "service-died")
         /// The start was interrupted by ``Environment/stop()``, `start()` was called twice, or a database pool was used after shutdown.
         public static let interrupted = Code(rawValue: "interrupted")
+        /// A link (a proxy in front of a service) could not start.
+        public static let linkFailed = Code(rawValue: "link-failed")
         /// `start()` was called on an environment that was already started.
         public static let alreadyStarted = Code(rawValue: "already-started")
         /// The run directory or the crash watchdog could not be set up.

@@ -27,6 +27,9 @@ public struct Event: Sendable, Hashable {
         case ready
         /// Informational detail from a driver (cache hits, timings).
         case note
+        /// A link changed — a fault added, updated or removed, the link down or up, created
+        /// or deleted; ``Event/link`` says what, and service is the link's name.
+        case link
     }
 
     /// nil for events of the whole environment.
@@ -37,13 +40,16 @@ public struct Event: Sendable, Hashable {
     public var elapsed: Duration
     /// Extra text for people (attempt counts, cache hits, failure messages); not meant to be parsed.
     public var detail: String?
+    /// For `link` events: what happened to the link, with the fault and the wall-clock time.
+    public var link: LinkEvent?
 
     /// Makes an event; `elapsed` is the time since the run started.
-    public init(service: String?, phase: Phase, elapsed: Duration, detail: String? = nil) {
+    public init(service: String?, phase: Phase, elapsed: Duration, detail: String? = nil, link: LinkEvent? = nil) {
         self.service = service
         self.phase = phase
         self.elapsed = elapsed
         self.detail = detail
+        self.link = link
     }
 }
 

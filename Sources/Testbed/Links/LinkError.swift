@@ -1,0 +1,42 @@
+/// A link or fault request that cannot be carried out: an unknown link or fault, a bad
+/// attribute, an address that cannot be bound.
+///
+/// The message names what was asked (the link, the fault, the attribute and its allowed
+/// range) so that a manifest reader, the CLI and the Toxiproxy endpoint can hand it on as is.
+public struct LinkError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of failure this is.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        /// The code's short name, e.g. `unknown link`.
+        public let description: String
+        private init(_ description: String) { self.description = description }
+
+        /// No link has that name.
+        public static let unknownLink = Code("unknown link")
+        /// The link has no fault of that name.
+        public static let unknownFault = Code("unknown fault")
+        /// A link or a fault of that name exists already.
+        public static let duplicate = Code("duplicate")
+        /// A fault's type, attribute, stream or toxicity is not valid.
+        public static let invalidFault = Code("invalid fault")
+        /// A listen or upstream address is malformed or not allowed (listen must be loopback).
+        public static let invalidAddress = Code("invalid address")
+        /// A link name is empty or has characters other than letters, digits, '_', '-' and '.'.
+        public static let invalidName = Code("invalid name")
+        /// The listen address cannot be bound (in use, no permission).
+        public static let bind = Code("bind")
+    }
+
+    /// What kind of failure this is.
+    public var code: Code
+    /// What went wrong and what is allowed, written for the user.
+    public var message: String
+
+    /// Makes an error.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// The message.
+    public var description: String { message }
+}

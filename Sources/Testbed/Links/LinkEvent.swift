@@ -1,0 +1,41 @@
+import Foundation
+
+/// Something that happened to a link: a fault added, updated or removed, the link taken
+/// down or brought up, created or deleted. ``LinkSet/onChange`` hands these to the CLI
+/// (`--json` events, `--report` lines) so a failed test's report says what was injected when.
+public struct LinkEvent: Sendable, Hashable {
+    /// What happened.
+    public enum Action: String, Sendable, Hashable, Codable, CaseIterable {
+        /// A fault was added (``LinkEvent/fault`` is it).
+        case faultAdded = "fault-added"
+        /// A fault's attributes or toxicity changed (``LinkEvent/fault`` is the new value).
+        case faultUpdated = "fault-updated"
+        /// A fault was removed (``LinkEvent/fault`` is what was removed).
+        case faultRemoved = "fault-removed"
+        /// The link stopped accepting and cut its open connections.
+        case down
+        /// The link accepts connections again.
+        case up
+        /// The link was created (from the manifest or a Toxiproxy client).
+        case created
+        /// The link was deleted.
+        case deleted
+    }
+
+    /// The link's name.
+    public var link: String
+    /// What happened.
+    public var action: Action
+    /// The fault concerned, for fault actions.
+    public var fault: Fault?
+    /// When it happened (wall clock).
+    public var time: Date
+
+    /// Makes an event.
+    public init(link: String, action: Action, fault: Fault? = nil, time: Date = Date()) {
+        self.link = link
+        self.action = action
+        self.fault = fault
+        self.time = time
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// The networking of one link: a SwiftNIO listener and the open connections it glued to
+/// the upstream.
+///
+/// Everything runs on ``eventLoopGroup``, whose threads belong to this process: a killed
+/// Testbed takes its listeners and connections with it. Both channels of a connection live
+/// on the same event loop, so a connection never needs a lock.
+final class LinkProxy: Sendable {
+    /// The event loops of every link in the process, made on first use and never shut down
+    /// (like NIO's own singleton). One thread: a proxy spends its time in system calls, and
+    /// on small machines a second thread only competes with the services it fronts
+    /// (docs/benchmarks.md has the figures); `TESTBED_LINK_THREADS` overrides it.
+    static let eventLoopGroup: MultiThreadedEventLoopGroup = {
+        let threads = Int(ProcessInfo.processInfo.environment["TESTBED_LINK_THREADS"] ?? "") ?? 1
+        return MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(threads, System.coreCount)))
+    }()
+
+    private let listener = Mutex<(any Channel)?>(nil)
+    private let connections = Mutex<[ObjectIdentifier: LinkConnection]>([:])
+    private let accepted = Atomic<UInt64>(0)
+    /// Seeds the draws of faults when neither the fault nor the link has a seed.
+    let seed = UInt64.random(in: .min ... .max)
+
+    /// How many client connections are open.
+    var connectionCount: Int { connections.withLock { $0.count } }
+
+    /// Channels read automatically; ``LinkSideHandler`` holds back a channel's reads while
+    /// the connection cannot take more (see ``LinkFlow``), which keeps the socket registered
+    /// for reading instead of toggling it on every read.
+    ///
+    /// Binds `address` and starts accepting for `link`; a port 0 becomes the bound port in
+    /// the link's listen address. Throws ``LinkError`` (`bind`).
+    func bind(_ address: LinkAddress, link: Link) async throws {
+        FileLimit.raiseToHard()
+        let bootstrap = ServerBootstrap(group: Self.eventLoopGroup)
+            .serverChannelOption(ChannelOptions.backlog, value: 4096)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let number = accepted.add(1, ordering: .relaxed).newValue
+                    let connection = LinkConnection(link: link, proxy: self, number: number, client: channel)
+                    try channel.pipeline.syncOperations.addHandler(LinkSideHandler(connection: connection, side: .client))
+                }
+            }
+        let host = address.host == "localhost" ? "127.0.0.1" : address.host
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.bind(host: host, port: address.port).get()
+        } catch {
+            throw LinkError(.bind, "link '\(link.name)' cannot listen on \(address): \(error)")
+        }
+        listener.withLock { $0 = channel }
+        if address.port == 0, let port = channel.localAddress?.port {
+            link.state.withLock { $0.listen.port = port }
+        }
+    }
+
+    /// Closes the listener, if one is open; new connections are refused from then on.
+    func closeListener() async {
+        let channel = listener.withLock { current in
+            defer { current = nil }
+            return current
+        }
+        try? await channel?.close()
+    }
+
+    /// Closes every open connection (both ends) and returns once they are closed, so that
+    /// nothing a client sends afterwards reaches the upstream.
+    func cutConnections() async {
+        for connection in connections.withLock({ Array($0.values) }) {
+            try? await connection.eventLoop.submit { connection.close() }.get()
+        }
+    }
+
+    /// Makes every open connection re-read its link's faults now.
+    func refresh() {
+        for connection in connections.withLock({ Array($0.values) }) {
+            connection.eventLoop.execute { connection.refresh() }
+        }
+    }
+
+    func register(_ connection: LinkConnection) {
+        connections.withLock { $0[ObjectIdentifier(connection)] = connection }
+    }
+
+    func unregister(_ connection: LinkConnection) {
+        _ = connections.withLock { $0.removeValue(forKey: ObjectIdentifier(connection)) }
+    }
+}

@@ -1,0 +1,186 @@
+import Yams
+
+/// Reads the manifest's `links:` section and checks each link against the services.
+enum LinkReader {
+    static let linkKeys = ["to", "faults", "seed"]
+    static let faultKeys = ["type", "name", "stream", "toxicity", "seed", "attributes"]
+
+    /// Reads `links:`: `NAME: {to: …, faults: […], seed: N}` or the short form `NAME: TARGET`.
+    static func read(_ node: Node, reader: inout NodeReader) -> [LinkSpec] {
+        var links: [LinkSpec] = []
+        for entry in reader.entries(node, "links") ?? [] {
+            guard ManifestLoader.isValidServiceName(entry.key) else {
+                reader.fail(entry.keyNode, "link name '\(entry.key)' may only contain letters, digits, '-' and '_'")
+                continue
+            }
+            var toNode: Node?
+            var faults: [Fault] = []
+            var seed: UInt64?
+            if case .scalar = entry.value {
+                toNode = entry.value
+            } else if let fields = reader.entries(entry.value, "link '\(entry.key)'") {
+                reader.checkKeys(fields, allowed: linkKeys, in: "link '\(entry.key)'")
+                for field in fields {
+                    switch field.key {
+                    case "to": toNode = field.value
+                    case "seed": seed = reader.int(field.value, "link '\(entry.key)': seed", range: 0...Int.max).map(UInt64.init)
+                    case "faults":
+                        for item in reader.sequence(field.value, "link '\(entry.key)': faults") ?? [] {
+                            faults += readFault(item, link: entry.key, reader: &reader)
+                        }
+                    default: break
+                    }
+                }
+            } else {
+                continue
+            }
+            guard let toNode, let to = reader.string(toNode, "link '\(entry.key)': to") else {
+                if toNode == nil {
+                    reader.fail(entry.keyNode, "link '\(entry.key)' has no 'to'",
+                                hint: "name the service it fronts: 'to: db' or 'to: cache.ports.redis'")
+                }
+                continue
+            }
+            let parts = to.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 1 || (parts.count == 3 && parts[1] == "ports" && !parts[2].isEmpty), !parts[0].isEmpty else {
+                reader.fail(toNode, "link '\(entry.key)': 'to: \(to)' must name a service ('db') or a service's port ('api.ports.http')")
+                continue
+            }
+            var seen = Set<String>()
+            for fault in faults where !seen.insert(fault.name).inserted {
+                reader.fail(entry.keyNode, "link '\(entry.key)' has two faults named '\(fault.name)'", hint: "give each fault its own name")
+            }
+            links.append(LinkSpec(name: entry.key, target: parts[0], port: parts.count == 3 ? parts[2] : nil, faults: faults,
+                                  seed: seed, location: reader.location(entry.keyNode), targetLocation: reader.location(toNode)))
+        }
+        return links
+    }
+
+    /// One fault: `{type: latency, latency: 300, jitter: 50, stream: both, toxicity: 0.5, name: slow}`.
+    /// Time attributes take milliseconds (microseconds for the slicer's `delay`) or a duration
+    /// such as `300ms`; `stream: both` makes two faults, `NAME_upstream` and `NAME_downstream`.
+    static func readFault(_ node: Node, link: String, reader: inout NodeReader) -> [Fault] {
+        let what = "a fault of link '\(link)'"
+        guard let fields = reader.entries(node, what) else { return [] }
+        var type: String?
+        var name: String?
+        var streams: [Fault.Stream] = [.downstream]
+        var toxicity = 1.0
+        var seed: UInt64?
+        var attributes: [String: Int] = [:]
+        var attributeNodes: [(key: String, keyNode: Node, value: Node)] = []
+        for field in fields {
+            switch field.key {
+            case "type": type = reader.string(field.value, "\(what): type")
+            case "name": name = reader.string(field.value, "\(what): name")
+            case "seed": seed = reader.int(field.value, "\(what): seed", range: 0...Int.max).map(UInt64.init)
+            case "stream":
+                switch reader.string(field.value, "\(what): stream") {
+                case "upstream": streams = [.upstream]
+                case "downstream": streams = [.downstream]
+                case "both": streams = [.upstream, .downstream]
+                case let other?: reader.fail(field.value, "\(what): stream '\(other)' is not valid", hint: "use upstream, downstream or both")
+                case nil: break
+                }
+            case "toxicity":
+                if let text = reader.string(field.value, "\(what): toxicity") {
+                    if let value = Double(text) { toxicity = value } else {
+                        reader.fail(field.value, "\(what): toxicity must be a number from 0 to 1, found '\(text)'")
+                    }
+                }
+            case "attributes": attributeNodes += reader.entries(field.value, "\(what): attributes") ?? []
+            default: attributeNodes.append(field)
+            }
+        }
+        guard let type else {
+            reader.fail(node, "\(what) has no 'type'", hint: "use one of \(Fault.Kind.types.joined(separator: ", "))")
+            return []
+        }
+        for field in attributeNodes {
+            guard let text = reader.string(field.value, "\(what): \(field.key)") else { continue }
+            if let value = Int(text) {
+                attributes[field.key] = value
+            } else if let duration = Duration(manifest: text), isTime(field.key, type: type) {
+                attributes[field.key] = type == "slicer" ? duration.wholeMicroseconds : duration.wholeMilliseconds
+            } else {
+                reader.fail(field.value, "\(what): \(field.key) must be a whole number\(isTime(field.key, type: type) ? " or a duration such as 300ms" : ""), found '\(text)'")
+                return []
+            }
+        }
+        var faults: [Fault] = []
+        for stream in streams {
+            let faultName = streams.count == 2 ? "\(name ?? type)_\(stream.rawValue)" : name
+            do {
+                faults.append(try Fault(type: type, attributes: attributes, name: faultName, stream: stream, toxicity: toxicity, seed: seed))
+            } catch let error as LinkError {
+                let hint = Fault.Kind.ranges[type].map { "attributes of \(type): \($0.keys.sorted().joined(separator: ", ")); see docs/faults.md" }
+                reader.fail(node, "link '\(link)': \(error.message)", hint: hint)
+                return []
+            } catch {
+                return []
+            }
+        }
+        return faults
+    }
+
+    private static func isTime(_ attribute: String, type: String) -> Bool {
+        ["latency", "jitter", "delay", "timeout"].contains(attribute) && type != "bandwidth"
+    }
+
+    /// Checks every link against the services (after they are read and validated): the
+    /// target exists and has a TCP port, the name is not a service's. Turns TCP on for a
+    /// postgres service that a link fronts: a link forwards to a TCP port, never to the
+    /// Unix socket (which trusts whoever connects).
+    static func check(_ manifest: inout Manifest, reader: inout NodeReader) {
+        var seen = Set<String>()
+        for link in manifest.links {
+            func problem(_ message: String, at location: SourceLocation? = nil, hint: String? = nil) {
+                reader.problems.append(ManifestProblem(location ?? link.targetLocation, message, hint: hint))
+            }
+            if !seen.insert(link.name).inserted { problem("link '\(link.name)' is declared twice", at: link.location) }
+            if manifest.service(named: link.name) != nil {
+                problem("link '\(link.name)' has the name of a service", at: link.location,
+                        hint: "links and services share ${NAME.key} references: rename the link, e.g. '\(link.name)-link'")
+            }
+            guard let index = manifest.services.firstIndex(where: { $0.name == link.target }) else {
+                let names = manifest.services.map(\.name)
+                problem("link '\(link.name)' fronts unknown service '\(link.target)'",
+                        hint: suggestion(for: link.target, among: names).map { "did you mean '\($0)'?" }
+                            ?? "services: \(names.joined(separator: ", "))")
+                continue
+            }
+            let target = manifest.services[index]
+            switch target.kind {
+            case .sqlite:
+                problem("link '\(link.name)': '\(link.target)' is an SQLite database, which has no TCP port to front",
+                        hint: "links front postgres services and process ports")
+            case .postgres(var spec):
+                if let port = link.port {
+                    problem("link '\(link.name)': a postgres service has no port '\(port)'", hint: "write 'to: \(link.target)'")
+                }
+                spec.tcp = true
+                manifest.services[index].kind = .postgres(spec)
+            case .process(let process):
+                if target.isJob {
+                    problem("link '\(link.name)': '\(link.target)' is a one-shot job; it has no port to front",
+                            hint: "links front long-running services")
+                } else if let port = link.port, !process.ports.contains(where: { $0.name == port }) {
+                    let names = process.ports.map(\.name)
+                    problem("link '\(link.name)': service '\(link.target)' declares no port '\(port)'",
+                            hint: names.isEmpty ? "declare it: 'ports: [\(port)]'" : "its ports: \(names.joined(separator: ", "))")
+                } else if link.port == nil && process.ports.count != 1 {
+                    problem("link '\(link.name)': say which port of '\(link.target)' it fronts",
+                            hint: process.ports.isEmpty ? "declare a port on the service: 'ports: [http]', then 'to: \(link.target).ports.http'"
+                                : "e.g. 'to: \(link.target).ports.\(process.ports[0].name)'")
+                }
+            }
+        }
+    }
+
+    /// The port name a link fronts on a process with exactly one port when `to:` named none.
+    static func portName(of link: LinkSpec, in manifest: Manifest) -> String? {
+        if let port = link.port { return port }
+        guard case .process(let process) = manifest.service(named: link.target)?.kind else { return nil }
+        return process.ports.first?.name
+    }
+}

@@ -1,0 +1,49 @@
+/// A link the manifest declares: a TCP proxy with its own loopback port in front of a
+/// service's port, and the faults active from the start.
+///
+/// ```yaml
+/// links:
+///   app-db: {to: db}                        # a postgres service's port
+///   cache-link:
+///     to: cache.ports.redis                 # a process's named port
+///     seed: 7
+///     faults:
+///       - {type: latency, latency: 300, jitter: 50, stream: downstream, toxicity: 1, name: slow}
+/// ```
+public struct LinkSpec: Sendable {
+    /// The link's name: `${NAME.url}`, `environment.link("NAME")`, `testbed link NAME`.
+    public var name: String
+    /// The service the link fronts.
+    public var target: String
+    /// The process port the link fronts (`to: svc.ports.NAME`); nil for a database's port.
+    public var port: String?
+    /// Faults active from the start, in stacking order.
+    public var faults: [Fault]
+    /// Seeds the random draws of the link's faults.
+    public var seed: UInt64?
+    /// Where the link is declared.
+    public var location: SourceLocation
+    /// Where its `to:` is, for errors about the target.
+    public var targetLocation: SourceLocation
+
+    /// Makes a link spec.
+    public init(name: String, target: String, port: String? = nil, faults: [Fault] = [], seed: UInt64? = nil,
+                location: SourceLocation, targetLocation: SourceLocation? = nil) {
+        self.name = name
+        self.target = target
+        self.port = port
+        self.faults = faults
+        self.seed = seed
+        self.location = location
+        self.targetLocation = targetLocation ?? location
+    }
+
+    /// The values a link exposes to `${NAME.key}` for a target of this kind: those of the
+    /// target that make sense over TCP, with the link's host and port.
+    static func keys(fronting target: ServiceSpec, port: String?) -> [String] {
+        if case .postgres(let spec) = target.kind {
+            return ["url", "host", "port", "database", "user", "password"] + spec.databases.map { "databases.\($0).url" }
+        }
+        return ["host", "port", "address"] + (port.map { ["ports.\($0)"] } ?? [])
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+
+/// The runtime's side of the Toxiproxy endpoint and of link events: the endpoint's port is
+/// reserved by the plan (its URL is a value and an export before anything starts), it
+/// serves from before the first service starts, and it stops before any link does.
+extension Environment {
+    /// True when this run serves the Toxiproxy endpoint: the manifest has `links:`, or asks
+    /// for it with `toxiproxy: true` (for clients that create all their proxies themselves).
+    public nonisolated var servesToxiproxy: Bool { !manifest.links.isEmpty || manifest.toxiproxy }
+
+    /// The endpoint's URL (`http://127.0.0.1:PORT`) once planned; nil when the run has none.
+    public var toxiproxyURL: String? { toxiproxyPort.map { "http://127.0.0.1:\($0.port)" } }
+
+    /// Hands link changes to ``Options/onEvent`` and starts the endpoint when the run has one.
+    /// Throws ``EnvironmentError`` (`linkFailed`) when it cannot listen.
+    func startToxiproxy() async throws {
+        let onEvent = options.onEvent, start = startInstant, links = links
+        links.onChange = { change in
+            guard let onEvent else { return }
+            let elapsed = ContinuousClock().now - start
+            onEvent(Event(change, elapsed: elapsed))
+            // Faults a manifest link starts with are recorded as added when it starts.
+            if change.action == .created, let link = try? links.link(named: change.link) {
+                for fault in link.faults {
+                    onEvent(Event(LinkEvent(link: change.link, action: .faultAdded, fault: fault, time: change.time), elapsed: elapsed))
+                }
+            }
+        }
+        guard let reservation = toxiproxyPort else { return }
+        do {
+            toxiproxy = try await ToxiproxyServer.start(links: links, port: reservation)
+        } catch {
+            throw EnvironmentError(.linkFailed, "the Toxiproxy endpoint cannot start: \(error)", hint: "run again; another process may hold its port")
+        }
+    }
+
+    /// Stops the endpoint (no client may create links from here on) and releases its port.
+    func stopToxiproxy() async {
+        await toxiproxy?.stop()
+        toxiproxy = nil
+        toxiproxyPort?.release()
+    }
+}
+
+extension Event {
+    /// A `link` event: service is the link's name, detail says what happened in words.
+    init(_ change: LinkEvent, elapsed: Duration) {
+        let detail = change.action.rawValue + (change.fault.map { " " + $0.summary } ?? "")
+        self.init(service: change.link, phase: .link, elapsed: elapsed, detail: detail, link: change)
+    }
+}
+
+extension Fault {
+    /// `latency_downstream: latency latency=300 jitter=50 (downstream, toxicity 0.5)`.
+    public var summary: String {
+        let settings = attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        var text = "\(name): \(type)" + (settings.isEmpty ? "" : " " + settings) + " (\(stream.rawValue)"
+        if toxicity < 1 { text += ", toxicity \(toxicity)" }
+        if let seed { text += ", seed \(seed)" }
+        return text + ")"
+    }
+}

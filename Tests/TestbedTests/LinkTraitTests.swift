@@ -1,0 +1,21 @@
+import Foundation
+import Testing
+import TestbedTesting
+
+/// Faults from a Swift Testing suite that uses the `.testbed(…)` trait.
+@Suite(.testbed("Fixtures/links/echo-link.yml"))
+struct LinkTraitTests {
+    @Test func aScopedFaultFromTheTrait() async throws {
+        let port = try await Testbed.service("echo-link").port
+        let link = try Testbed.link("echo-link")
+        let client = try TestClient(port: port)
+        #expect(try client.roundTrip("plain\n").0 == "plain\n")
+        try await link.with(.latency(.milliseconds(200), stream: .upstream)) { () async throws in
+            let (answer, took) = try client.roundTrip("slow\n")
+            #expect(answer == "slow\n")
+            #expect(took >= .milliseconds(190))
+        }
+        #expect(link.faults.isEmpty)
+        #expect(throws: TestbedScopeError.self) { try Testbed.link("nope") }
+    }
+}
