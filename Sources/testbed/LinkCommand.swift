@@ -83,14 +83,14 @@ struct LinkCommand: ParsableCommand {
         if url == nil {
             let root = RunDirectory.root(environment: variables)
             let run: DetachedRun
-            let answer: [String: Any]
+            let answer: ControlResponse
             do {
                 run = try DetachedRun.find(name, root: root)
-                answer = try ControlSocket.send("env", to: run.controlSocket, timeout: .seconds(10))
+                answer = try ControlSocket.send(ControlRequest(.env), to: run.controlSocket, timeout: .seconds(10))
             } catch {
                 throw Self.fail("\(error)")
             }
-            url = (answer["exports"] as? [String: String])?["TESTBED_LINKS_URL"]
+            url = answer.exports?["TESTBED_LINKS_URL"]
             if url == nil {
                 throw Self.fail("environment '\(run.name)' has no links: its manifest (\(run.manifest)) has no "
                     + "'links:' section and no 'toxiproxy: true' (see docs/faults.md)")

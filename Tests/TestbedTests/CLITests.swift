@@ -92,7 +92,7 @@ struct CLI {
         #expect(result.status == 7, "\(result.stderr)")
         #expect(result.stdout.range(of: #"port=\d+"#, options: .regularExpression) != nil)
         #expect(result.stderr.contains("ready in"))
-        #expect(stack.liveProcesses.isEmpty)
+        #expect(await eventually { stack.liveProcesses.isEmpty })
     }
 
     @Test func runExitsWith125WhenTheEnvironmentFails() async throws {
@@ -119,7 +119,7 @@ struct CLI {
         defer { stack.cleanUp() }
         let result = try await CLI.run(["run", stack.path, "--", "no-such-program-anywhere"], mark: stack.mark)
         #expect(result.status == 127)
-        #expect(stack.liveProcesses.isEmpty)
+        #expect(await eventually { stack.liveProcesses.isEmpty })
     }
 
     @Test func validateReportsProblemsWithLocations() async throws {
@@ -197,7 +197,7 @@ struct CLI {
         kill(running.process.processIdentifier, signal)
         let result = await running.wait(limit: .seconds(20))
         #expect(result.status == 128 + signal, "\(result.stderr)")
-        #expect(await eventually(within: .seconds(2)) { stack.liveProcesses.isEmpty }, "left: \(stack.liveProcesses)")
+        #expect(await eventually(within: .seconds(15)) { stack.liveProcesses.isEmpty }, "left: \(stack.liveProcesses)")
     }
 
     @Test(arguments: [SIGTERM, SIGINT])
@@ -219,6 +219,6 @@ struct CLI {
         kill(running.process.processIdentifier, signal)
         let result = await running.wait(limit: .seconds(20))
         #expect(result.status == 128 + signal, "\(result.stderr)")
-        #expect(await eventually(within: .seconds(2)) { stack.liveProcesses.isEmpty }, "left: \(stack.liveProcesses)")
+        #expect(await eventually(within: .seconds(15)) { stack.liveProcesses.isEmpty }, "left: \(stack.liveProcesses)")
     }
 }

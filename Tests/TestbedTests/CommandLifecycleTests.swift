@@ -23,7 +23,7 @@ import Testing
         #expect(result.status == 3, "\(result.stderr)")
         let child = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(!ProcessTable.isAlive(child), "the command's background child was stopped")
-        #expect(stack.liveProcesses.isEmpty, "left: \(stack.liveProcesses)")
+        #expect(await eventually { stack.liveProcesses.isEmpty }, "left: \(stack.liveProcesses)")
     }
 
     @Test func aChildThatIgnoresSIGTERMIsKilledAfterTheGracePeriod() async throws {
@@ -33,7 +33,7 @@ import Testing
             ["run", "--stop-grace-period", "200ms", stack.path, "--", "sh", "-c", "sh -c 'trap \"\" TERM; while :; do sleep 0.05; done' & exit 0"],
             mark: stack.mark).wait(limit: .seconds(60))
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(stack.liveProcesses.isEmpty, "left: \(stack.liveProcesses)")
+        #expect(await eventually { stack.liveProcesses.isEmpty }, "left: \(stack.liveProcesses)")
     }
 
     @Test func onSIGTERMTheCommandCleansUpThroughTheDatabaseBeforeTheTeardown() async throws {
@@ -60,7 +60,7 @@ import Testing
         #expect(result.status == 128 + SIGTERM, "\(result.stderr)")
         let cleanup = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
         #expect(cleanup.trimmingCharacters(in: .whitespacesAndNewlines) == "42", "the trap's query: \(cleanup)")
-        #expect(await eventually(within: .seconds(2)) { stack.liveProcesses.isEmpty }, "left: \(stack.liveProcesses)")
+        #expect(await eventually(within: .seconds(15)) { stack.liveProcesses.isEmpty }, "left: \(stack.liveProcesses)")
     }
 
     @Test func aCommandThatIgnoresTheSignalIsKilledAfterItsGracePeriod() async throws {
@@ -74,7 +74,7 @@ import Testing
         kill(running.process.processIdentifier, SIGTERM)
         let result = await running.wait(limit: .seconds(60))
         #expect(result.status == 128 + SIGKILL, "killed when its grace period ran out: \(result.stderr)")
-        #expect(await eventually(within: .seconds(2)) { stack.liveProcesses.isEmpty }, "left: \(stack.liveProcesses)")
+        #expect(await eventually(within: .seconds(15)) { stack.liveProcesses.isEmpty }, "left: \(stack.liveProcesses)")
     }
 }
 
@@ -157,6 +157,6 @@ import Testing
         #expect(result.status == 125)
         #expect(result.stderr.contains("error: the supervisor of '\(name)' (pid \(supervisor.pid)) ended before the environment was ready: killed by signal 9 (SIGKILL)"), "\(result.stderr)")
         #expect(result.stderr.contains("its output up to then is above"))
-        #expect(await eventually(within: .seconds(2)) { stack.liveProcesses.isEmpty }, "left: \(stack.liveProcesses)")
+        #expect(await eventually(within: .seconds(15)) { stack.liveProcesses.isEmpty }, "left: \(stack.liveProcesses)")
     }
 }

@@ -106,7 +106,7 @@ import Testing
         #expect(list.stdout.contains(name))
         let down = try await cli(["down", name])
         #expect(down.status == 0, "\(down.stderr)")
-        #expect(await eventually(within: .seconds(2)) { stack.liveProcesses.isEmpty })
+        #expect(await eventually(within: .seconds(15)) { stack.liveProcesses.isEmpty })
         let downAgain = try await cli(["down", name])
         #expect(downAgain.status == 0)
     }

@@ -24,7 +24,7 @@ struct RunRootSecurityTests {
             var info = stat()
             #expect(lstat(target, &info) == 0 && info.st_mode & 0o7777 == 0o700 && info.st_uid == attacker.account.uid)
             #expect(try FileManager.default.contentsOfDirectory(atPath: target).isEmpty)
-            #expect(stack.liveProcesses.isEmpty)
+            #expect(await eventually { stack.liveProcesses.isEmpty })
         }
     }
 
@@ -129,7 +129,7 @@ struct RunRootSecurityTests {
         let down = try await CLI.Running(["down", "../x"], mark: stack.mark, extra: env).wait()
         #expect(down.status == 1 && down.stderr.contains("'../x' is not a valid environment name"), "\(down.stderr)")
         #expect(throws: PathTrustError.self) { try RunDirectory.create(root: stack.runRoot, name: "../x") }
-        #expect(stack.liveProcesses.isEmpty)
+        #expect(await eventually { stack.liveProcesses.isEmpty })
     }
 
     @Test func gcSignalsAListedGroupOnlyWhileItsLeaderHasTheRecordedStartTime() async throws {

@@ -115,7 +115,7 @@ import Testing
         #expect(result.status == 125, "\(result.stderr)")
         #expect(result.stderr.contains("stack.yml:4:"), "\(result.stderr)")
         #expect(result.stderr.contains("only root can start a process as another user"), "\(result.stderr)")
-        #expect(stack.liveProcesses.isEmpty)
+        #expect(await eventually { stack.liveProcesses.isEmpty })
     }
 
     @Test func aURLEncodesItsUserInformationOnly() throws {
