@@ -1,7 +1,7 @@
 import Foundation
 
 /// One ready copy of each seeded database, `DB__testbed_spare`, made from its template
-/// in the background, so that a reset is a few catalog updates: the used database is
+/// in the background after the first reset or clone of it (or ``prepare(_:)``), so that a reset is a few catalog updates: the used database is
 /// renamed away (`DB__testbed_trashN`, dropped later in the background) and the spare
 /// renamed into its place. ``PostgresCluster/cloneDatabase(named:from:)`` takes the spare the same way.
 ///
@@ -26,9 +26,41 @@ actor SpareDatabases {
     /// The administration connection of resets and clones.
     private let admin: AdminSession
 
-    init(connector: ClusterConnector) {
+    /// The templates a warm start left in the pack.
+    private let templates: DeferredTemplates
+    /// Template folders being written, by seeded database.
+    private var restoring: [String: Task<Result<Void, PostgresError>, Never>] = [:]
+
+    init(connector: ClusterConnector, templates: DeferredTemplates) {
         self.connector = connector
         self.admin = AdminSession(connector: connector)
+        self.templates = templates
+    }
+
+    /// Makes sure the template of `database` is in the data directory (written from the
+    /// pack the first time; see ``DeferredTemplates``).
+    func ensureTemplate(_ database: String) async throws {
+        guard templates.isDeferred(database) else { return }
+        guard !closed else { throw PostgresError(code: .connection, message: "the cluster is stopping") }
+        let task = restoring[database] ?? {
+            let templates = templates
+            let task = Task { await BlockingWork.run { Result { () throws(PostgresError) in try templates.restore(database) } } }
+            restoring[database] = task
+            return task
+        }()
+        let result = await task.value
+        if case .failure = result { restoring[database] = nil }  // the next call tries again
+        try result.get()
+    }
+
+    /// Makes the templates and spares of `databases` now, and waits for them: later
+    /// resets and clones then cost a rename each.
+    func prepare(_ databases: [String]) async throws {
+        for database in databases {
+            try await ensureTemplate(database)
+            refill(database)
+        }
+        for database in databases { await refills[database]?.value }
     }
 
     static func spareName(_ database: String) -> String { database + "__testbed_spare" }
@@ -89,6 +121,7 @@ actor SpareDatabases {
     /// Puts `database` back in its seeded state.
     func reset(_ database: String) async throws {
         try await serialized {
+            try await self.ensureTemplate(database)
             let spare = await self.takeSpare(database)
             let trash = await self.nextTrashName(database)
             let admin = self.admin
@@ -110,6 +143,7 @@ actor SpareDatabases {
     /// Creates `name` as a copy of the seeded state of `source`.
     func clone(_ name: String, from source: String) async throws {
         try await serialized {
+            try await self.ensureTemplate(source)
             let spare = await self.takeSpare(source)
             let admin = self.admin
             let result = await BlockingWork.run { () -> Result<Void, PostgresError> in
@@ -153,7 +187,8 @@ actor SpareDatabases {
     func close() -> [Task<Void, Never>] {
         closed = true
         ready = []
-        return Array(refills.values) + [tail, cleanup].compactMap { $0 }
+        let writes = restoring.values.map { task in Task { _ = await task.value } }
+        return Array(refills.values) + writes + [tail, cleanup].compactMap { $0 }
     }
 
     /// Closes the administration connection, once what ``close()`` returned has ended.
