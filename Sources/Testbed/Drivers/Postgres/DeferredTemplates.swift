@@ -66,7 +66,7 @@ final class DeferredTemplates: Sendable {
         let folder = "base/\(Self.oid(index))"
         ClusterFiles.remove(staging)
         do {
-            try FreeSpace.check(need: deferred.size(below: folder), at: (staging as NSString).deletingLastPathComponent,
+            try FreeSpace.check(need: deferred.size(below: folder), extra: 1 << 20, at: (staging as NSString).deletingLastPathComponent,
                                 for: "the template of \(database)")
             try deferred.write(folder, to: staging, owner: owner)
             try move(staging, into: folder)

@@ -14,13 +14,13 @@ enum FreeSpace {
         return UInt64(info.f_bavail) * UInt64(info.f_frsize)
     }
 
-    /// Margin over the file contents: folders, the last partial page of each file, and
-    /// the first WAL the server writes.
-    static func withMargin(_ bytes: UInt64) -> UInt64 { bytes + bytes / 20 + 16 << 20 }
+    /// Margin over the file contents: folders and the last partial page of each file
+    /// (5%), plus `extra` (for a whole cluster: the first WAL the server writes).
+    static func withMargin(_ bytes: UInt64, extra: UInt64) -> UInt64 { bytes + bytes / 20 + extra }
 
     /// Throws `.diskFull` naming both sizes when `need` bytes (plus the margin) do not fit at `path`.
-    static func check(need: UInt64, at path: String, for what: String) throws(PostgresError) {
-        let needed = withMargin(need)
+    static func check(need: UInt64, extra: UInt64 = 16 << 20, at path: String, for what: String) throws(PostgresError) {
+        let needed = withMargin(need, extra: extra)
         guard let free = available(at: path), free < needed else { return }
         throw PostgresError(
             code: .diskFull,
