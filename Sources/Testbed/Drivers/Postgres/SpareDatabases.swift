@@ -30,6 +30,8 @@ actor SpareDatabases {
     private let templates: DeferredTemplates
     /// Template folders being written, by seeded database.
     private var restoring: [String: Task<Result<Void, PostgresError>, Never>] = [:]
+    /// The copy strategy of each seeded database's template, once known.
+    private var strategies: [String: CopyStrategy] = [:]
 
     init(connector: ClusterConnector, templates: DeferredTemplates) {
         self.connector = connector
@@ -75,7 +77,8 @@ actor SpareDatabases {
         guard !closed, refills[database] == nil, !ready.contains(database) else { return }
         let connector = connector
         refills[database] = Task {
-            let made = await BlockingWork.run { (try? connector.makeSpare(of: database)) != nil }
+            guard let strategy = try? await self.copyStrategy(database) else { return self.refilled(database, made: false) }
+            let made = await BlockingWork.run { (try? connector.makeSpare(of: database, strategy: strategy)) != nil }
             self.refilled(database, made: made)
         }
     }
@@ -123,13 +126,14 @@ actor SpareDatabases {
         try await serialized {
             try await self.ensureTemplate(database)
             let spare = await self.takeSpare(database)
+            let strategy = try await self.copyStrategy(database)
             let trash = await self.nextTrashName(database)
             let admin = self.admin
             let result = await BlockingWork.run { () -> Result<Bool, PostgresError> in
                 Result { () throws(PostgresError) in
                     var renamed = false
                     try admin.run(avoiding: database) { admin, connector throws(PostgresError) in
-                        renamed = try connector.replace(database, useSpare: spare ? trash : nil, admin: admin)
+                        renamed = try connector.replace(database, useSpare: spare ? trash : nil, strategy: strategy, admin: admin)
                     }
                     return renamed
                 }
@@ -140,22 +144,54 @@ actor SpareDatabases {
         }
     }
 
-    /// Creates `name` as a copy of the seeded state of `source`.
+    /// Creates `name` as a copy of the seeded state of `source`: the spare, renamed, when
+    /// it is ready; else a copy of the template made at once, alongside other clones (the
+    /// server copies several databases at a time; a clone does not wait for a spare).
     func clone(_ name: String, from source: String) async throws {
-        try await serialized {
-            try await self.ensureTemplate(source)
-            let spare = await self.takeSpare(source)
-            let admin = self.admin
-            let result = await BlockingWork.run { () -> Result<Void, PostgresError> in
-                Result { () throws(PostgresError) in
-                    try admin.run(avoiding: name) { admin, connector throws(PostgresError) in
-                        try connector.clone(name, from: source, useSpare: spare, admin: admin)
+        try await ensureTemplate(source)
+        guard !ready.contains(source) else {
+            return try await serialized {
+                let spare = await self.takeSpare(source)
+                let strategy = try await self.copyStrategy(source)
+                let admin = self.admin
+                let result = await BlockingWork.run { () -> Result<Void, PostgresError> in
+                    Result { () throws(PostgresError) in
+                        try admin.run(avoiding: name) { admin, connector throws(PostgresError) in
+                            try connector.clone(name, from: source, useSpare: spare, strategy: strategy, admin: admin)
+                        }
                     }
                 }
+                await self.refill(source)
+                try result.get()
             }
-            await self.refill(source)
-            try result.get()
         }
+        guard !closed else { throw PostgresError(code: .connection, message: "the cluster is stopping") }
+        let strategy = try await copyStrategy(source)
+        let connector = connector
+        try await BlockingWork.run { () -> Result<Void, PostgresError> in
+            Result { () throws(PostgresError) in
+                let admin = try connector.admin(avoiding: name)
+                defer { admin.close() }
+                try connector.clone(name, from: source, useSpare: false, strategy: strategy, admin: admin)
+            }
+        }.get()
+    }
+
+    /// How copies of the template of `database` are made, chosen once by its size (see ``CopyStrategy``).
+    func copyStrategy(_ database: String) async throws -> CopyStrategy {
+        if let known = strategies[database] { return known }
+        let connector = connector
+        let size = try await BlockingWork.run { () -> Result<Int64, PostgresError> in
+            Result { () throws(PostgresError) in
+                let admin = try connector.admin(avoiding: database)
+                defer { admin.close() }
+                let rows = try admin.query("SELECT pg_database_size($1)", parameters: [PostgresCluster.templateName(database)])
+                return rows.first?[0].flatMap { Int64($0) } ?? 0
+            }
+        }.get()
+        let strategy = CopyStrategy(templateSize: size)
+        strategies[database] = strategy
+        return strategy
     }
 
     private func serialized(_ operation: @escaping @Sendable () async throws -> Void) async throws {
@@ -243,14 +279,14 @@ extension ClusterConnector {
     }
 
     /// Creates the spare of `database` unless it exists.
-    func makeSpare(of database: String) throws(PostgresError) {
+    func makeSpare(of database: String, strategy: CopyStrategy) throws(PostgresError) {
         let admin = try admin(avoiding: database)
         defer { admin.close() }
         let spare = SpareDatabases.spareName(database)
         if try admin.query("SELECT 1 FROM pg_database WHERE datname = $1", parameters: [spare]).isEmpty {
             try admin.execute("""
                 CREATE DATABASE \(quoteIdentifier(spare)) \
-                TEMPLATE \(quoteIdentifier(PostgresCluster.templateName(database))) STRATEGY FILE_COPY
+                TEMPLATE \(quoteIdentifier(PostgresCluster.templateName(database))) STRATEGY \(strategy.rawValue)
                 """)
         }
     }
@@ -259,14 +295,15 @@ extension ClusterConnector {
     /// database), the spare is renamed into its place; else a fresh copy of the
     /// template. True when a used database was renamed to `useSpare`, to be dropped.
     @discardableResult
-    func replace(_ database: String, useSpare trashName: String?, admin: PGConnection) throws(PostgresError) -> Bool {
+    func replace(_ database: String, useSpare trashName: String?, strategy: CopyStrategy,
+                 admin: PGConnection) throws(PostgresError) -> Bool {
         let name = quoteIdentifier(database)
         guard let trashName else {
             try endSessions(on: database, admin: admin)
             try admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
             try admin.execute("""
                 CREATE DATABASE \(name) TEMPLATE \(quoteIdentifier(PostgresCluster.templateName(database))) \
-                STRATEGY FILE_COPY
+                STRATEGY \(strategy.rawValue)
                 """)
             return false
         }
@@ -286,13 +323,14 @@ extension ClusterConnector {
     }
 
     /// Creates `name` from the seeded state of `source`: its spare renamed when `useSpare`.
-    func clone(_ name: String, from source: String, useSpare: Bool, admin: PGConnection) throws(PostgresError) {
+    func clone(_ name: String, from source: String, useSpare: Bool, strategy: CopyStrategy,
+               admin: PGConnection) throws(PostgresError) {
         if useSpare {
             try admin.execute("ALTER DATABASE \(quoteIdentifier(SpareDatabases.spareName(source))) RENAME TO \(quoteIdentifier(name))")
         } else {
             try admin.execute("""
                 CREATE DATABASE \(quoteIdentifier(name)) \
-                TEMPLATE \(quoteIdentifier(PostgresCluster.templateName(source))) STRATEGY FILE_COPY
+                TEMPLATE \(quoteIdentifier(PostgresCluster.templateName(source))) STRATEGY \(strategy.rawValue)
                 """)
         }
     }
