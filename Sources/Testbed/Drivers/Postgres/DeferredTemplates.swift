@@ -37,6 +37,13 @@ final class DeferredTemplates: Sendable {
     /// seed allocates, below the OIDs PostgreSQL reserves.
     static func oid(_ index: Int) -> UInt32 { 1_900_000_000 + UInt32(index) }
 
+    /// Where the template of the `index`-th database is written before it moves into place
+    /// (one per database: two templates may be written at once).
+    func stagingFolder(_ index: Int) -> String { staging + "-\(Self.oid(index))" }
+
+    /// Every staging folder, for the clean-up at stop.
+    var stagingFolders: [String] { databases.indices.map(stagingFolder) }
+
     /// The template folders a warm start leaves in the pack, relative to the data directory.
     var folders: [String] { databases.indices.map { "base/\(Self.oid($0))" } }
 
@@ -64,6 +71,7 @@ final class DeferredTemplates: Sendable {
         guard let index = databases.firstIndex(of: database), isDeferred(database),
               let deferred = pending.withLock({ $0 }) else { return }
         let folder = "base/\(Self.oid(index))"
+        let staging = stagingFolder(index)
         ClusterFiles.remove(staging)
         do {
             try FreeSpace.check(need: deferred.size(below: folder), extra: 1 << 20, at: (staging as NSString).deletingLastPathComponent,

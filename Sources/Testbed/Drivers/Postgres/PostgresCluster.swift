@@ -264,9 +264,10 @@ public final class PostgresCluster: Sendable {
         await awaitPublications()
         let stopped = clock.now
         // Trees the server's account owns are removed without following anything in them.
-        for leftover in ["data", "build", "base-staging", "template-staging", "socket", "pg_hba.conf"] {
+        for leftover in ["data", "build", "base-staging", "socket", "pg_hba.conf"] {
             ClusterFiles.remove(options.serviceDirectory + "/" + leftover)
         }
+        templates.stagingFolders.forEach(ClusterFiles.remove)
         if !running.isEmpty {
             options.report(.note, "stopped in \(Self.ms(stopped - began)) ms, files removed in \(Self.ms(clock.now - stopped)) ms")
         }
