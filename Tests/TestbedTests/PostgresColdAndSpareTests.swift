@@ -70,7 +70,7 @@ struct PostgresColdAndSpareTests {
         let run = try Run()
         try await run.withCluster(run.options(seed: [Run.sql("schema.sql"), Run.sql("data.sql")])) { cluster, _ in
             await cluster.spares.settle()
-            #expect(await cluster.spares.isReady("app"), "a spare is made after the start")
+            #expect(!(await cluster.spares.isReady("app")), "no spare before the first reset")
             for round in 0..<2 {
                 let connection = try cluster.connection()
                 try connection.execute("DELETE FROM orders; INSERT INTO users (email) VALUES ('r\(round)@example.com')")
@@ -80,6 +80,8 @@ struct PostgresColdAndSpareTests {
                 connection.close()
                 #expect(try cluster.count("orders") == 3)
                 #expect(try cluster.count("users") == 3)
+                await cluster.spares.settle()
+                #expect(await cluster.spares.isReady("app"), "a reset makes the next spare")
             }
             // Back to back: the second waits for the spare the first started to make.
             try await cluster.reset()
@@ -114,7 +116,7 @@ struct PostgresColdAndSpareTests {
         }
     }
 
-    @Test func stopDuringABackgroundSpareCreationLeavesNoProcess() async throws {
+    @Test func stopDuringTemplateAndSpareCreationLeavesNoProcess() async throws {
         let run = try Run()
         let options = try run.options(seed: [Run.sql("schema.sql"), Run.sql("data.sql")])
         _ = try await run.withCluster(options) { _, _ in 0 }  // fills the cache: the next start is fast
@@ -122,7 +124,8 @@ struct PostgresColdAndSpareTests {
             let options = try run.options("again\(index)", seed: [Run.sql("schema.sql"), Run.sql("data.sql")])
             let cluster = try PostgresCluster(options)
             let process = try await cluster.start()
-            #expect(await cluster.spares.isRefilling("app"), "the spare is being made right after the start")
+            #expect(!(await cluster.spares.isRefilling("app")), "no spare is made before it is needed")
+            let preparing = Task { try await cluster.prepareResets() }
             if index == 1 {
                 // A reset waiting for that spare when the stop comes.
                 let reset = Task { try await cluster.reset() }
@@ -131,6 +134,7 @@ struct PostgresColdAndSpareTests {
             } else {
                 await cluster.stop()
             }
+            _ = await preparing.result
             #expect(!ProcessTable.groupHasLiveMembers(process.pid), "no process of the group is left")
             #expect(!(await cluster.spares.isRefilling("app")))
             #expect(!FileManager.default.fileExists(atPath: options.serviceDirectory + "/data"))

@@ -39,6 +39,9 @@ struct PostgresDiskFullTests {
         try await Self.withTinyDisk(at: disk) {
             let error = #expect(throws: PostgresError.self) { try ClusterPack.unpack(run.root + "/tree.pack", to: disk + "/out", owner: nil) }
             #expect(error?.code == .diskFull, "\(String(describing: error))")
+            #expect(error?.message.contains("it needs 20 MB, 1 MB are free") == true, "both sizes: \(String(describing: error))")
+            #expect(error?.hint?.contains("--shm-size") == true && error?.hint?.contains("TESTBED_RUN_ROOT") == true)
+            #expect(!FileManager.default.fileExists(atPath: disk + "/out"), "nothing is written before the check")
         }
     }
 }

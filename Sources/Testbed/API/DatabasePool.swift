@@ -106,6 +106,18 @@ public actor DatabasePool {
         refill()
     }
 
+    /// A pool over a started cluster, without an environment (tests and benchmarks).
+    init(cluster: PostgresCluster, service: String, options: Options = Options()) async throws {
+        self.service = service
+        self.options = options
+        let database = options.database ?? cluster.values["database"] ?? ""
+        guard let url = cluster.values["databases.\(database).url"] else {
+            throw EnvironmentError(.databaseFailed, service: service, "service '\(service)' has no database '\(database)'")
+        }
+        backend = .postgres(cluster, url: url, database: database)
+        refill()
+    }
+
     /// Hands out a database of its own to one caller: at once from a warm postgres pool,
     /// else as soon as a clone is made. Check it in when done (or let ``shutdown()`` drop it).
     ///

@@ -34,8 +34,10 @@ struct ClusterCache: Sendable {
     ///
     /// Throws `.damagedCache` when the entry fails its integrity check: the caller
     /// deletes it (``discard(_:)``) and builds it again.
-    func unpack(_ name: String, to destination: String, owner: UnixUser?) throws(PostgresError) {
-        try ClusterPack.unpack(path(name), to: destination, owner: owner)
+    @discardableResult
+    func unpack(_ name: String, to destination: String, owner: UnixUser?,
+                deferring: [String] = []) throws(PostgresError) -> ClusterPack.Deferred? {
+        try ClusterPack.unpack(path(name), to: destination, owner: owner, deferring: deferring)
     }
 
     /// Deletes the damaged entry `name`, so that the next ``lease(_:)`` rebuilds it. Runs
@@ -160,7 +162,7 @@ struct ClusterCache: Sendable {
     /// options, target database and file contents (folders: every file below them).
     static func seededKey(base: String, spec: PostgresSpec, steps: [ResolvedSeedStep]) throws -> String {
         var hash = ContentHash()
-        hash.update("seeded-v5")
+        hash.update("seeded-v6")  // v6: templates at fixed OIDs (see PostgresCluster.templateOID)
         hash.update(base)
         hash.update("databases")
         for database in spec.databases { hash.update(database) }

@@ -27,7 +27,7 @@ enum ClusterPack {
 
     enum Kind: UInt8 { case folder = 0, file = 1, link = 2 }
 
-    struct Entry {
+    struct Entry: Sendable {
         var kind: Kind
         var mode: UInt32
         var offset: UInt64
@@ -129,11 +129,73 @@ enum ClusterPack {
     ///
     /// Throws `.damagedCache` when the pack fails its checksum or its layout is wrong
     /// (nothing is created then), `.diskFull` when the destination's file system is full.
-    static func unpack(_ source: String, to destination: String, owner: UnixUser?) throws(PostgresError) {
+    ///
+    /// Entries at or below the relative paths `deferring` are left out: they are handed
+    /// back with the open pack (see ``Deferred``), to be written later on demand.
+    @discardableResult
+    static func unpack(_ source: String, to destination: String, owner: UnixUser?,
+                       deferring: [String] = []) throws(PostgresError) -> Deferred? {
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw ClusterFiles.failure("cannot open \(source)") }
-        defer { close(input) }
+        var handedOver = false
+        defer { if !handedOver { close(input) } }
         let (entries, dataStart) = try readVerified(input, source)
+        let isDeferred = { (path: String) in deferring.contains { path == $0 || path.hasPrefix($0 + "/") } }
+        try FreeSpace.check(need: unpackedSize(entries.filter { !isDeferred($0.path) }),
+                            at: (destination as NSString).deletingLastPathComponent, for: "the cached cluster \(source)")
+        try write(entries.filter { !isDeferred($0.path) }, from: input, dataStart: dataStart, to: destination, owner: owner)
+        let later = entries.filter { isDeferred($0.path) }
+        guard !later.isEmpty else { return nil }
+        handedOver = true
+        return Deferred(input: input, entries: later, dataStart: dataStart, source: source)
+    }
+
+    /// The bytes `entries` would unpack to (their files' sizes, duplicates counted each time).
+    static func unpackedSize(_ entries: [Entry]) -> UInt64 {
+        entries.reduce(0) { $0 + ($1.kind == .file ? $1.size : 0) }
+    }
+
+    /// Entries of a verified pack left out of an unpack, with the pack kept open: a cache
+    /// entry replaced or deleted meanwhile does not change what they write.
+    final class Deferred: Sendable {
+        private let input: Int32
+        let entries: [Entry]
+        private let dataStart: UInt64
+        let source: String
+
+        init(input: Int32, entries: [Entry], dataStart: UInt64, source: String) {
+            self.input = input
+            self.entries = entries
+            self.dataStart = dataStart
+            self.source = source
+        }
+
+        deinit { close(input) }
+
+        /// The bytes the entries at or below `prefix` unpack to.
+        func size(below prefix: String) -> UInt64 {
+            ClusterPack.unpackedSize(entries.filter { $0.path == prefix || $0.path.hasPrefix(prefix + "/") })
+        }
+
+        /// Writes the folder `prefix` (a deferred folder) and what it holds as `destination`,
+        /// which must not exist, in a folder no other account can write.
+        func write(_ prefix: String, to destination: String, owner: UnixUser?) throws(PostgresError) {
+            var below: [Entry] = []
+            for var entry in entries where entry.path == prefix || entry.path.hasPrefix(prefix + "/") {
+                entry.path = String(entry.path.dropFirst(min(entry.path.count, prefix.count + 1)))
+                below.append(entry)
+            }
+            guard below.first?.kind == .folder, below.first?.path == "" else {
+                throw ClusterFiles.failure("the pack \(source) holds no folder \(prefix)")
+            }
+            try ClusterPack.write(below, from: input, dataStart: dataStart, to: destination, owner: owner)
+        }
+    }
+
+    /// Creates `entries` (folders before their contents; the first is the top, path "")
+    /// at `destination` from the pack open as `input`.
+    private static func write(_ entries: [Entry], from input: Int32, dataStart: UInt64, to destination: String,
+                              owner: UnixUser?) throws(PostgresError) {
         var files: [(path: String, entry: Entry)] = []
         var made: [(path: String, mode: mode_t?)] = []
         for entry in entries {

@@ -65,12 +65,16 @@ extension PostgresCluster {
     /// A damaged entry (it fails its checksum) is reported with one warning line,
     /// deleted with what was unpacked of it, and `false` is returned so the caller builds
     /// it again — when `retrying`; otherwise, and for every other failure, it throws.
-    func unpackCached(_ name: String, to destination: String, retrying: Bool) async throws -> Bool {
+    /// With `deferTemplates`, the template databases' folders stay in the pack until a
+    /// reset or clone needs them (see ``DeferredTemplates``).
+    func unpackCached(_ name: String, to destination: String, retrying: Bool, deferTemplates: Bool = false) async throws -> Bool {
         let cache = cache
         let owner = account.user
-        let result = await BlockingWork.run { () -> Result<Void, PostgresError> in
-            Result { () throws(PostgresError) in try cache.unpack(name, to: destination, owner: owner) }
+        let deferring = deferTemplates ? templates.folders : []
+        let result = await BlockingWork.run { () -> Result<ClusterPack.Deferred?, PostgresError> in
+            Result { () throws(PostgresError) in try cache.unpack(name, to: destination, owner: owner, deferring: deferring) }
         }
+        if deferTemplates, case .success(let deferred) = result { templates.keep(deferred) }
         switch result {
         case .success:
             return true

@@ -168,15 +168,16 @@ extension PostgresCluster {
 
     /// Creates `DB__testbed_template` from each seeded database: the source of
     /// ``reset(database:)`` and ``cloneDatabase(named:from:)``. Templates refuse
-    /// connections so that nothing can block a copy.
+    /// connections so that nothing can block a copy. Each has a fixed OID, so that a warm
+    /// start can leave its folder in the pack (see ``DeferredTemplates``).
     func createTemplates() throws(PostgresError) {
         let admin = try connect(maintenanceDatabase(avoiding: nil))
         defer { admin.close() }
-        for database in spec.databases {
+        for (index, database) in spec.databases.enumerated() {
             try endSessions(on: database, admin: admin)
             try admin.execute("""
                 CREATE DATABASE \(quoteIdentifier(Self.templateName(database))) TEMPLATE \(quoteIdentifier(database)) \
-                STRATEGY FILE_COPY IS_TEMPLATE true ALLOW_CONNECTIONS false
+                STRATEGY FILE_COPY IS_TEMPLATE true ALLOW_CONNECTIONS false OID \(DeferredTemplates.oid(index))
                 """)
         }
     }

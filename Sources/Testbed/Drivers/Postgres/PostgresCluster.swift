@@ -73,6 +73,9 @@ public final class PostgresCluster: Sendable {
     let connector: ClusterConnector
     /// The spare copies of the seeded databases that make resets and clones fast.
     let spares: SpareDatabases
+    /// The template databases' folders a warm start leaves in the cached pack until a
+    /// reset or clone needs them.
+    let templates: DeferredTemplates
 
     var spec: PostgresSpec { options.spec }
     var socketDirectory: String { Self.socketDirectory(serviceDirectory: options.serviceDirectory) }
@@ -127,7 +130,10 @@ public final class PostgresCluster: Sendable {
         }
         self.connector = ClusterConnector(socketDirectory: Self.socketDirectory(serviceDirectory: options.serviceDirectory),
                                           port: port, user: options.spec.user, password: nil)
-        self.spares = SpareDatabases(connector: connector)
+        self.templates = DeferredTemplates(
+            dataDirectory: dataDirectory, staging: options.serviceDirectory + "/template-staging", owner: account.user,
+            databases: options.spec.databases)
+        self.spares = SpareDatabases(connector: connector, templates: templates)
     }
 
     /// The connection values, known before the start: `url`, `host`, `port`, `socket`,
@@ -184,8 +190,10 @@ public final class PostgresCluster: Sendable {
     /// Cold (no cache entry): initdb (or a copy of the cached base) in `build`, one
     /// server session that creates the databases, seeds and makes the templates, a clean
     /// shutdown, a copy to `data` for the run; `build` goes to the cache in the
-    /// background. Warm: a copy of the cached entry. Then the server starts, and the
-    /// spare databases for resets are made in the background.
+    /// background. Warm: a copy of the cached entry but its template databases, which stay
+    /// in the pack until the first reset or clone (``DeferredTemplates``). Then the server
+    /// starts. The spare databases for resets are made at the first reset or clone, or when
+    /// asked (``prepareResets()``).
     ///
     /// Throws ``PostgresError`` or ``SeedError``; on any failure nothing of the cluster
     /// is left running and its files are deleted.
@@ -214,7 +222,7 @@ public final class PostgresCluster: Sendable {
                         break
                     }
                     let copying = clock.now
-                    guard try await unpackCached(key, to: dataDirectory, retrying: attempt == 1) else { continue }
+                    guard try await unpackCached(key, to: dataDirectory, retrying: attempt == 1, deferTemplates: true) else { continue }
                     seedDetail = "seed cached"
                     options.report(.note, "seed files hashed in \(Self.ms(hashed)) ms, "
                                    + "cached cluster unpacked in \(Self.ms(clock.now - copying)) ms")
@@ -228,7 +236,6 @@ public final class PostgresCluster: Sendable {
                 server = try await seed(in: dataDirectory, role: "main", tcp: spec.tcp)
                 seedDetail = "seeded in \(Self.ms(clock.now - began)) ms (not cached: a command step is not cacheable)"
             }
-            await spares.refill(spec.databases)
             options.report(.spawned, "pid \(server.process.pid)")
             options.report(.seeded, seedDetail)
             return server.process
@@ -260,6 +267,7 @@ public final class PostgresCluster: Sendable {
         for leftover in ["data", "build", "base-staging", "socket", "pg_hba.conf"] {
             ClusterFiles.remove(options.serviceDirectory + "/" + leftover)
         }
+        templates.stagingFolders.forEach(ClusterFiles.remove)
         if !running.isEmpty {
             options.report(.note, "stopped in \(Self.ms(stopped - began)) ms, files removed in \(Self.ms(clock.now - stopped)) ms")
         }

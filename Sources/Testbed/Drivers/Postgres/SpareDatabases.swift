@@ -1,7 +1,7 @@
 import Foundation
 
 /// One ready copy of each seeded database, `DB__testbed_spare`, made from its template
-/// in the background, so that a reset is a few catalog updates: the used database is
+/// in the background after the first reset or clone of it (or ``prepare(_:)``), so that a reset is a few catalog updates: the used database is
 /// renamed away (`DB__testbed_trashN`, dropped later in the background) and the spare
 /// renamed into its place. ``PostgresCluster/cloneDatabase(named:from:)`` takes the spare the same way.
 ///
@@ -26,9 +26,43 @@ actor SpareDatabases {
     /// The administration connection of resets and clones.
     private let admin: AdminSession
 
-    init(connector: ClusterConnector) {
+    /// The templates a warm start left in the pack.
+    private let templates: DeferredTemplates
+    /// Template folders being written, by seeded database.
+    private var restoring: [String: Task<Result<Void, PostgresError>, Never>] = [:]
+    /// The copy strategy of each seeded database's template, once known.
+    private var strategies: [String: CopyStrategy] = [:]
+
+    init(connector: ClusterConnector, templates: DeferredTemplates) {
         self.connector = connector
         self.admin = AdminSession(connector: connector)
+        self.templates = templates
+    }
+
+    /// Makes sure the template of `database` is in the data directory (written from the
+    /// pack the first time; see ``DeferredTemplates``).
+    func ensureTemplate(_ database: String) async throws {
+        guard templates.isDeferred(database) else { return }
+        guard !closed else { throw PostgresError(code: .connection, message: "the cluster is stopping") }
+        let task = restoring[database] ?? {
+            let templates = templates
+            let task = Task { await BlockingWork.run { Result { () throws(PostgresError) in try templates.restore(database) } } }
+            restoring[database] = task
+            return task
+        }()
+        let result = await task.value
+        if case .failure = result { restoring[database] = nil }  // the next call tries again
+        try result.get()
+    }
+
+    /// Makes the templates and spares of `databases` now, and waits for them: later
+    /// resets and clones then cost a rename each.
+    func prepare(_ databases: [String]) async throws {
+        for database in databases {
+            try await ensureTemplate(database)
+            refill(database)
+        }
+        for database in databases { await refills[database]?.value }
     }
 
     static func spareName(_ database: String) -> String { database + "__testbed_spare" }
@@ -43,7 +77,8 @@ actor SpareDatabases {
         guard !closed, refills[database] == nil, !ready.contains(database) else { return }
         let connector = connector
         refills[database] = Task {
-            let made = await BlockingWork.run { (try? connector.makeSpare(of: database)) != nil }
+            guard let strategy = try? await self.copyStrategy(database) else { return self.refilled(database, made: false) }
+            let made = await BlockingWork.run { (try? connector.makeSpare(of: database, strategy: strategy)) != nil }
             self.refilled(database, made: made)
         }
     }
@@ -89,14 +124,16 @@ actor SpareDatabases {
     /// Puts `database` back in its seeded state.
     func reset(_ database: String) async throws {
         try await serialized {
+            try await self.ensureTemplate(database)
             let spare = await self.takeSpare(database)
+            let strategy = try await self.copyStrategy(database)
             let trash = await self.nextTrashName(database)
             let admin = self.admin
             let result = await BlockingWork.run { () -> Result<Bool, PostgresError> in
                 Result { () throws(PostgresError) in
                     var renamed = false
                     try admin.run(avoiding: database) { admin, connector throws(PostgresError) in
-                        renamed = try connector.replace(database, useSpare: spare ? trash : nil, admin: admin)
+                        renamed = try connector.replace(database, useSpare: spare ? trash : nil, strategy: strategy, admin: admin)
                     }
                     return renamed
                 }
@@ -107,21 +144,54 @@ actor SpareDatabases {
         }
     }
 
-    /// Creates `name` as a copy of the seeded state of `source`.
+    /// Creates `name` as a copy of the seeded state of `source`: the spare, renamed, when
+    /// it is ready; else a copy of the template made at once, alongside other clones (the
+    /// server copies several databases at a time; a clone does not wait for a spare).
     func clone(_ name: String, from source: String) async throws {
-        try await serialized {
-            let spare = await self.takeSpare(source)
-            let admin = self.admin
-            let result = await BlockingWork.run { () -> Result<Void, PostgresError> in
-                Result { () throws(PostgresError) in
-                    try admin.run(avoiding: name) { admin, connector throws(PostgresError) in
-                        try connector.clone(name, from: source, useSpare: spare, admin: admin)
+        try await ensureTemplate(source)
+        guard !ready.contains(source) else {
+            return try await serialized {
+                let spare = await self.takeSpare(source)
+                let strategy = try await self.copyStrategy(source)
+                let admin = self.admin
+                let result = await BlockingWork.run { () -> Result<Void, PostgresError> in
+                    Result { () throws(PostgresError) in
+                        try admin.run(avoiding: name) { admin, connector throws(PostgresError) in
+                            try connector.clone(name, from: source, useSpare: spare, strategy: strategy, admin: admin)
+                        }
                     }
                 }
+                await self.refill(source)
+                try result.get()
             }
-            await self.refill(source)
-            try result.get()
         }
+        guard !closed else { throw PostgresError(code: .connection, message: "the cluster is stopping") }
+        let strategy = try await copyStrategy(source)
+        let connector = connector
+        try await BlockingWork.run { () -> Result<Void, PostgresError> in
+            Result { () throws(PostgresError) in
+                let admin = try connector.admin(avoiding: name)
+                defer { admin.close() }
+                try connector.clone(name, from: source, useSpare: false, strategy: strategy, admin: admin)
+            }
+        }.get()
+    }
+
+    /// How copies of the template of `database` are made, chosen once by its size (see ``CopyStrategy``).
+    func copyStrategy(_ database: String) async throws -> CopyStrategy {
+        if let known = strategies[database] { return known }
+        let connector = connector
+        let size = try await BlockingWork.run { () -> Result<Int64, PostgresError> in
+            Result { () throws(PostgresError) in
+                let admin = try connector.admin(avoiding: database)
+                defer { admin.close() }
+                let rows = try admin.query("SELECT pg_database_size($1)", parameters: [PostgresCluster.templateName(database)])
+                return rows.first?[0].flatMap { Int64($0) } ?? 0
+            }
+        }.get()
+        let strategy = CopyStrategy(templateSize: size)
+        strategies[database] = strategy
+        return strategy
     }
 
     private func serialized(_ operation: @escaping @Sendable () async throws -> Void) async throws {
@@ -153,7 +223,8 @@ actor SpareDatabases {
     func close() -> [Task<Void, Never>] {
         closed = true
         ready = []
-        return Array(refills.values) + [tail, cleanup].compactMap { $0 }
+        let writes = restoring.values.map { task in Task { _ = await task.value } }
+        return Array(refills.values) + writes + [tail, cleanup].compactMap { $0 }
     }
 
     /// Closes the administration connection, once what ``close()`` returned has ended.
@@ -208,14 +279,14 @@ extension ClusterConnector {
     }
 
     /// Creates the spare of `database` unless it exists.
-    func makeSpare(of database: String) throws(PostgresError) {
+    func makeSpare(of database: String, strategy: CopyStrategy) throws(PostgresError) {
         let admin = try admin(avoiding: database)
         defer { admin.close() }
         let spare = SpareDatabases.spareName(database)
         if try admin.query("SELECT 1 FROM pg_database WHERE datname = $1", parameters: [spare]).isEmpty {
             try admin.execute("""
                 CREATE DATABASE \(quoteIdentifier(spare)) \
-                TEMPLATE \(quoteIdentifier(PostgresCluster.templateName(database))) STRATEGY FILE_COPY
+                TEMPLATE \(quoteIdentifier(PostgresCluster.templateName(database))) STRATEGY \(strategy.rawValue)
                 """)
         }
     }
@@ -224,14 +295,15 @@ extension ClusterConnector {
     /// database), the spare is renamed into its place; else a fresh copy of the
     /// template. True when a used database was renamed to `useSpare`, to be dropped.
     @discardableResult
-    func replace(_ database: String, useSpare trashName: String?, admin: PGConnection) throws(PostgresError) -> Bool {
+    func replace(_ database: String, useSpare trashName: String?, strategy: CopyStrategy,
+                 admin: PGConnection) throws(PostgresError) -> Bool {
         let name = quoteIdentifier(database)
         guard let trashName else {
             try endSessions(on: database, admin: admin)
             try admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
             try admin.execute("""
                 CREATE DATABASE \(name) TEMPLATE \(quoteIdentifier(PostgresCluster.templateName(database))) \
-                STRATEGY FILE_COPY
+                STRATEGY \(strategy.rawValue)
                 """)
             return false
         }
@@ -251,13 +323,14 @@ extension ClusterConnector {
     }
 
     /// Creates `name` from the seeded state of `source`: its spare renamed when `useSpare`.
-    func clone(_ name: String, from source: String, useSpare: Bool, admin: PGConnection) throws(PostgresError) {
+    func clone(_ name: String, from source: String, useSpare: Bool, strategy: CopyStrategy,
+               admin: PGConnection) throws(PostgresError) {
         if useSpare {
             try admin.execute("ALTER DATABASE \(quoteIdentifier(SpareDatabases.spareName(source))) RENAME TO \(quoteIdentifier(name))")
         } else {
             try admin.execute("""
                 CREATE DATABASE \(quoteIdentifier(name)) \
-                TEMPLATE \(quoteIdentifier(PostgresCluster.templateName(source))) STRATEGY FILE_COPY
+                TEMPLATE \(quoteIdentifier(PostgresCluster.templateName(source))) STRATEGY \(strategy.rawValue)
                 """)
         }
     }

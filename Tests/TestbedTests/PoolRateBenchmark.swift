@@ -1,0 +1,74 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Testbed
+
+/// The sustained rate of fresh seeded databases for parallel tests: 8 consumers check out,
+/// use and check in databases as fast as they can, so the pool's refill (clones of the
+/// template) is measured, not only hand-outs from a full pool. Prints; asserts nothing
+/// about time.
+///
+///     TESTBED_BENCH=1 swift test --filter PoolRateBenchmark
+///     TESTBED_BENCH=1 TESTBED_BENCH_BIGSEED=/tmp/testbed-bigseed/seed.sql swift test --filter PoolRateBenchmark
+///
+/// The second form adds the 4,000,000-order seed that scripts/bench_bigseed.sh writes.
+@Suite("Pool hand-out rate", .serialized, .enabled(if: ProcessInfo.processInfo.environment["TESTBED_BENCH"] != nil))
+struct PoolRateBenchmark {
+    static let consumers = 8
+
+    /// Checks out `total` databases with 8 consumers (each runs one query on its database)
+    /// and prints the rate.
+    static func measure(_ label: String, seed: [ResolvedSeedStep], total: Int, size: Int, creations: Int) async throws {
+        let run = try PostgresTestRun()
+        _ = try await run.withCluster(run.options("fill", seed: seed)) { _, _ in 0 }
+        try await run.withCluster(run.options("rate", seed: seed)) { cluster, _ in
+            let pool = try await DatabasePool(cluster: cluster, service: "db",
+                                              options: .init(size: size, concurrentCreations: creations))
+            try await pool.prepared()
+            let clock = ContinuousClock()
+            let began = clock.now
+            let handed = Ticket()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<consumers {
+                    group.addTask {
+                        while handed.next() <= total {
+                            let database = try await pool.checkout()
+                            let connection = try PGConnection(conninfo: database.url)
+                            _ = try connection.query("SELECT count(*) FROM users")
+                            connection.close()
+                            try await pool.checkin(database)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let seconds = Double((clock.now - began).components.attoseconds) / 1e18 + Double((clock.now - began).components.seconds)
+            let statistics = await pool.statistics
+            await pool.shutdown()
+            print(String(format: "BENCH %@: %d databases to %d consumers in %.2f s = %.0f per second "
+                         + "(pool size %d, %d clones at a time; %d created)",
+                         label, total, consumers, seconds, Double(total) / seconds, size, creations, statistics.created))
+        }
+    }
+
+    @Test func benchmarkSeedRate() async throws {
+        let run = try PostgresTestRun()
+        let seed = try PostgresSmallRunRootTests.benchmarkSeed(run)
+        for (size, creations) in [(4, 2), (8, 4), (16, 8)] {
+            try await Self.measure("10k users / 50k orders", seed: seed, total: 400, size: size, creations: creations)
+        }
+    }
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["TESTBED_BENCH_BIGSEED"] != nil))
+    func bigSeedRate() async throws {
+        let path = ProcessInfo.processInfo.environment["TESTBED_BENCH_BIGSEED"]!
+        let seed = [PostgresTestRun.sql("bigseed.sql", path: path)]
+        try await Self.measure("200k users / 4M orders", seed: seed, total: 16, size: 4, creations: 2)
+    }
+}
+
+/// Numbers handed out one by one to concurrent consumers.
+final class Ticket: Sendable {
+    private let count = Mutex(0)
+    func next() -> Int { count.withLock { count in count += 1; return count } }
+}
