@@ -179,6 +179,8 @@ public struct PortAllocator: Sendable {
                 if error == EWOULDBLOCK { return nil }
                 throw PortError(.system, port: port, "cannot lock \(path): \(errnoText(error))")
             }
+            // A lock file of ours left by an older build may be writable by others: 0644, as new ones are.
+            if locked.st_uid == geteuid() && locked.st_mode & 0o777 != 0o644 { _ = fchmod(fd, 0o644) }
             // The previous holder may have removed the file between our open and flock.
             var current = stat()
             if fstat(fd, &locked) == 0, lstat(path, &current) == 0,
