@@ -2,11 +2,11 @@ import Foundation
 import Testing
 @testable import Testbed
 
-/// Typed connection values (``PostgresConnection``) for clients that take a socket path or
+/// Typed connection values (``PostgresConnectionInfo``) for clients that take a socket path or
 /// a host, port, user, password and database instead of a URL.
 @Suite struct ConnectionValuesTests {
     @Test func aSocketURLGivesTheSocketFolderAndFile() throws {
-        let connection = try PostgresConnection(url: "postgresql://postgres@/shop_t3_1a2b3c?host=/dev/shm/testbed-0/run%20x/db&port=54321")
+        let connection = try PostgresConnectionInfo(url: "postgresql://postgres@/shop_t3_1a2b3c?host=/dev/shm/testbed-0/run%20x/db&port=54321")
         #expect(connection.host == nil)
         #expect(connection.socketDirectory == "/dev/shm/testbed-0/run x/db")
         #expect(connection.unixSocketPath == "/dev/shm/testbed-0/run x/db/.s.PGSQL.54321")
@@ -14,28 +14,28 @@ import Testing
         #expect(connection.user == "postgres")
         #expect(connection.password == nil)
         #expect(connection.database == "shop_t3_1a2b3c")
-        #expect(try PostgresConnection(url: connection.url) == connection)
+        #expect(try PostgresConnectionInfo(url: connection.url) == connection)
     }
 
     @Test func aTCPURLGivesHostPortAndPassword() throws {
-        let connection = try PostgresConnection(url: "postgresql://app:p%40ss%3Aword@127.0.0.1:6543/shop")
+        let connection = try PostgresConnectionInfo(url: "postgresql://app:p%40ss%3Aword@127.0.0.1:6543/shop")
         #expect(connection.host == "127.0.0.1")
         #expect(connection.socketDirectory == nil && connection.unixSocketPath == nil)
         #expect(connection.port == 6543)
         #expect(connection.user == "app")
         #expect(connection.password == "p@ss:word")
         #expect(connection.database == "shop")
-        #expect(try PostgresConnection(url: connection.url) == connection)
+        #expect(try PostgresConnectionInfo(url: connection.url) == connection)
         #expect(!connection.description.contains("word"))
     }
 
     @Test func anUnreadableURLNamesTheProblemWithoutThePassword() {
-        let error = #expect(throws: PostgresConnectionError.self) {
-            try PostgresConnection(url: "postgresql://app:secret@127.0.0.1:6543/")
+        let error = #expect(throws: PostgresURLError.self) {
+            try PostgresConnectionInfo(url: "postgresql://app:secret@127.0.0.1:6543/")
         }
         #expect(error?.description.contains("no database") == true)
         #expect(error?.description.contains("secret") == false)
-        #expect(throws: PostgresConnectionError.self) { try PostgresConnection(url: "sqlite:///tmp/x.db") }
+        #expect(throws: PostgresURLError.self) { try PostgresConnectionInfo(url: "sqlite:///tmp/x.db") }
     }
 
     @Test(arguments: [false, true])
@@ -70,14 +70,14 @@ import Testing
             let pool = try await DatabasePool(environment: environment, service: "db", options: .init(size: 1))
             let database = try await pool.checkout()
             #expect(FileManager.default.fileExists(atPath: database.path!))
-            #expect(throws: PostgresConnectionError.self) { try database.postgres }
+            #expect(throws: PostgresURLError.self) { try database.postgres }
             await #expect(throws: ServiceValueError.self) { try await environment.service("db").postgres }
             await pool.shutdown()
         }
     }
 
     /// Connects with the separate values only (no URL), as postgres-nio would.
-    static func tags(_ connection: PostgresConnection) throws -> [String] {
+    static func tags(_ connection: PostgresConnectionInfo) throws -> [String] {
         let pg: PGConnection
         if let socket = connection.socketDirectory {
             pg = try PGConnection(socketDirectory: socket, port: connection.port, user: connection.user,

@@ -39,9 +39,9 @@ extension Environment {
     }
 
     /// The exported variable `name` read as a PostgreSQL URL (e.g. `DATABASE_URL: ${db.url}`),
-    /// as typed values. Throws ``ServiceValueError`` or ``PostgresConnectionError``.
-    public func postgresExport(_ name: String) throws -> PostgresConnection {
-        try PostgresConnection(url: try export(name))
+    /// as typed values. Throws ``ServiceValueError`` or ``PostgresURLError``.
+    public func postgresExport(_ name: String) throws -> PostgresConnectionInfo {
+        try PostgresConnectionInfo(url: try export(name))
     }
 
     /// What `testbed gc` does, from Swift: stops what dead runs left under `root` (default:

@@ -62,17 +62,17 @@ public struct ServiceValues: Sendable, Hashable {
     ///
     /// `database` picks another database the manifest lists (default: the first).
     /// Throws ``ServiceValueError`` when the service is not a postgres service.
-    public func postgres(database: String? = nil) throws(ServiceValueError) -> PostgresConnection {
+    public func postgres(database: String? = nil) throws(ServiceValueError) -> PostgresConnectionInfo {
         let host = try string("host")
         let socket = host.hasPrefix("/") ? host : nil
         let name: String
         if let database { name = database } else { name = try self.database }
-        return PostgresConnection(host: socket == nil ? host : nil, socketDirectory: socket, port: try port,
+        return PostgresConnectionInfo(host: socket == nil ? host : nil, socketDirectory: socket, port: try port,
                                   user: try user, password: password, database: name)
     }
 
     /// ``postgres(database:)`` for the service's first database.
-    public var postgres: PostgresConnection { get throws(ServiceValueError) { try postgres() } }
+    public var postgres: PostgresConnectionInfo { get throws(ServiceValueError) { try postgres() } }
 
     /// `ports.NAME`: a port a process service declared under `ports:`.
     public func port(_ name: String) throws(ServiceValueError) -> Int { try integer("ports.\(name)") }

@@ -32,12 +32,12 @@ public struct TestDatabase: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The clone's connection as typed values (socket folder or TCP host, port, user,
-    /// password, database) for postgres-nio or Fluent; throws ``PostgresConnectionError``
+    /// password, database) for postgres-nio or Fluent; throws ``PostgresURLError``
     /// for an SQLite database (use ``path``).
-    public var postgres: PostgresConnection {
-        get throws(PostgresConnectionError) {
-            guard kind == .postgres else { throw PostgresConnectionError(url: url, problem: "an sqlite database: use .path") }
-            return try PostgresConnection(url: url)
+    public var postgres: PostgresConnectionInfo {
+        get throws(PostgresURLError) {
+            guard kind == .postgres else { throw PostgresURLError(url: url, problem: "an sqlite database: use .path") }
+            return try PostgresConnectionInfo(url: url)
         }
     }
 

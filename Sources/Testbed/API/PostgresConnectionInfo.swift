@@ -10,7 +10,7 @@ import Foundation
 /// ```
 /// A service reached through its Unix socket has ``socketDirectory`` (and ``unixSocketPath``)
 /// and no ``host``; a `tcp: true` service has ``host`` (`127.0.0.1`) and no socket.
-public struct PostgresConnection: Sendable, Hashable, CustomStringConvertible {
+public struct PostgresConnectionInfo: Sendable, Hashable, CustomStringConvertible {
     /// The TCP host (`127.0.0.1`), or nil when the database is reached through a Unix socket.
     public var host: String?
     /// The folder holding the server's socket, or nil over TCP.
@@ -40,7 +40,7 @@ public struct PostgresConnection: Sendable, Hashable, CustomStringConvertible {
     public var unixSocketPath: String? { socketDirectory.map { "\($0)/.s.PGSQL.\(port)" } }
 
     /// The same connection to another database of the same server.
-    public func replacingDatabase(with database: String) -> PostgresConnection {
+    public func replacingDatabase(with database: String) -> PostgresConnectionInfo {
         var copy = self
         copy.database = database
         return copy
@@ -64,22 +64,22 @@ public struct PostgresConnection: Sendable, Hashable, CustomStringConvertible {
     /// Parses the two URL forms Testbed exports (see ``url``), e.g. an export
     /// `DATABASE_URL: ${db.url}`; a `host` query parameter starting with `/` is a socket folder.
     ///
-    /// Throws ``PostgresConnectionError`` naming the URL (without its password) and what is missing.
-    public init(url: String) throws(PostgresConnectionError) {
+    /// Throws ``PostgresURLError`` naming the URL (without its password) and what is missing.
+    public init(url: String) throws(PostgresURLError) {
         guard let components = URLComponents(string: url),
               components.scheme == "postgresql" || components.scheme == "postgres" else {
-            throw PostgresConnectionError(url: url, problem: "not a postgresql:// URL")
+            throw PostgresURLError(url: url, problem: "not a postgresql:// URL")
         }
         let query = Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
         let hostValue = query["host"] ?? components.percentEncodedHost.flatMap { $0.isEmpty ? nil : $0.removingPercentEncoding }
-        guard let hostValue else { throw PostgresConnectionError(url: url, problem: "no host (and no host= socket folder)") }
+        guard let hostValue else { throw PostgresURLError(url: url, problem: "no host (and no host= socket folder)") }
         guard let port = query["port"].flatMap({ Int($0) }) ?? components.port ?? (hostValue.hasPrefix("/") ? nil : 5432) else {
-            throw PostgresConnectionError(url: url, problem: "no port")
+            throw PostgresURLError(url: url, problem: "no port")
         }
         let user = query["user"] ?? components.percentEncodedUser?.removingPercentEncoding
-        guard let user, !user.isEmpty else { throw PostgresConnectionError(url: url, problem: "no user") }
+        guard let user, !user.isEmpty else { throw PostgresURLError(url: url, problem: "no user") }
         let database = query["dbname"] ?? String(components.percentEncodedPath.dropFirst()).removingPercentEncoding ?? ""
-        guard !database.isEmpty else { throw PostgresConnectionError(url: url, problem: "no database") }
+        guard !database.isEmpty else { throw PostgresURLError(url: url, problem: "no database") }
         let password = query["password"] ?? components.percentEncodedPassword?.removingPercentEncoding
         let socket = hostValue.hasPrefix("/")
         self.init(host: socket ? nil : hostValue, socketDirectory: socket ? hostValue : nil, port: port, user: user,
@@ -92,8 +92,8 @@ public struct PostgresConnection: Sendable, Hashable, CustomStringConvertible {
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 }
 
-/// A URL that ``PostgresConnection/init(url:)`` could not read.
-public struct PostgresConnectionError: Error, Sendable, Hashable, CustomStringConvertible {
+/// A URL that ``PostgresConnectionInfo/init(url:)`` could not read.
+public struct PostgresURLError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The URL, with any password replaced by `***`.
     public var url: String
     /// What is wrong with it.
