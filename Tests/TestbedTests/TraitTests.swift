@@ -89,6 +89,20 @@ final class StartCounter: Sendable {
         #expect(error?.description.contains(".testbed(") == true)
     }
 
+    @Test func aMissingManifestNamesEveryPathTried() async throws {
+        let trait: TestbedTrait = .testbed("Fixtures/none/missing.yml")
+        let error = await #expect(throws: TestbedScopeError.self) {
+            try await trait.provideScope(for: Test.current!, testCase: nil) {}
+        }
+        let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+        let text = error?.description ?? ""
+        #expect(text.contains(FileManager.default.currentDirectoryPath + "/Fixtures/none/missing.yml"))
+        #expect(text.contains(here + "/Fixtures/none/missing.yml"))
+        let xctest = TestbedXCTest(manifest: "Fixtures/none/missing.yml")
+        let xctestError = await #expect(throws: TestbedScopeError.self) { try await xctest.start() }
+        #expect(xctestError?.description.contains(here + "/Fixtures/none/missing.yml") == true)
+    }
+
     @Test func xctestHelperStartsOnceHandsOutDatabasesAndStops() async throws {
         let counter = try StartCounter()
         defer { try? FileManager.default.removeItem(atPath: counter.folder) }
