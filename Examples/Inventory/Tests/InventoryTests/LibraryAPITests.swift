@@ -26,12 +26,12 @@ struct LibraryAPITests {
     }
 
     @Test func aMissingManifestNamesEveryPathTried() async throws {
-        await #expect {
+        let error = await #expect(throws: TestbedScopeError.self) {
             try await Self.runSuite(.testbed("environments/missing.yml"))
-        } throws: { error in
-            let text = String(describing: error)
-            return text.contains("environments/missing.yml, ") && text.contains("Tests/InventoryTests/environments/missing.yml")
         }
+        let text = error?.description ?? ""
+        #expect(text.contains("/environments/missing.yml, "))
+        #expect(text.contains("/Tests/InventoryTests/environments/missing.yml"))
     }
 
     /// Runs the trait's suite scope around nothing, as Swift Testing would around a suite.
