@@ -7,8 +7,9 @@ struct StockStoreTests {
     @Test func receivingAddsToTheSeededStock() async throws {
         try await withClient { client in
             let store = StockStore(client: client)
-            #expect(try await store.quantity(of: "apple") == 10)
-            #expect(try await store.receive(5, of: "apple") == 15)
+            let before = try await store.quantity(of: "apple")
+            let after = try await store.receive(5, of: "apple")
+            #expect(before == 10 && after == 15)
         }
     }
 
