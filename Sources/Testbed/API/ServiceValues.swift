@@ -7,6 +7,7 @@ import Foundation
 /// let url = try db.url            // "postgresql://postgres@/shop?host=...&port=..."
 /// let port = try db.port          // 5432
 /// let path = try notes.path       // an sqlite service's file
+/// let pg = try db.postgres        // PostgresConnectionInfo: socket or host, port, user, password, database
 /// ```
 /// Every getter throws ``ServiceValueError`` naming the service and the key when the value
 /// is absent (or, for ``port``, not a number). The raw dictionary stays available in ``all``.
