@@ -40,6 +40,7 @@ public actor EnvironmentRegistry {
     /// Throws what `Environment.start()` throws (``ManifestError``, ``EnvironmentError``);
     /// a failed acquire needs no release.
     public func acquire(manifest: String) async throws -> SharedEnvironment {
+        OrphanWatch.watch(self)
         while let stop = stopping[manifest] { await stop.value }
         let entry: Entry
         if var existing = entries[manifest] {
@@ -68,6 +69,17 @@ public actor EnvironmentRegistry {
     /// its pools down and stops it, and returns once it is torn down.
     public func release(_ shared: SharedEnvironment) async {
         await leave(shared.manifestPath)
+    }
+
+    /// Stops every environment this registry holds, users or not (the test process was
+    /// orphaned, see ``OrphanWatch``); later releases find nothing left to stop.
+    func stopAll() async {
+        let all = entries.values.map(\.start)
+        for start in all {
+            guard let shared = try? await start.value else { continue }
+            await shared.shutdownPools()
+            await shared.environment.stop()
+        }
     }
 
     /// How many users hold the environment of `manifest` now.

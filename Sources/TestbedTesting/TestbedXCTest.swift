@@ -25,13 +25,16 @@ public final class TestbedXCTest: Sendable {
     /// The manifest's absolute path.
     public let manifestPath: String
     private let registry: EnvironmentRegistry
+    private let searchedPaths: [String]
     private let starting = Mutex<Task<SharedEnvironment, any Error>?>(nil)
     private let databases = TestDatabases()
 
     /// `manifest` is resolved like ``TestbedTrait``'s: against the current directory, then
     /// the folders above the calling file.
     public init(manifest: String, registry: EnvironmentRegistry = .shared, filePath: String = #filePath) {
-        self.manifestPath = ManifestPath.resolve(manifest, filePath: filePath)
+        let resolved = ManifestPath(manifest, filePath: filePath)
+        self.manifestPath = resolved.path
+        self.searchedPaths = resolved.tried
         self.registry = registry
     }
 
@@ -41,15 +44,18 @@ public final class TestbedXCTest: Sendable {
     public func start() async throws -> Environment {
         let task = starting.withLock { task in
             if let task { return task }
-            let registry = self.registry, path = manifestPath
-            let made = Task { try await registry.acquire(manifest: path) }
+            let registry = self.registry, path = manifestPath, tried = searchedPaths
+            let made = Task {
+                guard FileManager.default.fileExists(atPath: path) else { throw ManifestPath.missing(path, tried: tried) }
+                return try await registry.acquire(manifest: path)
+            }
             task = made
             return made
         }
         return try await task.value.environment
     }
 
-    /// A database of the caller's own (see ``Testbed/database(_:)``), dropped by
+    /// A database of the caller's own (see ``TestbedContext/database(_:)``), dropped by
     /// ``checkinDatabases()`` or ``stop()``. Starts the environment if needed.
     public func database(_ service: String) async throws -> TestDatabase {
         try await start()

@@ -6,8 +6,8 @@ import TestbedTesting
 @Suite(.testbed("Fixtures/links/echo-link.yml"))
 struct LinkTraitTests {
     @Test func aScopedFaultFromTheTrait() async throws {
-        let port = try await Testbed.service("echo-link").port
-        let link = try Testbed.link("echo-link")
+        let port = try await TestbedContext.service("echo-link").port
+        let link = try TestbedContext.link("echo-link")
         let client = try TestClient(port: port)
         #expect(try client.roundTrip("plain\n").0 == "plain\n")
         try await link.with(.latency(.milliseconds(200), stream: .upstream)) { () async throws in
@@ -16,6 +16,6 @@ struct LinkTraitTests {
             #expect(took >= .milliseconds(190))
         }
         #expect(link.faults.isEmpty)
-        #expect(throws: TestbedScopeError.self) { try Testbed.link("nope") }
+        #expect(throws: TestbedScopeError.self) { try TestbedContext.link("nope") }
     }
 }

@@ -72,8 +72,8 @@ final class StartCounter: Sendable {
         struct Failure: Error {}
         let kept = Mutex<String?>(nil)
         await #expect(throws: Failure.self) {
-            try await Testbed.withEnvironment(shared) {
-                let database = try await Testbed.database("notes")
+            try await TestbedContext.withEnvironment(shared) {
+                let database = try await TestbedContext.database("notes")
                 kept.withLock { $0 = database.path }
                 #expect(FileManager.default.fileExists(atPath: database.path!))
                 throw Failure()
@@ -85,8 +85,22 @@ final class StartCounter: Sendable {
     }
 
     @Test func outsideAScopeTheErrorSaysToAddTheTrait() {
-        let error = #expect(throws: TestbedScopeError.self) { _ = try Testbed.current }
+        let error = #expect(throws: TestbedScopeError.self) { _ = try TestbedContext.current }
         #expect(error?.description.contains(".testbed(") == true)
+    }
+
+    @Test func aMissingManifestNamesEveryPathTried() async throws {
+        let trait: TestbedTrait = .testbed("Fixtures/none/missing.yml")
+        let error = await #expect(throws: TestbedScopeError.self) {
+            try await trait.provideScope(for: Test.current!, testCase: nil) {}
+        }
+        let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+        let text = error?.description ?? ""
+        #expect(text.contains(FileManager.default.currentDirectoryPath + "/Fixtures/none/missing.yml"))
+        #expect(text.contains(here + "/Fixtures/none/missing.yml"))
+        let xctest = TestbedXCTest(manifest: "Fixtures/none/missing.yml")
+        let xctestError = await #expect(throws: TestbedScopeError.self) { try await xctest.start() }
+        #expect(xctestError?.description.contains(here + "/Fixtures/none/missing.yml") == true)
     }
 
     @Test func xctestHelperStartsOnceHandsOutDatabasesAndStops() async throws {
@@ -108,10 +122,10 @@ final class StartCounter: Sendable {
 /// Two suites on the same manifest: each test gets the shared environment and copies of its own.
 enum TraitSuites {
     static func useTheEnvironment(tag: String) async throws {
-        let environment = try Testbed.current
+        let environment = try TestbedContext.current
         let notes = try await environment.service("notes")
         #expect(FileManager.default.fileExists(atPath: try notes.path))
-        let database = try await Testbed.database("notes")
+        let database = try await TestbedContext.database("notes")
         let connection = try SQLiteDatabase(path: database.path!)
         defer { connection.close() }
         try connection.execute("INSERT INTO notes (tag) VALUES ('\(tag)')")
@@ -132,8 +146,8 @@ struct TraitFirstSuite {
 @Suite(.testbed("Fixtures/swiftapi/notes.yml"))
 struct TraitSecondSuite {
     @Test func sameManifestSameEnvironmentInOneSuite() async throws {
-        let environment = try Testbed.current
-        #expect(try await Testbed.service("notes").path == (try await environment.service("notes").path))
+        let environment = try TestbedContext.current
+        #expect(try await TestbedContext.service("notes").path == (try await environment.service("notes").path))
         try await TraitSuites.useTheEnvironment(tag: "second")
     }
 }

@@ -39,6 +39,22 @@ extension Environment {
         return value
     }
 
+    /// The exported variable `name` read as a PostgreSQL URL (e.g. `DATABASE_URL: ${db.url}`),
+    /// as typed values. Throws ``ServiceValueError`` or ``PostgresURLError``.
+    public func postgresExport(_ name: String) throws -> PostgresConnectionInfo {
+        try PostgresConnectionInfo(url: try export(name))
+    }
+
+    /// What `testbed gc` does, from Swift: stops what dead runs left under `root` (default:
+    /// the run root of this user, `TESTBED_RUN_ROOT` or `/dev/shm/testbed-<uid>`) and removes
+    /// their run directories — also those kept on purpose unless `includingKept` is false.
+    /// Live runs are never touched. Throws ``PathTrustError`` for a root this account does not own.
+    @discardableResult
+    public static func collectGarbage(root: String? = nil, includingKept: Bool = true) throws(PathTrustError) -> Collector.Report {
+        try Collector(root: root ?? RunDirectory.root(environment: ProcessInfo.processInfo.environment))
+            .collect(includingKept: includingKept)
+    }
+
     /// The PostgreSQL cluster behind a `postgres` service, for per-test databases
     /// (``PostgresCluster/cloneDatabase(named:from:)``); nil for other services.
     public func postgresCluster(for service: String) -> PostgresCluster? {

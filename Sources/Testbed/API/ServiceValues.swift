@@ -7,6 +7,7 @@ import Foundation
 /// let url = try db.url            // "postgresql://postgres@/shop?host=...&port=..."
 /// let port = try db.port          // 5432
 /// let path = try notes.path       // an sqlite service's file
+/// let pg = try db.postgres        // PostgresConnectionInfo: socket or host, port, user, password, database
 /// ```
 /// Every getter throws ``ServiceValueError`` naming the service and the key when the value
 /// is absent (or, for ``port``, not a number). The raw dictionary stays available in ``all``.
@@ -54,6 +55,26 @@ public struct ServiceValues: Sendable, Hashable {
     public var database: String { get throws(ServiceValueError) { try string("database") } }
     /// `user`: the role a postgres service's URL connects as.
     public var user: String { get throws(ServiceValueError) { try string("user") } }
+    /// `password`: the password of a postgres service's role, or nil when it has none.
+    public var password: String? { all["password"].flatMap { $0.isEmpty ? nil : $0 } }
+
+    /// A postgres service's connection as typed values (socket folder or TCP host, port,
+    /// user, password, database), ready for postgres-nio or Fluent (docs/swift-testing.md).
+    ///
+    /// `database` picks another database the manifest lists (default: the first).
+    /// Throws ``ServiceValueError`` when the service is not a postgres service.
+    public func postgres(database: String? = nil) throws(ServiceValueError) -> PostgresConnectionInfo {
+        let host = try string("host")
+        let socket = host.hasPrefix("/") ? host : nil
+        let name: String
+        if let database { name = database } else { name = try self.database }
+        return PostgresConnectionInfo(host: socket == nil ? host : nil, socketDirectory: socket, port: try port,
+                                  user: try user, password: password, database: name)
+    }
+
+    /// ``postgres(database:)`` for the service's first database.
+    public var postgres: PostgresConnectionInfo { get throws(ServiceValueError) { try postgres() } }
+
     /// `ports.NAME`: a port a process service declared under `ports:`.
     public func port(_ name: String) throws(ServiceValueError) -> Int { try integer("ports.\(name)") }
 }

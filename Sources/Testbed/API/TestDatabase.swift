@@ -31,6 +31,16 @@ public struct TestDatabase: Sendable, Hashable, CustomStringConvertible {
         self.path = path
     }
 
+    /// The clone's connection as typed values (socket folder or TCP host, port, user,
+    /// password, database) for postgres-nio or Fluent; throws ``PostgresURLError``
+    /// for an SQLite database (use ``path``).
+    public var postgres: PostgresConnectionInfo {
+        get throws(PostgresURLError) {
+            guard kind == .postgres else { throw PostgresURLError(url: url, problem: "an sqlite database: use .path") }
+            return try PostgresConnectionInfo(url: url)
+        }
+    }
+
     /// `service/name (url)`.
     public var description: String { "\(service)/\(name) (\(url))" }
 

@@ -31,14 +31,20 @@ public struct Collector: Sendable {
         self.root = root
     }
 
+    /// How many kept directories of dead runs `Environment.start()` leaves in place: older
+    /// ones are removed, so failed starts under `swift test` do not pile up.
+    public static let keptRunsLimit = 5
+
     /// - Parameter includingKept: also remove directories kept on purpose (failed starts, `--keep`).
+    /// - Parameter keepingNewest: when `includingKept` is false, still remove kept directories
+    ///   of dead runs beyond this many, oldest first (by the time they were marked kept).
     ///
     /// Throws ``PathTrustError`` when the root exists but is not a folder only this account
     /// can change (another user's, a symlink, writable by others): nothing in it is trusted.
     /// A missing root has nothing to collect. A listed group is signalled only while its
     /// leader has the start time recorded at registration, and a listed folder is removed
     /// only when it is a real directory whose parent belongs to this account.
-    public func collect(includingKept: Bool) throws(PathTrustError) -> Report {
+    public func collect(includingKept: Bool, keepingNewest: Int = .max) throws(PathTrustError) -> Report {
         var report = Report()
         var info = stat()
         guard lstat(root, &info) == 0 else { return report }
@@ -83,8 +89,23 @@ public struct Collector: Sendable {
             run.remove()
             report.removedRuns.append(run.path)
         }
+        if report.keptRuns.count > keepingNewest {
+            let byAge = report.keptRuns.sorted { Self.keptTime($0) > Self.keptTime($1) }
+            for path in byAge.dropFirst(max(keepingNewest, 0)) {
+                RunDirectory(path: path).remove()
+                report.removedRuns.append(path)
+            }
+            report.keptRuns = Array(byAge.prefix(max(keepingNewest, 0)))
+        }
         report.removedSegments = Self.removeOrphanSegments(createdBy: Set(deadGroups))
         return report
+    }
+
+    /// When the run at `path` was marked kept (its `kept` file's modification time), else 0.
+    static func keptTime(_ path: String) -> Int {
+        var info = stat()
+        guard lstat(path + "/kept", &info) == 0 else { return 0 }
+        return info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec
     }
 
     /// True when a process with this id exists (a zombie counts as gone).

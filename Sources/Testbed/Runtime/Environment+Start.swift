@@ -19,8 +19,9 @@ extension Environment {
         do {
             // A root another user made or can write is refused before anything in it is trusted.
             try RunDirectory.prepareRoot(root)
-            // The cheap part of `testbed gc`: what dead runs left, except directories kept on purpose.
-            _ = try Collector(root: root).collect(includingKept: false)
+            // The cheap part of `testbed gc`: what dead runs left, except the newest few
+            // directories kept on purpose (failed starts), so a library user needs no `gc`.
+            _ = try Collector(root: root).collect(includingKept: false, keepingNewest: Collector.keptRunsLimit)
             run = try RunDirectory.create(root: root, name: name)
         } catch let error as PathTrustError {
             phase = .stopped

@@ -6,7 +6,7 @@ import TestbedTesting
 @Suite(.testbed("environments/notes.yml"))
 struct NoteStoreTests {
     func store() async throws -> NoteStore {
-        NoteStore(path: try await Testbed.database("notes").path!)
+        NoteStore(path: try await TestbedContext.database("notes").path!)
     }
 
     @Test func readsTheSeededNotes() async throws {

@@ -8,7 +8,7 @@ import TestbedTesting
 struct UserRepositoryTests {
     /// A repository on a database of this test's own.
     func repository() async throws -> UserRepository {
-        UserRepository(databaseURL: try await Testbed.database("db").url)
+        UserRepository(databaseURL: try await TestbedContext.database("db").url)
     }
 
     @Test func listsTheSeededUsers() async throws {
@@ -36,7 +36,7 @@ struct UserRepositoryTests {
 
     @Test func theSharedDatabaseKeepsItsSeed() async throws {
         // The service's own database (not a clone), as another process would see it.
-        let url = try await Testbed.service("db").url
+        let url = try await TestbedContext.service("db").url
         #expect(try UserRepository(databaseURL: url).all().count == 3)
     }
 }

@@ -8,15 +8,15 @@ import Testbed
 /// @Suite(.testbed("environments/app.yml"))
 /// struct OrderTests {
 ///     @Test func totals() async throws {
-///         let environment = try Testbed.current
-///         let database = try await Testbed.database("db")   // dropped when the test ends
+///         let environment = try TestbedContext.current
+///         let database = try await TestbedContext.database("db")   // dropped when the test ends
 ///         ...
 ///     }
 /// }
 /// ```
-/// This enum shadows the `Testbed` module's name in files that import `TestbedTesting`:
-/// write `Environment`, not `Testbed.Environment`.
-public enum Testbed {
+/// Named so that it does not shadow the `Testbed` module: module-qualified names such as
+/// `Testbed.Environment` work (useful next to Vapor, whose `Environment` is another type).
+public enum TestbedContext {
     /// The scope bound by ``TestbedTrait`` (or by ``withEnvironment(_:databases:_:)``).
     @TaskLocal public static var scope: TestbedScope?
 
@@ -28,13 +28,13 @@ public enum Testbed {
     }
 
     /// The values of `service` in the innermost environment that has it
-    /// (`try await Testbed.service("db").url`). Throws ``TestbedScopeError`` or ``ServiceValueError``.
+    /// (`try await TestbedContext.service("db").url`). Throws ``TestbedScopeError`` or ``ServiceValueError``.
     public static func service(_ name: String) async throws -> ServiceValues {
         try await owner(of: name).shared.environment.service(name)
     }
 
     /// The link `name` of the innermost environment, to inject faults from a test:
-    /// `try await Testbed.link("app-db").with(.latency(.milliseconds(300))) { … }`.
+    /// `try await TestbedContext.link("app-db").with(.latency(.milliseconds(300))) { … }`.
     /// Throws ``TestbedScopeError`` outside a scope or when no environment in it has the link.
     public static func link(_ name: String) throws -> Link {
         try owner(of: name).shared.environment.link(name)
@@ -120,7 +120,7 @@ public final class TestbedScope: Sendable {
     /// also when `body` throws.
     func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         do {
-            let result = try await Testbed.$scope.withValue(self) { try await body() }
+            let result = try await TestbedContext.$scope.withValue(self) { try await body() }
             await databases?.checkinAll()
             return result
         } catch {
