@@ -73,4 +73,28 @@ extension PrivateDirectory {
     private static func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
         withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
     }
+
+    /// The first ancestor of `directory` that `user` cannot search, after giving the
+    /// `grantingLevels` nearest ones (private folders of this account: the service folder,
+    /// `RUN_DIR/services`, `RUN_DIR`, the run root) an ACL search entry where they need one;
+    /// nil when `user` reaches `directory`. Folders further up are never changed.
+    static func firstUnreachableAncestor(of directory: String, for user: UnixUser, grantingLevels: Int) -> String? {
+        var path = (directory as NSString).deletingLastPathComponent
+        var level = 0
+        while path != "/" && !path.isEmpty {
+            defer { level += 1 }
+            var info = stat()
+            if stat(path, &info) == 0 {
+                let mode = info.st_mode
+                var searchable = info.st_uid == user.uid ? mode & S_IXUSR != 0
+                    : info.st_gid == user.gid ? mode & S_IXGRP != 0 : mode & S_IXOTH != 0
+                if !searchable && level < grantingLevels && info.st_uid == geteuid() {
+                    searchable = grantSearch(path, to: user.uid)
+                }
+                if !searchable { return path }
+            }
+            path = (path as NSString).deletingLastPathComponent
+        }
+        return nil
+    }
 }

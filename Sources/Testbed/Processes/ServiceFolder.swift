@@ -52,24 +52,9 @@ public enum ServiceFolder {
     /// changed and must already be searchable. Throws ``ServiceProcessError`` naming the
     /// folder that stops it.
     public static func grantReach(_ directory: String, to user: UnixUser) throws(ServiceProcessError) {
-        var path = (directory as NSString).deletingLastPathComponent
-        var level = 0
-        while path != "/" && !path.isEmpty {
-            defer { level += 1 }
-            var info = stat()
-            if stat(path, &info) == 0 {
-                let mode = info.st_mode
-                var searchable = info.st_uid == user.uid ? mode & S_IXUSR != 0
-                    : info.st_gid == user.gid ? mode & S_IXGRP != 0 : mode & S_IXOTH != 0
-                if !searchable && level < 3 && info.st_uid == geteuid() {
-                    searchable = PrivateDirectory.grantSearch(path, to: user.uid)
-                }
-                if !searchable {
-                    throw ServiceProcessError(message: "user '\(user.name)' cannot reach \(directory): \(path) is not searchable by it; "
-                        + "use a run root on a file system with POSIX ACLs (tmpfs, ext4), or make \(path) searchable (chmod o+x \(path))")
-                }
-            }
-            path = (path as NSString).deletingLastPathComponent
+        if let path = PrivateDirectory.firstUnreachableAncestor(of: directory, for: user, grantingLevels: 3) {
+            throw ServiceProcessError(message: "user '\(user.name)' cannot reach \(directory): \(path) is not searchable by it; "
+                + "use a run root on a file system with POSIX ACLs (tmpfs, ext4), or make \(path) searchable (chmod o+x \(path))")
         }
     }
 

@@ -48,26 +48,11 @@ struct ServerAccount: Sendable, Equatable {
     /// (a home directory, say) are never changed: they must already be searchable.
     func checkReaches(_ directory: String) throws(PostgresError) {
         guard let user else { return }
-        var path = (directory as NSString).deletingLastPathComponent
-        var level = 0
-        while path != "/" && !path.isEmpty {
-            defer { level += 1 }
-            var info = stat()
-            if stat(path, &info) == 0 {
-                let mode = info.st_mode
-                var searchable = info.st_uid == user.uid ? mode & S_IXUSR != 0
-                    : info.st_gid == user.gid ? mode & S_IXGRP != 0 : mode & S_IXOTH != 0
-                if !searchable && level < 4 && info.st_uid == geteuid() {
-                    searchable = PrivateDirectory.grantSearch(path, to: user.uid)
-                }
-                if !searchable {
-                    throw PostgresError(
-                        code: .account, message: "the server user '\(user.name)' cannot reach \(directory): "
-                            + "\(path) is not searchable by it",
-                        hint: "use a run root on a file system with POSIX ACLs (tmpfs, ext4), or make \(path) searchable (chmod o+x \(path))")
-                }
-            }
-            path = (path as NSString).deletingLastPathComponent
+        if let path = PrivateDirectory.firstUnreachableAncestor(of: directory, for: user, grantingLevels: 4) {
+            throw PostgresError(
+                code: .account, message: "the server user '\(user.name)' cannot reach \(directory): "
+                    + "\(path) is not searchable by it",
+                hint: "use a run root on a file system with POSIX ACLs (tmpfs, ext4), or make \(path) searchable (chmod o+x \(path))")
         }
     }
 }
