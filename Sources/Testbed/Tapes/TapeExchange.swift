@@ -1,0 +1,119 @@
+import Foundation
+
+/// One HTTP header line as it was sent: its name with the case it had, and its value.
+///
+/// Headers stay a list rather than a dictionary, so that order and repeated names
+/// (`Set-Cookie`, `Vary`) survive a round trip through a tape.
+public struct TapeHeader: Sendable, Hashable, Codable {
+    /// The name, with the case it was sent with; compare with ``matches(_:)``.
+    public var name: String
+    /// The value, as sent.
+    public var value: String
+
+    /// Makes a header.
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    /// True when this header's name is `name`, ignoring case (HTTP names are case-insensitive).
+    public func matches(_ name: String) -> Bool {
+        self.name.caseInsensitiveCompare(name) == .orderedSame
+    }
+}
+
+extension Array where Element == TapeHeader {
+    /// The first value of the header `name` (case-insensitive), or nil.
+    public func first(_ name: String) -> String? {
+        first { $0.matches(name) }?.value
+    }
+}
+
+/// A request as a tape keeps it: what the client sent, with its body decoded (no
+/// `Content-Encoding`, no chunking), after redaction.
+public struct TapeRequest: Sendable, Hashable {
+    /// The method, e.g. `GET`.
+    public var method: String
+    /// The request target as sent: the path and, after `?`, the query (`/v1/users?id=7`).
+    public var target: String
+    /// The headers, in the order sent.
+    public var headers: [TapeHeader]
+    /// The body's bytes, decoded; empty when there was none.
+    public var body: [UInt8]
+
+    /// Makes a request.
+    public init(method: String, target: String, headers: [TapeHeader] = [], body: [UInt8] = []) {
+        self.method = method
+        self.target = target
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The target's path, before any `?`.
+    public var path: String {
+        target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target
+    }
+
+    /// The target's query, after the first `?`, or nil when there is none.
+    public var query: String? {
+        target.firstIndex(of: "?").map { String(target[target.index(after: $0)...]) }
+    }
+}
+
+/// A response as a tape keeps it: its status, headers and decoded body.
+public struct TapeResponse: Sendable, Hashable {
+    /// The status code, e.g. 200.
+    public var status: Int
+    /// The reason phrase the server sent, when it is not the usual one for ``status``.
+    public var reason: String?
+    /// The headers, in the order sent (`Content-Length` / `Transfer-Encoding` as recorded;
+    /// a replay sets the framing for the body it sends).
+    public var headers: [TapeHeader]
+    /// The body's bytes, decoded.
+    public var body: [UInt8]
+
+    /// Makes a response.
+    public init(status: Int, reason: String? = nil, headers: [TapeHeader] = [], body: [UInt8] = []) {
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// One recorded request and the response it got.
+public struct TapeExchange: Sendable, Hashable {
+    /// What the client sent.
+    public var request: TapeRequest
+    /// What the upstream answered.
+    public var response: TapeResponse
+    /// When the request was recorded, if known.
+    public var recordedAt: Date?
+    /// How long the upstream took to answer, if known (a replay may reproduce it).
+    public var duration: Duration?
+
+    /// Makes an exchange.
+    public init(request: TapeRequest, response: TapeResponse, recordedAt: Date? = nil, duration: Duration? = nil) {
+        self.request = request
+        self.response = response
+        self.recordedAt = recordedAt
+        self.duration = duration
+    }
+}
+
+/// A tape: the exchanges of one HTTP link, in the order they were recorded.
+///
+/// A tape file is read and written by the functions of the Tapes folder (see docs/tapes.md
+/// for the format); this type is only the data.
+public struct Tape: Sendable, Hashable {
+    /// The version of the file format this build writes; a file of a newer version is refused.
+    public static let formatVersion = 1
+
+    /// The exchanges, in recording order.
+    public var exchanges: [TapeExchange]
+
+    /// Makes a tape.
+    public init(exchanges: [TapeExchange] = []) {
+        self.exchanges = exchanges
+    }
+}
