@@ -212,6 +212,7 @@ final class Console: Sendable {
         let format = ISO8601DateFormatter()
         format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         var record: [String: Any] = ["action": event.action.rawValue, "time": format.string(from: event.time)]
+        if let detail = event.detail { record["detail"] = detail }
         if let fault = event.fault, let data = try? JSONEncoder().encode(fault),
            let object = try? JSONSerialization.jsonObject(with: data) {
             record["fault"] = object

@@ -34,6 +34,7 @@ struct Detacher {
         if command.output.json { arguments.append("--json") }
         if command.output.keep { arguments.append("--keep") }
         if let report = command.output.report { arguments += ["--report", report] }
+        if let tapes = command.tapeOptions.tapes { arguments += ["--tapes", tapes.rawValue] }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = arguments

@@ -20,6 +20,12 @@ struct LinkCommand: ParsableCommand {
             size_variation: bytes; delay: µs), limit_data (bytes). Every fault also takes
             name=, stream=upstream|downstream, toxicity=0..1 and seed=N.
 
+            HTTP links take HTTP faults instead (docs/tapes.md): http_status (status, body,
+            header.NAME=VALUE), http_latency (latency, jitter: ms), http_cut_body (bytes),
+            http_expired_token; each matches method= and path= (exact, or a prefix ending in *),
+            and toxicity= is the share of matching requests hit, e.g.
+              testbed link payments add http_status status=503 method=POST path=/charges header.Retry-After=2 toxicity=0.5
+
             Which environment: --name ENV (a detached one); else, inside a `testbed run` command,
             that run (TESTBED_LINKS_URL); else the only detached environment running.
             """)
@@ -106,6 +112,7 @@ struct LinkCommand: ParsableCommand {
     /// Reads `add TYPE k=v…` into a fault; every error names the argument it is about.
     static func fault(_ type: String, _ arguments: [String]) throws -> Fault {
         var attributes: [String: Int] = [:]
+        var text: [String: String] = [:]
         var name: String?, seed: UInt64?
         var stream = Fault.Stream.downstream
         var toxicity = 1.0
@@ -136,6 +143,8 @@ struct LinkCommand: ParsableCommand {
                     throw Self.fail("argument '\(argument)': seed is a whole number of 0 or more")
                 }
                 seed = parsed
+            case "method", "path", "body", _ where key.hasPrefix("header."):
+                text[key] = value
             default:
                 guard let parsed = Int(value) else {
                     throw Self.fail("argument '\(argument)': \(key) takes a whole number "
@@ -145,7 +154,8 @@ struct LinkCommand: ParsableCommand {
             }
         }
         do {
-            return try Fault(type: type, attributes: attributes, name: name, stream: stream, toxicity: toxicity, seed: seed)
+            return try Fault(type: type, attributes: attributes, text: text, name: name, stream: stream, toxicity: toxicity,
+                             seed: seed)
         } catch let error as LinkError {
             // Name the argument the message is about, else the type.
             let culprit = given.sorted { $0.key < $1.key }

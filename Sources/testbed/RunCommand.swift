@@ -9,7 +9,8 @@ struct RunCommand: AsyncParsableCommand {
         discussion: "The command gets the manifest's exports (and TESTBED_RUN_DIR, TESTBED_ENV_NAME) in its environment. "
             + "Exit status: the command's own; 125 when the environment failed (invalid manifest, a service that did not "
             + "start or died); 126 when the command cannot be executed; 127 when it was not found; 128+N when testbed "
-            + "was stopped by signal N."
+            + "was stopped by signal N. A strict HTTP tape that saw a request it had no answer for, or kept an answer "
+            + "nobody asked for, turns a 0 into 1 (docs/tapes.md)."
     )
 
     @Argument(help: "The environment manifest.")
@@ -27,6 +28,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
+    @OptionGroup var tapeOptions: TapeOptions
+
     func validate() throws {
         if command.isEmpty {
             throw ValidationError("give the command to run after '--', e.g. testbed run \(manifest) -- pytest -q")
@@ -37,7 +40,8 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let session = try Session.open(path: manifest, output: output, showLogs: logs, invalidCode: ExitCodes.environmentFailed)
+        let session = try Session.open(path: manifest, output: output, showLogs: logs, invalidCode: ExitCodes.environmentFailed,
+                                       tapes: tapeOptions.tapes)
         let environment = session.environment
         let runner = CommandRunner(grace: Duration(manifest: stopGracePeriod) ?? .seconds(5))
         let trap = SignalTrap { signal in
@@ -67,6 +71,7 @@ struct RunCommand: AsyncParsableCommand {
         if status != 0 || runner.serviceFailure != nil { await environment.keepLogs() }
         await environment.stop()
         session.finish()
+        let tapesFailed = session.reportTapeFailures()
         if let failure = runner.serviceFailure {
             session.console.error(failure.description)
             await session.reportKeptLogs()
@@ -74,6 +79,6 @@ struct RunCommand: AsyncParsableCommand {
         }
         await session.reportKeptLogs()
         if let signal = runner.receivedSignal, status == 0 { throw ExitCode(128 + signal) }
-        throw ExitCode(status)
+        throw ExitCode(status == 0 && tapesFailed ? 1 : status)
     }
 }

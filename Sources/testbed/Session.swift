@@ -10,7 +10,8 @@ struct Session {
     let output: OutputOptions
 
     /// Loads the manifest; an invalid one prints every problem and exits with `code`.
-    static func open(path: String, output: OutputOptions, showLogs: Bool, invalidCode: Int32, name: String? = nil) throws -> Session {
+    static func open(path: String, output: OutputOptions, showLogs: Bool, invalidCode: Int32, name: String? = nil,
+                     tapes: TapeMode? = nil) throws -> Session {
         let manifest: Manifest
         do {
             manifest = try ManifestLoader.load(path: path)
@@ -24,6 +25,7 @@ struct Session {
             onEvent: { console.event($0) },
             onOutput: { console.output(service: $0, line: $1) })
         options.name = name
+        options.tapeMode = tapes
         return Session(environment: Environment(manifest: manifest, options: options), console: console,
                        manifest: manifest, output: output)
     }
@@ -51,6 +53,14 @@ struct Session {
         guard let folder = await environment.logsAfterStop else { return }
         let what = output.keep ? "run directory kept at" : "logs kept at"
         console.note("\(what) \(folder) (read them with: testbed logs --last [SERVICE])")
+    }
+
+    /// After teardown: prints why each HTTP link's tape fails the run (a strict tape with
+    /// misses or unused exchanges, a tape that could not be written); true when one does.
+    func reportTapeFailures() -> Bool {
+        let failures = environment.links.tapeReports.compactMap(\.failure)
+        for failure in failures { console.error(failure) }
+        return !failures.isEmpty
     }
 
     /// Writes the report file, if asked for.

@@ -14,7 +14,8 @@ struct Supervisor {
     func run() async throws {
         let root = RunDirectory.root(environment: ProcessInfo.processInfo.environment)
         let session = try Session.open(path: command.manifest, output: command.output, showLogs: false,
-                                       invalidCode: ExitCodes.environmentFailed, name: command.name)
+                                       invalidCode: ExitCodes.environmentFailed, name: command.name,
+                                       tapes: command.tapeOptions.tapes)
         let name = session.environment.name
         let acquired: NameLock?
         do {
@@ -77,6 +78,7 @@ struct Supervisor {
         if case .failure = reason { await environment.keepLogs() }
         await environment.stop()
         session.finish()
+        _ = session.reportTapeFailures()
         withExtendedLifetime((trap, lock)) {}
     }
 

@@ -29,6 +29,8 @@ struct UpCommand: AsyncParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
+    @OptionGroup var tapeOptions: TapeOptions
+
     func validate() throws {
         if let ttl, Duration(manifest: ttl) == nil { throw ValidationError("--ttl must be a duration such as 90s, 30m or 2h") }
         if ttl != nil && !detach && !supervise { throw ValidationError("--ttl applies to a detached environment (add -d)") }
@@ -40,7 +42,8 @@ struct UpCommand: AsyncParsableCommand {
     func run() async throws {
         if supervise { return try await Supervisor(command: self).run() }
         if detach { return try await Detacher(command: self).run() }
-        let session = try Session.open(path: manifest, output: output, showLogs: true, invalidCode: ExitCodes.environmentFailed, name: name)
+        let session = try Session.open(path: manifest, output: output, showLogs: true, invalidCode: ExitCodes.environmentFailed, name: name,
+                                       tapes: tapeOptions.tapes)
         let environment = session.environment
         // nil: interrupted by a signal; an error: a service died.
         let (outcomes, outcome) = AsyncStream.makeStream(of: EnvironmentError?.self)
@@ -63,11 +66,13 @@ struct UpCommand: AsyncParsableCommand {
         if failure != nil { await environment.keepLogs() }
         await environment.stop()
         session.finish()
+        let tapesFailed = session.reportTapeFailures()
         if let failure {
             session.console.error(failure.description)
             await session.reportKeptLogs()
             throw ExitCode(ExitCodes.environmentFailed)
         }
         await session.reportKeptLogs()
+        if tapesFailed { throw ExitCode(1) }
     }
 }

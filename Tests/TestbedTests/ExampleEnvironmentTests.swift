@@ -11,6 +11,7 @@ import Testing
         ("environments/bench-three-tcp.yml", ["true"]),
         ("environments/web-stack.yml", ["python3", "environments/web-stack/smoke_test.py"]),
         ("environments/faults.yml", ["python3", "environments/faults/check.py"]),
+        ("environments/tapes-weather.yml", ["python3", "environments/tapes-weather/check.py"]),
     ]
 
     @Test(arguments: examples.map(\.manifest))

@@ -3,7 +3,8 @@
 ///
 /// Decoding accepts what Toxiproxy accepts: `name`, `stream` and `toxicity` may be left out
 /// (`TYPE_STREAM`, downstream, 1); attributes may be whole numbers written as floats.
-/// Testbed adds an optional `seed`, written only when set. A semantic problem (unknown
+/// Testbed adds an optional `seed`, written only when set, and the text attributes of HTTP
+/// faults (`"method": "POST"`, `"path": "/charges"`, `"body": "…"`, `"headers": {"Retry-After": "2"}`). A semantic problem (unknown
 /// type, out-of-range value) is thrown as ``LinkError``, not as a `DecodingError`.
 extension Fault: Codable {
     private enum Key: String, CodingKey {
@@ -22,11 +23,16 @@ extension Fault: Codable {
         let container = try decoder.container(keyedBy: Key.self)
         let type = try container.decode(String.self, forKey: .type)
         var attributes: [String: Int] = [:]
+        var text: [String: String] = [:]
         if container.contains(.attributes), try !container.decodeNil(forKey: .attributes) {
             let values = try container.nestedContainer(keyedBy: AttributeKey.self, forKey: .attributes)
             for key in values.allKeys {
                 if let whole = try? values.decode(Int.self, forKey: key) {
                     attributes[key.stringValue] = whole
+                } else if let string = try? values.decode(String.self, forKey: key) {
+                    text[key.stringValue] = string  // an HTTP fault's method, path, body
+                } else if key.stringValue == "headers", let headers = try? values.decode([String: String].self, forKey: key) {
+                    for (header, value) in headers { text["header.\(header)"] = value }
                 } else {
                     let number = try values.decode(Double.self, forKey: key)
                     guard number.rounded() == number, abs(number) < 1e15 else {
@@ -43,7 +49,7 @@ extension Fault: Codable {
         let toxicity = try container.decodeIfPresent(Double.self, forKey: .toxicity) ?? 1
         var name = try container.decodeIfPresent(String.self, forKey: .name)
         if name?.isEmpty == true { name = nil }
-        try self.init(type: type, attributes: attributes, name: name, stream: stream, toxicity: toxicity,
+        try self.init(type: type, attributes: attributes, text: text, name: name, stream: stream, toxicity: toxicity,
                       seed: try container.decodeIfPresent(UInt64.self, forKey: .seed))
     }
 
@@ -54,7 +60,15 @@ extension Fault: Codable {
         try container.encode(type, forKey: .type)
         try container.encode(stream.rawValue, forKey: .stream)
         try container.encode(toxicity, forKey: .toxicity)
-        try container.encode(attributes, forKey: .attributes)
+        var values = container.nestedContainer(keyedBy: AttributeKey.self, forKey: .attributes)
+        for (key, value) in attributes { try values.encode(value, forKey: AttributeKey(stringValue: key)) }
+        var headers: [String: String] = [:]
+        for (key, value) in text {
+            if key.hasPrefix("header.") { headers[String(key.dropFirst("header.".count))] = value } else {
+                try values.encode(value, forKey: AttributeKey(stringValue: key))
+            }
+        }
+        if !headers.isEmpty { try values.encode(headers, forKey: AttributeKey(stringValue: "headers")) }
         try container.encodeIfPresent(seed, forKey: .seed)
     }
 }

@@ -18,10 +18,18 @@ extension Fault {
         case slicer(averageSize: Int, sizeVariation: Int, delay: Duration)
         /// The connection is closed once this many bytes went through in the fault's direction.
         case limitData(bytes: Int)
+        /// A fault of an HTTP link, which acts on matching requests (see ``HTTPFault``).
+        case http(HTTPFault)
 
-        /// Toxiproxy's type names, in the order of its documentation.
+        /// Toxiproxy's type names, in the order of its documentation (the TCP faults).
         public static let types = ["latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer",
                                    "limit_data"]
+
+        /// True for the faults of HTTP links.
+        public var isHTTP: Bool {
+            if case .http = self { return true }
+            return false
+        }
 
         /// The allowed range of each attribute of each type.
         static let ranges: [String: [String: ClosedRange<Int>]] = [
@@ -32,14 +40,15 @@ extension Fault {
             "reset_peer": ["timeout": 0...3_600_000],
             "slicer": ["average_size": 1...1_048_576, "size_variation": 0...1_048_575, "delay": 0...60_000_000],
             "limit_data": ["bytes": 0...(1 << 50)],
-        ]
+        ].merging(HTTPFault.ranges) { own, _ in own }
 
         /// The unit of an attribute, for messages and docs.
         static func unit(of attribute: String, in type: String) -> String {
             switch (type, attribute) {
             case ("bandwidth", _): "KB/s"
             case ("slicer", "delay"): "microseconds"
-            case ("slicer", _), ("limit_data", _): "bytes"
+            case ("slicer", _), ("limit_data", _), ("http_cut_body", _): "bytes"
+            case ("http_status", _): "(an HTTP status)"
             default: "milliseconds"
             }
         }
@@ -54,6 +63,7 @@ extension Fault {
             case .resetPeer: "reset_peer"
             case .slicer: "slicer"
             case .limitData: "limit_data"
+            case .http(let fault): fault.type
             }
         }
 
@@ -69,15 +79,32 @@ extension Fault {
             case .slicer(let average, let variation, let delay):
                 ["average_size": average, "size_variation": variation, "delay": delay.wholeMicroseconds]
             case .limitData(let bytes): ["bytes": bytes]
+            case .http(let fault): fault.numbers
             }
+        }
+
+        /// The attributes that are text (an HTTP fault's `method`, `path`, `body`, `header.NAME`).
+        public var text: [String: String] {
+            if case .http(let fault) = self { return fault.texts }
+            return [:]
         }
 
         /// Reads a type and its attributes in Toxiproxy's names and units; missing attributes
         /// take Toxiproxy's defaults (zero; an `average_size` of 1 for the slicer).
+        /// `text` holds an HTTP fault's text attributes (`method`, `path`, `body`, `header.NAME`).
         /// Throws ``LinkError`` (`invalidFault`) for an unknown type or attribute.
-        public init(type: String, attributes: [String: Int]) throws {
+        public init(type: String, attributes: [String: Int], text: [String: String] = [:]) throws {
+            if HTTPFault.types.contains(type) {
+                self = .http(try HTTPFault(type: type, numbers: attributes, texts: text))
+                return
+            }
             guard let known = Self.ranges[type] else {
-                throw LinkError(.invalidFault, "unknown fault type '\(type)': use one of \(Self.types.joined(separator: ", "))")
+                throw LinkError(.invalidFault, "unknown fault type '\(type)': use one of \(Self.types.joined(separator: ", ")) "
+                                + "(TCP links) or \(HTTPFault.types.joined(separator: ", ")) (HTTP links)")
+            }
+            if let name = text.keys.sorted().first {
+                throw LinkError(.invalidFault, "fault type '\(type)' has no attribute '\(name)' that takes text: its attributes are "
+                                + known.keys.sorted().joined(separator: ", "))
             }
             for name in attributes.keys.sorted() where known[name] == nil {
                 throw LinkError(.invalidFault, "fault type '\(type)' has no attribute '\(name)': its attributes are "

@@ -4,7 +4,7 @@
 /// Build faults with the typed constructors (`.latency(.milliseconds(300))`,
 /// `.resetPeer(after: .seconds(1))`, …) from Swift, or from Toxiproxy's JSON
 /// (`{"name","type","stream","toxicity","attributes":{…}}`) through `Codable`, or from a
-/// type name and an attribute dictionary with ``init(type:attributes:name:stream:toxicity:seed:)``.
+/// type name and an attribute dictionary with ``init(type:attributes:text:name:stream:toxicity:seed:)``.
 /// A fault is checked when it is added to a link (``validate()``).
 public struct Fault: Sendable, Hashable {
     /// The direction a fault acts on. Toxiproxy's words: upstream is client → server,
@@ -34,16 +34,17 @@ public struct Fault: Sendable, Hashable {
         self.kind = kind
         self.stream = stream
         self.toxicity = toxicity
-        self.name = name ?? "\(kind.type)_\(stream.rawValue)"
+        self.name = name ?? (kind.isHTTP ? kind.type : "\(kind.type)_\(stream.rawValue)")
         self.seed = seed
     }
 
     /// Makes a fault from Toxiproxy's type name and attributes; attributes not given take
-    /// Toxiproxy's defaults. Throws ``LinkError`` (`invalidFault`) for an unknown type or
+    /// Toxiproxy's defaults. `text` holds an HTTP fault's text attributes (`method`, `path`,
+    /// `body`, `header.NAME`). Throws ``LinkError`` (`invalidFault`) for an unknown type or
     /// attribute, or a value out of range.
-    public init(type: String, attributes: [String: Int] = [:], name: String? = nil, stream: Stream = .downstream,
-                toxicity: Double = 1, seed: UInt64? = nil) throws {
-        self.init(try Kind(type: type, attributes: attributes), stream: stream, toxicity: toxicity, name: name,
+    public init(type: String, attributes: [String: Int] = [:], text: [String: String] = [:], name: String? = nil,
+                stream: Stream = .downstream, toxicity: Double = 1, seed: UInt64? = nil) throws {
+        self.init(try Kind(type: type, attributes: attributes, text: text), stream: stream, toxicity: toxicity, name: name,
                   seed: seed)
         try validate()
     }
@@ -55,6 +56,10 @@ public struct Fault: Sendable, Hashable {
     /// The attributes under Toxiproxy's names and units (milliseconds, KB/s, bytes;
     /// microseconds for the slicer's `delay`).
     public var attributes: [String: Int] { kind.attributes }
+
+    /// The text attributes of an HTTP fault (`method`, `path`, `body`, `header.NAME`); empty
+    /// for TCP faults.
+    public var text: [String: String] { kind.text }
 
     /// Checks the name, the toxicity and every attribute against its range.
     /// Throws ``LinkError`` (`invalidFault`) naming the fault, the attribute and what is allowed.
@@ -86,7 +91,7 @@ public struct Fault: Sendable, Hashable {
         var merged = self.attributes
         for (key, value) in attributes { merged[key] = value }
         var copy = self
-        copy.kind = try Kind(type: type, attributes: merged)
+        copy.kind = try Kind(type: type, attributes: merged, text: text)
         if let toxicity { copy.toxicity = toxicity }
         try copy.validate()
         return copy

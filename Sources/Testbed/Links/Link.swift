@@ -24,14 +24,20 @@ public final class Link: Sendable, CustomStringConvertible {
     let state: Mutex<State>
     /// Bumped on every change of faults or upstream; connections re-read the state when it moved.
     let generation = Atomic<UInt64>(0)
-    let proxy: LinkProxy
+    let proxy: any LinkListener
+    /// The HTTP side of an HTTP link (its tape, mode and upstream client); nil for a TCP link.
+    public let http: HTTPLinkSession?
 
-    init(name: String, listen: LinkAddress, upstream: LinkAddress, seed: UInt64?) {
+    init(name: String, listen: LinkAddress, upstream: LinkAddress, seed: UInt64?, http: HTTPLinkSession? = nil) {
         self.name = name
         self.seed = seed
         self.state = Mutex(State(listen: listen, upstream: upstream))
-        self.proxy = LinkProxy()
+        self.http = http
+        self.proxy = http.map { HTTPLinkProxy(session: $0) } ?? LinkProxy()
     }
+
+    /// True for an HTTP link (it takes HTTP faults; a TCP link takes TCP faults).
+    public var isHTTP: Bool { http != nil }
 
     /// Where clients connect (the bound port once the link is up).
     public var listen: LinkAddress { state.withLock { $0.listen } }
@@ -58,6 +64,7 @@ public final class Link: Sendable, CustomStringConvertible {
     @discardableResult
     public func add(_ fault: Fault) throws -> Fault {
         try fault.validate()
+        try checkKind(of: fault)
         try change { state in
             guard !state.faults.contains(where: { $0.name == fault.name }) else {
                 throw LinkError(.duplicate, "link '\(name)' already has a fault named '\(fault.name)': remove it first or pick another name")
@@ -147,6 +154,18 @@ public final class Link: Sendable, CustomStringConvertible {
 
     // MARK: - Internals
 
+    /// Throws ``LinkError`` (`invalidFault`) for an HTTP fault on a TCP link or a TCP fault
+    /// on an HTTP link.
+    func checkKind(of fault: Fault) throws {
+        guard fault.kind.isHTTP != isHTTP else { return }
+        if isHTTP {
+            throw LinkError(.invalidFault, "link '\(name)' is an HTTP link: fault '\(fault.name)' (\(fault.type)) is a TCP fault; "
+                            + "HTTP links take \(HTTPFault.types.joined(separator: ", ")) (see docs/tapes.md, \"HTTP faults\")")
+        }
+        throw LinkError(.invalidFault, "link '\(name)' is a TCP link: fault '\(fault.name)' (\(fault.type)) needs an HTTP link "
+                        + "(a link with an 'http:' block); TCP links take \(Fault.Kind.types.joined(separator: ", "))")
+    }
+
     private func unknownFault(_ faultName: String, known faults: [Fault]) -> LinkError {
         let known = faults.map(\.name)
         return LinkError(.unknownFault, "link '\(name)' has no fault named '\(faultName)'"
@@ -173,10 +192,12 @@ public final class Link: Sendable, CustomStringConvertible {
         try await proxy.bind(listen, link: self)
     }
 
-    /// Closes the listener and every connection, for good.
+    /// Closes the listener and every connection, for good; an HTTP link then writes its tape
+    /// and reports what it did with it.
     func stop() async {
         state.withLock { $0.enabled = false }
         await proxy.closeListener()
         await proxy.cutConnections()
+        await proxy.finish(link: self)
     }
 }

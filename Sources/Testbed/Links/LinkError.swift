@@ -24,6 +24,8 @@ public struct LinkError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let invalidName = Code("invalid name")
         /// The listen address cannot be bound (in use, no permission).
         public static let bind = Code("bind")
+        /// An HTTP link's tape is missing (replay), cannot be read or cannot be written.
+        public static let tape = Code("tape")
     }
 
     /// What kind of failure this is.

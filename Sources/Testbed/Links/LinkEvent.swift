@@ -20,6 +20,15 @@ public struct LinkEvent: Sendable, Hashable {
         case created
         /// The link was deleted.
         case deleted
+        /// An HTTP link in replay had no recorded answer for a request (``LinkEvent/detail``
+        /// names the request, the closest recorded one and how they differ).
+        case tapeMiss = "tape-miss"
+        /// At teardown: a recorded exchange of an HTTP link's tape was never used.
+        case tapeUnused = "tape-unused"
+        /// At teardown: an HTTP link wrote its tape (``LinkEvent/detail`` says where and how many).
+        case tapeWritten = "tape-written"
+        /// At teardown: a strict tape saw misses or unused exchanges; the run fails.
+        case tapeStrictFailed = "tape-strict-failed"
     }
 
     /// The link's name.
@@ -30,12 +39,15 @@ public struct LinkEvent: Sendable, Hashable {
     public var fault: Fault?
     /// When it happened (wall clock).
     public var time: Date
+    /// For tape actions: what happened, in words.
+    public var detail: String?
 
     /// Makes an event.
-    public init(link: String, action: Action, fault: Fault? = nil, time: Date = Date()) {
+    public init(link: String, action: Action, fault: Fault? = nil, time: Date = Date(), detail: String? = nil) {
         self.link = link
         self.action = action
         self.fault = fault
         self.time = time
+        self.detail = detail
     }
 }

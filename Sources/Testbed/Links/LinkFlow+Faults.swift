@@ -69,7 +69,7 @@ extension LinkFlow {
         case .timeout:
             return []
 
-        case .bandwidth, .slowClose, .resetPeer:
+        case .bandwidth, .slowClose, .resetPeer, .http:  // HTTP faults never reach a TCP link
             return segments
         }
     }

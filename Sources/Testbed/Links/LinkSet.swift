@@ -36,15 +36,18 @@ public final class LinkSet: Sendable {
     /// A manifest link whose port is reserved, waiting for its target to be up.
     private struct Planned {
         var name: String
-        var target: String
+        /// nil for an HTTP link to an external URL: it starts before any service.
+        var target: String?
         var listen: LinkAddress
         var upstream: LinkAddress
         var reservation: PortReservation
         var faults: [Fault]
         var seed: UInt64?
+        var http: HTTPLinkSession?
     }
 
     private let entries = Mutex<[Entry]>([])
+    private let reports = Mutex<[HTTPTapeReport]>([])
     private let planned = Mutex<[Planned]>([])
     private let observer = Mutex<(@Sendable (LinkEvent) -> Void)?>(nil)
     private let allocator: PortAllocator
@@ -63,6 +66,11 @@ public final class LinkSet: Sendable {
         get { observer.withLock { $0 } }
         set { observer.withLock { $0 = newValue } }
     }
+
+    /// What each HTTP link that stopped did with its tape (misses, unused exchanges, what
+    /// was written), in the order they stopped; a report whose ``HTTPTapeReport/failsRun``
+    /// is true fails `testbed run`.
+    public var tapeReports: [HTTPTapeReport] { reports.withLock { $0 } }
 
     /// Every link, in the order they were created.
     public var all: [Link] { entries.withLock { $0.map(\.link) } }
@@ -108,12 +116,12 @@ public final class LinkSet: Sendable {
     /// the link is deleted.
     @discardableResult
     func start(name: String, listen: LinkAddress, upstream: LinkAddress, reservation: PortReservation?,
-               faults: [Fault], seed: UInt64?, target: String? = nil) async throws -> Link {
+               faults: [Fault], seed: UInt64?, target: String? = nil, http: HTTPLinkSession? = nil) async throws -> Link {
         try Self.checkName(name)
         guard !reservedNames.contains(name) else {
             throw LinkError(.duplicate, "'\(name)' is the name of a service of this environment: pick another link name")
         }
-        let link = Link(name: name, listen: listen, upstream: upstream, seed: seed)
+        let link = Link(name: name, listen: listen, upstream: upstream, seed: seed, http: http)
         for fault in faults { try link.add(fault) }
         let claimed = entries.withLock { entries in
             guard !entries.contains(where: { $0.link.name == name }) else { return false }
@@ -144,6 +152,7 @@ public final class LinkSet: Sendable {
             return entries.first { $0.link === link }
         }
         await link.stop()
+        if let report = link.http?.report { reports.withLock { $0.append(report) } }
         link.setObserver(nil)
         entry?.reservation?.release()
         onChange?(LinkEvent(link: name, action: .deleted))
@@ -181,27 +190,32 @@ public final class LinkSet: Sendable {
     /// Deletes every link, the newest first, and drops the planned ones.
     public func deleteAll() async {
         for link in all.reversed() { try? await delete(name: link.name) }
-        for link in planned.withLock({ list in defer { list = [] }; return list }) { link.reservation.release() }
-    }
-
-    /// Records a manifest link: its port is reserved now, it starts with ``start(fronting:)``.
-    func plan(name: String, target: String, reservation: PortReservation, upstream: LinkAddress, faults: [Fault],
-              seed: UInt64?) {
-        planned.withLock {
-            $0.append(Planned(name: name, target: target, listen: LinkAddress(host: "127.0.0.1", port: reservation.port),
-                              upstream: upstream, reservation: reservation, faults: faults, seed: seed))
+        for link in planned.withLock({ list in defer { list = [] }; return list }) {
+            link.reservation.release()
+            await link.http?.close()
         }
     }
 
-    /// Starts the planned links that front `service` (right after it is up, before its dependents).
-    func start(fronting service: String) async throws {
+    /// Records a manifest link: its port is reserved now, it starts with ``start(fronting:)``
+    /// (`target` nil: with ``start(fronting:)`` of nil, before any service).
+    func plan(name: String, target: String?, reservation: PortReservation, upstream: LinkAddress, faults: [Fault],
+              seed: UInt64?, http: HTTPLinkSession? = nil) {
+        planned.withLock {
+            $0.append(Planned(name: name, target: target, listen: LinkAddress(host: "127.0.0.1", port: reservation.port),
+                              upstream: upstream, reservation: reservation, faults: faults, seed: seed, http: http))
+        }
+    }
+
+    /// Starts the planned links that front `service` (right after it is up, before its
+    /// dependents); nil starts the HTTP links to external URLs.
+    func start(fronting service: String?) async throws {
         let due = planned.withLock { list in
             defer { list.removeAll { $0.target == service } }
             return list.filter { $0.target == service }
         }
         for link in due {
             try await start(name: link.name, listen: link.listen, upstream: link.upstream, reservation: link.reservation,
-                            faults: link.faults, seed: link.seed, target: link.target)
+                            faults: link.faults, seed: link.seed, target: link.target, http: link.http)
         }
     }
 

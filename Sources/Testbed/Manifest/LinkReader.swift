@@ -2,7 +2,7 @@ import Yams
 
 /// Reads the manifest's `links:` section and checks each link against the services.
 enum LinkReader {
-    static let linkKeys = ["to", "faults", "seed"]
+    static let linkKeys = ["to", "faults", "seed", "http"]
     static let faultKeys = ["type", "name", "stream", "toxicity", "seed", "attributes"]
 
     /// Reads `links:`: `NAME: {to: …, faults: […], seed: N}` or the short form `NAME: TARGET`.
@@ -16,6 +16,7 @@ enum LinkReader {
             var toNode: Node?
             var faults: [Fault] = []
             var seed: UInt64?
+            var http: HTTPLinkSpec?
             if case .scalar = entry.value {
                 toNode = entry.value
             } else if let fields = reader.entries(entry.value, "link '\(entry.key)'") {
@@ -23,6 +24,7 @@ enum LinkReader {
                 for field in fields {
                     switch field.key {
                     case "to": toNode = field.value
+                    case "http": http = HTTPLinkReader.read(field.value, link: entry.key, reader: &reader)
                     case "seed": seed = reader.int(field.value, "link '\(entry.key)': seed", range: 0...Int.max).map(UInt64.init)
                     case "faults":
                         for item in reader.sequence(field.value, "link '\(entry.key)': faults") ?? [] {
@@ -41,6 +43,24 @@ enum LinkReader {
                 }
                 continue
             }
+            if to.contains("://") {
+                guard http != nil else {
+                    reader.fail(toNode, "link '\(entry.key)': 'to: \(to)' is a URL, which only an HTTP link can front",
+                                hint: "add an 'http:' block (docs/tapes.md), or name a service's port for a TCP link")
+                    continue
+                }
+                do {
+                    let url = try HTTPUpstreamURL(parsing: to)
+                    var spec = LinkSpec(name: entry.key, target: "", faults: faults, seed: seed, location: reader.location(entry.keyNode),
+                                        targetLocation: reader.location(toNode))
+                    spec.url = url
+                    spec.http = http
+                    links.append(spec)
+                } catch let error as LinkError {
+                    reader.fail(toNode, "link '\(entry.key)': \(error.message)")
+                } catch {}
+                continue
+            }
             let parts = to.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
             guard parts.count == 1 || (parts.count == 3 && parts[1] == "ports" && !parts[2].isEmpty), !parts[0].isEmpty else {
                 reader.fail(toNode, "link '\(entry.key)': 'to: \(to)' must name a service ('db') or a service's port ('api.ports.http')")
@@ -50,8 +70,10 @@ enum LinkReader {
             for fault in faults where !seen.insert(fault.name).inserted {
                 reader.fail(entry.keyNode, "link '\(entry.key)' has two faults named '\(fault.name)'", hint: "give each fault its own name")
             }
-            links.append(LinkSpec(name: entry.key, target: parts[0], port: parts.count == 3 ? parts[2] : nil, faults: faults,
-                                  seed: seed, location: reader.location(entry.keyNode), targetLocation: reader.location(toNode)))
+            var spec = LinkSpec(name: entry.key, target: parts[0], port: parts.count == 3 ? parts[2] : nil, faults: faults,
+                                seed: seed, location: reader.location(entry.keyNode), targetLocation: reader.location(toNode))
+            spec.http = http
+            links.append(spec)
         }
         return links
     }
@@ -68,6 +90,7 @@ enum LinkReader {
         var toxicity = 1.0
         var seed: UInt64?
         var attributes: [String: Int] = [:]
+        var texts: [String: String] = [:]
         var attributeNodes: [(key: String, keyNode: Node, value: Node)] = []
         for field in fields {
             switch field.key {
@@ -89,6 +112,11 @@ enum LinkReader {
                     }
                 }
             case "attributes": attributeNodes += reader.entries(field.value, "\(what): attributes") ?? []
+            case "headers":
+                // An HTTP fault's headers: {Retry-After: "2"}.
+                for header in reader.entries(field.value, "\(what): headers") ?? [] {
+                    if let value = reader.string(header.value, "\(what): headers.\(header.key)") { texts["header.\(header.key)"] = value }
+                }
             default: attributeNodes.append(field)
             }
         }
@@ -96,9 +124,12 @@ enum LinkReader {
             reader.fail(node, "\(what) has no 'type'", hint: "use one of \(Fault.Kind.types.joined(separator: ", "))")
             return []
         }
+        let isHTTP = HTTPFault.types.contains(type)
         for field in attributeNodes {
             guard let text = reader.string(field.value, "\(what): \(field.key)") else { continue }
-            if let value = Int(text) {
+            if isHTTP && ["method", "path", "body"].contains(field.key) {
+                texts[field.key] = text
+            } else if let value = Int(text) {
                 attributes[field.key] = value
             } else if let duration = Duration(manifest: text), isTime(field.key, type: type) {
                 attributes[field.key] = type == "slicer" ? duration.wholeMicroseconds : duration.wholeMilliseconds
@@ -111,9 +142,11 @@ enum LinkReader {
         for stream in streams {
             let faultName = streams.count == 2 ? "\(name ?? type)_\(stream.rawValue)" : name
             do {
-                faults.append(try Fault(type: type, attributes: attributes, name: faultName, stream: stream, toxicity: toxicity, seed: seed))
+                faults.append(try Fault(type: type, attributes: attributes, text: texts, name: faultName, stream: stream,
+                                        toxicity: toxicity, seed: seed))
             } catch let error as LinkError {
-                let hint = Fault.Kind.ranges[type].map { "attributes of \(type): \($0.keys.sorted().joined(separator: ", ")); see docs/faults.md" }
+                let hint = isHTTP ? "attributes of \(type): \(HTTPFault.attributeList(type)); see docs/tapes.md, \"HTTP faults\""
+                    : Fault.Kind.ranges[type].map { "attributes of \(type): \($0.keys.sorted().joined(separator: ", ")); see docs/faults.md" }
                 reader.fail(node, "link '\(link)': \(error.message)", hint: hint)
                 return []
             } catch {
@@ -142,6 +175,15 @@ enum LinkReader {
                 problem("link '\(link.name)' has the name of a service", at: link.location,
                         hint: "links and services share ${NAME.key} references: rename the link, e.g. '\(link.name)-link'")
             }
+            for fault in link.faults where fault.kind.isHTTP != (link.http != nil) {
+                problem(fault.kind.isHTTP
+                        ? "link '\(link.name)': fault '\(fault.name)' (\(fault.type)) is an HTTP fault, and the link is a TCP link"
+                        : "link '\(link.name)': fault '\(fault.name)' (\(fault.type)) is a TCP fault, and the link is an HTTP link",
+                        at: link.location,
+                        hint: fault.kind.isHTTP ? "add an 'http:' block to the link, or use a TCP fault (docs/faults.md)"
+                            : "HTTP links take \(HTTPFault.types.joined(separator: ", ")) (docs/tapes.md, \"HTTP faults\")")
+            }
+            if link.url != nil { continue }  // an HTTP link to an external URL fronts no service
             guard let index = manifest.services.firstIndex(where: { $0.name == link.target }) else {
                 let names = manifest.services.map(\.name)
                 problem("link '\(link.name)' fronts unknown service '\(link.target)'",
@@ -154,6 +196,9 @@ enum LinkReader {
             case .sqlite:
                 problem("link '\(link.name)': '\(link.target)' is an SQLite database, which has no TCP port to front",
                         hint: "links front postgres services and process ports")
+            case .postgres where link.http != nil:
+                problem("link '\(link.name)': '\(link.target)' is a PostgreSQL database, which does not speak HTTP",
+                        hint: "remove the 'http:' block for a TCP link")
             case .postgres(var spec):
                 if let port = link.port {
                     problem("link '\(link.name)': a postgres service has no port '\(port)'", hint: "write 'to: \(link.target)'")

@@ -13,8 +13,12 @@
 public struct LinkSpec: Sendable {
     /// The link's name: `${NAME.url}`, `environment.link("NAME")`, `testbed link NAME`.
     public var name: String
-    /// The service the link fronts.
+    /// The service the link fronts; empty for an HTTP link to an external ``url``.
     public var target: String
+    /// The external base URL an HTTP link forwards to (`to: https://…`); nil for a service.
+    public var url: HTTPUpstreamURL?
+    /// The `http:` block: present for an HTTP link.
+    public var http: HTTPLinkSpec?
     /// The process port the link fronts (`to: svc.ports.NAME`); nil for a database's port.
     public var port: String?
     /// Faults active from the start, in stacking order.
@@ -36,6 +40,16 @@ public struct LinkSpec: Sendable {
         self.seed = seed
         self.location = location
         self.targetLocation = targetLocation ?? location
+    }
+
+    /// The values this link exposes to `${NAME.key}`: an HTTP link's `url`, `host`, `port`,
+    /// `address` (and `ports.NAME` of a process port); a TCP link's are its target's.
+    func keys(fronting target: ServiceSpec?) -> [String] {
+        if http != nil {
+            guard let target, case .process = target.kind else { return ["url", "host", "port", "address"] }
+            return ["url", "host", "port", "address"] + (port.map { ["ports.\($0)"] } ?? [])
+        }
+        return target.map { Self.keys(fronting: $0, port: port) } ?? []
     }
 
     /// The values a link exposes to `${NAME.key}` for a target of this kind: those of the

@@ -55,7 +55,32 @@ extension Manifest {
         for export in exports where export.value.parts.contains(where: \.isVariable) {
             _ = check(export.value, service: nil)
         }
+        problems += preflightTapes(environment: environment)
         return problems.sorted { ($0.location.file, $0.location.line, $0.location.column) < ($1.location.file, $1.location.line, $1.location.column) }
+    }
+}
+
+extension Manifest {
+    /// HTTP links: `TESTBED_TAPES` must name a mode, and a link that will replay must find
+    /// its tape (a tape that cannot be read is found when the run loads it).
+    func preflightTapes(environment: [String: String]) -> [ManifestProblem] {
+        var problems: [ManifestProblem] = []
+        var override: TapeMode?
+        if let text = environment[TapeMode.variable], !text.isEmpty {
+            override = TapeMode(rawValue: text)
+            if override == nil, let first = links.first(where: { $0.http != nil }) {
+                problems.append(ManifestProblem(first.location, "\(TapeMode.variable)=\(text) is not a tape mode",
+                                                hint: "use one of \(TapeMode.names.joined(separator: ", "))"))
+            }
+        }
+        for link in links {
+            guard let http = link.http, let tape = http.tape else { continue }
+            if (override ?? http.mode) == .replay && !FileManager.default.fileExists(atPath: tape) {
+                problems.append(ManifestProblem(http.location, "link '\(link.name)': mode replay needs the tape \(tape), which does not exist",
+                                                hint: "record it first: TESTBED_TAPES=record, or use mode record_missing"))
+            }
+        }
+        return problems
     }
 }
 

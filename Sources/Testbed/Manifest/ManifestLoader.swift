@@ -83,7 +83,8 @@ public enum ManifestLoader {
                 manifest.services.append(service)
             }
         }
-        if manifest.services.isEmpty && reader.problems.isEmpty {
+        // Links to external URLs alone make a stack too (a stub of a third-party API).
+        if manifest.services.isEmpty && reader.problems.isEmpty && !manifest.links.contains(where: { $0.url != nil }) {
             reader.fail(servicesNode, "'services' lists no service", hint: "add at least one service")
         }
         ManifestValidator.validate(&manifest, reader: &reader)

@@ -183,7 +183,7 @@ enum ManifestValidator {
                 continue
             }
             if let link = links[target] {
-                let keys = byName[link.target].map { LinkSpec.keys(fronting: $0, port: link.port) } ?? []
+                let keys = link.keys(fronting: byName[link.target])
                 if !keys.isEmpty && !keys.contains(key) {
                     problem(&reader, template.location, service, "'${\(target).\(key)}': link '\(target)' has no value '\(key)'",
                             hint: "its values: \(keys.joined(separator: ", "))")

@@ -8,6 +8,17 @@ extension EnvironmentPlan {
         var links: [PlannedLink] = []
         var problems: [ManifestProblem] = []
         for spec in manifest.links {
+            if let url = spec.url {
+                // An HTTP link to an external base URL: no service to take values from.
+                guard let http = spec.http, let reservation = reserve(spec, allocator, &problems) else { continue }
+                let port = String(reservation.port)
+                let mine = ["url": "http://127.0.0.1:\(port)", "host": "127.0.0.1", "port": port, "address": "127.0.0.1:\(port)"]
+                values[spec.name] = mine
+                links.append(PlannedLink(name: spec.name, target: nil, reservation: reservation, upstreamPort: url.port,
+                                         faults: spec.faults, seed: spec.seed, values: mine,
+                                         http: http.settings(upstream: url)))
+                continue
+            }
             guard let target = manifest.service(named: spec.target), let own = values[spec.target] else { continue }
             let portName = LinkReader.portName(of: spec, in: manifest)
             let portKey = target.kindName == "postgres" ? "port" : portName.map { "ports.\($0)" }
@@ -15,13 +26,7 @@ extension EnvironmentPlan {
                 problems.append(ManifestProblem(spec.targetLocation, "link '\(spec.name)': '\(spec.target)' has no TCP port to front"))
                 continue
             }
-            let reservation: PortReservation
-            do {
-                reservation = try allocator.reserve()
-            } catch {
-                problems.append(ManifestProblem(spec.location, "link '\(spec.name)': \(error)"))
-                continue
-            }
+            guard let reservation = reserve(spec, allocator, &problems) else { continue }
             let port = String(reservation.port)
             var mine: [String: String] = ["host": "127.0.0.1", "port": port]
             if target.kindName == "postgres" {
@@ -32,11 +37,25 @@ extension EnvironmentPlan {
                 mine["address"] = "127.0.0.1:\(port)"
                 if let portName { mine["ports.\(portName)"] = port }
             }
+            if let http = spec.http {
+                mine["url"] = "http://127.0.0.1:\(port)"
+                if target.kindName == "postgres" { mine = ["url": mine["url"]!, "host": "127.0.0.1", "port": port] }
+            }
             values[spec.name] = mine
             links.append(PlannedLink(name: spec.name, target: spec.target, reservation: reservation, upstreamPort: upstreamPort,
-                                     faults: spec.faults, seed: spec.seed, values: mine))
+                                     faults: spec.faults, seed: spec.seed, values: mine,
+                                     http: spec.http?.settings(upstream: HTTPUpstreamURL(host: "127.0.0.1", port: upstreamPort))))
         }
         return (links, problems)
+    }
+
+    private static func reserve(_ spec: LinkSpec, _ allocator: PortAllocator, _ problems: inout [ManifestProblem]) -> PortReservation? {
+        do {
+            return try allocator.reserve()
+        } catch {
+            problems.append(ManifestProblem(spec.location, "link '\(spec.name)': \(error)"))
+            return nil
+        }
     }
 
     /// Reserves the Toxiproxy endpoint's port when the run serves one (`links:` or

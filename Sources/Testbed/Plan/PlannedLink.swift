@@ -6,8 +6,8 @@
 public struct PlannedLink: Sendable {
     /// The name `${name.key}` refers to (the manifest's key under `links:`).
     public var name: String
-    /// The service it fronts.
-    public var target: String
+    /// The service it fronts; nil for an HTTP link to an external URL (it starts before any service).
+    public var target: String?
     /// The loopback port it listens on, reserved until teardown.
     public var reservation: PortReservation
     /// The target's TCP port it forwards to, on 127.0.0.1.
@@ -18,4 +18,6 @@ public struct PlannedLink: Sendable {
     public var seed: UInt64?
     /// What `${name.key}` resolves to: the target's values with the link's host and port.
     public var values: [String: String]
+    /// The HTTP settings of an HTTP link (its upstream URL, tape, mode); nil for a TCP link.
+    public var http: HTTPLinkSettings?
 }

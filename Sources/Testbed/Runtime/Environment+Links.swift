@@ -14,13 +14,51 @@ extension Environment {
         try links.link(named: name)
     }
 
-    /// Hands the plan's links to ``links``, to start once their targets are up.
-    func planLinks(_ plan: EnvironmentPlan) {
-        for link in plan.links {
-            links.plan(name: link.name, target: link.target, reservation: link.reservation,
-                       upstream: LinkAddress(host: "127.0.0.1", port: link.upstreamPort), faults: link.faults, seed: link.seed)
-        }
+    /// Hands the plan's links to ``links``, to start once their targets are up (HTTP links to
+    /// external URLs: before any service). An HTTP link's session is made now, so a replay
+    /// without its tape or a tape that cannot be read stops the start before anything runs.
+    /// Throws ``EnvironmentError`` (`linkFailed`) for those and for an unknown `TESTBED_TAPES`.
+    func planLinks(_ plan: EnvironmentPlan) throws {
         toxiproxyPort = plan.toxiproxyPort
+        let override = try tapeModeOverride()
+        for link in plan.links {
+            var session: HTTPLinkSession?
+            if let http = link.http {
+                do {
+                    session = try HTTPLinkSession(name: link.name, settings: http, mode: override, seed: link.seed)
+                } catch {
+                    let location = manifest.links.first { $0.name == link.name }.map { "\($0.http?.location ?? $0.location): " } ?? ""
+                    throw EnvironmentError(.linkFailed, "\(location)\(error)", hint: "see docs/tapes.md, \"Modes\"")
+                }
+            }
+            let upstream = link.http.map { LinkAddress(host: $0.upstream.host, port: $0.upstream.port) }
+                ?? LinkAddress(host: "127.0.0.1", port: link.upstreamPort)
+            links.plan(name: link.name, target: link.target, reservation: link.reservation, upstream: upstream,
+                       faults: link.faults, seed: link.seed, http: session)
+        }
+    }
+
+    /// The mode every HTTP link takes in this run: ``Options/tapeMode``, else
+    /// `TESTBED_TAPES` from the caller's environment; nil leaves each link's own.
+    func tapeModeOverride() throws -> TapeMode? {
+        if let mode = options.tapeMode { return mode }
+        guard let text = options.environment[TapeMode.variable], !text.isEmpty else { return nil }
+        guard let mode = TapeMode(rawValue: text) else {
+            throw EnvironmentError(.linkFailed, "\(TapeMode.variable)=\(text) is not a tape mode",
+                                   hint: "use one of \(TapeMode.names.joined(separator: ", "))")
+        }
+        return mode
+    }
+
+    /// Starts the HTTP links to external URLs (they front no service); called before any
+    /// service starts.
+    func startExternalLinks() async throws {
+        do {
+            try await links.start(fronting: nil)
+        } catch {
+            throw EnvironmentError(.linkFailed, "a link to an external URL cannot start: \(error)",
+                                   hint: "another process may hold the link's port; run again")
+        }
     }
 
     /// Starts the links in front of `service`; called once it is healthy, before its

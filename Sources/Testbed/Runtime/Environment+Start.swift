@@ -50,8 +50,9 @@ extension Environment {
                                        cacheRoot: options.cacheRoot ?? Caches.root(environment: options.environment))
             self.plan = plan
             try makeDrivers(for: plan)
-            planLinks(plan)
+            try planLinks(plan)
             try await startToxiproxy()
+            try await startExternalLinks()
         } catch {
             await teardown(keep: false)
             throw error

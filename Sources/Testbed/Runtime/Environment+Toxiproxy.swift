@@ -45,18 +45,21 @@ extension Environment {
 extension Event {
     /// A `link` event: service is the link's name, detail says what happened in words.
     init(_ change: LinkEvent, elapsed: Duration) {
-        let detail = change.action.rawValue + (change.fault.map { " " + $0.summary } ?? "")
+        let detail = change.action.rawValue + (change.fault.map { " " + $0.summary } ?? "") + (change.detail.map { " " + $0 } ?? "")
         self.init(service: change.link, phase: .link, elapsed: elapsed, detail: detail, link: change)
     }
 }
 
 extension Fault {
-    /// `latency_downstream: latency latency=300 jitter=50 (downstream, toxicity 0.5)`.
+    /// `latency_downstream: latency latency=300 jitter=50 (downstream, toxicity 0.5)`;
+    /// `http_status: http_status method=POST path=/charges status=503 (toxicity 0.5)`.
     public var summary: String {
-        let settings = attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        var text = "\(name): \(type)" + (settings.isEmpty ? "" : " " + settings) + " (\(stream.rawValue)"
-        if toxicity < 1 { text += ", toxicity \(toxicity)" }
-        if let seed { text += ", seed \(seed)" }
+        let settings = (attributes.map { ($0.key, String($0.value)) } + text.map { ($0.key, $0.value) })
+            .sorted { $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
+        var text = "\(name): \(type)" + (settings.isEmpty ? "" : " " + settings) + " (" + (kind.isHTTP ? "" : stream.rawValue)
+        if toxicity < 1 { text += (text.hasSuffix("(") ? "" : ", ") + "toxicity \(toxicity)" }
+        if let seed { text += (text.hasSuffix("(") ? "" : ", ") + "seed \(seed)" }
+        if text.hasSuffix(" (") { return String(text.dropLast(2)) }
         return text + ")"
     }
 }

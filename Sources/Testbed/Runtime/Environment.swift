@@ -30,6 +30,9 @@ public actor Environment {
         public var onEvent: (@Sendable (Event) -> Void)?
         /// Receives every line a service prints (from any thread).
         public var onOutput: (@Sendable (_ service: String, _ line: String) -> Void)?
+        /// The mode of every HTTP link for this run (`testbed run --tapes`); nil: `TESTBED_TAPES`
+        /// from ``environment``, else each link's own.
+        public var tapeMode: TapeMode?
 
         /// Makes options; by default the caller's environment is this process's, and nothing is kept or reported.
         public init(environment: [String: String] = ProcessInfo.processInfo.environment, runRoot: String? = nil,

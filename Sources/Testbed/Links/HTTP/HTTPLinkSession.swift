@@ -1,0 +1,182 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// The HTTP side of one HTTP link: for each request, its faults, then the tape or the
+/// upstream according to the mode; at teardown, the tape written and the misses reported.
+///
+/// Thread-safe: requests of every connection arrive here concurrently.
+public final class HTTPLinkSession: Sendable {
+    /// The status a replay answers when the tape has no recorded answer for a request. No
+    /// real server sends it (599 is unassigned; clients read it as a server error, never as
+    /// a success); the reason phrase and the `X-Testbed-Tape: miss` header say what it is,
+    /// and the body names the closest recorded request and how it differs.
+    public static let missStatus = 599
+    /// The reason phrase of ``missStatus``.
+    public static let missReason = "Tape Miss"
+    /// The status the link answers when the upstream cannot be reached or fails.
+    public static let upstreamFailureStatus = 502
+
+    /// The link's name (for messages).
+    public let name: String
+    /// The settings the manifest (or the Swift API) gave.
+    public let settings: HTTPLinkSettings
+    /// The mode this run uses: the manifest's, overridden by `TESTBED_TAPES` / `--tapes`,
+    /// with `once` resolved.
+    public let mode: TapeMode
+
+    let upstream: HTTPUpstream?
+    let deck: HTTPTapeDeck?
+    private let random: Mutex<LinkRandom>
+    private let finished = Mutex<HTTPTapeReport?>(nil)
+
+    /// Makes the session: loads the tape when the mode reads it, makes the upstream client
+    /// when the mode forwards. Throws ``LinkError`` (`tape`) for a replay without a tape
+    /// file, or a tape that cannot be read (the message names the file and line).
+    public init(name: String, settings: HTTPLinkSettings, mode override: TapeMode? = nil, seed: UInt64? = nil) throws {
+        self.name = name
+        self.settings = settings
+        // A link without a tape only forwards, whatever the run asks of the others.
+        let asked = settings.tape == nil ? .passthrough : (override ?? settings.mode)
+        let tapeExists = settings.tape.map { FileManager.default.fileExists(atPath: $0) } ?? false
+        let mode = asked.resolved(tapeExists: tapeExists)
+        self.mode = mode
+        if mode != .passthrough {
+            guard let tape = settings.tape else {
+                throw LinkError(.tape, "link '\(name)': mode \(mode.rawValue) needs a tape file ('tape:' in its http block)")
+            }
+            if mode == .replay && !tapeExists {
+                throw LinkError(.tape, "link '\(name)': mode replay needs the tape \(tape), which does not exist: record it "
+                                + "first (TESTBED_TAPES=record or testbed run --tapes record), or use mode record_missing")
+            }
+            deck = try HTTPTapeDeck(path: tape, settings: settings, load: mode.readsTape && tapeExists)
+        } else {
+            deck = nil
+        }
+        upstream = mode.forwards ? HTTPUpstream(base: settings.upstream, group: LinkProxy.eventLoopGroup) : nil
+        random = Mutex(LinkRandom(seed: seed ?? UInt64.random(in: .min ... .max), stream: 0))
+    }
+
+    /// What the link did with its tape, once it stopped; nil before.
+    public var report: HTTPTapeReport? { finished.withLock { $0 } }
+
+    /// Answers one request: faults first (in stacking order), then the tape or the upstream.
+    func answer(_ request: HTTPLinkRequest, link: Link) async -> HTTPLinkAnswer {
+        var delay = Duration.zero
+        var cutAfter: Int?
+        for fault in link.faults {
+            guard case .http(let http) = fault.kind, http.matches(method: request.method.rawValue, target: request.target),
+                  draw(fault.toxicity)
+            else { continue }
+            switch http.action {
+            case .latency(let latency, let jitter):
+                var extra = latency
+                if jitter > .zero {
+                    let spread = Double(jitter.wholeNanoseconds)
+                    extra += .nanoseconds(Int64((random.withLock { $0.unit() } * 2 - 1) * spread))
+                }
+                delay += max(.zero, extra)
+            case .cutBody(let bytes):
+                cutAfter = min(cutAfter ?? bytes, bytes)
+            case .status(let status, let body, let headers):
+                if delay > .zero { try? await Task.sleep(for: delay) }
+                return .own(status, body: body, headers: headers)
+            case .expiredToken:
+                if delay > .zero { try? await Task.sleep(for: delay) }
+                return Self.expiredToken
+            }
+        }
+        if delay > .zero { try? await Task.sleep(for: delay) }
+        var answer = await exchange(request, link: link)
+        if let cutAfter { answer.cutAfter = cutAfter }
+        return answer
+    }
+
+    /// The tape's or the upstream's answer, by mode.
+    private func exchange(_ request: HTTPLinkRequest, link: Link) async -> HTTPLinkAnswer {
+        if let deck, mode.readsTape {
+            switch deck.answer(for: request.tapeRequest) {
+            case .hit(let response):
+                return .replay(response, method: request.method)
+            case .miss(let miss):
+                if mode == .replay {
+                    link.emit(LinkEvent(link: name, action: .tapeMiss, detail: miss.description))
+                    return .own(Self.missStatus, reason: Self.missReason,
+                                body: "testbed: link '\(name)' (replay) has no recorded answer for this request.\n\n\(miss.description)\n",
+                                headers: [TapeHeader("X-Testbed-Tape", "miss")])
+                }
+            }
+        }
+        guard let upstream else {
+            return .own(Self.upstreamFailureStatus, body: "testbed: link '\(name)' does not forward in mode \(mode.rawValue)\n")
+        }
+        let started = ContinuousClock.now
+        let recordedAt = Date()
+        let response: HTTPUpstream.Response
+        do {
+            response = try await upstream.forward(method: request.method, target: request.target, headers: request.headers,
+                                                  body: request.body)
+        } catch {
+            return .own(Self.upstreamFailureStatus, reason: "Bad Gateway",
+                        body: "testbed: link '\(name)' cannot reach its upstream \(settings.upstream): \(error)\n",
+                        headers: [TapeHeader("X-Testbed-Link", "upstream-failed")])
+        }
+        if let deck, mode.writesTape {
+            deck.record(TapeExchange(request: request.tapeRequest, response: response.tapeResponse, recordedAt: recordedAt,
+                                     duration: ContinuousClock.now - started))
+        }
+        return .forwarded(response, method: request.method)
+    }
+
+    private func draw(_ toxicity: Double) -> Bool {
+        if toxicity >= 1 { return true }
+        if toxicity <= 0 { return false }
+        return random.withLock { $0.unit() } < toxicity
+    }
+
+    /// RFC 6750's answer to an expired bearer token.
+    static let expiredToken = HTTPLinkAnswer.own(
+        401, body: #"{"error":"invalid_token","error_description":"The access token expired"}"#,
+        contentType: "application/json",
+        headers: [TapeHeader("WWW-Authenticate", #"Bearer error="invalid_token", error_description="The access token expired""#)])
+
+    /// Closes the upstream client of a session whose link never started (nothing is written).
+    func close() async {
+        await upstream?.shutdown()
+    }
+
+    /// Closes the upstream client, writes the tape (record, record_missing) and reports
+    /// unused exchanges and the strict verdict as link events. Runs once; later calls
+    /// return the first report.
+    @discardableResult
+    func finish(link: Link) async -> HTTPTapeReport {
+        if let done = report { return done }
+        await upstream?.shutdown()
+        var report = HTTPTapeReport(link: name, tape: settings.tape, mode: mode, strict: settings.strict)
+        if let deck {
+            if mode == .replay { report.misses = deck.misses }  // record_missing forwards and records its misses
+            if mode.readsTape { report.unused = deck.unusedDescriptions }
+            for unused in report.unused {
+                link.emit(LinkEvent(link: name, action: .tapeUnused, detail: unused))
+            }
+            if mode.writesTape {
+                do {
+                    let count = try deck.write()
+                    let unusedRules = deck.unusedRedactionRules
+                    link.emit(LinkEvent(link: name, action: .tapeWritten, detail: "\(count) exchanges to \(deck.path)"
+                        + (unusedRules.isEmpty ? "" : "; redaction rules that matched nothing: \(unusedRules.joined(separator: ", "))")))
+                    report.written = count
+                } catch {
+                    report.writeError = "\(error)"
+                    link.emit(LinkEvent(link: name, action: .tapeStrictFailed, detail: "cannot write the tape: \(error)"))
+                }
+            }
+            if let failure = report.failure, report.writeError == nil {
+                link.emit(LinkEvent(link: name, action: .tapeStrictFailed, detail: failure))
+            }
+        }
+        finished.withLock { $0 = $0 ?? report }
+        return self.report ?? report
+    }
+}

@@ -1,0 +1,47 @@
+/// How an HTTP link works: where it forwards, its tape and mode, how requests are matched
+/// against the tape and what is redacted before the tape reaches disk.
+///
+/// The manifest's `http:` block of a link (docs/manifest.md, "links"); a link with these
+/// settings speaks HTTP/1.1 to its clients instead of forwarding bytes.
+public struct HTTPLinkSettings: Sendable, Hashable {
+    /// Where requests go (a service's port or an external base URL).
+    public var upstream: HTTPUpstreamURL
+    /// The tape file (an absolute path); nil only for `passthrough`.
+    public var tape: String?
+    /// The mode the manifest asks for (before `TESTBED_TAPES` / `--tapes`).
+    public var mode: TapeMode
+    /// Fail the run when a request had no recorded answer or a recorded exchange was never used.
+    public var strict: Bool
+    /// Header names compared too when matching (case-insensitive).
+    public var matchHeaders: [String]
+    /// Query parameters left out of the comparison.
+    public var ignoreQuery: [String]
+    /// JSON paths left out of the body comparison (`$.nonce`, `$.items[*].id`).
+    public var ignoreJSON: [String]
+    /// Compare bodies at all.
+    public var matchBody: Bool
+    /// Headers redacted on top of the defaults (Authorization, Cookie, Set-Cookie, Proxy-Authorization).
+    public var redactHeaders: [String]
+    /// Query parameters redacted.
+    public var redactQuery: [String]
+    /// JSON paths redacted in request and response bodies.
+    public var redactJSON: [String]
+
+    /// Makes settings; by default the mode is `once`, nothing is strict, matching and
+    /// redaction take tapes' defaults.
+    public init(upstream: HTTPUpstreamURL, tape: String?, mode: TapeMode = .once, strict: Bool = false,
+                matchHeaders: [String] = [], ignoreQuery: [String] = [], ignoreJSON: [String] = [], matchBody: Bool = true,
+                redactHeaders: [String] = [], redactQuery: [String] = [], redactJSON: [String] = []) {
+        self.upstream = upstream
+        self.tape = tape
+        self.mode = mode
+        self.strict = strict
+        self.matchHeaders = matchHeaders
+        self.ignoreQuery = ignoreQuery
+        self.ignoreJSON = ignoreJSON
+        self.matchBody = matchBody
+        self.redactHeaders = redactHeaders
+        self.redactQuery = redactQuery
+        self.redactJSON = redactJSON
+    }
+}

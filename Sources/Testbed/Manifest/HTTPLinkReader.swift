@@ -1,0 +1,125 @@
+import Foundation
+import Yams
+
+/// Reads a link's `http:` block (see ``HTTPLinkSpec``).
+enum HTTPLinkReader {
+    static let keys = ["tape", "mode", "strict", "match", "redact"]
+    static let matchKeys = ["headers", "ignore_query", "ignore_json", "body"]
+    static let redactKeys = ["headers", "query", "json"]
+
+    /// Reads `http: {tape, mode, strict, match, redact}`; `http: true` or `http: {}` is an
+    /// HTTP link with the defaults. Problems go to `reader`, located at the offending node.
+    static func read(_ node: Node, link: String, reader: inout NodeReader) -> HTTPLinkSpec? {
+        let what = "link '\(link)': http"
+        var spec = HTTPLinkSpec(tape: nil, location: reader.location(node))
+        if case .scalar = node {
+            guard reader.bool(node, what) != nil else { return nil }
+            return spec
+        }
+        guard let fields = reader.entries(node, what) else { return nil }
+        reader.checkKeys(fields, allowed: keys, in: what)
+        for field in fields {
+            switch field.key {
+            case "tape":
+                if let path = reader.string(field.value, "\(what): tape") {
+                    guard !path.isEmpty else {
+                        reader.fail(field.value, "\(what): tape is empty", hint: "name a file, e.g. tapes/\(link).json")
+                        continue
+                    }
+                    spec.tape = path.hasPrefix("/") ? path : (reader.directory as NSString).appendingPathComponent(path)
+                }
+            case "mode":
+                guard let text = reader.string(field.value, "\(what): mode") else { continue }
+                guard let mode = TapeMode(rawValue: text) else {
+                    reader.fail(field.value, "\(what): unknown mode '\(text)'",
+                                hint: suggestion(for: text, among: TapeMode.names).map { "did you mean '\($0)'?" }
+                                    ?? "use one of \(TapeMode.names.joined(separator: ", "))")
+                    continue
+                }
+                spec.mode = mode
+            case "strict":
+                spec.strict = reader.bool(field.value, "\(what): strict") ?? false
+            case "match":
+                guard let entries = reader.entries(field.value, "\(what): match") else { continue }
+                reader.checkKeys(entries, allowed: matchKeys, in: "\(what): match")
+                for entry in entries {
+                    let label = "\(what): match.\(entry.key)"
+                    switch entry.key {
+                    case "headers": spec.matchHeaders = headerNames(entry.value, label, reader: &reader)
+                    case "ignore_query": spec.ignoreQuery = reader.strings(entry.value, label) ?? []
+                    case "ignore_json": spec.ignoreJSON = jsonPaths(entry.value, label, reader: &reader)
+                    case "body": spec.matchBody = reader.bool(entry.value, label) ?? true
+                    default: break
+                    }
+                }
+            case "redact":
+                guard let entries = reader.entries(field.value, "\(what): redact") else { continue }
+                reader.checkKeys(entries, allowed: redactKeys, in: "\(what): redact")
+                for entry in entries {
+                    let label = "\(what): redact.\(entry.key)"
+                    switch entry.key {
+                    case "headers": spec.redactHeaders = headerNames(entry.value, label, reader: &reader)
+                    case "query": spec.redactQuery = reader.strings(entry.value, label) ?? []
+                    case "json": spec.redactJSON = jsonPaths(entry.value, label, reader: &reader)
+                    default: break
+                    }
+                }
+            default: break
+            }
+        }
+        if spec.tape == nil && spec.mode != .passthrough {
+            reader.fail(node, "\(what) has no 'tape'",
+                        hint: "name the tape file, e.g. 'tape: tapes/\(link).json' (only mode passthrough works without one)")
+        }
+        return spec
+    }
+
+    private static func headerNames(_ node: Node, _ what: String, reader: inout NodeReader) -> [String] {
+        var names: [String] = []
+        for item in reader.sequence(node, what) ?? [] {
+            guard let name = reader.string(item, "an entry of \(what)") else { continue }
+            guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_!#$%&'*+.^`|~".contains($0)) }) else {
+                reader.fail(item, "\(what): '\(name)' is not an HTTP header name")
+                continue
+            }
+            names.append(name)
+        }
+        return names
+    }
+
+    /// JSON paths as tapes take them: `$`, then `.name`, `[N]` or `[*]` steps.
+    private static func jsonPaths(_ node: Node, _ what: String, reader: inout NodeReader) -> [String] {
+        var paths: [String] = []
+        for item in reader.sequence(node, what) ?? [] {
+            guard let path = reader.string(item, "an entry of \(what)") else { continue }
+            guard isJSONPath(path) else {
+                reader.fail(item, "\(what): '\(path)' is not a JSON path",
+                            hint: "write $.field, $.items[*].id or $.list[0] (docs/tapes.md, \"Matching\")")
+                continue
+            }
+            paths.append(path)
+        }
+        return paths
+    }
+
+    static func isJSONPath(_ path: String) -> Bool {
+        guard path.hasPrefix("$"), path.count > 1 else { return false }
+        var rest = path.dropFirst()
+        while !rest.isEmpty {
+            if rest.hasPrefix(".") {
+                rest = rest.dropFirst()
+                let name = rest.prefix { $0 != "." && $0 != "[" }
+                guard !name.isEmpty else { return false }
+                rest = rest.dropFirst(name.count)
+            } else if rest.hasPrefix("[") {
+                guard let close = rest.firstIndex(of: "]") else { return false }
+                let inside = rest[rest.index(after: rest.startIndex)..<close]
+                guard inside == "*" || (!inside.isEmpty && inside.allSatisfy(\.isNumber)) else { return false }
+                rest = rest[rest.index(after: close)...]
+            } else {
+                return false
+            }
+        }
+        return true
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+/// A link's `http:` block: the link speaks HTTP, records to or replays from a tape, and
+/// takes HTTP faults.
+///
+/// ```yaml
+/// links:
+///   payments:
+///     to: https://api.payments.example/v1     # or a service: api / api.ports.http
+///     http:
+///       tape: tapes/payments.json             # relative to the manifest's folder
+///       mode: replay                          # record | replay | record_missing | passthrough | once
+///       strict: true
+///       match: {headers: [X-Api-Version], ignore_query: [ts], ignore_json: [$.nonce], body: true}
+///       redact: {headers: [X-Api-Key], query: [token], json: [$.card.number]}
+/// ```
+public struct HTTPLinkSpec: Sendable {
+    /// The tape file, absolute (resolved against the manifest's folder); nil when not given
+    /// (only `passthrough` works without one).
+    public var tape: String?
+    /// The mode, `once` when not given (record when the tape does not exist, else replay).
+    public var mode: TapeMode
+    /// Fail the run on any miss or unused recorded exchange.
+    public var strict: Bool
+    /// `match.headers`.
+    public var matchHeaders: [String] = []
+    /// `match.ignore_query`.
+    public var ignoreQuery: [String] = []
+    /// `match.ignore_json`.
+    public var ignoreJSON: [String] = []
+    /// `match.body` (default true).
+    public var matchBody = true
+    /// `redact.headers`.
+    public var redactHeaders: [String] = []
+    /// `redact.query`.
+    public var redactQuery: [String] = []
+    /// `redact.json`.
+    public var redactJSON: [String] = []
+    /// Where the block is.
+    public var location: SourceLocation
+
+    /// Makes a spec.
+    public init(tape: String?, mode: TapeMode = .once, strict: Bool = false, location: SourceLocation) {
+        self.tape = tape
+        self.mode = mode
+        self.strict = strict
+        self.location = location
+    }
+
+    /// The link's settings with `upstream`.
+    public func settings(upstream: HTTPUpstreamURL) -> HTTPLinkSettings {
+        HTTPLinkSettings(upstream: upstream, tape: tape, mode: mode, strict: strict, matchHeaders: matchHeaders,
+                         ignoreQuery: ignoreQuery, ignoreJSON: ignoreJSON, matchBody: matchBody, redactHeaders: redactHeaders,
+                         redactQuery: redactQuery, redactJSON: redactJSON)
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+@testable import Testbed
+
+/// A real HTTP/1.1 API from `Fixtures/http/upstream.py` (python3 http.server) on a loopback
+/// port, started by the test itself so that it can be stopped before a replay.
+final class HTTPUpstreamServer: Sendable {
+    let process: Process
+    let port: Int
+
+    init() async throws {
+        let portFile = try makeTemporaryDirectory() + "/port"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", HTTPFixtures.upstream, portFile]
+        process.standardInput = FileHandle.nullDevice
+        try withUnblockedSignals { try process.run() }
+        self.process = process
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let port = Int(text) {
+                self.port = port
+                return
+            }
+            guard process.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        kill(process.processIdentifier, SIGKILL)
+        throw TestFailure("upstream.py did not start")
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    /// Stops the server and waits until it is gone (its port refuses connections).
+    func stop() async {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+/// Paths of the HTTP link tests' fixtures.
+enum HTTPFixtures {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/http").path
+    static let upstream = folder + "/upstream.py"
+    static let client = folder + "/client.py"
+}
