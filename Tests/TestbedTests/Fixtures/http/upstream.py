@@ -5,7 +5,7 @@
 Writes the port it listens on to PORT_FILE. Routes:
     GET  /count             {"count": N}: N goes up by one on every call (order of replay)
     GET  /items?a=1&b=2     the query back as JSON (order-insensitive matching)
-    POST /echo              {"got": <the JSON body>, "len": N}
+    POST /echo              {"keys": <the JSON body's keys>, "x": <its x>, "len": N}
     GET  /gzip              a JSON body sent gzip-encoded when the client accepts gzip
     GET  /chunked           a body sent with Transfer-Encoding: chunked, in 3 chunks
     GET  /login             Set-Cookie with a session secret; echoes Authorization's length
@@ -107,7 +107,8 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             value = raw.decode("utf-8", "replace")
         if urlsplit(self.path).path == "/echo":
-            return self.send_json(200, {"got": value, "len": len(raw)})
+            keys = sorted(value) if isinstance(value, dict) else []
+            return self.send_json(200, {"keys": keys, "x": value.get("x") if keys else None, "len": len(raw)})
         self.send_json(404, {"error": "not found"})
 
 
