@@ -141,6 +141,17 @@ import Testing
                                         extra: ["TESTBED_RUN_ROOT": missing.runRoot]).wait()
         #expect(run.status == 125)
         #expect(run.stderr.contains("mode replay needs the tape"), "\(run.stderr)")
+        // A truncated tape: validate and the start both name the tape's file and line.
+        try "{\n  \"testbed_tape\": 1,\n  \"exchanges\": [\n    {\"request\": ".write(toFile: missing.folder + "/missing.json",
+                                                                                    atomically: true, encoding: .utf8)
+        let truncated = try await CLI.run(["validate", missing.path], mark: missing.mark)
+        #expect(truncated.status != 0)
+        #expect(truncated.stderr.contains("stack.yml:5:") && truncated.stderr.contains("missing.json:"), "\(truncated.stderr)")
+        let truncatedRun = try await CLI.Running(["run", missing.path, "--", "true"], mark: missing.mark,
+                                                 extra: ["TESTBED_RUN_ROOT": missing.runRoot]).wait()
+        #expect(truncatedRun.status == 125)
+        #expect(truncatedRun.stderr.contains("missing.json:"), "\(truncatedRun.stderr)")
+        try FileManager.default.removeItem(atPath: missing.folder + "/missing.json")
         let badMode = try await CLI.Running(["run", missing.path, "--", "true"], mark: missing.mark,
                                             extra: ["TESTBED_RUN_ROOT": missing.runRoot, "TESTBED_TAPES": "sometimes"]).wait()
         #expect(badMode.status == 125)

@@ -87,12 +87,12 @@ enum HTTPLinkReader {
         return names
     }
 
-    /// JSON paths as tapes take them: `$`, then `.name`, `[N]` or `[*]` steps.
+    /// JSON paths as tapes take them (docs/tapes.md, "Matching"): `$.field`, `$.items[*].id`.
     private static func jsonPaths(_ node: Node, _ what: String, reader: inout NodeReader) -> [String] {
         var paths: [String] = []
         for item in reader.sequence(node, what) ?? [] {
             guard let path = reader.string(item, "an entry of \(what)") else { continue }
-            guard isJSONPath(path) else {
+            guard TapeMatchRules(ignoredJSON: [path]).invalidPaths.isEmpty else {
                 reader.fail(item, "\(what): '\(path)' is not a JSON path",
                             hint: "write $.field, $.items[*].id or $.list[0] (docs/tapes.md, \"Matching\")")
                 continue
@@ -100,26 +100,5 @@ enum HTTPLinkReader {
             paths.append(path)
         }
         return paths
-    }
-
-    static func isJSONPath(_ path: String) -> Bool {
-        guard path.hasPrefix("$"), path.count > 1 else { return false }
-        var rest = path.dropFirst()
-        while !rest.isEmpty {
-            if rest.hasPrefix(".") {
-                rest = rest.dropFirst()
-                let name = rest.prefix { $0 != "." && $0 != "[" }
-                guard !name.isEmpty else { return false }
-                rest = rest.dropFirst(name.count)
-            } else if rest.hasPrefix("[") {
-                guard let close = rest.firstIndex(of: "]") else { return false }
-                let inside = rest[rest.index(after: rest.startIndex)..<close]
-                guard inside == "*" || (!inside.isEmpty && inside.allSatisfy(\.isNumber)) else { return false }
-                rest = rest[rest.index(after: close)...]
-            } else {
-                return false
-            }
-        }
-        return true
     }
 }

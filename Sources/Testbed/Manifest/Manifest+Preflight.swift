@@ -75,9 +75,17 @@ extension Manifest {
         }
         for link in links {
             guard let http = link.http, let tape = http.tape else { continue }
-            if (override ?? http.mode) == .replay && !FileManager.default.fileExists(atPath: tape) {
+            let exists = FileManager.default.fileExists(atPath: tape)
+            let mode = (override ?? http.mode).resolved(tapeExists: exists)
+            if mode == .replay && !exists {
                 problems.append(ManifestProblem(http.location, "link '\(link.name)': mode replay needs the tape \(tape), which does not exist",
                                                 hint: "record it first: TESTBED_TAPES=record, or use mode record_missing"))
+            } else if mode.readsTape && exists {
+                // A tape the run would read must load: a malformed or newer tape is named with its line.
+                do { _ = try Tape.load(from: URL(fileURLWithPath: tape)) } catch {
+                    problems.append(ManifestProblem(http.location, "link '\(link.name)': \(error)",
+                                                    hint: "fix the tape, or record it again with TESTBED_TAPES=record"))
+                }
             }
         }
         return problems

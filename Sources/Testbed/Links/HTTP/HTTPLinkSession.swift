@@ -50,7 +50,7 @@ public final class HTTPLinkSession: Sendable {
                 throw LinkError(.tape, "link '\(name)': mode replay needs the tape \(tape), which does not exist: record it "
                                 + "first (TESTBED_TAPES=record or testbed run --tapes record), or use mode record_missing")
             }
-            deck = try HTTPTapeDeck(path: tape, settings: settings, load: mode.readsTape && tapeExists)
+            deck = try HTTPTapeDeck(link: name, path: tape, settings: settings, load: mode.readsTape && tapeExists)
         } else {
             deck = nil
         }

@@ -18,7 +18,7 @@ final class HTTPTapeDeck: Sendable {
     /// Loads the tape at `path` when `load` is true (else starts empty, as `record` does).
     /// Throws ``LinkError`` (`tape`) with the tape's own error (file and line) when it cannot
     /// be read.
-    init(path: String, settings: HTTPLinkSettings, load: Bool) throws {
+    init(link: String, path: String, settings: HTTPLinkSettings, load: Bool) throws {
         self.path = path
         var rules = TapeMatchRules.default
         rules.headers = settings.matchHeaders
@@ -34,7 +34,7 @@ final class HTTPTapeDeck: Sendable {
         do {
             tape = load ? try Tape.load(from: URL(fileURLWithPath: path)) : Tape()
         } catch {
-            throw LinkError(.tape, "the tape cannot be read: \(error)")
+            throw LinkError(.tape, "link '\(link)': the tape cannot be read: \(error)")
         }
         player = TapePlayer(tape: tape, rules: rules)
     }
