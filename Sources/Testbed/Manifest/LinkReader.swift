@@ -121,7 +121,8 @@ enum LinkReader {
             }
         }
         guard let type else {
-            reader.fail(node, "\(what) has no 'type'", hint: "use one of \(Fault.Kind.types.joined(separator: ", "))")
+            reader.fail(node, "\(what) has no 'type'", hint: "use one of \(Fault.Kind.types.joined(separator: ", ")) (TCP links) or "
+                        + "\(HTTPFault.types.joined(separator: ", ")) (HTTP links)")
             return []
         }
         let isHTTP = HTTPFault.types.contains(type)

@@ -1,5 +1,6 @@
 /// A link the manifest declares: a TCP proxy with its own loopback port in front of a
-/// service's port, and the faults active from the start.
+/// service's port, and the faults active from the start — or, with an `http:` block
+/// (``HTTPLinkSpec``), an HTTP link in front of a service or an external base URL.
 ///
 /// ```yaml
 /// links:
@@ -9,6 +10,9 @@
 ///     seed: 7
 ///     faults:
 ///       - {type: latency, latency: 300, jitter: 50, stream: downstream, toxicity: 1, name: slow}
+///   payments:
+///     to: https://api.payments.example/v1   # an HTTP link (docs/tapes.md)
+///     http: {tape: tapes/payments.json, strict: true}
 /// ```
 public struct LinkSpec: Sendable {
     /// The link's name: `${NAME.url}`, `environment.link("NAME")`, `testbed link NAME`.
