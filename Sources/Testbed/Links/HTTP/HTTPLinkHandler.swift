@@ -51,9 +51,15 @@ final class HTTPLinkHandler: ChannelInboundHandler, RemovableChannelHandler {
             let request = HTTPLinkRequest(method: head.method, target: head.uri, version: head.version, headers: head.headers,
                                           body: body)
             body = ByteBuffer()
-            let promise = context.eventLoop.makePromise(of: HTTPLinkAnswer.self)
             let session = self.session, link = self.link
-            promise.completeWithTask { await session.answer(request, link: link) }
+            let plan = session.faultPlan(for: request, link: link)
+            let step = session.step(for: request, plan: plan, link: link)
+            if plan.delay == .zero, case .answer(let answer) = step {
+                // Nothing to wait for (a replay, a fault's answer): answer on the event loop.
+                return write(answer, version: head.version, keepAlive: keepAlive, context: context)
+            }
+            let promise = context.eventLoop.makePromise(of: HTTPLinkAnswer.self)
+            promise.completeWithTask { await session.answer(request, plan: plan, step: step, link: link) }
             promise.futureResult.assumeIsolated().whenSuccess { answer in
                 self.write(answer, version: head.version, keepAlive: keepAlive, context: context)
             }

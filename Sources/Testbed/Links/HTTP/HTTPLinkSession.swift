@@ -61,10 +61,24 @@ public final class HTTPLinkSession: Sendable {
     /// What the link did with its tape, once it stopped; nil before.
     public var report: HTTPTapeReport? { finished.withLock { $0 } }
 
-    /// Answers one request: faults first (in stacking order), then the tape or the upstream.
-    func answer(_ request: HTTPLinkRequest, link: Link) async -> HTTPLinkAnswer {
+    /// What the link's faults do to one request, drawn once: the delay, the cut, and the
+    /// answer of a status fault (the first that hits ends the list).
+    struct FaultPlan: Sendable {
         var delay = Duration.zero
         var cutAfter: Int?
+        var answer: HTTPLinkAnswer?
+    }
+
+    /// What comes after the faults: an answer known at once (a fault's, the tape's hit, a
+    /// replay miss), or a trip to the upstream.
+    enum Step: Sendable {
+        case answer(HTTPLinkAnswer)
+        case forward
+    }
+
+    /// Draws the link's HTTP faults that match `request`, in stacking order.
+    func faultPlan(for request: HTTPLinkRequest, link: Link) -> FaultPlan {
+        var plan = FaultPlan()
         for fault in link.faults {
             guard case .http(let http) = fault.kind, http.matches(method: request.method.rawValue, target: request.target),
                   draw(fault.toxicity)
@@ -76,38 +90,64 @@ public final class HTTPLinkSession: Sendable {
                     let spread = Double(jitter.wholeNanoseconds)
                     extra += .nanoseconds(Int64((random.withLock { $0.unit() } * 2 - 1) * spread))
                 }
-                delay += max(.zero, extra)
+                plan.delay += max(.zero, extra)
             case .cutBody(let bytes):
-                cutAfter = min(cutAfter ?? bytes, bytes)
+                plan.cutAfter = min(plan.cutAfter ?? bytes, bytes)
             case .status(let status, let body, let headers):
-                if delay > .zero { try? await Task.sleep(for: delay) }
-                return .own(status, body: body, headers: headers)
+                plan.answer = .own(status, body: body, headers: headers)
+                return plan
             case .expiredToken:
-                if delay > .zero { try? await Task.sleep(for: delay) }
-                return Self.expiredToken
+                plan.answer = Self.expiredToken
+                return plan
             }
         }
-        if delay > .zero { try? await Task.sleep(for: delay) }
-        var answer = await exchange(request, link: link)
-        if let cutAfter { answer.cutAfter = cutAfter }
+        return plan
+    }
+
+    /// The step after the faults, without waiting: the fault's answer, else the tape's (in
+    /// the modes that read it), else the upstream. Asks the tape once per request.
+    func step(for request: HTTPLinkRequest, plan: FaultPlan, link: Link) -> Step {
+        if var answer = plan.answer ?? tapeAnswer(request, link: link) {
+            if let cut = plan.cutAfter { answer.cutAfter = cut }
+            return .answer(answer)
+        }
+        return .forward
+    }
+
+    /// Answers one request whose answer needs waiting (latency) or the upstream.
+    func answer(_ request: HTTPLinkRequest, plan: FaultPlan, step: Step, link: Link) async -> HTTPLinkAnswer {
+        if plan.delay > .zero { try? await Task.sleep(for: plan.delay) }
+        if case .answer(let answer) = step { return answer }
+        var answer = await forward(request)
+        if let cut = plan.cutAfter { answer.cutAfter = cut }
         return answer
     }
 
-    /// The tape's or the upstream's answer, by mode.
-    private func exchange(_ request: HTTPLinkRequest, link: Link) async -> HTTPLinkAnswer {
-        if let deck, mode.readsTape {
-            switch deck.answer(for: request.tapeRequest) {
-            case .hit(let response):
-                return .replay(response, method: request.method)
-            case .miss(let miss):
-                if mode == .replay {
-                    link.emit(LinkEvent(link: name, action: .tapeMiss, detail: miss.description))
-                    return .own(Self.missStatus, reason: Self.missReason,
-                                body: "testbed: link '\(name)' (replay) has no recorded answer for this request.\n\n\(miss.description)\n",
-                                headers: [TapeHeader("X-Testbed-Tape", "miss")])
-                }
-            }
+    /// Answers one request from start to end (faults, tape, upstream); the handler uses the
+    /// steps above to skip a hop to the concurrency pool when nothing needs waiting.
+    func answer(_ request: HTTPLinkRequest, link: Link) async -> HTTPLinkAnswer {
+        let plan = faultPlan(for: request, link: link)
+        return await answer(request, plan: plan, step: step(for: request, plan: plan, link: link), link: link)
+    }
+
+    /// The tape's answer in the modes that read it: a hit, or in replay the miss answer
+    /// (reported as a `tape-miss` event); nil when the upstream must answer.
+    private func tapeAnswer(_ request: HTTPLinkRequest, link: Link) -> HTTPLinkAnswer? {
+        guard let deck, mode.readsTape else { return nil }
+        switch deck.answer(for: request.tapeRequest) {
+        case .hit(let response):
+            return .replay(response, method: request.method)
+        case .miss(let miss):
+            guard mode == .replay else { return nil }
+            link.emit(LinkEvent(link: name, action: .tapeMiss, detail: miss.description))
+            return .own(Self.missStatus, reason: Self.missReason,
+                        body: "testbed: link '\(name)' (replay) has no recorded answer for this request.\n\n\(miss.description)\n",
+                        headers: [TapeHeader("X-Testbed-Tape", "miss")])
         }
+    }
+
+    /// The upstream's answer (recorded in the modes that write the tape).
+    private func forward(_ request: HTTPLinkRequest) async -> HTTPLinkAnswer {
         guard let upstream else {
             return .own(Self.upstreamFailureStatus, body: "testbed: link '\(name)' does not forward in mode \(mode.rawValue)\n")
         }
