@@ -36,14 +36,14 @@ final class HTTPTapeDeck: Sendable {
         } catch {
             throw LinkError(.tape, "link '\(link)': the tape cannot be read: \(error)")
         }
-        player = TapePlayer(tape: tape, rules: rules)
+        player = TapePlayer(tape: tape, rules: rules, redaction: redaction)
     }
 
-    /// The recorded answer for `request`, matched after redaction (a redacted query
-    /// parameter or JSON field compares as its placeholder, as the tape holds it).
+    /// The recorded answer for `request`, matched after redaction (the player redacts it:
+    /// a redacted query parameter or JSON field compares as its placeholder, as the tape
+    /// holds it, and a miss names no secret).
     func answer(for request: TapeRequest) -> Answer {
-        let redacted = redaction.redact(TapeExchange(request: request, response: TapeResponse(status: 0))).request
-        switch player.answer(for: redacted) {
+        switch player.answer(for: request) {
         case .hit(let exchange, _): return .hit(exchange.response)
         case .miss(let miss): return .miss(miss)
         }
