@@ -141,7 +141,7 @@ struct TapeJSONCursor {
         }
     }
 
-    private mutating func word(_ text: String) throws(TapeError) {
+    mutating func word(_ text: String) throws(TapeError) {
         let count = text.utf8.count
         guard bytes.count - position >= count, bytes[position..<position + count].elementsEqual(text.utf8) else {
             throw fail("unexpected \(describeCurrent()), expected '\(text)'")
