@@ -41,6 +41,7 @@ import Testing
             }
             #expect(try databases().isSuperset(of: [first.name, second.name]))
             try await pool.checkin(first)
+            await pool.waitForDrops()
             #expect(try !databases().contains(first.name))
             #expect(try databases().contains(second.name))
             try await pool.prepared()

@@ -33,8 +33,12 @@ actor SpareDatabases {
     /// The copy strategy of each seeded database's template, once known.
     private var strategies: [String: CopyStrategy] = [:]
 
-    init(connector: ClusterConnector, templates: DeferredTemplates) {
+    /// The connections of clones made side by side.
+    private let connections: AdminConnections
+
+    init(connector: ClusterConnector, templates: DeferredTemplates, connections: AdminConnections) {
         self.connector = connector
+        self.connections = connections
         self.admin = AdminSession(connector: connector)
         self.templates = templates
     }
@@ -167,12 +171,12 @@ actor SpareDatabases {
         }
         guard !closed else { throw PostgresError(code: .connection, message: "the cluster is stopping") }
         let strategy = try await copyStrategy(source)
-        let connector = connector
+        let (connector, connections) = (connector, connections)
         try await BlockingWork.run { () -> Result<Void, PostgresError> in
             Result { () throws(PostgresError) in
-                let admin = try connector.admin(avoiding: name)
-                defer { admin.close() }
-                try connector.clone(name, from: source, useSpare: false, strategy: strategy, admin: admin)
+                try connections.run(avoiding: name) { admin throws(PostgresError) in
+                    try connector.clone(name, from: source, useSpare: false, strategy: strategy, admin: admin)
+                }
             }
         }.get()
     }
