@@ -54,6 +54,23 @@ import Testing
         }
     }
 
+    @Test func withNoDropBacklogACheckinReturnsOnceItsDatabaseIsGone() async throws {
+        try await SwiftAPIStacks.withStarted(try SwiftAPIStacks.postgres()) { environment in
+            let pool = try await DatabasePool(environment: environment, service: "db",
+                                              options: .init(size: 1, pendingDropLimit: 0))
+            let main = TestDatabase(service: "db", kind: .postgres, name: "shop", url: try await environment.service("db").url)
+            for _ in 0..<3 {
+                let database = try await pool.checkout()
+                try TestSQL.execute(database, "INSERT INTO items (id, tag) VALUES (100, 'mine')")
+                try await pool.checkin(database)
+                let names = Set(try TestSQL.rows(main, "SELECT datname FROM pg_database").map { $0[0] })
+                #expect(!names.contains(database.name), "\(names)")
+            }
+            #expect(await pool.statistics.dropped == 3)
+            await pool.shutdown()
+        }
+    }
+
     @Test func sqliteCopiesAreIndependentFilesRemovedAtCheckin() async throws {
         try await SwiftAPIStacks.withStarted(try SwiftAPIStacks.sqlite()) { environment in
             let pool = try await DatabasePool(environment: environment, service: "db")

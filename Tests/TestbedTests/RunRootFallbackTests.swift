@@ -53,6 +53,24 @@ import Testing
         #expect(root == RunRoot(path: memory))
     }
 
+    @Test func aPackHeaderGivesTheUnpackedSizeWithoutTheDeferredFolders() throws {
+        let folder = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let tree = folder + "/tree"
+        try FileManager.default.createDirectory(atPath: tree + "/base/1900000000", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: tree + "/base/1", withIntermediateDirectories: true)
+        try Data(repeating: 1, count: 30_000).write(to: URL(fileURLWithPath: tree + "/base/1/a"))
+        try Data(repeating: 1, count: 30_000).write(to: URL(fileURLWithPath: tree + "/base/1/b"))  // the same content: stored once, unpacked twice
+        try Data(repeating: 2, count: 5_000).write(to: URL(fileURLWithPath: tree + "/base/1900000000/t"))
+        try Data(repeating: 3, count: 7).write(to: URL(fileURLWithPath: tree + "/PG_VERSION"))
+        try ClusterPack.pack(tree: tree, to: folder + "/tree.pack")
+        #expect(ClusterPack.plannedSize(folder + "/tree.pack") == 65_007)
+        #expect(ClusterPack.plannedSize(folder + "/tree.pack", deferring: ["base/1900000000"]) == 60_007)
+        #expect(ClusterPack.plannedSize(folder + "/missing.pack") == nil)
+        try Data("not a pack".utf8).write(to: URL(fileURLWithPath: folder + "/bad.pack"))
+        #expect(ClusterPack.plannedSize(folder + "/bad.pack") == nil)
+    }
+
     @Test func gcLsAndDownLookInBothRootsUnlessOneIsNamed() {
         #expect(RunDirectory.roots(environment: [:]) == [memory, disk])
         #expect(RunDirectory.roots(environment: ["TESTBED_RUN_ROOT": "/x"]) == ["/x"])
