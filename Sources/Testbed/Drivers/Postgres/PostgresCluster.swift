@@ -73,6 +73,8 @@ public final class PostgresCluster: Sendable {
     let connector: ClusterConnector
     /// The spare copies of the seeded databases that make resets and clones fast.
     let spares: SpareDatabases
+    /// Connections kept for clones and drops that run side by side (a pool's refill).
+    let adminConnections: AdminConnections
     /// The template databases' folders a warm start leaves in the cached pack until a
     /// reset or clone needs them.
     let templates: DeferredTemplates
@@ -133,7 +135,8 @@ public final class PostgresCluster: Sendable {
         self.templates = DeferredTemplates(
             dataDirectory: dataDirectory, staging: options.serviceDirectory + "/template-staging", owner: account.user,
             databases: options.spec.databases)
-        self.spares = SpareDatabases(connector: connector, templates: templates)
+        self.adminConnections = AdminConnections(connector: connector)
+        self.spares = SpareDatabases(connector: connector, templates: templates, connections: adminConnections)
     }
 
     /// The connection values, known before the start: `url`, `host`, `port`, `socket`,
@@ -261,6 +264,7 @@ public final class PostgresCluster: Sendable {
         for server in running { await server.stop(fast: false) }
         for task in background { await task.value }
         await spares.finish()
+        adminConnections.close()
         await awaitPublications()
         let stopped = clock.now
         // Trees the server's account owns are removed without following anything in them.
