@@ -16,7 +16,7 @@ final class ToolServer: Sendable {
         process.standardInput = FileHandle.nullDevice
         try withUnblockedSignals { try process.run() }
         self.process = process
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + hangGuard  // python3's start, on a loaded machine
         while ContinuousClock.now < deadline {
             if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let port = Int(text) {
                 self.port = port
