@@ -52,7 +52,9 @@ import Testing
             touch \(ready)
             while :; do sleep 0.05; done
             """
-        let running = try CLI.Running(["run", stack.path, "--", "sh", "-c", script], mark: stack.mark,
+        // A long grace period: it bounds the cleanup, which is not what is tested here, and
+        // psql alone took more than the default 5 s on a loaded machine.
+        let running = try CLI.Running(["run", "--stop-grace-period", "120s", stack.path, "--", "sh", "-c", script], mark: stack.mark,
                                       extra: ["TESTBED_CACHE_DIR": stack.folder + "/cache"])
         #expect(await eventually(within: .seconds(60)) { FileManager.default.fileExists(atPath: ready) }, "\(running.stderrSoFar)")
         kill(running.process.processIdentifier, SIGTERM)
