@@ -33,7 +33,10 @@ extension Environment {
             try RunDirectory.prepareRoot(root)
             // The cheap part of `testbed gc`: what dead runs left, except the newest few
             // directories kept on purpose (failed starts), so a library user needs no `gc`.
-            _ = try Collector(root: root).collect(includingKept: false, keepingNewest: Collector.keptRunsLimit)
+            // It reads /proc and deletes trees: off the concurrency pool.
+            try await BlockingWork.run {
+                Result { _ = try Collector(root: root).collect(includingKept: false, keepingNewest: Collector.keptRunsLimit) }
+            }.get()
             run = try RunDirectory.create(root: root, name: name)
         } catch let error as PathTrustError {
             phase = .stopped

@@ -267,11 +267,15 @@ public final class PostgresCluster: Sendable {
         adminConnections.close()
         await awaitPublications()
         let stopped = clock.now
-        // Trees the server's account owns are removed without following anything in them.
-        for leftover in ["data", "build", "base-staging", "socket", "pg_hba.conf"] {
-            ClusterFiles.remove(options.serviceDirectory + "/" + leftover)
+        // Trees the server's account owns are removed without following anything in them;
+        // thousands of files, so on a blocking-work thread.
+        let (serviceDirectory, staging) = (options.serviceDirectory, templates.stagingFolders)
+        await BlockingWork.run {
+            for leftover in ["data", "build", "base-staging", "socket", "pg_hba.conf"] {
+                ClusterFiles.remove(serviceDirectory + "/" + leftover)
+            }
+            staging.forEach(ClusterFiles.remove)
         }
-        templates.stagingFolders.forEach(ClusterFiles.remove)
         if !running.isEmpty {
             options.report(.note, "stopped in \(Self.ms(stopped - began)) ms, files removed in \(Self.ms(clock.now - stopped)) ms")
         }
