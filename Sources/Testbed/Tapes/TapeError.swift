@@ -1,0 +1,46 @@
+/// A tape that cannot be read or written: which file, where in it, and why.
+///
+/// Thrown by ``Tape/load(from:)`` and ``Tape/write(to:)``. The description is
+/// `FILE:LINE: MESSAGE` (or `FILE: MESSAGE` when the problem is not at one line), so the
+/// CLI and a link's run report can print it as is.
+public struct TapeError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of failure this is.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        /// The code's short name, e.g. `malformed tape`.
+        public let description: String
+        private init(_ description: String) { self.description = description }
+
+        /// The file is not valid JSON or YAML (a syntax error, a truncated file).
+        public static let malformed = Code("malformed tape")
+        /// The file parses but does not have the shape of a tape or a VCR.py cassette.
+        public static let invalid = Code("invalid tape")
+        /// The file was written by a newer Testbed, in a format version this build does not know.
+        public static let newerVersion = Code("newer tape format")
+        /// The file cannot be opened or read.
+        public static let unreadable = Code("unreadable tape")
+        /// The tape cannot be written (the folder is missing or not writable, the disk is full).
+        public static let unwritable = Code("unwritable tape")
+    }
+
+    /// What kind of failure this is.
+    public var code: Code
+    /// The tape file, as given.
+    public var file: String
+    /// 1-based line of the problem; nil when it is not about one place in the file.
+    public var line: Int?
+    /// What is wrong and what to do about it, written for the user.
+    public var message: String
+
+    /// Makes an error about `file`, at `line` when it is about one place.
+    public init(_ code: Code, file: String, line: Int? = nil, _ message: String) {
+        self.code = code
+        self.file = file
+        self.line = line
+        self.message = message
+    }
+
+    /// `FILE:LINE: MESSAGE`, or `FILE: MESSAGE` without a line.
+    public var description: String {
+        line.map { "\(file):\($0): \(message)" } ?? "\(file): \(message)"
+    }
+}
