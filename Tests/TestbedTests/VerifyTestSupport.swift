@@ -52,17 +52,29 @@ struct VerifyProvider {
     /// with the `Authorization` header replaced by a placeholder as redaction does.
     static func recordedTape() async throws -> Tape {
         try await with("unchanged") { url in
-            let client = try ProviderClient(base: url)
-            var exchanges: [TapeExchange] = []
-            for request in requests {
-                let response = try await client.send(request)
-                var kept = request
-                kept.headers = kept.headers.map { $0.matches("Authorization") ? TapeHeader($0.name, "[REDACTED]") : $0 }
-                exchanges.append(TapeExchange(request: kept, response: response, recordedAt: Date()))
-            }
-            await client.shutdown()
-            return Tape(exchanges: exchanges)
+            let exchanges = try await record(requests, from: url)
+            return Tape(exchanges: exchanges.map { exchange in
+                var kept = exchange
+                kept.request.headers = kept.request.headers.map { $0.matches("Authorization") ? TapeHeader($0.name, "REDACTED") : $0 }
+                return kept
+            })
         }
+    }
+
+    /// Sends `requests` to the provider at `url` and keeps each with its answer.
+    static func record(_ requests: [TapeRequest], from url: String) async throws -> [TapeExchange] {
+        let client = try ProviderClient(base: url)
+        var exchanges: [TapeExchange] = []
+        do {
+            for request in requests {
+                exchanges.append(TapeExchange(request: request, response: try await client.send(request), recordedAt: Date()))
+            }
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        await client.shutdown()
+        return exchanges
     }
 
     /// The options that give the replayed requests the credential the tape does not hold.
