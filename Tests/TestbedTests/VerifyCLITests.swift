@@ -83,6 +83,25 @@ import Testing
         for build in ["unchanged", "retyped"] {
             try VerifyProvider.manifest(build, extra: entry).write(toFile: folder + "/\(build).yml", atomically: true, encoding: .utf8)
         }
+        try (VerifyProvider.manifest("unchanged") + """
+            verify:
+              - tape: inbound.tape.json
+                against: "${api.url}"
+                ignore: ["$.request_id", "$.items[*].created_at"]  # quoted: [ ] * are YAML syntax in a flow list
+                values: false
+                learn: true
+                fail_on_new_fields: false
+                headers: {Authorization: "Bearer ${TOKEN:-none}"}
+                timeout: 10s
+            """).write(toFile: folder + "/every-key.yml", atomically: true, encoding: .utf8)
+        let schema = try await SchemaTests.validate([folder + "/unchanged.yml", folder + "/every-key.yml"])
+        #expect(schema.status == 0, "\(schema.output)")
+        try (VerifyProvider.manifest("unchanged") + "verify:\n  - {tape: inbound.tape.json, against: api, learn: yes please}\n")
+            .write(toFile: folder + "/wrong.yml", atomically: true, encoding: .utf8)
+        #expect(try await SchemaTests.validate([folder + "/wrong.yml"]).status == 1)
+        let everyKey = try await CLI.run(["verify", folder + "/every-key.yml"])
+        #expect(everyKey.status == 0, "\(everyKey.stdout)\(everyKey.stderr)")
+
         let next = try await CLI.run(["verify", folder + "/unchanged.yml"])
         #expect(next.status == 0, "\(next.stdout)\(next.stderr)")
         #expect(next.stdout.contains("verify inbound.tape.json against http://127.0.0.1:"))

@@ -6,7 +6,7 @@
 /// verify:
 ///   - tape: tapes/checkout-web.json    # relative to the manifest's folder
 ///     against: api                     # a service or link (its ${api.url}), or an http(s) URL template
-///     ignore: [$.id, $.items[*].created_at]
+///     ignore: ["$.id", "$.items[*].created_at"]   # quoted: [ ] * are YAML syntax in a flow list
 ///     values: false
 ///     learn: false
 ///     fail_on_new_fields: false
