@@ -95,3 +95,27 @@ import Testing
         #expect(noFolder?.message.contains("cannot create a temporary file") == true)
     }
 }
+
+extension TapeRedactionTests {
+    @Test func aPlayerWithTheRedactionMatchesRequestsThatCarryTheSecret() {
+        let tape = Tape(exchanges: [Self.rules.redact(Self.exchange())])
+        let player = TapePlayer(tape: tape, redaction: Self.rules)
+        guard case .hit(_, index: 0) = player.answer(for: Self.exchange().request) else {
+            Issue.record("the request with its secrets did not match its redacted recording")
+            return
+        }
+        var other = Self.exchange().request
+        other.target = "/pay?token=\(Self.secret)&page=3"
+        guard case .miss(let miss) = player.answer(for: other) else { Issue.record("no miss"); return }
+        #expect(!miss.description.contains("s3cr3t"))
+        #expect(miss.request.target == "/pay?token=REDACTED&page=3")
+        #expect(TapePlayer(tape: tape).answer(for: Self.exchange().request).isMiss)
+    }
+}
+
+extension TapeAnswer {
+    var isMiss: Bool {
+        if case .miss = self { return true }
+        return false
+    }
+}

@@ -168,7 +168,17 @@ struct JSONScanner {
 
     private mutating func parseString() throws(FixtureError) -> String {
         position += 1
-        var text: [UInt8] = []
+        // Most strings have no escape: make them straight from the input.
+        var end = position
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 {
+            end += 1
+        }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            defer { position = end + 1 }
+            return String(decoding: bytes[position..<end], as: UTF8.self)
+        }
+        var text = Array(bytes[position..<end])
+        position = end
         while position < bytes.count {
             let byte = bytes[position]
             position += 1

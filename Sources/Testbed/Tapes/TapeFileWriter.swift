@@ -34,7 +34,7 @@ enum TapeFileWriter {
         headers(response.headers, last: response.body.isEmpty, &out)
         body(response.body, &out)
         var tail: [String] = []
-        if let date = exchange.recordedAt { tail.append("\"recorded_at\": " + string(timestamp(date))) }
+        if let date = exchange.recordedAt { tail.append("\"recorded_at\": " + string(TapeTimestamp.string(from: date))) }
         if let duration = exchange.duration { tail.append("\"duration_ms\": " + milliseconds(duration)) }
         line(tail.isEmpty ? "      }" : "      },", &out)
         for (index, text) in tail.enumerated() {
@@ -88,23 +88,6 @@ enum TapeFileWriter {
             out.append(0x0A)
             line("        }", &out)
         }
-    }
-
-    /// `2026-11-27T20:18:42.123Z`: UTC, milliseconds.
-    static func timestamp(_ date: Date) -> String {
-        let interval = date.timeIntervalSince1970
-        let whole = interval.rounded(.down)
-        var millis = Int(((interval - whole) * 1000).rounded())
-        var seconds = time_t(whole)
-        if millis == 1000 { millis = 0; seconds += 1 }
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
     }
 
     /// The duration in milliseconds with at most three decimals (microseconds), e.g. `12.5`.

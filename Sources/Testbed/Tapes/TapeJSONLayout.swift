@@ -3,7 +3,7 @@
 ///
 /// Written in a tape as a name: a base (`compact` `{"a":1,"b":[1,2]}`, `spaced`
 /// `{"a": 1, "b": [1, 2]}` as Python's `json.dumps`, `indent2` / `indent4` / `tab` one
-/// member per line with `": "`), then optional modifiers: `+ascii` (every non-ASCII
+/// member per line with `": "`), then optional modifiers: `+ascii` (DEL and every non-ASCII
 /// character escaped as `\uXXXX`, Python's default) and `+newline` (a line break after the
 /// value). Strings are escaped as Python and JavaScript do (`\"` `\\` `\b` `\f` `\n` `\r` `\t`,
 /// other control characters `\u00XX`). A body that no layout reproduces is stored as text.
@@ -152,7 +152,7 @@ struct TapeJSONLayout: Sendable, Hashable, CustomStringConvertible {
         out.append(0x22)
         if ascii {
             for scalar in text.unicodeScalars {
-                if scalar.value < 0x80 {
+                if scalar.value < 0x7F {
                     writeByte(UInt8(scalar.value), to: &out)
                 } else {
                     for unit in String(scalar).utf16 { writeEscape(unit, to: &out) }

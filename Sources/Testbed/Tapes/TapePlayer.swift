@@ -31,12 +31,18 @@ public final class TapePlayer: Sendable {
 
     private let rules: TapeMatchRules
     private let paths: [TapeJSONPath]
+    private let redaction: TapeRedaction?
     private let state: Mutex<State>
 
     /// Makes a player for `tape`. Entries of `rules.ignoredJSON` that are not valid paths
     /// are left out (see ``TapeMatchRules/invalidPaths``).
-    public init(tape: Tape, rules: TapeMatchRules = .default) {
+    ///
+    /// With `redaction` (the rules the tape was recorded with), each request is redacted
+    /// before it is compared, so that a secret query parameter or JSON value, which is the
+    /// placeholder on the tape, still matches.
+    public init(tape: Tape, rules: TapeMatchRules = .default, redaction: TapeRedaction? = nil) {
         self.rules = rules
+        self.redaction = redaction
         let paths = rules.ignoredJSON.compactMap(TapeJSONPath.init)
         self.paths = paths
         var state = State(tape: tape)
@@ -46,8 +52,10 @@ public final class TapePlayer: Sendable {
         self.state = Mutex(state)
     }
 
-    /// The recorded answer for `request`, or a miss (which is also kept in ``misses``).
+    /// The recorded answer for `request`, or a miss (which is also kept in ``misses``; with
+    /// a redaction, the miss holds the redacted request, so no secret reaches a report).
     public func answer(for request: TapeRequest) -> TapeAnswer {
+        let request = redaction.map { $0.redact(request) } ?? request
         let key = TapeRequestKey(request, rules: rules, paths: paths)
         return state.withLock { state in
             if let indexes = state.indexes[key] {

@@ -43,6 +43,12 @@ public struct TapeRedaction: Sendable, Hashable {
         return redact(exchange, used: &used)
     }
 
+    /// `request` with every secret the rules name replaced: what a request looks like on
+    /// the tape, so that a player compares like with like (see ``TapePlayer/init(tape:rules:redaction:)``).
+    public func redact(_ request: TapeRequest) -> TapeRequest {
+        redact(TapeExchange(request: request, response: TapeResponse(status: 200))).request
+    }
+
     /// The rules the caller named (``headers``, ``query``, ``json``) that matched nothing in
     /// `exchanges`, as `header X-Api-Key`, `query token`, `json $.card.number`; invalid JSON
     /// paths are listed too. A link reports them: a rule that never matches usually has a typo.

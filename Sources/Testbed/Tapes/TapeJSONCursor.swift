@@ -1,0 +1,233 @@
+/// A strict JSON reader over a tape file's bytes that builds no tree and counts lines.
+///
+/// A 10,000-exchange tape must load in well under 200 ms: reading members and values in
+/// place, instead of building a generic tree and walking it, avoids a million small
+/// allocations. Syntax errors are ``TapeError/Code/malformed`` at the current line.
+struct TapeJSONCursor {
+    let bytes: [UInt8]
+    let file: String
+    private(set) var position = 0
+    private(set) var line = 1
+    private var depth = 0
+    private static let maximumDepth = 512
+
+    init(bytes: [UInt8], file: String) {
+        self.bytes = bytes
+        self.file = file
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
+    }
+
+    /// A place to come back to (``seek(_:)``).
+    var mark: (position: Int, line: Int) { (position, line) }
+
+    mutating func seek(_ mark: (position: Int, line: Int)) {
+        position = mark.position
+        line = mark.line
+    }
+
+    func fail(_ message: String) -> TapeError {
+        TapeError(.malformed, file: file, line: line, "malformed JSON: " + message)
+    }
+
+    /// The next byte, nil at the end.
+    var current: UInt8? { position < bytes.count ? bytes[position] : nil }
+
+    func describeCurrent() -> String {
+        guard let byte = current else { return "end of file" }
+        return byte >= 0x20 && byte < 0x7F ? "'\(Unicode.Scalar(byte))'" : "byte 0x\(String(byte, radix: 16))"
+    }
+
+    mutating func skipWhitespace() {
+        while position < bytes.count {
+            switch bytes[position] {
+            case 0x0A: line += 1
+            case 0x20, 0x09, 0x0D: break
+            default: return
+            }
+            position += 1
+        }
+    }
+
+    mutating func expect(_ byte: UInt8, _ context: String) throws(TapeError) {
+        skipWhitespace()
+        guard current == byte else {
+            throw fail("unexpected \(describeCurrent()), expected '\(Unicode.Scalar(byte))' \(context)")
+        }
+        position += 1
+    }
+
+    /// Reads `{`; then call ``nextMember(_:)`` until it returns nil.
+    mutating func beginObject() throws(TapeError) {
+        try expect(UInt8(ascii: "{"), "to open an object")
+        try enter()
+    }
+
+    /// The next member's key, the cursor left on its value; nil after the closing `}`.
+    mutating func nextMember(_ first: inout Bool) throws(TapeError) -> String? {
+        skipWhitespace()
+        if current == UInt8(ascii: "}") {
+            position += 1
+            depth -= 1
+            return nil
+        }
+        if !first {
+            guard current == UInt8(ascii: ",") else { throw fail("unexpected \(describeCurrent()), expected ',' or '}' in an object") }
+            position += 1
+            skipWhitespace()
+        }
+        first = false
+        guard current == UInt8(ascii: "\"") else { throw fail("unexpected \(describeCurrent()), expected a quoted key") }
+        let key = try string()
+        try expect(UInt8(ascii: ":"), "after key \"\(key)\"")
+        skipWhitespace()
+        return key
+    }
+
+    /// Reads `[`; then call ``nextElement(_:)`` until it returns false.
+    mutating func beginArray() throws(TapeError) {
+        try expect(UInt8(ascii: "["), "to open a list")
+        try enter()
+    }
+
+    /// True with the cursor on the next element; false after the closing `]`.
+    mutating func nextElement(_ first: inout Bool) throws(TapeError) -> Bool {
+        skipWhitespace()
+        if current == UInt8(ascii: "]") {
+            position += 1
+            depth -= 1
+            return false
+        }
+        if !first {
+            guard current == UInt8(ascii: ",") else { throw fail("unexpected \(describeCurrent()), expected ',' or ']' in a list") }
+            position += 1
+            skipWhitespace()
+        }
+        first = false
+        guard current != nil else { throw fail("unexpected end of file, expected a value") }
+        return true
+    }
+
+    private mutating func enter() throws(TapeError) {
+        depth += 1
+        if depth > Self.maximumDepth { throw fail("nested more than \(Self.maximumDepth) levels deep") }
+    }
+
+    /// Skips one value, checking its syntax.
+    mutating func skipValue() throws(TapeError) {
+        skipWhitespace()
+        guard let byte = current else { throw fail("unexpected end of file, expected a value") }
+        switch byte {
+        case UInt8(ascii: "{"):
+            try beginObject()
+            var first = true
+            while try nextMember(&first) != nil { try skipValue() }
+        case UInt8(ascii: "["):
+            try beginArray()
+            var first = true
+            while try nextElement(&first) { try skipValue() }
+        case UInt8(ascii: "\""): _ = try string()
+        case UInt8(ascii: "t"): try word("true")
+        case UInt8(ascii: "f"): try word("false")
+        case UInt8(ascii: "n"): try word("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try number()
+        default: throw fail("unexpected \(describeCurrent()), expected a value")
+        }
+    }
+
+    private mutating func word(_ text: String) throws(TapeError) {
+        let count = text.utf8.count
+        guard bytes.count - position >= count, bytes[position..<position + count].elementsEqual(text.utf8) else {
+            throw fail("unexpected \(describeCurrent()), expected '\(text)'")
+        }
+        position += count
+    }
+
+    /// A number's text, checked against the JSON grammar.
+    mutating func number() throws(TapeError) -> Substring {
+        let start = position
+        func digits(_ cursor: inout TapeJSONCursor) -> Int {
+            let from = cursor.position
+            while let byte = cursor.current, byte >= 0x30, byte <= 0x39 { cursor.position += 1 }
+            return cursor.position - from
+        }
+        if current == UInt8(ascii: "-") { position += 1 }
+        let leadingZero = current == UInt8(ascii: "0")
+        let integerDigits = digits(&self)
+        guard integerDigits > 0, !(leadingZero && integerDigits > 1) else { throw fail("malformed number") }
+        if current == UInt8(ascii: ".") {
+            position += 1
+            guard digits(&self) > 0 else { throw fail("malformed number: no digits after '.'") }
+        }
+        if let byte = current, byte | 0x20 == UInt8(ascii: "e") {
+            position += 1
+            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { position += 1 }
+            guard digits(&self) > 0 else { throw fail("malformed number: no digits in the exponent") }
+        }
+        return Substring(decoding: bytes[start..<position], as: UTF8.self)
+    }
+
+    /// A string value, its escapes decoded.
+    mutating func string() throws(TapeError) -> String {
+        guard current == UInt8(ascii: "\"") else { throw fail("unexpected \(describeCurrent()), expected a string") }
+        position += 1
+        var end = position
+        while end < bytes.count, bytes[end] != 0x22, bytes[end] != 0x5C, bytes[end] >= 0x20 { end += 1 }
+        if end < bytes.count, bytes[end] == 0x22 {
+            defer { position = end + 1 }
+            return String(decoding: bytes[position..<end], as: UTF8.self)
+        }
+        var text = Array(bytes[position..<end])
+        position = end
+        while let byte = current {
+            position += 1
+            switch byte {
+            case 0x22: return String(decoding: text, as: UTF8.self)
+            case 0x5C: try escape(into: &text)
+            case 0..<0x20:
+                position -= 1
+                throw fail(byte == 0x0A ? "line break inside a string (write \\n)" : "control character inside a string")
+            default: text.append(byte)
+            }
+        }
+        throw fail("unterminated string")
+    }
+
+    private mutating func escape(into text: inout [UInt8]) throws(TapeError) {
+        guard let byte = current else { throw fail("unterminated string") }
+        position += 1
+        switch byte {
+        case 0x22, 0x5C, 0x2F: text.append(byte)
+        case UInt8(ascii: "b"): text.append(0x08)
+        case UInt8(ascii: "f"): text.append(0x0C)
+        case UInt8(ascii: "n"): text.append(0x0A)
+        case UInt8(ascii: "r"): text.append(0x0D)
+        case UInt8(ascii: "t"): text.append(0x09)
+        case UInt8(ascii: "u"):
+            var code = try hex4()
+            if (0xD800..<0xDC00).contains(code), bytes.count - position >= 6,
+               bytes[position] == 0x5C, bytes[position + 1] == UInt8(ascii: "u") {
+                position += 2
+                let low = try hex4()
+                guard (0xDC00..<0xE000).contains(low) else { throw fail("invalid surrogate pair in \\u escape") }
+                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+            }
+            text.append(contentsOf: String(Unicode.Scalar(code) ?? "\u{FFFD}").utf8)
+        default:
+            position -= 1
+            throw fail("invalid escape '\\\(Unicode.Scalar(byte))'")
+        }
+    }
+
+    private mutating func hex4() throws(TapeError) -> UInt32 {
+        guard bytes.count - position >= 4 else { throw fail("incomplete \\u escape") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            guard let digit = Character(Unicode.Scalar(bytes[position])).hexDigitValue else {
+                throw fail("invalid hex digit in \\u escape")
+            }
+            value = value << 4 | UInt32(digit)
+            position += 1
+        }
+        return value
+    }
+}
