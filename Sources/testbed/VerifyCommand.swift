@@ -8,9 +8,9 @@ struct VerifyCommand: AsyncParsableCommand {
         commandName: "verify",
         abstract: "Replay a consumer's tape against the real provider and report where it no longer keeps the contract.",
         discussion: """
-            testbed verify TAPE --against URL                      a provider that runs already
-            testbed verify TAPE --against SERVICE --manifest FILE  start the stack, verify its service, tear it down
-            testbed verify MANIFEST                                run the manifest's verify: list (a provider's CI job)
+            With --against URL, the provider runs already. With --against SERVICE --manifest FILE, the \
+            manifest's stack is started, the tape verified against that service, and the stack torn down. \
+            A MANIFEST alone runs its verify: list the same way (a provider's CI job).
 
             Compares status, content type and the JSON body's shape (missing fields, changed types, null where a \
             value was); values only with --values. New fields are reported, and break the contract only with \
