@@ -51,10 +51,13 @@ struct RunCommand: AsyncParsableCommand {
             session.finish()
             throw ExitCode(128 + signal)
         }
-        if !session.manifest.verify.isEmpty, !(await VerifyCommand.checkContractsBeforeCommand(session)) {
-            await environment.stop()
-            session.finish()
-            throw ExitCode(ExitCodes.environmentFailed)
+        if !session.manifest.verify.isEmpty {
+            let kept = await VerifyCommand.checkContractsBeforeCommand(session)
+            if !kept || runner.receivedSignal != nil {
+                await environment.stop()
+                session.finish()
+                throw ExitCode(runner.receivedSignal.map { 128 + $0 } ?? ExitCodes.environmentFailed)
+            }
         }
         var variables = ProcessInfo.processInfo.environment
         for (name, value) in await environment.exports { variables[name] = value }
