@@ -178,3 +178,18 @@ import Testing
         #expect(newer?.line == 2)
     }
 }
+
+extension VCRCassetteTests {
+    /// vcrpy's `serializer="json"` writes the same cassette as JSON.
+    @Test func aJSONCassetteIsReadToo() throws {
+        let tape = try Self.load("""
+            {"interactions": [{"request": {"body": "{\\"a\\": 1}", "headers": {"Content-Type": ["application/json"]},
+              "method": "POST", "uri": "http://127.0.0.1:9/x?y=1"},
+              "response": {"body": {"string": "ok"}, "headers": {}, "status": {"code": 200, "message": "OK"}}}],
+             "version": 1}
+            """)
+        #expect(tape.exchanges.map(\.request.target) == ["/x?y=1"])
+        #expect(tape.exchanges.first?.request.body == Array(#"{"a": 1}"#.utf8))
+        #expect(tape.exchanges.first?.response.body == Array("ok".utf8))
+    }
+}

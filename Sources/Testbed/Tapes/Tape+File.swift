@@ -20,11 +20,25 @@ extension Tape {
         }
         let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         let first = bytes[start...].first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
-        if first == UInt8(ascii: "{") {
+        if first == UInt8(ascii: "{"), !isJSONCassette(bytes) {
             return try TapeFileReader(file: file).read(bytes)
         }
         guard first != nil else { throw TapeError(.malformed, file: file, "the file is empty") }
         return try VCRCassetteReader(file: file).read(bytes)
+    }
+
+    /// True for a cassette that vcrpy wrote with its JSON serializer: `"interactions"` and no
+    /// `"testbed_tape"` near the top (a Testbed tape names its version on its second line).
+    private static func isJSONCassette(_ bytes: [UInt8]) -> Bool {
+        let head = bytes.prefix(4096)
+        func contains(_ word: String) -> Bool {
+            let needle = Array(word.utf8)
+            guard head.count >= needle.count else { return false }
+            return (head.startIndex...(head.endIndex - needle.count)).contains { start in
+                head[start..<start + needle.count].elementsEqual(needle)
+            }
+        }
+        return !contains("\"testbed_tape\"") && contains("\"interactions\"")
     }
 
     /// Writes the tape in Testbed's format (docs/tapes.md), atomically: the text goes to a

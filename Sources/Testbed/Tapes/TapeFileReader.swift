@@ -9,6 +9,11 @@ import Foundation
 struct TapeFileReader {
     let file: String
 
+    private static let exchangeKeys = ["request", "response", "recorded_at", "duration_ms"]
+    private static let requestKeys = ["method", "target", "headers", "body"]
+    private static let responseKeys = ["status", "reason", "headers", "body"]
+    private static let bodyKeys = ["layout", "json", "text", "base64"]
+
     func read(_ bytes: [UInt8]) throws(TapeError) -> Tape {
         var cursor = TapeJSONCursor(bytes: bytes, file: file)
         cursor.skipWhitespace()
@@ -93,7 +98,7 @@ struct TapeFileReader {
         var response: TapeResponse?
         var recordedAt: Date?
         var duration: Duration?
-        let line = try object(&cursor, "an exchange", allowed: ["request", "response", "recorded_at", "duration_ms"]) { key, cursor throws(TapeError) in
+        let line = try object(&cursor, "an exchange", allowed: Self.exchangeKeys) { key, cursor throws(TapeError) in
             switch key {
             case "request": request = try self.request(&cursor)
             case "response": response = try self.response(&cursor)
@@ -121,7 +126,7 @@ struct TapeFileReader {
         var method: String?
         var target: String?
         var result = TapeRequest(method: "", target: "")
-        let line = try object(&cursor, "a request", allowed: ["method", "target", "headers", "body"]) { key, cursor throws(TapeError) in
+        let line = try object(&cursor, "a request", allowed: Self.requestKeys) { key, cursor throws(TapeError) in
             switch key {
             case "method": method = try string(&cursor, key)
             case "target": target = try string(&cursor, key)
@@ -138,7 +143,7 @@ struct TapeFileReader {
 
     private func response(_ cursor: inout TapeJSONCursor) throws(TapeError) -> TapeResponse {
         var result = TapeResponse(status: 0)
-        let line = try object(&cursor, "a response", allowed: ["status", "reason", "headers", "body"]) { key, cursor throws(TapeError) in
+        let line = try object(&cursor, "a response", allowed: Self.responseKeys) { key, cursor throws(TapeError) in
             switch key {
             case "status":
                 let line = cursor.line
@@ -164,17 +169,18 @@ struct TapeFileReader {
         var first = true
         while try cursor.nextElement(&first) {
             let line = cursor.line
-            let pairError = invalid(line, "a header must be a [name, value] pair of strings")
+            var pairError: TapeError { invalid(line, "a header must be a [name, value] pair of strings") }
             guard cursor.current == UInt8(ascii: "[") else { throw pairError }
             try cursor.beginArray()
             var firstPart = true
-            var parts: [String] = []
+            var name: String?
+            var value: String?
             while try cursor.nextElement(&firstPart) {
-                guard parts.count < 2, cursor.current == UInt8(ascii: "\"") else { throw pairError }
-                parts.append(try cursor.string())
+                guard value == nil, cursor.current == UInt8(ascii: "\"") else { throw pairError }
+                if name == nil { name = try cursor.string() } else { value = try cursor.string() }
             }
-            guard parts.count == 2 else { throw pairError }
-            result.append(TapeHeader(parts[0], parts[1]))
+            guard let name, let value else { throw pairError }
+            result.append(TapeHeader(name, value))
         }
         return result
     }
@@ -184,7 +190,7 @@ struct TapeFileReader {
         var json: (position: Int, line: Int)?
         var text: String?
         var base64: (String, Int)?
-        let line = try object(&cursor, "a body", allowed: ["layout", "json", "text", "base64"]) { key, cursor throws(TapeError) in
+        let line = try object(&cursor, "a body", allowed: Self.bodyKeys) { key, cursor throws(TapeError) in
             switch key {
             case "layout": layoutName = (try string(&cursor, key), cursor.line)
             case "json":

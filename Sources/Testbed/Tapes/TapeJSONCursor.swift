@@ -38,20 +38,27 @@ struct TapeJSONCursor {
     }
 
     mutating func skipWhitespace() {
-        while position < bytes.count {
-            switch bytes[position] {
-            case 0x0A: line += 1
-            case 0x20, 0x09, 0x0D: break
-            default: return
+        // Indentation is a good part of a pretty tape: scan it without bounds checks.
+        var position = self.position
+        var line = self.line
+        bytes.withUnsafeBufferPointer { buffer in
+            scan: while position < buffer.count {
+                switch buffer[position] {
+                case 0x0A: line += 1
+                case 0x20, 0x09, 0x0D: break
+                default: break scan
+                }
+                position += 1
             }
-            position += 1
         }
+        self.position = position
+        self.line = line
     }
 
-    mutating func expect(_ byte: UInt8, _ context: String) throws(TapeError) {
+    mutating func expect(_ byte: UInt8, _ context: @autoclosure () -> String) throws(TapeError) {
         skipWhitespace()
         guard current == byte else {
-            throw fail("unexpected \(describeCurrent()), expected '\(Unicode.Scalar(byte))' \(context)")
+            throw fail("unexpected \(describeCurrent()), expected '\(Unicode.Scalar(byte))' \(context())")
         }
         position += 1
     }
