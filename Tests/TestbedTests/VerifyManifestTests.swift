@@ -12,10 +12,12 @@ import Testing
 
         """
 
+    /// Parses `yaml` after the services, in a folder that holds `web.tape.json`.
     func load(_ yaml: String) throws(ManifestError) -> Manifest {
-        let folder = NSTemporaryDirectory() + "verify-manifest-\(getpid())"
+        let folder = NSTemporaryDirectory() + "verify-manifest-\(UUID().uuidString)"
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: folder + "/web.tape.json", contents: Data())
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        _ = FileManager.default.createFile(atPath: folder + "/web.tape.json", contents: Data())
         return try ManifestLoader.parse(yaml: services + yaml, path: "shop.yml", directory: folder)
     }
 
