@@ -144,6 +144,22 @@ import Testing
         #expect(error?.message.contains("format version 2, written by a newer Testbed") == true)
     }
 
+    /// A hand-edited tape: `json` before its `layout`, escapes the writer would not use.
+    @Test func handEditedJSONBodiesStillComeBackInTheirLayout() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("t.json")
+        for body in [#"{"json": {"a": "x\/y\u00e9", "b": [1, {}]}, "layout": "spaced+ascii"}"#,
+                     #"{"layout": "spaced+ascii", "json": {"a": "x\/y\u00e9", "b": [1, {}]}}"#] {
+            try """
+                {"testbed_tape": 1, "exchanges": [
+                  {"request": {"method": "GET", "target": "/"}, "response": {"status": 200, "body": \(body)}}]}
+                """.write(to: url, atomically: false, encoding: .utf8)
+            let loaded = try Tape.load(from: url)
+            #expect(loaded.exchanges.first?.response.body == Array(#"{"a": "x/y\u00e9", "b": [1, {}]}"#.utf8), "\(body)")
+        }
+    }
+
     static func line(of needle: String, in text: String) -> Int? {
         text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains(needle) }.map { $0 + 1 }
     }

@@ -190,6 +190,7 @@ struct TapeFileReader {
         var json: (position: Int, line: Int)?
         var text: String?
         var base64: (String, Int)?
+        var rewritten: [UInt8]?
         let line = try object(&cursor, "a body", allowed: Self.bodyKeys) { key, cursor throws(TapeError) in
             switch key {
             case "layout": layoutName = (try string(&cursor, key), cursor.line)
@@ -198,7 +199,11 @@ struct TapeFileReader {
                     throw invalid(cursor.line, "\"json\" must be an object or a list")
                 }
                 json = cursor.mark
-                try cursor.skipValue()
+                if let (name, _) = layoutName, let layout = TapeJSONLayout(name: name) {
+                    rewritten = try layout.rewrite(from: &cursor)
+                } else {
+                    try cursor.skipValue()
+                }
             case "text": text = try string(&cursor, key)
             default: base64 = (try string(&cursor, key), cursor.line)
             }
@@ -211,7 +216,7 @@ struct TapeFileReader {
             guard let layout = TapeJSONLayout(name: name) else {
                 throw invalid(nameLine, "unknown JSON layout \"\(name)\" (see docs/tapes.md, \"Bodies\")")
             }
-            return layout.rewrite(cursor.bytes, from: json.position)
+            return rewritten ?? layout.rewrite(cursor.bytes, from: json.position)
         }
         guard layoutName == nil else { throw invalid(layoutName!.1, "\"layout\" belongs only to a \"json\" body") }
         if let text { return Array(text.utf8) }

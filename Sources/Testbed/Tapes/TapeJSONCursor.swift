@@ -141,7 +141,7 @@ struct TapeJSONCursor {
         }
     }
 
-    private mutating func word(_ text: String) throws(TapeError) {
+    mutating func word(_ text: String) throws(TapeError) {
         let count = text.utf8.count
         guard bytes.count - position >= count, bytes[position..<position + count].elementsEqual(text.utf8) else {
             throw fail("unexpected \(describeCurrent()), expected '\(text)'")
@@ -177,12 +177,19 @@ struct TapeJSONCursor {
     mutating func string() throws(TapeError) -> String {
         guard current == UInt8(ascii: "\"") else { throw fail("unexpected \(describeCurrent()), expected a string") }
         position += 1
+        let start = position
+        let plain: (text: String, end: Int)? = bytes.withUnsafeBufferPointer { buffer in
+            var end = start
+            while end < buffer.count, buffer[end] != 0x22, buffer[end] != 0x5C, buffer[end] >= 0x20 { end += 1 }
+            guard end < buffer.count, buffer[end] == 0x22 else { return nil }
+            return (String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self), end)
+        }
+        if let plain {
+            position = plain.end + 1
+            return plain.text
+        }
         var end = position
         while end < bytes.count, bytes[end] != 0x22, bytes[end] != 0x5C, bytes[end] >= 0x20 { end += 1 }
-        if end < bytes.count, bytes[end] == 0x22 {
-            defer { position = end + 1 }
-            return String(decoding: bytes[position..<end], as: UTF8.self)
-        }
         var text = Array(bytes[position..<end])
         position = end
         while let byte = current {

@@ -12,6 +12,82 @@ extension TapeJSONLayout {
         return out
     }
 
+    /// Reads the JSON value at the cursor, checking its syntax, and writes it in this layout:
+    /// one pass for a tape whose `layout` comes before its `json` (as Testbed writes them).
+    func rewrite(from cursor: inout TapeJSONCursor) throws(TapeError) -> [UInt8] {
+        var out: [UInt8] = []
+        try rewriteValue(&cursor, depth: 0, &out)
+        if newline { out.append(0x0A) }
+        return out
+    }
+
+    private func rewriteValue(_ cursor: inout TapeJSONCursor, depth: Int, _ out: inout [UInt8]) throws(TapeError) {
+        cursor.skipWhitespace()
+        guard let byte = cursor.current else { throw cursor.fail("unexpected end of file, expected a value") }
+        let unit = indentUnit
+        func separate(_ index: Int) {
+            if index > 0 {
+                out.append(0x2C)
+                if base == .spaced { out.append(0x20) }
+            }
+            guard !unit.isEmpty else { return }
+            out.append(0x0A)
+            for _ in 0...depth { out.append(contentsOf: unit) }
+        }
+        func close(_ count: Int, _ byte: UInt8) {
+            if count > 0, !unit.isEmpty {
+                out.append(0x0A)
+                for _ in 0..<depth { out.append(contentsOf: unit) }
+            }
+            out.append(byte)
+        }
+        switch byte {
+        case UInt8(ascii: "{"):
+            try cursor.beginObject()
+            out.append(byte)
+            var first = true
+            var count = 0
+            while let key = try cursor.nextMember(&first) {
+                separate(count)
+                Self.writeString(key, ascii: ascii, to: &out)
+                out.append(0x3A)
+                if base != .compact { out.append(0x20) }
+                try rewriteValue(&cursor, depth: depth + 1, &out)
+                count += 1
+            }
+            close(count, UInt8(ascii: "}"))
+        case UInt8(ascii: "["):
+            try cursor.beginArray()
+            out.append(byte)
+            var first = true
+            var count = 0
+            while try cursor.nextElement(&first) {
+                separate(count)
+                try rewriteValue(&cursor, depth: depth + 1, &out)
+                count += 1
+            }
+            close(count, UInt8(ascii: "]"))
+        case UInt8(ascii: "\""):
+            let start = cursor.position
+            let text = try cursor.string()
+            let token = cursor.bytes[start..<cursor.position]
+            if token.contains(0x5C) || (ascii && token.contains { $0 >= 0x7F }) {
+                Self.writeString(text, ascii: ascii, to: &out)
+            } else {
+                out.append(contentsOf: token)
+            }
+        case UInt8(ascii: "t"): try cursor.word("true"); out.append(contentsOf: "true".utf8)
+        case UInt8(ascii: "f"): try cursor.word("false"); out.append(contentsOf: "false".utf8)
+        case UInt8(ascii: "n"): try cursor.word("null"); out.append(contentsOf: "null".utf8)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            let start = cursor.position
+            _ = try cursor.number()
+            out.append(contentsOf: cursor.bytes[start..<cursor.position])
+        default:
+            throw cursor.fail("unexpected \(cursor.describeCurrent()), expected a value")
+        }
+    }
+
     private static func skipWhitespace(_ bytes: [UInt8], _ position: inout Int) {
         while position < bytes.count, bytes[position] == 0x20 || bytes[position] == 0x0A || bytes[position] == 0x0D || bytes[position] == 0x09 {
             position += 1

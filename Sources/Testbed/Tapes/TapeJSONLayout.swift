@@ -115,7 +115,7 @@ struct TapeJSONLayout: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    private var indentUnit: [UInt8] {
+    var indentUnit: [UInt8] {
         switch base {
         case .compact, .spaced: []
         case .indent2: [0x20, 0x20]

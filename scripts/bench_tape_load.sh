@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# How long a tape of 10,000 exchanges takes to load (issue 11: under 200 ms), side by side
+# with Python's json.loads (C) on the same file as a yardstick for the machine.
+#
+#   scripts/bench_tape_load.sh
+#
+# Compiles the tape sources (Sources/Testbed/Tapes, the JSON reader they share with Seed)
+# with the harness in scripts/tape-load-bench/ using `swiftc -O -wmo`, the optimisation of a
+# release build, into a private temporary folder, and runs it there. The package's own
+# release test build is not used: swift 6.3.1 crashes compiling an unrelated test file with
+# -O. The VCR.py cassette reader (Yams) is left out; the harness loads Testbed tapes only.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+chmod 700 "$work"
+trap 'rm -rf "$work"' EXIT
+sources=()
+for file in "$root"/Sources/Testbed/Tapes/*.swift; do
+    [ "$(basename "$file")" = VCRCassetteReader.swift ] || sources+=("$file")
+done
+sources+=("$root/Sources/Testbed/Seed/JSONScanner.swift" "$root/Sources/Testbed/Seed/JSONNode.swift"
+          "$root/Sources/Testbed/Seed/FixtureError.swift" "$root/Sources/Testbed/Processes/ErrnoText.swift")
+swiftc -O -wmo -parse-as-library -module-name TapeBench -o "$work/tape-bench" \
+    "$root/scripts/tape-load-bench/main.swift" "${sources[@]}"
+uptime; "$work/tape-bench" "$work/tape.json" >/dev/null  # warm-up: page cache, allocator
+"$work/tape-bench" "$work/tape.json"
+python3 - "$work/tape.json" <<'PY'
+import json, sys, time
+data = open(sys.argv[1], "rb").read()
+walls, cpus = [], []
+for _ in range(5):
+    wall, cpu = time.perf_counter(), time.process_time()
+    json.loads(data)
+    cpus.append((time.process_time() - cpu) * 1000)
+    walls.append((time.perf_counter() - wall) * 1000)
+walls.sort(); cpus.sort()
+print("python3 json.loads of the same file: median %.1f ms wall, %.1f ms CPU" % (walls[2], cpus[2]))
+PY
