@@ -60,11 +60,18 @@ license=""
 for candidate in LICENSE LICENSE.txt LICENSE.md COPYING; do
     [ -f "$candidate" ] && license=$candidate && break
 done
-if [ -n "$license" ]; then
-    cp "$license" "$stage/doc/"
-else
-    echo "package.sh: warning: the repository has no LICENSE file; the packages carry none" >&2
-fi
+[ -n "$license" ] || { echo "package.sh: the repository has no LICENSE file" >&2; exit 1; }
+cp "$license" "$stage/doc/"
+# The licenses of the Swift packages linked in, from the build's checkouts.
+mkdir -p "$stage/third-party"
+checkouts=${TESTBED_BUILD_PATH:-.build}/checkouts
+for package in "$checkouts"/*/; do
+    name=$(basename "$package")
+    for file in "$package"LICENSE* "$package"COPYING*; do
+        if [ -f "$file" ]; then install -m 0644 "$file" "$stage/third-party/$name-$(basename "$file")"; fi
+    done
+done
+ls "$stage/third-party" | grep -q . || { echo "package.sh: no package licenses under $checkouts (set TESTBED_BUILD_PATH to the build's scratch path)" >&2; exit 1; }
 
 mkdir -p "$dist"
 
@@ -77,6 +84,7 @@ install -D -m 0644 "$stage/completions/zsh" "$tree/share/zsh/site-functions/_tes
 install -D -m 0644 "$stage/completions/fish" "$tree/share/fish/vendor_completions.d/testbed.fish"
 mkdir -p "$tree/share/doc/testbed"
 install -m 0644 "$stage"/doc/* "$tree/share/doc/testbed/"
+cp -r "$stage/third-party" "$tree/share/doc/testbed/"
 cat > "$tree/INSTALL.txt" <<EOF
 testbed $version for Linux ($arch), the Swift runtime linked in.
 Needs: $(tr '\n' ' ' <<<"$needed")
@@ -119,6 +127,22 @@ install -D -m 0644 "$stage/completions/zsh" "$deb/usr/share/zsh/vendor-completio
 install -D -m 0644 "$stage/completions/fish" "$deb/usr/share/fish/vendor_completions.d/testbed.fish"
 mkdir -p "$deb/usr/share/doc/testbed"
 install -m 0644 "$stage"/doc/* "$deb/usr/share/doc/testbed/"
+# Debian's copyright file: Testbed's license; the licenses of the Swift packages linked into
+# the binary are in third-party/ beside it.
+cat > "$deb/usr/share/doc/testbed/copyright" <<EOF
+Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+Upstream-Name: testbed
+Comment: The binary links in the Swift runtime (Apache-2.0 with the Runtime Library
+ Exception) and the Swift packages whose licenses are in
+ /usr/share/doc/testbed/third-party/.
+
+Files: *
+Copyright: Testbed contributors
+License: Apache-2.0
+ On Debian systems the full text is in /usr/share/common-licenses/Apache-2.0,
+ and in /usr/share/doc/testbed/LICENSE.
+EOF
+cp -r "$stage/third-party" "$deb/usr/share/doc/testbed/"
 mkdir -p "$deb/DEBIAN"
 cat > "$deb/DEBIAN/control" <<EOF
 Package: testbed

@@ -97,6 +97,10 @@ final class Console: Sendable {
                 if event.phase == .ready { write(summary()) }
                 for line in state.withLock({ state in defer { state.held = [] }; return state.held }) { write(line) }
             } else if live {
+                // A note about the whole run (its run root on disk) waits below the live view.
+                if event.service == nil && event.phase == .note, let detail = event.detail {
+                    state.withLock { $0.held.append(paint("note: ", "33") + detail) }
+                }
                 drawLive()
             } else if event.phase == .failed {
                 write(paint("\(event.service ?? "testbed") failed", "31;1") + (event.detail.map { ": " + $0 } ?? ""))

@@ -6,6 +6,9 @@ import Testbed
 /// environment, asking its supervisor, and printing.
 enum DetachedCommands {
     static var root: String { RunDirectory.root(environment: ProcessInfo.processInfo.environment) }
+    /// Every root a run of this user may be in: the memory one and, unless TESTBED_RUN_ROOT
+    /// is set, the disk one runs fall back to when memory has no room.
+    static var roots: [String] { RunDirectory.roots(environment: ProcessInfo.processInfo.environment) }
 
     /// Prints `message` as an error and returns the exit code to throw.
     static func fail(code: Int32 = 1, _ message: String) -> ExitCode {
@@ -16,16 +19,16 @@ enum DetachedCommands {
     /// The running environment called `name` (or the only one); prints why not and fails.
     static func find(_ name: String?) throws -> DetachedRun {
         do {
-            return try DetachedRun.find(name, root: root)
+            return try DetachedRun.find(name, roots: roots)
         } catch {
             throw fail("\(error)")
         }
     }
 
-    /// The detached environments running under the root; prints why they cannot be listed and fails.
+    /// The detached environments running under the roots; prints why they cannot be listed and fails.
     static func all() throws -> [DetachedRun] {
         do {
-            return try DetachedRun.all(root: root)
+            return try DetachedRun.all(roots: roots)
         } catch {
             throw fail("\(error)")
         }

@@ -9,7 +9,8 @@ struct GcCommand: ParsableCommand {
     func run() throws {
         let report: Collector.Report
         do {
-            report = try Collector(root: DetachedCommands.root).collect(includingKept: true)
+            // Both roots: runs that did not fit in memory live under the disk root.
+            report = try Environment.collectGarbage(includingKept: true)
         } catch {
             throw DetachedCommands.fail("\(error)")
         }

@@ -66,7 +66,9 @@ struct LogsCommand: ParsableCommand {
             do { try PrivateDirectory.verify(root, what: "the run root") } catch {
                 throw DetachedCommands.fail("no kept logs under \(root): \(error)")
             }
-            guard let latest = KeptLogs.latest(runRoot: root) else {
+            // A run that fell back to disk keeps its logs under the disk root: the newest of both.
+            let disk = DetachedCommands.roots.dropFirst().filter { (try? PrivateDirectory.verify($0, what: "the run root")) != nil }
+            guard let latest = KeptLogs.latest(runRoots: [root] + disk) else {
                 throw DetachedCommands.fail("no kept logs under \(root): a run keeps them when its test command fails, "
                     + "when a service fails to start, or with --keep")
             }

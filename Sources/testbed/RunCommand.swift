@@ -8,7 +8,7 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Start an environment, run a command against it, tear it down, and exit with the command's status.",
         discussion: "The command gets the manifest's exports (and TESTBED_RUN_DIR, TESTBED_ENV_NAME) in its environment. "
             + "Exit status: the command's own; 125 when the environment failed (invalid manifest, a service that did not "
-            + "start or died); 126 when the command cannot be executed; 127 when it was not found; 128+N when testbed "
+            + "start or died, a contract of the manifest's verify: list broken); 126 when the command cannot be executed; 127 when it was not found; 128+N when testbed "
             + "was stopped by signal N. A strict HTTP tape that saw a request it had no answer for, or kept an answer "
             + "nobody asked for, turns a 0 into 1 (docs/tapes.md)."
     )
@@ -54,6 +54,14 @@ struct RunCommand: AsyncParsableCommand {
             await environment.stop()
             session.finish()
             throw ExitCode(128 + signal)
+        }
+        if !session.manifest.verify.isEmpty {
+            let kept = await VerifyCommand.checkContractsBeforeCommand(session)
+            if !kept || runner.receivedSignal != nil {
+                await environment.stop()
+                session.finish()
+                throw ExitCode(runner.receivedSignal.map { 128 + $0 } ?? ExitCodes.environmentFailed)
+            }
         }
         var variables = ProcessInfo.processInfo.environment
         for (name, value) in await environment.exports { variables[name] = value }

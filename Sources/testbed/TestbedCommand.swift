@@ -13,7 +13,7 @@ struct TestbedCommand: AsyncParsableCommand {
         version: testbedVersion,
         subcommands: [RunCommand.self, UpCommand.self, DownCommand.self, StatusCommand.self, LogsCommand.self, EnvCommand.self,
                       ResetCommand.self, LsCommand.self, GcCommand.self, ValidateCommand.self, CacheCommand.self,
-                      LinkCommand.self]
+                      LinkCommand.self, VerifyCommand.self]
     )
 }
 
@@ -21,6 +21,10 @@ struct TestbedCommand: AsyncParsableCommand {
 enum ExitCodes {
     /// The manifest is invalid (validate).
     static let invalid: Int32 = 1
+    /// verify: the provider broke the contract of a tape.
+    static let contractBroken: Int32 = 1
+    /// verify: the check could not run (a tape, manifest, URL or header that cannot be used).
+    static let cannotVerify: Int32 = 2
     /// The environment failed: invalid manifest, a service failed to start, or died.
     static let environmentFailed: Int32 = 125
     /// The command after `--` could not be executed.

@@ -59,8 +59,10 @@ struct CLI {
         /// What it has printed on stderr so far.
         var stderrSoFar: String { (try? String(contentsOfFile: err, encoding: .utf8)) ?? "" }
 
+        /// Waits for the exit, up to `limit` or ``hangGuard``, whichever is longer; then
+        /// terminates the process (a hang).
         func wait(limit: Duration = .seconds(60)) async -> Result {
-            let deadline = ContinuousClock.now + limit
+            let deadline = ContinuousClock.now + max(limit, hangGuard)
             while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
             if process.isRunning { process.terminate() }
             while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }

@@ -52,7 +52,9 @@ import Testing
             touch \(ready)
             while :; do sleep 0.05; done
             """
-        let running = try CLI.Running(["run", stack.path, "--", "sh", "-c", script], mark: stack.mark,
+        // A long grace period: it bounds the cleanup, which is not what is tested here, and
+        // psql alone took more than the default 5 s on a loaded machine.
+        let running = try CLI.Running(["run", "--stop-grace-period", "120s", stack.path, "--", "sh", "-c", script], mark: stack.mark,
                                       extra: ["TESTBED_CACHE_DIR": stack.folder + "/cache"])
         #expect(await eventually(within: .seconds(60)) { FileManager.default.fileExists(atPath: ready) }, "\(running.stderrSoFar)")
         kill(running.process.processIdentifier, SIGTERM)
@@ -127,7 +129,10 @@ import Testing
         let process = try ServiceProcess(.init(executable: "/bin/sh", arguments: ["-c", "cat \(list); echo pid=$$"],
                                                environment: ProcessInfo.processInfo.environment, logFile: folder + "/log"))
         _ = await process.waitForExit()
-        let lines = await process.finalLines()
+        _ = await process.finalLines()  // the output is read to its end
+        // The whole log: tests running alongside list their own groups and folders, so the
+        // list can be longer than the last lines a ServiceProcess keeps for error messages.
+        let lines = try String(contentsOfFile: folder + "/log", encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(lines.contains { $0.hasPrefix("group \(process.pid) ") }, "\(lines)")
         #expect(lines.contains("pid=\(process.pid)"), "the gate execs: same pid")
         await process.stop([.kill])

@@ -7,7 +7,7 @@ import Testing
 func sendOffThePool(_ request: ControlRequest, to path: String) async throws -> ControlResponse {
     try await withCheckedThrowingContinuation { continuation in
         Thread.detachNewThread {
-            continuation.resume(with: Result { try ControlSocket.send(request, to: path, timeout: .seconds(20)) })
+            continuation.resume(with: Result { try ControlSocket.send(request, to: path, timeout: hangGuard) })
         }
     }
 }

@@ -82,10 +82,10 @@ import Testing
         #expect(throws: LinkError.self) { try link.add(.latency(.milliseconds(10))) }
         let answer = try await link.with(.httpStatus(429, body: "slow down", headers: [TapeHeader("Retry-After", "5")],
                                                      method: "GET", path: "/items")) {
-            try runCommand(["curl", "-s", "-i", url + "/items"])
+            try await runCommand(["curl", "-s", "-i", url + "/items"])
         }
         #expect(answer.contains("HTTP/1.1 429") && answer.contains("Retry-After: 5") && answer.contains("slow down"), "\(answer)")
-        let after = try runCommand(["curl", "-s", url + "/items?z=1"])
+        let after = try await runCommand(["curl", "-s", url + "/items?z=1"])
         #expect(after.contains(#""z": "1""#), "\(after)")
         await environment.stop()
 

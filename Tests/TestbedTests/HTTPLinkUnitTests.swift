@@ -59,15 +59,15 @@ import Testing
         }
     }
 
-    @Test func gzipAndDeflateBodiesAreDecodedByRealEncoders() throws {
+    @Test func gzipAndDeflateBodiesAreDecodedByRealEncoders() async throws {
         let plain = Array(String(repeating: "tapes keep plain bodies; ", count: 200).utf8)
         let folder = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try Data(plain).write(to: URL(fileURLWithPath: folder + "/body"))
-        _ = try runCommand(["gzip", "-k", folder + "/body"])
+        _ = try await runCommand(["gzip", "-k", folder + "/body"])
         let gzipped = try [UInt8](Data(contentsOf: URL(fileURLWithPath: folder + "/body.gz")))
         #expect(HTTPBodyCoding.decode(gzipped, encoding: "gzip") == plain)
-        _ = try runCommand(["python3", "-c", "import sys, zlib; open(sys.argv[1] + '.z', 'wb').write(zlib.compress(open(sys.argv[1], 'rb').read()))",
+        _ = try await runCommand(["python3", "-c", "import sys, zlib; open(sys.argv[1] + '.z', 'wb').write(zlib.compress(open(sys.argv[1], 'rb').read()))",
                             folder + "/body"])
         let zlibbed = try [UInt8](Data(contentsOf: URL(fileURLWithPath: folder + "/body.z")))
         #expect(HTTPBodyCoding.decode(zlibbed, encoding: "deflate") == plain)

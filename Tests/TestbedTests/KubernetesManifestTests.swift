@@ -23,8 +23,13 @@ import Testing
     static var enabled: Bool { validator != nil || ProcessInfo.processInfo.environment["CI"] == "true" }
 
     /// Runs kubernetes-validate --strict on `file`: its exit status and output.
-    static func validate(_ file: String) throws -> (status: Int32, output: String) {
+    /// Waits on a thread of its own, off the concurrency pool that every test shares.
+    static func validate(_ file: String) async throws -> (status: Int32, output: String) {
         let tool = try #require(validator, "kubernetes-validate is not installed: set KUBERNETES_VALIDATE or put it on PATH")
+        return try await onThread { try run(tool, file) }
+    }
+
+    private static func run(_ tool: String, _ file: String) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)
         process.arguments = ["--strict", file]
@@ -38,8 +43,8 @@ import Testing
     }
 
     @Test(.enabled(if: enabled, "kubernetes-validate is not installed (CI installs it)"))
-    func theJobManifestIsValid() throws {
-        let result = try Self.validate(Self.manifest)
+    func theJobManifestIsValid() async throws {
+        let result = try await Self.validate(Self.manifest)
         #expect(result.status == 0, "\(result.output)")
         // Both documents were checked: the cache volume claim and the Indexed Job.
         #expect(result.output.contains("passed for resource persistentvolumeclaim/testbed-cache"), "\(result.output)")
@@ -51,7 +56,7 @@ import Testing
     }
 
     @Test(.enabled(if: enabled, "kubernetes-validate is not installed (CI installs it)"))
-    func aFieldKubernetesDoesNotKnowFailsTheCheck() throws {
+    func aFieldKubernetesDoesNotKnowFailsTheCheck() async throws {
         // The same manifest with one unknown field: the check must see it.
         let yaml = try String(contentsOfFile: Self.manifest, encoding: .utf8)
         let broken = yaml.replacingOccurrences(of: "  completionMode: Indexed\n", with: "  completionMode: Indexed\n  shardCount: 4\n")
@@ -59,7 +64,7 @@ import Testing
         let file = NSTemporaryDirectory() + "testbed-job-\(UUID().uuidString).yaml"
         try broken.write(toFile: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let result = try Self.validate(file)
+        let result = try await Self.validate(file)
         #expect(result.status != 0, "\(result.output)")
         #expect(result.output.contains("shardCount"), "\(result.output)")
     }

@@ -45,7 +45,8 @@ import Testing
             \(link) front clear
             """
         let result = try await CLI.Running(["run", "--report", report, "--json", stack.path, "--", "sh", "-c", script],
-                                           mark: stack.mark, extra: ["TESTBED_RUN_ROOT": stack.runRoot]).wait()
+                                           mark: stack.mark, extra: ["TESTBED_RUN_ROOT": stack.runRoot])
+            .wait(limit: .seconds(300))  // a safety net for a hung run: 16 CLI calls take a minute on a loaded 2-core machine
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         let out = result.stdout
         #expect(out.contains("front        up   127.0.0.1:"), "\(out)")

@@ -17,7 +17,7 @@ struct LinkProxyTests {
         defer { Task { await links.deleteAll() } }
         #expect(link.listen.port != 0)
         let client = try TestClient(port: link.listen.port)
-        #expect(try client.roundTrip("hello through a link\n").0 == "hello through a link\n")
+        #expect(try await client.roundTrip("hello through a link\n").0 == "hello through a link\n")
         #expect(link.connectionCount == 1)
     }
 
@@ -26,9 +26,9 @@ struct LinkProxyTests {
         let (links, link) = try await makeLink(to: server)
         defer { Task { await links.deleteAll() } }
         let client = try TestClient(port: link.listen.port)
-        _ = try client.roundTrip("warm\n")  // the connection exists and is idle
+        _ = try await client.roundTrip("warm\n")  // the connection exists and is idle
         try await link.with(.latency(.milliseconds(300), stream: .upstream)) {
-            let (answer, took) = try client.roundTrip("slow\n")
+            let (answer, took) = try await client.roundTrip("slow\n")
             #expect(answer == "slow\n")
             #expect(took >= .milliseconds(290), "the open connection's next round trip waited for the new latency")
         }
@@ -41,7 +41,7 @@ struct LinkProxyTests {
         let (links, link) = try await makeLink(to: server)
         defer { Task { await links.deleteAll() } }
         try link.add(.slicer(averageSize: 1400, sizeVariation: 600, seed: 1))
-        let output = try ToolServer.run(["fetch", "\(link.listen.port)", "\(size)", "7"])
+        let output = try await ToolServer.run(["fetch", "\(link.listen.port)", "\(size)", "7"])
         let fields = output.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         #expect(fields.count == 3, "\(output)")
         #expect(fields.first == "\(size)")
@@ -55,7 +55,7 @@ struct LinkProxyTests {
         let (links, link) = try await makeLink(to: server)
         defer { Task { await links.deleteAll() } }
         if withLatency { try link.add(.latency(.milliseconds(5))) }
-        let output = try ToolServer.run(["fetch", "\(link.listen.port)", "\(size)", "9", "half"])
+        let output = try await ToolServer.run(["fetch", "\(link.listen.port)", "\(size)", "9", "half"])
         let fields = output.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         #expect(fields.count == 3 && fields[0] == "\(size)" && fields[1] == fields[2], "\(output)")
     }
@@ -64,7 +64,7 @@ struct LinkProxyTests {
         let server = try await ToolServer("echo")
         let (links, link) = try await makeLink(to: server)
         defer { Task { await links.deleteAll() } }
-        let output = try ToolServer.run(["many", "\(link.listen.port)", "1000"])
+        let output = try await ToolServer.run(["many", "\(link.listen.port)", "1000"])
         #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "ok 1000")
         #expect(await eventually { link.connectionCount == 0 }, "closed connections leave the table")
     }
@@ -74,14 +74,14 @@ struct LinkProxyTests {
         let (links, link) = try await makeLink(to: server)
         defer { Task { await links.deleteAll() } }
         let client = try TestClient(port: link.listen.port)
-        _ = try client.roundTrip("before\n")
+        _ = try await client.roundTrip("before\n")
         await link.down()
         #expect(!link.enabled)
-        #expect(try client.receive(1) == "", "the open connection was cut (EOF)")
+        #expect(try await client.receive(1) == "", "the open connection was cut (EOF)")
         #expect(throws: TestClient.Failure.self, "new connections are refused") { try TestClient(port: link.listen.port) }
         try await link.up()
         let again = try TestClient(port: link.listen.port)
-        #expect(try again.roundTrip("after\n").0 == "after\n")
+        #expect(try await again.roundTrip("after\n").0 == "after\n")
     }
 
     @Test func resetPeerSendsAReset() async throws {
@@ -89,9 +89,9 @@ struct LinkProxyTests {
         let (links, link) = try await makeLink(to: server)
         defer { Task { await links.deleteAll() } }
         let client = try TestClient(port: link.listen.port)
-        _ = try client.roundTrip("before\n")
+        _ = try await client.roundTrip("before\n")
         try link.add(.resetPeer())
-        let error = #expect(throws: TestClient.Failure.self) { _ = try client.receive(1) }
+        let error = await #expect(throws: TestClient.Failure.self) { _ = try await client.receive(1) }
         #expect(error?.code == ECONNRESET)
     }
 
@@ -102,8 +102,8 @@ struct LinkProxyTests {
         let client = try TestClient(port: link.listen.port)
         try link.add(.timeout(after: .milliseconds(200), stream: .upstream))
         let start = ContinuousClock.now
-        try client.send("dropped\n")
-        #expect(try client.receive(8) == "", "nothing came back, then the link closed the connection")
+        try await client.send("dropped\n")
+        #expect(try await client.receive(8) == "", "nothing came back, then the link closed the connection")
         #expect(ContinuousClock.now - start >= .milliseconds(190))
     }
 
@@ -112,7 +112,7 @@ struct LinkProxyTests {
         let (links, link) = try await makeLink(to: server)
         defer { Task { await links.deleteAll() } }
         try link.add(.limitData(bytes: 1000))
-        let output = try ToolServer.run(["fetch", "\(link.listen.port)", "100000", "3"])
+        let output = try await ToolServer.run(["fetch", "\(link.listen.port)", "100000", "3"])
         #expect(output.hasPrefix("1000 "), "\(output)")
     }
 
@@ -123,7 +123,7 @@ struct LinkProxyTests {
         try link.add(.slowClose(.milliseconds(300)))
         let client = try TestClient(port: link.listen.port)
         let start = ContinuousClock.now
-        #expect(try client.receiveBytes(100).count == 10)
+        #expect(try await client.receiveBytes(100).count == 10)
         #expect(ContinuousClock.now - start >= .milliseconds(290), "the server's close reached the client late")
     }
 
@@ -133,7 +133,7 @@ struct LinkProxyTests {
         defer { Task { await links.deleteAll() } }
         try link.add(.bandwidth(kilobytesPerSecond: 1024))
         let start = ContinuousClock.now
-        let output = try ToolServer.run(["fetch", "\(link.listen.port)", "\(512 << 10)", "5"])
+        let output = try await ToolServer.run(["fetch", "\(link.listen.port)", "\(512 << 10)", "5"])
         #expect(output.hasPrefix("\(512 << 10) "), "\(output)")
         #expect(ContinuousClock.now - start >= .milliseconds(450), "512 KB at 1024 KB/s takes half a second")
     }
@@ -144,6 +144,6 @@ struct LinkProxyTests {
         defer { Task { await links.deleteAll() } }
         try link.add(.resetPeer(toxicity: 0))
         let client = try TestClient(port: link.listen.port)
-        #expect(try client.roundTrip("spared\n").0 == "spared\n")
+        #expect(try await client.roundTrip("spared\n").0 == "spared\n")
     }
 }

@@ -41,7 +41,7 @@ struct LinkStackTests {
             let link = try environment.link("app-db")
             #expect(url.contains("127.0.0.1:\(link.listen.port)/app"), "\(url)")
             #expect(try await environment.service("app-db").port == link.listen.port)
-            let output = try runCommand(["psql", url, "-Atc", "select 40 + 2"])
+            let output = try await runCommand(["psql", url, "-Atc", "select 40 + 2"])
             #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "42")
         }
     }
@@ -52,10 +52,10 @@ struct LinkStackTests {
             let link = try environment.link("app-db")
             try await link.with(.latency(.milliseconds(3000), stream: .downstream)) {
                 // libpq's connect_timeout (whole seconds, at least 2) fires: the server's first answer is 3 s late.
-                let output = try runCommand(["psql", url + "?connect_timeout=2", "-Atc", "select 1"])
+                let output = try await runCommand(["psql", url + "?connect_timeout=2", "-Atc", "select 1"])
                 #expect(output.contains("timeout expired"), "\(output)")
             }
-            let output = try runCommand(["psql", url + "?connect_timeout=30", "-Atc", "select 1"])
+            let output = try await runCommand(["psql", url + "?connect_timeout=30", "-Atc", "select 1"])
             #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "the fault is gone: \(output)")
         }
     }
@@ -96,10 +96,10 @@ struct LinkStackTests {
     @Test func redisCliSeesAResetThroughResetPeer() async throws {
         try await withStack { environment in
             let port = try await environment.service("cache-link").port
-            let ping = try runCommand(["redis-cli", "-p", "\(port)", "ping"])
+            let ping = try await runCommand(["redis-cli", "-p", "\(port)", "ping"])
             #expect(ping.trimmingCharacters(in: .whitespacesAndNewlines) == "PONG")
             try environment.link("cache-link").add(.resetPeer())
-            let reset = try runCommand(["redis-cli", "-p", "\(port)", "ping"])
+            let reset = try await runCommand(["redis-cli", "-p", "\(port)", "ping"])
             #expect(reset.contains("Connection reset by peer"), "\(reset)")
         }
     }

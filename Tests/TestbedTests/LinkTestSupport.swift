@@ -16,7 +16,7 @@ final class ToolServer: Sendable {
         process.standardInput = FileHandle.nullDevice
         try withUnblockedSignals { try process.run() }
         self.process = process
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + hangGuard  // python3's start, on a loaded machine
         while ContinuousClock.now < deadline {
             if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let port = Int(text) {
                 self.port = port
@@ -40,13 +40,18 @@ final class ToolServer: Sendable {
         .appendingPathComponent("Fixtures/links/tcp_tool.py").path
 
     /// Runs a client mode of the tool and returns what it printed (stdout and stderr).
-    static func run(_ arguments: [String]) throws -> String {
-        try runCommand(["python3", script] + arguments)
+    static func run(_ arguments: [String]) async throws -> String {
+        try await runCommand(["python3", script] + arguments)
     }
 }
 
-/// Runs a command to the end and returns its output (stdout and stderr together).
-func runCommand(_ arguments: [String], environment: [String: String]? = nil) throws -> String {
+/// Runs a command to the end and returns its output (stdout and stderr together); waits on a
+/// thread of its own, off the concurrency pool that every test in the process shares.
+func runCommand(_ arguments: [String], environment: [String: String]? = nil) async throws -> String {
+    try await onThread { try runCommandBlocking(arguments, environment: environment) }
+}
+
+private func runCommandBlocking(_ arguments: [String], environment: [String: String]?) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = arguments
@@ -61,8 +66,9 @@ func runCommand(_ arguments: [String], environment: [String: String]? = nil) thr
     return String(decoding: data, as: UTF8.self)
 }
 
-/// A blocking TCP client socket with a receive timeout, for tests that talk byte by byte.
-final class TestClient {
+/// A TCP client socket with a receive timeout, for tests that talk byte by byte. Its calls
+/// block a thread of their own (``onThread``), never one of the concurrency pool's.
+final class TestClient: Sendable {
     let fd: Int32
 
     init(port: Int, timeout: Duration = .seconds(10)) throws {
@@ -90,18 +96,26 @@ final class TestClient {
         var description: String { String(cString: strerror(code)) }
     }
 
-    func send(_ text: String) throws {
+    func send(_ text: String) async throws {
+        try await onThread { try self.sendNow(text) }
+    }
+
+    private func sendNow(_ text: String) throws {
         let bytes = Array(text.utf8)
         guard Glibc.send(fd, bytes, bytes.count, Int32(MSG_NOSIGNAL)) == bytes.count else { throw Failure(code: errno) }
     }
 
     /// Reads until `count` bytes arrived or the peer closed; throws on a reset or a timeout.
-    func receive(_ count: Int) throws -> String {
-        String(decoding: try receiveBytes(count), as: UTF8.self)
+    func receive(_ count: Int) async throws -> String {
+        String(decoding: try await receiveBytes(count), as: UTF8.self)
     }
 
     /// Like ``receive(_:)``, the raw bytes.
-    func receiveBytes(_ count: Int) throws -> [UInt8] {
+    func receiveBytes(_ count: Int) async throws -> [UInt8] {
+        try await onThread { try self.receiveNow(count) }
+    }
+
+    private func receiveNow(_ count: Int) throws -> [UInt8] {
         var data = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 65536)
         while data.count < count {
@@ -114,10 +128,12 @@ final class TestClient {
     }
 
     /// Sends `text` and reads the same number of bytes back; returns them and the time it took.
-    func roundTrip(_ text: String) throws -> (String, Duration) {
-        let start = ContinuousClock.now
-        try send(text)
-        let answer = try receive(text.utf8.count)
-        return (answer, ContinuousClock.now - start)
+    func roundTrip(_ text: String) async throws -> (String, Duration) {
+        try await onThread {
+            let start = ContinuousClock.now
+            try self.sendNow(text)
+            let answer = String(decoding: try self.receiveNow(text.utf8.count), as: UTF8.self)
+            return (answer, ContinuousClock.now - start)
+        }
     }
 }

@@ -9,9 +9,9 @@ struct LinkTraitTests {
         let port = try await TestbedContext.service("echo-link").port
         let link = try TestbedContext.link("echo-link")
         let client = try TestClient(port: port)
-        #expect(try client.roundTrip("plain\n").0 == "plain\n")
+        #expect(try await client.roundTrip("plain\n").0 == "plain\n")
         try await link.with(.latency(.milliseconds(200), stream: .upstream)) { () async throws in
-            let (answer, took) = try client.roundTrip("slow\n")
+            let (answer, took) = try await client.roundTrip("slow\n")
             #expect(answer == "slow\n")
             #expect(took >= .milliseconds(190))
         }

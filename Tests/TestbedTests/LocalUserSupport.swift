@@ -17,7 +17,8 @@ struct LocalUser: Sendable {
     }
 
     /// Runs `arguments` as the account (through setpriv, with `/tmp` as working directory) and
-    /// waits up to `limit`; a command still running then is killed and reported as status 137.
+    /// waits up to `limit` or ``hangGuard``, whichever is longer; a command still running then
+    /// is killed and reported as status 137.
     func run(_ arguments: [String], environment: [String: String] = [:], limit: Duration = .seconds(60)) async throws -> CLI.Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: account.commandPrefix[0])
@@ -37,7 +38,7 @@ struct LocalUser: Sendable {
         process.standardError = FileHandle(forWritingAtPath: err)
         process.standardInput = nil
         try withUnblockedSignals { try process.run() }
-        let deadline = ContinuousClock.now + limit
+        let deadline = ContinuousClock.now + max(limit, hangGuard)
         while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }

@@ -6,6 +6,9 @@ import Testing
 /// command, a failed start and `--keep`, through `testbed logs --last` / `--run`.
 @Suite struct LogsAfterFailureTests {
     /// A PostgreSQL service and a process service that prints a line unique to the run.
+    /// The running one is ready once it has printed it: without a health check it would be
+    /// ready when spawned, and on a loaded machine the command and the teardown can come
+    /// before the line.
     static func stack(failing: Bool = false) throws -> (TestStack, line: String) {
         let line = "hello from api \(UUID().uuidString.prefix(8))"
         let stack = try TestStack("""
@@ -16,7 +19,7 @@ import Testing
               api:
                 command: "echo '\(line)'; \(failing ? "exit 1" : "sleep 60")"
                 depends_on: [db]
-                \(failing ? "ports: [http]\n    healthcheck: {tcp: http}" : "")
+                \(failing ? "ports: [http]\n    healthcheck: {tcp: http}" : "healthcheck: {log: '\(line)'}")
             """)
         return (stack, line)
     }

@@ -41,6 +41,7 @@ import Testing
             }
             #expect(try databases().isSuperset(of: [first.name, second.name]))
             try await pool.checkin(first)
+            await pool.waitForDrops()
             #expect(try !databases().contains(first.name))
             #expect(try databases().contains(second.name))
             try await pool.prepared()
@@ -50,6 +51,23 @@ import Testing
             await #expect(throws: EnvironmentError.self) { try await pool.checkout() }
             let statistics = await pool.statistics
             #expect(statistics.dropped == statistics.created)
+        }
+    }
+
+    @Test func withNoDropBacklogACheckinReturnsOnceItsDatabaseIsGone() async throws {
+        try await SwiftAPIStacks.withStarted(try SwiftAPIStacks.postgres()) { environment in
+            let pool = try await DatabasePool(environment: environment, service: "db",
+                                              options: .init(size: 1, pendingDropLimit: 0))
+            let main = TestDatabase(service: "db", kind: .postgres, name: "shop", url: try await environment.service("db").url)
+            for _ in 0..<3 {
+                let database = try await pool.checkout()
+                try TestSQL.execute(database, "INSERT INTO items (id, tag) VALUES (100, 'mine')")
+                try await pool.checkin(database)
+                let names = Set(try TestSQL.rows(main, "SELECT datname FROM pg_database").map { $0[0] })
+                #expect(!names.contains(database.name), "\(names)")
+            }
+            #expect(await pool.statistics.dropped == 3)
+            await pool.shutdown()
         }
     }
 

@@ -21,13 +21,15 @@ final class LocalAttacker: Sendable {
         _ = try? Self.command("/usr/sbin/userdel", [user.name])
     }
 
-    /// Runs `argv` as the user (`setpriv`, no supplementary groups) with only `environment`.
-    func run(_ argv: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+    /// Runs `argv` as the user (`setpriv`, no supplementary groups) with only `environment`;
+    /// waits on a thread of its own, off the concurrency pool that every test shares.
+    func run(_ argv: [String], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
         var clean = ["PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "LC_ALL": "C"]
         clean.merge(environment) { _, new in new }
-        return try Self.command("/usr/bin/setpriv",
-                                ["--reuid=\(user.uid)", "--regid=\(user.gid)", "--clear-groups", "--"] + argv,
-                                environment: clean)
+        let prefix = ["--reuid=\(user.uid)", "--regid=\(user.gid)", "--clear-groups", "--"]
+        return try await onThread { [clean] in
+            try Self.command("/usr/bin/setpriv", prefix + argv, environment: clean)
+        }
     }
 
     static func command(_ executable: String, _ arguments: [String],

@@ -22,17 +22,17 @@ struct PostgresSecurityTests {
             #expect(password.count == 32, "a generated password: \(password)")
             #expect(values["url"] == "postgresql://postgres:\(password)@127.0.0.1:\(port)/app")
             let psql = ["psql", "-X", "-w", "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "app", "-tAc"]
-            let none = try attacker.run(psql + ["SELECT 1"])
+            let none = try await attacker.run(psql + ["SELECT 1"])
             #expect(none.status != 0, "no password: \(none.output)")
-            let wrong = try attacker.run(psql + ["SELECT 1"], environment: ["PGPASSWORD": "wrong"])
+            let wrong = try await attacker.run(psql + ["SELECT 1"], environment: ["PGPASSWORD": "wrong"])
             #expect(wrong.status != 0, "a wrong password: \(wrong.output)")
             #expect(wrong.output.contains("password authentication failed"), "\(wrong.output)")
-            let right = try attacker.run(psql + ["SELECT 1"], environment: ["PGPASSWORD": password])
+            let right = try await attacker.run(psql + ["SELECT 1"], environment: ["PGPASSWORD": password])
             #expect(right.status == 0 && right.output.contains("1"), "\(right.output)")
-            let byURL = try attacker.run(["psql", "-X", "-w", try #require(values["url"]), "-tAc", "SELECT count(*) FROM users"])
+            let byURL = try await attacker.run(["psql", "-X", "-w", try #require(values["url"]), "-tAc", "SELECT count(*) FROM users"])
             #expect(byURL.status == 0 && byURL.output.hasPrefix("0"), "\(byURL.output)")
             // The socket stays the server account's: the other user cannot even reach it.
-            let socket = try attacker.run(["psql", "-X", "-w", "-h", try #require(values["socket"]), "-p", String(port),
+            let socket = try await attacker.run(["psql", "-X", "-w", "-h", try #require(values["socket"]), "-p", String(port),
                                            "-U", "postgres", "-d", "app", "-c", "SELECT 1"])
             #expect(socket.status != 0, "\(socket.output)")
         }
@@ -40,7 +40,7 @@ struct PostgresSecurityTests {
         try await run.withCluster(run.options("db2", spec: PostgresSpec(tcp: true), seed: [Run.sql("schema.sql")], port: port)) { cluster, _ in
             #expect(run.details(.seeded).last == "seed cached")
             #expect(cluster.values["password"] != firstPassword)
-            let old = try attacker.run(["psql", "-X", "-w", "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "app",
+            let old = try await attacker.run(["psql", "-X", "-w", "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "app",
                                         "-c", "SELECT 1"], environment: ["PGPASSWORD": firstPassword])
             #expect(old.status != 0, "\(old.output)")
             #expect(try cluster.count("users") == 0)
@@ -75,7 +75,7 @@ struct PostgresSecurityTests {
         try await run.withCluster(options) { cluster, _ in
             #expect(try cluster.count("users") == 0)
             // Inside its own data directory, the account plants a link to root's file.
-            let planted = try attacker.run(["ln", "-s", victim.directory, options.serviceDirectory + "/data/planted"])
+            let planted = try await attacker.run(["ln", "-s", victim.directory, options.serviceDirectory + "/data/planted"])
             #expect(planted.status == 0, "\(planted.output)")
         }
         #expect(victim.isUntouched, "root wrote through a link: \(String(describing: try? String(contentsOfFile: victim.file, encoding: .utf8)))")

@@ -9,8 +9,8 @@ import Testing
         try await withStack("services:\n  cache:\n    redis: {maxmemory: 16mb}\n") { values in
             let url = try #require(values["cache"]?["url"])
             #expect(url.hasPrefix("redis://127.0.0.1:") && url.hasSuffix("/0"))
-            #expect(try clientOutput(["redis-cli", "-u", url, "PING"]) == "PONG")
-            #expect(try clientOutput(["redis-cli", "-u", url, "CONFIG", "GET", "maxmemory"]).contains("16777216"))
+            #expect(try await clientOutput(["redis-cli", "-u", url, "PING"]) == "PONG")
+            #expect(try await clientOutput(["redis-cli", "-u", url, "CONFIG", "GET", "maxmemory"]).contains("16777216"))
         }
     }
 
@@ -28,7 +28,7 @@ import Testing
                     data += s.recv(4096)
                 print(data.decode())
                 """
-            let stats = try clientOutput(["python3", "-c", script])
+            let stats = try await clientOutput(["python3", "-c", script])
             #expect(url.hasPrefix("memcached://127.0.0.1:"))
             #expect(stats.contains("STAT limit_maxbytes 33554432"))
         }
@@ -46,10 +46,10 @@ import Testing
         try await withStack(yaml) { values in
             let url = try #require(values["pool"]?["url"])
             #expect(url.contains("p%40ss%3Aw%2Frd%231@127.0.0.1:"))
-            #expect(try clientOutput(["psql", url, "-tAc", "SELECT current_user || ' ' || current_database()"]) == "app shop")
+            #expect(try await clientOutput(["psql", url, "-tAc", "SELECT current_user || ' ' || current_database()"]) == "app shop")
             // pgbouncer checks the password: a wrong one is refused.
             let wrong = url.replacingOccurrences(of: "p%40ss", with: "nope")
-            #expect(throws: (any Error).self) { try clientOutput(["psql", wrong, "-tAc", "SELECT 1"]) }
+            await #expect(throws: (any Error).self) { try await clientOutput(["psql", wrong, "-tAc", "SELECT 1"]) }
         }
     }
 
@@ -66,7 +66,7 @@ import Testing
             """
         try await withStack(yaml) { values in
             let url = try #require(values["web"]?["url"])
-            #expect(try clientOutput(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", url + "/"]) == "200")
+            #expect(try await clientOutput(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", url + "/"]) == "200")
         }
     }
 
@@ -145,8 +145,13 @@ func isInstalled(_ program: String) -> Bool {
 }
 
 /// Runs `argv` (looked up on PATH) and returns its trimmed stdout; throws when it exits non-zero.
+/// Waits on a thread of its own, off the concurrency pool that every test shares.
 @discardableResult
-func clientOutput(_ argv: [String]) throws -> String {
+func clientOutput(_ argv: [String]) async throws -> String {
+    try await onThread { try clientOutputBlocking(argv) }
+}
+
+private func clientOutputBlocking(_ argv: [String]) throws -> String {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = argv

@@ -3,21 +3,32 @@ import Testing
 @testable import Testbed
 
 @Suite struct HTTPProbeTests {
-    /// Runs `python3 -m http.server` on a reserved port for `body`, stopping it on every path.
+    /// Runs `python3 -m http.server` for `body`, stopping it on every path. The server binds
+    /// port 0 and prints the port the kernel gave it: a port reserved here and bound by
+    /// python3 seconds later, on a loaded machine, was once taken in between (by an outgoing
+    /// connection of a test running alongside, which no port lock can stop).
     private func withHTTPServer(_ body: (Int) async throws -> Void) async throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let reservation = try PortAllocator(lockDirectory: directory + "/locks").reserve()
-        defer { reservation.release() }
-        reservation.releaseSocket()
         let server = try ServiceProcess(.init(
-            executable: "python3", arguments: ["-m", "http.server", "--bind", "127.0.0.1", String(reservation.port)],
+            executable: "python3", arguments: ["-u", "-m", "http.server", "--bind", "127.0.0.1", "0"],
             environment: inheritedEnvironment, workingDirectory: directory, logFile: directory + "/server.log"))
         do {
-            if let failure = await pollUntilHealthy(TCPProbe(port: reservation.port)) {
-                throw TestFailure("http.server did not start: \(failure); log: \(server.log.lastLines(5))")
+            // "Serving HTTP on 127.0.0.1 port 41234 (http://127.0.0.1:41234/) ..."
+            func announced() -> Int? {
+                server.log.lastLines(20).lazy.compactMap { line -> Int? in
+                    guard let range = line.range(of: "Serving HTTP on 127.0.0.1 port ") else { return nil }
+                    return Int(line[range.upperBound...].prefix { $0.isNumber })
+                }.first
             }
-            try await body(reservation.port)
+            _ = await eventually { announced() != nil || server.exitStatus != nil }
+            guard let port = announced() else {
+                throw TestFailure("http.server did not start: \(server.log.lastLines(5))")
+            }
+            if let failure = await pollUntilHealthy(TCPProbe(port: port)) {
+                throw TestFailure("http.server does not answer: \(failure); log: \(server.log.lastLines(5))")
+            }
+            try await body(port)
         } catch {
             await server.stop(TeardownStep.standard(signal: SIGTERM, grace: .seconds(2)))
             throw error

@@ -37,6 +37,11 @@ struct TestStack {
     /// Live (non-zombie) processes whose environment carries this stack's mark.
     var liveProcesses: [Int32] { processesWithEnvironmentEntry(mark) }
 
+    /// The run's events so far, one a line with its time: for failure messages.
+    var timeline: String {
+        events.all.map { "\($0.elapsed) \($0.service ?? "-") \($0.phase) \($0.detail ?? "")" }.joined(separator: "\n")
+    }
+
     /// Run directories left under this stack's run root.
     var leftoverRuns: [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: runRoot)) ?? []).filter { !$0.hasPrefix(".") }
@@ -74,12 +79,26 @@ func processesWithEnvironmentEntry(_ entry: String) -> [Int32] {
     }
 }
 
-/// Waits up to `limit` for `condition`, polling.
+/// The least time a test waits for something that must happen before it calls it a hang.
+///
+/// Plain `swift test` runs every test at once: on a 2-core machine that is also building,
+/// a step that takes 100 ms alone (spawning a process, the first hop onto an actor) was
+/// seen to take over a minute (load average 30 and more). The waits in these tests are hang
+/// guards, never timing assertions, so none gives up sooner than this; a passing test does
+/// not wait any longer for it.
+let hangGuard: Duration = .seconds(180)
+
+/// Waits for `condition`, up to `limit` or ``hangGuard``, whichever is longer, polling:
+/// every 20 ms at first, less often the longer it takes (up to every 250 ms), since
+/// conditions that scan /proc cost CPU that the tests running alongside need. Looks once
+/// more after the deadline.
 func eventually(within limit: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + limit
+    let deadline = ContinuousClock.now + max(limit, hangGuard)
+    var pause = Duration.milliseconds(20)
     while ContinuousClock.now < deadline {
         if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
+        try? await Task.sleep(for: pause)
+        pause = min(pause * 1.5, .milliseconds(250))
     }
     return condition()
 }

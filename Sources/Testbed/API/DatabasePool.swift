@@ -16,8 +16,9 @@ import Foundation
 /// ...
 /// await pool.shutdown()                       // before environment.stop()
 /// ```
-/// ``checkin(_:)`` drops a database (its connections are ended); ``shutdown()`` drops every
-/// database the pool made. Blocking server calls run on Dispatch threads, not on the
+/// ``checkin(_:)`` gives a database back: it is dropped in the background (its connections
+/// are ended; ``waitForDrops()`` waits for that); ``shutdown()`` drops every database the
+/// pool made. Blocking server calls run on Dispatch threads, not on the
 /// cooperative pool. Stopping the environment also removes all clones (they live in its
 /// cluster), so a pool that was never shut down leaves nothing behind either.
 public actor DatabasePool {
@@ -27,14 +28,23 @@ public actor DatabasePool {
         public var size: Int
         /// The database of the service to clone (default: its first).
         public var database: String?
-        /// Clones created at the same time while refilling (default 2).
+        /// Clones created at the same time while refilling (default 4): copies made side
+        /// by side share the server's checkpoints.
         public var concurrentCreations: Int
+        /// Checked-in postgres databases dropped at the same time, in the background (default 2).
+        public var concurrentDrops: Int
+        /// Checked-in postgres databases that may wait for their drop (default 16): a
+        /// ``DatabasePool/checkin(_:)`` beyond it waits, so used copies cannot pile up in memory.
+        public var pendingDropLimit: Int
 
-        /// Negative sizes count as 0; at least one creation runs at a time.
-        public init(size: Int = 4, database: String? = nil, concurrentCreations: Int = 2) {
+        /// Negative sizes count as 0; at least one creation and one drop run at a time.
+        public init(size: Int = 4, database: String? = nil, concurrentCreations: Int = 4, concurrentDrops: Int = 2,
+                    pendingDropLimit: Int = 16) {
             self.size = max(0, size)
             self.database = database
             self.concurrentCreations = max(1, concurrentCreations)
+            self.concurrentDrops = max(1, concurrentDrops)
+            self.pendingDropLimit = max(0, pendingDropLimit)
         }
     }
 
@@ -71,6 +81,13 @@ public actor DatabasePool {
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     private var lastError: (any Error)?
     private var isShutDown = false
+    /// Checked-in postgres databases waiting for their drop, and drops under way.
+    private var dropQueue: [TestDatabase] = []
+    private var dropping = 0
+    /// Callers waiting for the drops to catch up (checkins beyond the limit, the shutdown).
+    private var dropWaiters: [CheckedContinuation<Void, Never>] = []
+    /// The failure of a background drop, reported by the next checkin.
+    private var dropError: (any Error)?
     /// What the pool has done so far.
     public private(set) var statistics = Statistics()
 
@@ -145,11 +162,25 @@ public actor DatabasePool {
         }
     }
 
-    /// Drops a database handed out by this pool (ending its connections) and forgets it.
-    /// A database this pool did not hand out, or already dropped, is ignored.
+    /// Gives back a database handed out by this pool: it is dropped (its connections are
+    /// ended) and forgotten. A database this pool did not hand out, or already gave back,
+    /// is ignored.
+    ///
+    /// A postgres database is dropped in the background (a drop waits for a checkpoint);
+    /// this returns at once unless ``Options/pendingDropLimit`` databases already wait for
+    /// theirs. Throws the failure of an earlier background drop, once.
     public func checkin(_ database: TestDatabase) async throws {
         guard outstanding.removeValue(forKey: database.name) != nil else { return }
-        try await drop(database)
+        guard case .postgres = backend else { return try await drop(database) }
+        dropQueue.append(database)
+        startDrops()
+        while dropQueue.count + dropping > options.pendingDropLimit {
+            await withCheckedContinuation { dropWaiters.append($0) }
+        }
+        if let failure = dropError {
+            dropError = nil
+            throw failure
+        }
     }
 
     /// Waits until ``Options/size`` postgres clones are ready (at once for sqlite), e.g.
@@ -174,8 +205,21 @@ public actor DatabasePool {
         let leftovers = ready + outstanding.values
         ready = []
         outstanding = [:]
-        for database in leftovers { try? await drop(database) }
+        if case .postgres = backend {
+            dropQueue += leftovers
+            startDrops()
+            await waitForDrops()
+            dropError = nil
+        } else {
+            for database in leftovers { try? await drop(database) }
+        }
         if case .sqlite(_, let directory) = backend { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
+    /// Waits until every postgres database checked in so far is dropped (the drops run in
+    /// the background; see ``checkin(_:)``).
+    public func waitForDrops() async {
+        while dropQueue.count + dropping > 0 { await withCheckedContinuation { dropWaiters.append($0) } }
     }
 
     private func checkOpen() throws {
@@ -254,6 +298,37 @@ public actor DatabasePool {
         guard creating == 0 else { return }
         for waiter in idleWaiters { waiter.resume() }
         idleWaiters = []
+    }
+
+    /// Starts background drops of checked-in postgres databases, up to ``Options/concurrentDrops``.
+    private func startDrops() {
+        guard case .postgres(let cluster, _, _) = backend else { return }
+        while dropping < options.concurrentDrops, !dropQueue.isEmpty {
+            let database = dropQueue.removeFirst()
+            dropping += 1
+            Task(executorPreference: executor) {
+                do {
+                    try await cluster.dropDatabase(named: database.name)
+                    await self.dropFinished(nil)
+                } catch {
+                    await self.dropFinished(error)
+                }
+            }
+        }
+    }
+
+    private func dropFinished(_ failure: (any Error)?) {
+        dropping -= 1
+        if let failure {
+            dropError = EnvironmentError(.databaseFailed, service: service, "cannot drop a checked-in test database: \(failure)")
+        } else {
+            statistics.dropped += 1
+        }
+        startDrops()
+        // Each waiter checks its own condition again.
+        let waiting = dropWaiters
+        dropWaiters = []
+        for waiter in waiting { waiter.resume() }
     }
 
     private func drop(_ database: TestDatabase) async throws {

@@ -46,13 +46,22 @@ extension Environment {
     }
 
     /// What `testbed gc` does, from Swift: stops what dead runs left under `root` (default:
-    /// the run root of this user, `TESTBED_RUN_ROOT` or `/dev/shm/testbed-<uid>`) and removes
-    /// their run directories — also those kept on purpose unless `includingKept` is false.
+    /// the run roots of this user, `TESTBED_RUN_ROOT`, or `/dev/shm/testbed-<uid>` and the
+    /// disk root `/var/tmp/testbed-<uid>` runs too large for memory go to) and removes their
+    /// run directories — also those kept on purpose unless `includingKept` is false.
     /// Live runs are never touched. Throws ``PathTrustError`` for a root this account does not own.
     @discardableResult
     public static func collectGarbage(root: String? = nil, includingKept: Bool = true) throws(PathTrustError) -> Collector.Report {
-        try Collector(root: root ?? RunDirectory.root(environment: ProcessInfo.processInfo.environment))
-            .collect(includingKept: includingKept)
+        let roots = root.map { [$0] } ?? RunDirectory.roots(environment: ProcessInfo.processInfo.environment)
+        var report = try Collector(root: roots[0]).collect(includingKept: includingKept)
+        for other in roots.dropFirst() {
+            let more = try Collector(root: other).collect(includingKept: includingKept)
+            report.removedRuns += more.removedRuns
+            report.stoppedGroups += more.stoppedGroups
+            report.removedSegments += more.removedSegments
+            report.keptRuns += more.keptRuns
+        }
+        return report
     }
 
     /// The PostgreSQL cluster behind a `postgres` service, for per-test databases

@@ -101,6 +101,13 @@ public struct DetachedRun: Codable, Sendable {
         }.sorted { $0.name < $1.name }
     }
 
+    /// ``all(root:)`` of each of `roots`, sorted by name.
+    public static func all(roots: [String]) throws(PathTrustError) -> [DetachedRun] {
+        var runs: [DetachedRun] = []
+        for root in roots { runs += try all(root: root) }
+        return runs.sorted { $0.name < $1.name }
+    }
+
     /// The contents of a regular file, never through a symlink.
     private static func readFile(_ path: String) -> Data? {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
@@ -115,8 +122,13 @@ public struct DetachedRun: Codable, Sendable {
     /// Throws ``ControlError`` that says what is running instead.
     /// Also throws ``PathTrustError`` for a run root that cannot be trusted (see ``all(root:)``).
     public static func find(_ name: String?, root: String) throws -> DetachedRun {
+        try find(name, roots: [root])
+    }
+
+    /// Like ``find(_:root:)``, looking under each of `roots` (see ``RunDirectory/roots(environment:)``).
+    public static func find(_ name: String?, roots: [String]) throws -> DetachedRun {
         if let name { try validateName(name) }
-        let running = try all(root: root)
+        let running = try all(roots: roots)
         if let name {
             guard let run = running.first(where: { $0.name == name }) else {
                 let others = running.map(\.name)

@@ -23,6 +23,8 @@ public struct Manifest: Sendable {
     /// `toxiproxy: true`: serve the Toxiproxy endpoint even without `links:`, for clients
     /// that create their own proxies (with links it is always served).
     public var toxiproxy = false
+    /// Compatibility checks run once the stack is healthy (`verify:`), in file order.
+    public var verify: [VerifySpec] = []
 
     /// Makes a manifest from parts; it is not validated (``ManifestLoader`` does that).
     public init(name: String, path: String, directory: String, services: [ServiceSpec], exports: [Export]) {

@@ -8,7 +8,7 @@ import Yams
 /// unknown services in `depends_on`, dependency cycles, references to unknown services or
 /// values, duplicate port names, and missing fixture files. Throws ``ManifestError``.
 public enum ManifestLoader {
-    static let topKeys = ["name", "services", "exports", "version", "links", "toxiproxy"]
+    static let topKeys = ["name", "services", "exports", "version", "links", "toxiproxy", "verify"]
 
     /// Loads and validates the manifest at `path`, and reads the `.env` file beside it (see
     /// ``Manifest/dotEnv``).
@@ -57,6 +57,7 @@ public enum ManifestLoader {
             case "services": servicesNode = entry.value
             case "links": manifest.links = LinkReader.read(entry.value, reader: &reader)
             case "toxiproxy": manifest.toxiproxy = reader.bool(entry.value, "toxiproxy") ?? false
+            case "verify": manifest.verify = VerifyReader.read(entry.value, reader: &reader)
             case "exports":
                 manifest.exports = (reader.keyValues(entry.value, "exports") ?? []).map { Export(name: $0.name, value: $0.value) }
                 for export in manifest.exports where !isValidVariableName(export.name) {
@@ -94,6 +95,7 @@ public enum ManifestLoader {
             reader.problems.append(error)
         }
         LinkReader.check(&manifest, reader: &reader)
+        VerifyReader.check(manifest, reader: &reader)
         if !reader.problems.isEmpty {
             throw ManifestError(problems: reader.problems.sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) })
         }

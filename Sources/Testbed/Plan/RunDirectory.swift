@@ -32,6 +32,21 @@ public struct RunDirectory: Sendable, Hashable {
         return tmp + "/testbed-\(geteuid())"
     }
 
+    /// The folder on disk a run falls back to when memory has no room for it
+    /// (see `RunRoot`): `/var/tmp/testbed-UID`, Testbed's own like the tmpfs root.
+    public static func diskRoot() -> String {
+        "/var/tmp/testbed-\(geteuid())"
+    }
+
+    /// The roots where this user's runs may be: `TESTBED_RUN_ROOT` alone when set, else
+    /// ``root(environment:)`` and ``diskRoot()``, for `gc`, `ls` and `down`.
+    public static func roots(environment: [String: String]) -> [String] {
+        let root = root(environment: environment)
+        if let given = environment["TESTBED_RUN_ROOT"], !given.isEmpty { return [root] }
+        let disk = diskRoot()
+        return disk == root ? [root] : [root, disk]
+    }
+
     /// Checks (creating it 0700 when missing) that `root` is a run root this account can trust:
     /// a real directory it owns that nobody else can write (see ``PrivateDirectory``).
     /// Throws ``PathTrustError`` naming the path and what to do.

@@ -84,7 +84,7 @@ extension Environment {
 
     /// The service's seed steps resolved as the runtime resolves them; nil with the reason
     /// when a cacheable command cannot be resolved before the run.
-    private nonisolated func resolvedSeed(_ service: ServiceSpec, resolver: Resolver) -> ([ResolvedSeedStep]?, String?) {
+    nonisolated func resolvedSeed(_ service: ServiceSpec, resolver: Resolver) -> ([ResolvedSeedStep]?, String?) {
         var seed: [ResolvedSeedStep] = []
         for step in service.seed {
             var argv: [String]?
@@ -102,7 +102,7 @@ extension Environment {
         return (seed, nil)
     }
 
-    private nonisolated func postgresKey(_ service: ServiceSpec, spec: PostgresSpec, resolver: Resolver) throws -> CacheKey {
+    nonisolated func postgresKey(_ service: ServiceSpec, spec: PostgresSpec, resolver: Resolver) throws -> CacheKey {
         let (seed, reason) = resolvedSeed(service, resolver: resolver)
         guard let seed, reason == nil else { return CacheKey(service: service.name, kind: .postgres, key: nil, reason: reason) }
         try checkReadable(service, seed)
@@ -115,7 +115,7 @@ extension Environment {
                         key: try ClusterCache.seededKey(base: base, spec: spec, steps: seed))
     }
 
-    private nonisolated func sqliteKey(_ service: ServiceSpec, spec: SQLiteSpec, resolver: Resolver) throws -> CacheKey {
+    nonisolated func sqliteKey(_ service: ServiceSpec, spec: SQLiteSpec, resolver: Resolver) throws -> CacheKey {
         let (seed, reason) = resolvedSeed(service, resolver: resolver)
         guard let seed, reason == nil else { return CacheKey(service: service.name, kind: .sqlite, key: nil, reason: reason) }
         let key = try SQLiteSnapshotCache.key(service: service.name, pragmas: SQLiteSeeder.effectivePragmas(spec.pragmas), seed: seed)

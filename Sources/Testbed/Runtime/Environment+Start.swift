@@ -14,14 +14,29 @@ extension Environment {
         phase = .starting
         defer { startFinished.reach() }
         emit(nil, .starting, name)
-        let root = options.runRoot ?? RunDirectory.root(environment: options.environment)
+        // The room the run needs is known (from the cached packs) before its root is chosen:
+        // a run that does not fit in memory goes to disk, or fails here, never halfway.
+        let size = await BlockingWork.run { self.runSize() }
+        let chosen: RunRoot
+        do {
+            chosen = try RunRoot.choose(named: options.runRoot, environment: options.environment, need: size.bytes,
+                                        isEstimate: !size.isKnown)
+        } catch {
+            phase = .stopped
+            throw error
+        }
+        if let note = chosen.note { announce(note) }
+        let root = chosen.path
         let run: RunDirectory
         do {
             // A root another user made or can write is refused before anything in it is trusted.
             try RunDirectory.prepareRoot(root)
             // The cheap part of `testbed gc`: what dead runs left, except the newest few
             // directories kept on purpose (failed starts), so a library user needs no `gc`.
-            _ = try Collector(root: root).collect(includingKept: false, keepingNewest: Collector.keptRunsLimit)
+            // It reads /proc and deletes trees: off the concurrency pool.
+            try await BlockingWork.run {
+                Result { _ = try Collector(root: root).collect(includingKept: false, keepingNewest: Collector.keptRunsLimit) }
+            }.get()
             run = try RunDirectory.create(root: root, name: name)
         } catch let error as PathTrustError {
             phase = .stopped
@@ -91,6 +106,13 @@ extension Environment {
         abort = Milestone()
         let summary = plan.services.map(\.name).joined(separator: ", ")
         emit(nil, .ready, summary)
+    }
+
+    /// A note for the user about the whole run: an event, and on stderr when nobody
+    /// listens to events (a library caller would otherwise never see it).
+    private func announce(_ note: String) {
+        emit(nil, .note, note)
+        if options.onEvent == nil { FileHandle.standardError.write(Data("testbed: note: \(note)\n".utf8)) }
     }
 
     private func startService(_ service: PlannedService) async throws {

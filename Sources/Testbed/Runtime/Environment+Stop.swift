@@ -58,7 +58,8 @@ extension Environment {
         if let run = runDirectory {
             ProcessRegistry.removeDirectory(run.path)
             if savesLogs && !keep && !options.keepRunDirectory { saveLogs(of: run) }
-            if !keep && !options.keepRunDirectory { run.remove() } else { run.markKept() }
+            // A PostgreSQL data directory is thousands of files: removed off the concurrency pool.
+            if !keep && !options.keepRunDirectory { await BlockingWork.run { run.remove() } } else { run.markKept() }
         }
         phase = .stopped
         emit(nil, .stopped, nil)

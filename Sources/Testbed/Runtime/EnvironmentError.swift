@@ -36,6 +36,8 @@ public struct EnvironmentError: Error, Sendable, CustomStringConvertible {
         public static let alreadyStarted = Code(rawValue: "already-started")
         /// The run directory or the crash watchdog could not be set up.
         public static let runDirectory = Code(rawValue: "run-directory")
+        /// No run root has the room the run needs: the message names both sizes, the hint the fix.
+        public static let diskFull = Code(rawValue: "disk-full")
     }
 
     /// What failed.

@@ -72,12 +72,21 @@ public enum KeptLogs {
     /// The most recent run whose logs are still there: a saved run in `RUN_ROOT/.logs` or a
     /// run directory kept on purpose (`--keep`, a failed start), whichever was kept last.
     public static func latest(runRoot: String) -> String? {
+        latest(runRoots: [runRoot])
+    }
+
+    /// The newest kept logs folder under any of `runRoots` (see ``latest(runRoot:)``).
+    public static func latest(runRoots: [String]) -> String? {
+        runRoots.flatMap { candidates(runRoot: $0) }.max { $0.time < $1.time }?.path
+    }
+
+    private static func candidates(runRoot: String) -> [(path: String, time: Double)] {
         var candidates = RunLogs.isOwnFolder(folder(runRoot: runRoot)) ? savedRuns(in: folder(runRoot: runRoot)) : []
         for entry in RunLogs.folders(in: runRoot) {
             let path = runRoot + "/" + entry
             if let time = keptTime(path) { candidates.append((path, time)) }
         }
-        return candidates.max { $0.time < $1.time }?.path
+        return candidates
     }
 
     /// Folders in `root` with a `kept` file, oldest first (by the `kept` file's time).

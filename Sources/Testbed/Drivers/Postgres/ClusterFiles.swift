@@ -23,10 +23,12 @@ enum ClusterFiles {
         var folder: Int32
         var name: String
         var destination: String
+        var size: UInt64
     }
 
     /// Copies the tree at `source` to `destination`, which must not exist and whose
-    /// parent no other account may write.
+    /// parent no other account may write. Throws `.diskFull` with both sizes before any
+    /// file is copied when the files do not fit.
     ///
     /// Folders and links are made first, in order; then the files are copied by two
     /// threads (a cluster is ~1,500 files, and per-file system calls dominate).
@@ -41,6 +43,8 @@ enum ClusterFiles {
         var files: [SourceFile] = []
         var made: [(path: String, mode: mode_t?)] = [(destination, info.st_mode & 0o7777)]
         try walk(top, destination, &descriptors, &files, &made)
+        // A copy that cannot fit fails here with both sizes, not halfway with ENOSPC.
+        try FreeSpace.check(need: files.reduce(0) { $0 + $1.size }, extra: 0, at: destination, for: "a copy of \(source)")
         let list = files
         let failures = Mutex<[PostgresError]>([])
         BlockingWork.parallel(lanes: list.count > 64 ? 2 : 1) { lane, lanes in
@@ -73,7 +77,7 @@ enum ClusterFiles {
                 made.append((target, info.st_mode & 0o7777))
                 try walk(folder, target, &descriptors, &files, &made)
             case S_IFREG:
-                files.append(SourceFile(folder: source, name: name, destination: target))
+                files.append(SourceFile(folder: source, name: name, destination: target, size: UInt64(info.st_size)))
             case S_IFLNK:
                 guard let link = readLink(source, name), symlink(link, target) == 0 else {
                     throw failure("cannot copy the link \(target)")

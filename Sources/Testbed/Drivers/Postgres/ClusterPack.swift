@@ -264,6 +264,34 @@ enum ClusterPack {
         let actual = CacheChecksum.of(UnsafeRawBufferPointer(rebasing: file[checkedStart..<length]),
                                      UnsafeRawBufferPointer(rebasing: file[length...]))
         guard actual == expected else { throw damaged(source, "its checksum does not match") }
+        let (list, dataStart) = try entries(in: file, headerLength: length, source)
+        for entry in list where dataStart + entry.offset + entry.size > UInt64(size) { throw damaged(source, "an entry past its end") }
+        return (list, dataStart)
+    }
+
+    /// The bytes the pack at `source` unpacks to, leaving out the entries at or below
+    /// `deferring`, read from its header alone (no checksum: an estimate before a run
+    /// chooses its run root; the unpack checks everything). Nil when it cannot be read.
+    static func plannedSize(_ source: String, deferring: [String] = []) -> UInt64? {
+        let input = open(source, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard input >= 0 else { return nil }
+        defer { close(input) }
+        var start = [UInt8](repeating: 0, count: checkedStart)
+        guard pread(input, &start, start.count, 0) == start.count, start.starts(with: magic) else { return nil }
+        let length = start[magic.count..<magic.count + 4].reversed().reduce(0) { $0 << 8 | Int($1) }
+        guard length >= checkedStart + 4, length < 1 << 30 else { return nil }
+        var header = [UInt8](repeating: 0, count: length)
+        guard pread(input, &header, length, 0) == length else { return nil }
+        let list = header.withUnsafeBytes { file in try? entries(in: file, headerLength: length, source) }
+        guard let list = list?.list else { return nil }
+        return unpackedSize(list.filter { entry in
+            !deferring.contains { entry.path == $0 || entry.path.hasPrefix($0 + "/") }
+        })
+    }
+
+    /// The entries of the header in the first `length` bytes of `file`, and where the data area starts.
+    private static func entries(in file: UnsafeRawBufferPointer, headerLength length: Int,
+                                _ source: String) throws(PostgresError) -> (list: [Entry], dataStart: UInt64) {
         var cursor = checkedStart
         func integer<T: FixedWidthInteger>(_: T.Type) throws(PostgresError) -> T {
             guard cursor + MemoryLayout<T>.size <= length else { throw damaged(source, "a header cut short") }
@@ -286,9 +314,7 @@ enum ClusterPack {
             list.append(Entry(kind: kind, mode: mode, offset: offset, size: size, path: path))
         }
         guard cursor == length, list.first?.kind == .folder, list.first?.path == "" else { throw damaged(source, "a bad header") }
-        let dataStart = UInt64(cursor)
-        for entry in list where dataStart + entry.offset + entry.size > UInt64(size) { throw damaged(source, "an entry past its end") }
-        return (list, dataStart)
+        return (list, UInt64(cursor))
     }
 
     private static func read(_ folder: Int32, _ name: String, _ path: String) throws(PostgresError) -> [UInt8] {

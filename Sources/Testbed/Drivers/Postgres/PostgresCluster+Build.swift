@@ -37,10 +37,10 @@ extension PostgresCluster {
             if readers.withLock({ count in count -= 1; return count }) == 0 { ClusterFiles.remove(directory) }
         }
         publishInBackground(lease, from: directory, then: done)
-        defer { done() }
         let (dataDirectory, owner) = (dataDirectory, account.user)
         try await BlockingWork.run { () -> Result<Void, PostgresError> in
-            Result { () throws(PostgresError) in try ClusterFiles.copyTree(from: directory, to: dataDirectory, owner: owner) }
+            defer { done() }  // on this thread: removing a cluster is thousands of unlinks
+            return Result { () throws(PostgresError) in try ClusterFiles.copyTree(from: directory, to: dataDirectory, owner: owner) }
         }.get()
         marks.append(clock.now)
         let spans = zip(marks, marks.dropFirst()).map { Self.ms($1 - $0) }
@@ -94,7 +94,8 @@ extension PostgresCluster {
     }
 
     /// Packs the clean cluster at `source` into the cache entry `lease` holds on a
-    /// thread of its own, publishes it, gives the lease up and calls `then`.
+    /// thread of its own, publishes it, gives the lease up and calls `then` (on that
+    /// thread: it may delete `source`).
     /// ``stop()`` waits for it: a run that ends early still fills the cache.
     func publishInBackground(_ lease: ClusterCache.Lease, from source: String, then: @escaping @Sendable () -> Void) {
         let report = options.report
@@ -102,6 +103,10 @@ extension PostgresCluster {
             let clock = ContinuousClock()
             let began = clock.now
             let outcome = await BlockingWork.run { () -> String in
+                defer {
+                    lease.release()
+                    then()
+                }
                 do {
                     try lease.publishCopy(of: source)
                     return "\(lease.name.prefix(while: { $0 != "-" })) cache written in \(Self.ms(clock.now - began)) ms"
@@ -109,8 +114,6 @@ extension PostgresCluster {
                     return "cannot write the cache entry \(lease.name): \(error)"
                 }
             }
-            lease.release()
-            then()
             report(.note, outcome)
         }
         publications.withLock { $0.append(task) }

@@ -41,10 +41,10 @@ extension PostgresCluster {
     /// Drops database `named` (ending its connections); a missing one is fine.
     public func dropDatabase(named name: String) async throws {
         try await withTaskExecutorPreference(BlockingWork.executor) {
-            let admin = try self.connect(self.maintenanceDatabase(avoiding: name))
-            defer { admin.close() }
-            try self.endSessions(on: name, admin: admin)
-            try admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
+            try self.adminConnections.run(avoiding: name) { admin throws(PostgresError) in
+                try self.endSessions(on: name, admin: admin)
+                try admin.execute("DROP DATABASE IF EXISTS \(quoteIdentifier(name)) WITH (FORCE)")
+            }
         }
     }
 }

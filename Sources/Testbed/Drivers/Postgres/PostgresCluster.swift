@@ -73,6 +73,8 @@ public final class PostgresCluster: Sendable {
     let connector: ClusterConnector
     /// The spare copies of the seeded databases that make resets and clones fast.
     let spares: SpareDatabases
+    /// Connections kept for clones and drops that run side by side (a pool's refill).
+    let adminConnections: AdminConnections
     /// The template databases' folders a warm start leaves in the cached pack until a
     /// reset or clone needs them.
     let templates: DeferredTemplates
@@ -133,7 +135,8 @@ public final class PostgresCluster: Sendable {
         self.templates = DeferredTemplates(
             dataDirectory: dataDirectory, staging: options.serviceDirectory + "/template-staging", owner: account.user,
             databases: options.spec.databases)
-        self.spares = SpareDatabases(connector: connector, templates: templates)
+        self.adminConnections = AdminConnections(connector: connector)
+        self.spares = SpareDatabases(connector: connector, templates: templates, connections: adminConnections)
     }
 
     /// The connection values, known before the start: `url`, `host`, `port`, `socket`,
@@ -261,13 +264,18 @@ public final class PostgresCluster: Sendable {
         for server in running { await server.stop(fast: false) }
         for task in background { await task.value }
         await spares.finish()
+        adminConnections.close()
         await awaitPublications()
         let stopped = clock.now
-        // Trees the server's account owns are removed without following anything in them.
-        for leftover in ["data", "build", "base-staging", "socket", "pg_hba.conf"] {
-            ClusterFiles.remove(options.serviceDirectory + "/" + leftover)
+        // Trees the server's account owns are removed without following anything in them;
+        // thousands of files, so on a blocking-work thread.
+        let (serviceDirectory, staging) = (options.serviceDirectory, templates.stagingFolders)
+        await BlockingWork.run {
+            for leftover in ["data", "build", "base-staging", "socket", "pg_hba.conf"] {
+                ClusterFiles.remove(serviceDirectory + "/" + leftover)
+            }
+            staging.forEach(ClusterFiles.remove)
         }
-        templates.stagingFolders.forEach(ClusterFiles.remove)
         if !running.isEmpty {
             options.report(.note, "stopped in \(Self.ms(stopped - began)) ms, files removed in \(Self.ms(clock.now - stopped)) ms")
         }

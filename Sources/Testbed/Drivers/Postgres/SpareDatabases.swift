@@ -30,11 +30,13 @@ actor SpareDatabases {
     private let templates: DeferredTemplates
     /// Template folders being written, by seeded database.
     private var restoring: [String: Task<Result<Void, PostgresError>, Never>] = [:]
-    /// The copy strategy of each seeded database's template, once known.
-    private var strategies: [String: CopyStrategy] = [:]
 
-    init(connector: ClusterConnector, templates: DeferredTemplates) {
+    /// The connections of clones made side by side.
+    private let connections: AdminConnections
+
+    init(connector: ClusterConnector, templates: DeferredTemplates, connections: AdminConnections) {
         self.connector = connector
+        self.connections = connections
         self.admin = AdminSession(connector: connector)
         self.templates = templates
     }
@@ -167,31 +169,19 @@ actor SpareDatabases {
         }
         guard !closed else { throw PostgresError(code: .connection, message: "the cluster is stopping") }
         let strategy = try await copyStrategy(source)
-        let connector = connector
+        let (connector, connections) = (connector, connections)
         try await BlockingWork.run { () -> Result<Void, PostgresError> in
             Result { () throws(PostgresError) in
-                let admin = try connector.admin(avoiding: name)
-                defer { admin.close() }
-                try connector.clone(name, from: source, useSpare: false, strategy: strategy, admin: admin)
+                try connections.run(avoiding: name) { admin throws(PostgresError) in
+                    try connector.clone(name, from: source, useSpare: false, strategy: strategy, admin: admin)
+                }
             }
         }.get()
     }
 
-    /// How copies of the template of `database` are made, chosen once by its size (see ``CopyStrategy``).
+    /// How copies of the template of `database` are made (see ``CopyStrategy``).
     func copyStrategy(_ database: String) async throws -> CopyStrategy {
-        if let known = strategies[database] { return known }
-        let connector = connector
-        let size = try await BlockingWork.run { () -> Result<Int64, PostgresError> in
-            Result { () throws(PostgresError) in
-                let admin = try connector.admin(avoiding: database)
-                defer { admin.close() }
-                let rows = try admin.query("SELECT pg_database_size($1)", parameters: [PostgresCluster.templateName(database)])
-                return rows.first?[0].flatMap { Int64($0) } ?? 0
-            }
-        }.get()
-        let strategy = CopyStrategy(templateSize: size)
-        strategies[database] = strategy
-        return strategy
+        CopyStrategy.templates
     }
 
     private func serialized(_ operation: @escaping @Sendable () async throws -> Void) async throws {

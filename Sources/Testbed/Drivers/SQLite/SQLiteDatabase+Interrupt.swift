@@ -7,15 +7,18 @@ extension SQLiteDatabase {
     /// interrupts the statement it runs (`sqlite3_interrupt`, repeated every 200 ms until
     /// `body` returns: an interrupt that comes between two statements is not kept). The
     /// statement then fails with an `interrupted` ``SQLiteError`` instead of blocking its
-    /// thread (a recursive query that never ends, for one).
+    /// thread (a recursive query that never ends, for one). `body` runs on a
+    /// ``BlockingWork`` thread, never on the concurrency pool.
     func interruptible<T>(_ body: () throws -> T) async throws -> T {
-        guard let handle else { return try body() }
-        let interrupter = StatementInterrupter(handle)
-        defer { interrupter.finish() }
-        return try await withTaskCancellationHandler {
-            try body()
-        } onCancel: {
-            interrupter.start()
+        try await withTaskExecutorPreference(BlockingWork.executor) {
+            guard let handle else { return try body() }
+            let interrupter = StatementInterrupter(handle)
+            defer { interrupter.finish() }
+            return try await withTaskCancellationHandler {
+                try body()
+            } onCancel: {
+                interrupter.start()
+            }
         }
     }
 }

@@ -12,9 +12,11 @@ import Synchronization
 /// the user Testbed runs as, or root. Anyone else gets `403` and the connection is closed;
 /// a client whose socket cannot be found (it closed already) is refused too.
 ///
-/// Built on SwiftNIO's HTTP/1.1 codec, on the links' event loop; each connection is served
-/// by a task of its own, keep-alive included. ``stop()`` closes the listener and every
-/// open connection.
+/// Built on SwiftNIO's HTTP/1.1 codec, on an event loop of its own (``eventLoopGroup``), not
+/// the links' one: a fault command must get through while a link is saturated or takes
+/// thousands of connections. Each connection is served by a task of its own, keep-alive
+/// included, run on that loop too (``EventLoopExecutor``): a process whose concurrency pool
+/// is held by blocking work still answers. ``stop()`` closes the listener and every open connection.
 public final class ToxiproxyServer: Sendable {
     /// The port the endpoint listens on (on 127.0.0.1).
     public let port: Int
@@ -36,6 +38,13 @@ public final class ToxiproxyServer: Sendable {
         self.reservation = reservation
     }
 
+    /// The event loop of every endpoint in the process, apart from ``LinkProxy/eventLoopGroup``
+    /// so that control traffic never queues behind data traffic. One thread: requests are
+    /// small and few. Made on first use and never shut down (like NIO's own singleton).
+    static let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    /// Runs the endpoint's request handling on that loop too, off Swift's concurrency pool.
+    private static let executor = EventLoopExecutor(eventLoopGroup.next())
+
     /// The users allowed by default: the one this process runs as, and root.
     public static var defaultUsers: Set<uid_t> { [geteuid(), 0] }
 
@@ -48,7 +57,7 @@ public final class ToxiproxyServer: Sendable {
         reservation.releaseSocket()
         let server: NIOAsyncChannel<Connection, Never>
         do {
-            server = try await ServerBootstrap(group: LinkProxy.eventLoopGroup)
+            server = try await ServerBootstrap(group: Self.eventLoopGroup)
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
                 .bind(host: "127.0.0.1", port: port) { channel in
@@ -62,7 +71,7 @@ public final class ToxiproxyServer: Sendable {
             throw LinkError(.bind, "the Toxiproxy endpoint cannot listen on 127.0.0.1:\(port): \(error)")
         }
         let open = OpenChannels()
-        let serving = Task<Void, Never> {
+        let serving = Task<Void, Never>(executorPreference: executor) {
             _ = try? await server.executeThenClose { inbound in
                 await withDiscardingTaskGroup { group in
                     do {

@@ -1,0 +1,50 @@
+/// One compatibility check the manifest asks for (`verify:`): replay a consumer's tape
+/// against a provider of the stack once it is healthy, and fail the run when the provider
+/// no longer keeps the contract (see docs/tapes.md).
+///
+/// ```yaml
+/// verify:
+///   - tape: tapes/checkout-web.json    # relative to the manifest's folder
+///     against: api                     # a service or link (its ${api.url}), or an http(s) URL template
+///     ignore: ["$.id", "$.items[*].created_at"]   # quoted: [ ] * are YAML syntax in a flow list
+///     values: false
+///     learn: false
+///     fail_on_new_fields: false
+///     headers: {Authorization: "Bearer ${API_TOKEN}"}
+///     timeout: 30s
+/// ```
+public struct VerifySpec: Sendable, Hashable {
+    /// A header set on every replayed request, replacing a recorded one of the same name.
+    public struct Header: Sendable, Hashable {
+        /// The header's name.
+        public var name: String
+        /// Its value, resolved like every template once the stack is up.
+        public var value: Template
+    }
+
+    /// The tape's path as written (resolve it with ``Manifest/resolvePath(_:)``).
+    public var tape: String
+    /// A service or link name, or an http(s) URL template (`${api.url}/v2`).
+    public var against: Template
+    /// JSON paths left out of the comparison (`--ignore`).
+    public var ignore: [String] = []
+    /// Compare values too (`--values`).
+    public var values = false
+    /// Replay twice and ignore what differs (`--learn`).
+    public var learn = false
+    /// New fields break the contract (`--fail-on-new-fields`).
+    public var failOnNewFields = false
+    /// Headers set on every request (`--header`).
+    public var headers: [Header] = []
+    /// How long one request may take (`--timeout`).
+    public var timeout: Duration = .seconds(30)
+    /// Where the entry is in the manifest.
+    public var location: SourceLocation
+
+    /// Makes a check of `tape` against `against`.
+    public init(tape: String, against: Template, location: SourceLocation) {
+        self.tape = tape
+        self.against = against
+        self.location = location
+    }
+}
