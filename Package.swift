@@ -20,6 +20,8 @@ let package = Package(
         // The HTTP link's upstream client: TLS (swift-nio-ssl), connection pooling, redirects
         // left to the client. See docs/architecture.md, "HTTP links", for its build cost.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // TLS settings for that client (a link's `ca_file`); already in the graph through it.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(
@@ -47,6 +49,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .target(

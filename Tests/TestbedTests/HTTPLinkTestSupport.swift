@@ -3,16 +3,19 @@ import Testing
 @testable import Testbed
 
 /// A real HTTP/1.1 API from `Fixtures/http/upstream.py` (python3 http.server) on a loopback
-/// port, started by the test itself so that it can be stopped before a replay.
+/// port, started by the test itself so that it can be stopped before a replay. With `tls`
+/// (a certificate and its key, PEM files) it speaks HTTPS.
 final class HTTPUpstreamServer: Sendable {
     let process: Process
     let port: Int
+    let scheme: String
 
-    init() async throws {
+    init(tls: (certificate: String, key: String)? = nil) async throws {
         let portFile = try makeTemporaryDirectory() + "/port"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", HTTPFixtures.upstream, portFile]
+        process.arguments = ["python3", HTTPFixtures.upstream, portFile] + (tls.map { ["0", $0.certificate, $0.key] } ?? [])
+        scheme = tls == nil ? "http" : "https"
         process.standardInput = FileHandle.nullDevice
         try withUnblockedSignals { try process.run() }
         self.process = process
@@ -29,7 +32,7 @@ final class HTTPUpstreamServer: Sendable {
         throw TestFailure("upstream.py did not start")
     }
 
-    var url: String { "http://127.0.0.1:\(port)" }
+    var url: String { "\(scheme)://127.0.0.1:\(port)" }
 
     /// Stops the server and waits until it is gone (its port refuses connections).
     func stop() async {

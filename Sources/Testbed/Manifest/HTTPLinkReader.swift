@@ -1,13 +1,14 @@
 import Foundation
+import NIOSSL
 import Yams
 
 /// Reads a link's `http:` block (see ``HTTPLinkSpec``).
 enum HTTPLinkReader {
-    static let keys = ["tape", "mode", "strict", "match", "redact"]
+    static let keys = ["tape", "mode", "strict", "match", "redact", "ca_file"]
     static let matchKeys = ["headers", "ignore_query", "ignore_json", "body"]
     static let redactKeys = ["headers", "query", "json"]
 
-    /// Reads `http: {tape, mode, strict, match, redact}`; `http: true` or `http: {}` is an
+    /// Reads `http: {tape, mode, strict, match, redact, ca_file}`; `http: true` or `http: {}` is an
     /// HTTP link with the defaults. Problems go to `reader`, located at the offending node.
     static func read(_ node: Node, link: String, reader: inout NodeReader) -> HTTPLinkSpec? {
         let what = "link '\(link)': http"
@@ -64,6 +65,8 @@ enum HTTPLinkReader {
                     default: break
                     }
                 }
+            case "ca_file":
+                spec.caFile = caFile(field.value, "\(what): ca_file", reader: &reader)
             default: break
             }
         }
@@ -72,6 +75,30 @@ enum HTTPLinkReader {
                         hint: "name the tape file, e.g. 'tape: tapes/\(link).json' (only mode passthrough works without one)")
         }
         return spec
+    }
+
+    /// `ca_file`: a PEM file of CA certificates, read now so that a missing, unreadable or
+    /// non-PEM file is reported at its line rather than as a refused connection later.
+    private static func caFile(_ node: Node, _ what: String, reader: inout NodeReader) -> String? {
+        guard let given = reader.string(node, what) else { return nil }
+        guard !given.isEmpty else {
+            reader.fail(node, "\(what) is empty", hint: "name a PEM file of CA certificates, e.g. certs/ca.pem")
+            return nil
+        }
+        let path = given.hasPrefix("/") ? given : (reader.directory as NSString).appendingPathComponent(given)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+              FileManager.default.isReadableFile(atPath: path) else {
+            reader.fail(node, "\(what): \(path) is not a readable file",
+                        hint: "the path is relative to the manifest's folder; name a PEM file of CA certificates")
+            return nil
+        }
+        guard let certificates = try? NIOSSLCertificate.fromPEMFile(path), !certificates.isEmpty else {
+            reader.fail(node, "\(what): \(path) holds no PEM certificate",
+                        hint: "give the CA's certificate in PEM form (-----BEGIN CERTIFICATE-----)")
+            return nil
+        }
+        return path
     }
 
     private static func headerNames(_ node: Node, _ what: String, reader: inout NodeReader) -> [String] {

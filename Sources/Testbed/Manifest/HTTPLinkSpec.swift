@@ -13,6 +13,7 @@ import Foundation
 ///       strict: true
 ///       match: {headers: [X-Api-Version], ignore_query: [ts], ignore_json: [$.nonce], body: true}
 ///       redact: {headers: [X-Api-Key], query: [token], json: [$.card.number]}
+///       ca_file: certs/private-ca.pem         # trust this CA (PEM) for an https upstream
 /// ```
 public struct HTTPLinkSpec: Sendable {
     /// The tape file, absolute (resolved against the manifest's folder); nil when not given
@@ -36,6 +37,9 @@ public struct HTTPLinkSpec: Sendable {
     public var redactQuery: [String] = []
     /// `redact.json`.
     public var redactJSON: [String] = []
+    /// `ca_file`, absolute (resolved against the manifest's folder): CA certificates (PEM)
+    /// trusted for an https upstream instead of the system's roots; nil when not given.
+    public var caFile: String?
     /// Where the block is.
     public var location: SourceLocation
 
@@ -51,6 +55,6 @@ public struct HTTPLinkSpec: Sendable {
     public func settings(upstream: HTTPUpstreamURL) -> HTTPLinkSettings {
         HTTPLinkSettings(upstream: upstream, tape: tape, mode: mode, strict: strict, matchHeaders: matchHeaders,
                          ignoreQuery: ignoreQuery, ignoreJSON: ignoreJSON, matchBody: matchBody, redactHeaders: redactHeaders,
-                         redactQuery: redactQuery, redactJSON: redactJSON)
+                         redactQuery: redactQuery, redactJSON: redactJSON, caFile: caFile)
     }
 }

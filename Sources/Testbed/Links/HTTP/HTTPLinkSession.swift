@@ -54,7 +54,16 @@ public final class HTTPLinkSession: Sendable {
         } else {
             deck = nil
         }
-        upstream = mode.forwards ? HTTPUpstream(base: settings.upstream, group: LinkProxy.eventLoopGroup) : nil
+        if mode.forwards {
+            do {
+                upstream = try HTTPUpstream(base: settings.upstream, group: LinkProxy.eventLoopGroup, caFile: settings.caFile)
+            } catch {
+                throw LinkError(.invalidAddress, "link '\(name)': ca_file \(settings.caFile ?? ""): cannot load its CA "
+                                + "certificates (\(error)); give a readable PEM file")
+            }
+        } else {
+            upstream = nil
+        }
         random = Mutex(LinkRandom(seed: seed ?? UInt64.random(in: .min ... .max), stream: 0))
     }
 

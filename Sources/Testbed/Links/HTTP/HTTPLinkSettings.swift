@@ -26,12 +26,16 @@ public struct HTTPLinkSettings: Sendable, Hashable {
     public var redactQuery: [String]
     /// JSON paths redacted in request and response bodies.
     public var redactJSON: [String]
+    /// A PEM file of CA certificates the upstream client trusts instead of the system's
+    /// roots (an absolute path); nil for the system's. Host names are still verified.
+    public var caFile: String?
 
     /// Makes settings; by default the mode is `once`, nothing is strict, matching and
     /// redaction take tapes' defaults.
     public init(upstream: HTTPUpstreamURL, tape: String?, mode: TapeMode = .once, strict: Bool = false,
                 matchHeaders: [String] = [], ignoreQuery: [String] = [], ignoreJSON: [String] = [], matchBody: Bool = true,
-                redactHeaders: [String] = [], redactQuery: [String] = [], redactJSON: [String] = []) {
+                redactHeaders: [String] = [], redactQuery: [String] = [], redactJSON: [String] = [],
+                caFile: String? = nil) {
         self.upstream = upstream
         self.tape = tape
         self.mode = mode
@@ -43,5 +47,6 @@ public struct HTTPLinkSettings: Sendable, Hashable {
         self.redactHeaders = redactHeaders
         self.redactQuery = redactQuery
         self.redactJSON = redactJSON
+        self.caFile = caFile
     }
 }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// The client side of an HTTP link: forwards a request to the upstream with
 /// async-http-client (TLS for https, a pool of keep-alive connections) and returns the
@@ -28,14 +29,24 @@ final class HTTPUpstream: Sendable {
     let base: HTTPUpstreamURL
     private let client: HTTPClient
 
-    /// Makes a client for `base` on the links' event loops.
-    init(base: HTTPUpstreamURL, group: any EventLoopGroup) {
+    /// Makes a client for `base` on the links' event loops. With `caFile` (a PEM file) the
+    /// client trusts those CA certificates instead of the system's roots; host names are
+    /// verified either way. Throws when `caFile` cannot be read or holds no certificate.
+    init(base: HTTPUpstreamURL, group: any EventLoopGroup, caFile: String? = nil) throws {
         self.base = base
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(10), read: .seconds(300)),
             decompression: .disabled)
         configuration.httpVersion = .http1Only
+        if let caFile {
+            let certificates = try NIOSSLCertificate.fromPEMFile(caFile)
+            guard !certificates.isEmpty else { throw NIOSSLError.failedToLoadCertificate }
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .certificates(certificates)
+            tls.certificateVerification = .fullVerification
+            configuration.tlsConfiguration = tls
+        }
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         client = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: configuration)
     }

@@ -1,8 +1,9 @@
 """A small HTTP/1.1 API for the HTTP link tests: keep-alive, JSON, gzip, chunked, cookies.
 
-    python3 upstream.py PORT_FILE [PORT]
+    python3 upstream.py PORT_FILE [PORT [CERT_PEM KEY_PEM]]
 
-Writes the port it listens on to PORT_FILE. Routes:
+Writes the port it listens on to PORT_FILE. With CERT_PEM and KEY_PEM it speaks HTTPS
+(TLS from python's ssl module) instead of plain HTTP. Routes:
     GET  /count             {"count": N}: N goes up by one on every call (order of replay)
     GET  /items?a=1&b=2     the query back as JSON (order-insensitive matching)
     POST /echo              {"keys": <the JSON body's keys>, "x": <its x>, "len": N}
@@ -118,6 +119,11 @@ def main():
     ThreadingHTTPServer.allow_reuse_address = True
     ThreadingHTTPServer.daemon_threads = True
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    if len(sys.argv) > 4:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[3], sys.argv[4])
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     with open(port_file + ".tmp", "w") as f:
         f.write(str(server.server_address[1]))
     import os
