@@ -16,7 +16,7 @@ struct LibraryAPITests {
             let pool = try await DatabasePool(environment: environment, service: "db", options: .init(size: 2))
             let database = try await pool.checkout()                     // a fresh clone
             #expect(try database.postgres.replacingDatabase(with: db.database) == db)
-            try await pool.checkin(database)                             // drops it
+            try await pool.checkin(database)                             // dropped in the background
             await pool.shutdown()                                        // drops what is left
         } catch {
             await environment.stop()
