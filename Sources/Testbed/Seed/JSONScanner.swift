@@ -198,43 +198,6 @@ struct JSONScanner {
     }
 
     private mutating func parseEscape(into text: inout [UInt8]) throws(FixtureError) {
-        guard position < bytes.count else { throw fail("unterminated string") }
-        let byte = bytes[position]
-        position += 1
-        switch byte {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): text.append(byte)
-        case UInt8(ascii: "b"): text.append(0x08)
-        case UInt8(ascii: "f"): text.append(0x0C)
-        case UInt8(ascii: "n"): text.append(0x0A)
-        case UInt8(ascii: "r"): text.append(0x0D)
-        case UInt8(ascii: "t"): text.append(0x09)
-        case UInt8(ascii: "u"):
-            var code = try parseHex4()
-            if (0xD800..<0xDC00).contains(code), bytes.count - position >= 6,
-               bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u") {
-                position += 2
-                let low = try parseHex4()
-                guard (0xDC00..<0xE000).contains(low) else { throw fail("invalid surrogate pair in \\u escape") }
-                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-            }
-            let scalar = Unicode.Scalar(code) ?? "\u{FFFD}"
-            text.append(contentsOf: Array(String(Character(scalar)).utf8))
-        default:
-            position -= 1
-            throw fail("invalid escape '\\\(Unicode.Scalar(byte))'")
-        }
-    }
-
-    private mutating func parseHex4() throws(FixtureError) -> UInt32 {
-        guard bytes.count - position >= 4 else { throw fail("incomplete \\u escape") }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            guard let digit = Character(Unicode.Scalar(bytes[position])).hexDigitValue else {
-                throw fail("invalid hex digit in \\u escape")
-            }
-            value = value << 4 | UInt32(digit)
-            position += 1
-        }
-        return value
+        if let problem = JSONEscape.decode(bytes, at: &position, into: &text) { throw fail(problem) }
     }
 }

@@ -207,41 +207,6 @@ struct TapeJSONCursor {
     }
 
     private mutating func escape(into text: inout [UInt8]) throws(TapeError) {
-        guard let byte = current else { throw fail("unterminated string") }
-        position += 1
-        switch byte {
-        case 0x22, 0x5C, 0x2F: text.append(byte)
-        case UInt8(ascii: "b"): text.append(0x08)
-        case UInt8(ascii: "f"): text.append(0x0C)
-        case UInt8(ascii: "n"): text.append(0x0A)
-        case UInt8(ascii: "r"): text.append(0x0D)
-        case UInt8(ascii: "t"): text.append(0x09)
-        case UInt8(ascii: "u"):
-            var code = try hex4()
-            if (0xD800..<0xDC00).contains(code), bytes.count - position >= 6,
-               bytes[position] == 0x5C, bytes[position + 1] == UInt8(ascii: "u") {
-                position += 2
-                let low = try hex4()
-                guard (0xDC00..<0xE000).contains(low) else { throw fail("invalid surrogate pair in \\u escape") }
-                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-            }
-            text.append(contentsOf: String(Unicode.Scalar(code) ?? "\u{FFFD}").utf8)
-        default:
-            position -= 1
-            throw fail("invalid escape '\\\(Unicode.Scalar(byte))'")
-        }
-    }
-
-    private mutating func hex4() throws(TapeError) -> UInt32 {
-        guard bytes.count - position >= 4 else { throw fail("incomplete \\u escape") }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            guard let digit = Character(Unicode.Scalar(bytes[position])).hexDigitValue else {
-                throw fail("invalid hex digit in \\u escape")
-            }
-            value = value << 4 | UInt32(digit)
-            position += 1
-        }
-        return value
+        if let problem = JSONEscape.decode(bytes, at: &position, into: &text) { throw fail(problem) }
     }
 }
