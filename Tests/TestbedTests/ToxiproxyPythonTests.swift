@@ -6,39 +6,13 @@ import Testing
 /// through `TOXIPROXY_URL`: it creates its own proxy, adds latency and sees it, removes it,
 /// and takes a manifest link down and up. Skipped only when pip cannot reach PyPI.
 @Suite(.serialized) struct ToxiproxyPythonTests {
-    /// A virtual environment with the client, kept between runs in the user's cache.
-    static let venv = Caches.root(environment: ProcessInfo.processInfo.environment) + "/test-venvs/toxiproxy-python-0.1.1"
-
-    /// How the client's setup went: the venv (Debian's python3-venv) is made first, then its
-    /// pip downloads the client; only a failed download (PyPI unreachable) skips the test.
-    enum Setup { case ready, unreachable, failed(String) }
-
-    static let setup: Setup = {
-        if FileManager.default.fileExists(atPath: venv + "/.installed") { return .ready }
-        do {
-            try? FileManager.default.removeItem(atPath: venv)
-            try FileManager.default.createDirectory(atPath: (venv as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            let made = try shell(["python3", "-m", "venv", venv])
-            guard made.status == 0 else {
-                return .failed("python3 -m venv failed (on Debian: apt-get install python3-venv): \(made.output)")
-            }
-            let folder = NSTemporaryDirectory() + "tbt-pip-\(UUID().uuidString.prefix(8))"
-            defer { try? FileManager.default.removeItem(atPath: folder) }
-            let fetched = try shell([venv + "/bin/python", "-m", "pip", "download", "-q", "--no-deps", "-d", folder, "toxiproxy-python==0.1.1"])
-            guard fetched.status == 0 else { return .unreachable }
-            let installed = try shell([venv + "/bin/python", "-m", "pip", "install", "-q", "toxiproxy-python==0.1.1"])
-            guard installed.status == 0 else { return .failed("pip install toxiproxy-python==0.1.1 failed: \(installed.output)") }
-            FileManager.default.createFile(atPath: venv + "/.installed", contents: nil)
-            return .ready
-        } catch {
-            return .failed("cannot set up the client's venv: \(error)")
-        }
-    }()
-
-    static var reachable: Bool {
-        if case .unreachable = setup { return false }
-        return true
-    }
+    /// A virtual environment with the client, kept between runs in the user's cache; the
+    /// install fetches the client's dependencies itself.
+    static let python = PythonVenv("toxiproxy-python-0.1.1", packages: ["toxiproxy-python==0.1.1"],
+                                   download: ["--no-deps"], installFromDownload: false)
+    static var venv: String { python.path }
+    static var setup: PythonVenv.Setup { python.setup }
+    static var reachable: Bool { python.reachable }
 
     static let script = #"""
         import os, sys, time, urllib.parse, urllib.request

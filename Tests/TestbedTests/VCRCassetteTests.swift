@@ -7,38 +7,11 @@ import Testing
 /// repeated headers and errors with a line. The vcrpy test is skipped only when pip cannot
 /// reach PyPI.
 @Suite(.serialized) struct VCRCassetteTests {
-    static let versions = ["vcrpy==9.4.2", "requests==2.34.2"]
     /// A virtual environment with vcrpy and requests, kept between runs in the user's cache.
-    static let venv = Caches.root(environment: ProcessInfo.processInfo.environment) + "/test-venvs/vcrpy-9.4.2"
-
-    enum Setup { case ready, unreachable, failed(String) }
-
-    static let setup: Setup = {
-        if FileManager.default.fileExists(atPath: venv + "/.installed") { return .ready }
-        do {
-            try? FileManager.default.removeItem(atPath: venv)
-            try FileManager.default.createDirectory(atPath: (venv as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            let made = try shell(["python3", "-m", "venv", venv])
-            guard made.status == 0 else {
-                return .failed("python3 -m venv failed (on Debian: apt-get install python3-venv): \(made.output)")
-            }
-            let folder = NSTemporaryDirectory() + "tbt-pip-\(UUID().uuidString.prefix(8))"
-            defer { try? FileManager.default.removeItem(atPath: folder) }
-            let fetched = try shell([venv + "/bin/python", "-m", "pip", "download", "-q", "-d", folder] + versions)
-            guard fetched.status == 0 else { return .unreachable }
-            let installed = try shell([venv + "/bin/python", "-m", "pip", "install", "-q", "--no-index", "--find-links", folder] + versions)
-            guard installed.status == 0 else { return .failed("pip install \(versions) failed: \(installed.output)") }
-            FileManager.default.createFile(atPath: venv + "/.installed", contents: nil)
-            return .ready
-        } catch {
-            return .failed("cannot set up the vcrpy venv: \(error)")
-        }
-    }()
-
-    static var reachable: Bool {
-        if case .unreachable = setup { return false }
-        return true
-    }
+    static let python = PythonVenv("vcrpy-9.4.2", packages: ["vcrpy==9.4.2", "requests==2.34.2"])
+    static var venv: String { python.path }
+    static var setup: PythonVenv.Setup { python.setup }
+    static var reachable: Bool { python.reachable }
 
     /// A local server and a client that records a cassette with vcrpy (argv[1]).
     static let recorder = #"""
