@@ -1,3 +1,7 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+
 /// The networking behind a ``Link``: a TCP proxy (``LinkProxy``) or an HTTP proxy
 /// (``HTTPLinkProxy``). ``Link`` drives either through this.
 protocol LinkListener: Sendable {
@@ -18,4 +22,33 @@ protocol LinkListener: Sendable {
 
 extension LinkProxy: LinkListener {
     func finish(link: Link) async {}
+}
+
+extension LinkListener {
+    /// Binds `bootstrap` on `address` for `link` and keeps the listening channel in
+    /// `listener`; a port 0 becomes the bound port in the link's listen address. Throws
+    /// ``LinkError`` (`bind`).
+    func listen(_ bootstrap: ServerBootstrap, on address: LinkAddress, link: Link,
+                keepingIn listener: borrowing Mutex<(any Channel)?>) async throws {
+        let host = address.host == "localhost" ? "127.0.0.1" : address.host
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.bind(host: host, port: address.port).get()
+        } catch {
+            throw LinkError(.bind, "link '\(link.name)' cannot listen on \(address): \(error)")
+        }
+        listener.withLock { $0 = channel }
+        if address.port == 0, let port = channel.localAddress?.port {
+            link.state.withLock { $0.listen.port = port }
+        }
+    }
+
+    /// Closes the channel `listener` keeps, if any, and forgets it.
+    static func close(_ listener: borrowing Mutex<(any Channel)?>) async {
+        let channel = listener.withLock { current in
+            defer { current = nil }
+            return current
+        }
+        try? await channel?.close()
+    }
 }

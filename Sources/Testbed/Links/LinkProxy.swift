@@ -48,26 +48,12 @@ final class LinkProxy: Sendable {
                     try channel.pipeline.syncOperations.addHandler(LinkSideHandler(connection: connection, side: .client))
                 }
             }
-        let host = address.host == "localhost" ? "127.0.0.1" : address.host
-        let channel: any Channel
-        do {
-            channel = try await bootstrap.bind(host: host, port: address.port).get()
-        } catch {
-            throw LinkError(.bind, "link '\(link.name)' cannot listen on \(address): \(error)")
-        }
-        listener.withLock { $0 = channel }
-        if address.port == 0, let port = channel.localAddress?.port {
-            link.state.withLock { $0.listen.port = port }
-        }
+        try await listen(bootstrap, on: address, link: link, keepingIn: listener)
     }
 
     /// Closes the listener, if one is open; new connections are refused from then on.
     func closeListener() async {
-        let channel = listener.withLock { current in
-            defer { current = nil }
-            return current
-        }
-        try? await channel?.close()
+        await Self.close(listener)
     }
 
     /// Closes every open connection (both ends) and returns once they are closed, so that

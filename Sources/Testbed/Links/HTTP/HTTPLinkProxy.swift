@@ -43,25 +43,11 @@ final class HTTPLinkProxy: LinkListener {
                     }
                 }
             }
-        let host = address.host == "localhost" ? "127.0.0.1" : address.host
-        let channel: any Channel
-        do {
-            channel = try await bootstrap.bind(host: host, port: address.port).get()
-        } catch {
-            throw LinkError(.bind, "link '\(link.name)' cannot listen on \(address): \(error)")
-        }
-        listener.withLock { $0 = channel }
-        if address.port == 0, let port = channel.localAddress?.port {
-            link.state.withLock { $0.listen.port = port }
-        }
+        try await listen(bootstrap, on: address, link: link, keepingIn: listener)
     }
 
     func closeListener() async {
-        let channel = listener.withLock { current in
-            defer { current = nil }
-            return current
-        }
-        try? await channel?.close()
+        await Self.close(listener)
     }
 
     func cutConnections() async {
