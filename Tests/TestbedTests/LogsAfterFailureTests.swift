@@ -139,7 +139,7 @@ import Testing
         try "line\n".write(toFile: run.log(for: "api"), atomically: false, encoding: .utf8)
         // A folder elsewhere, linked into .logs with a `kept` file: never a candidate for pruning.
         try PrivateDirectory.makeFolder(KeptLogs.folder(runRoot: root))
-        FileManager.default.createFile(atPath: outside + "/kept", contents: nil)
+        _ = FileManager.default.createFile(atPath: outside + "/kept", contents: nil)
         try FileManager.default.createSymbolicLink(atPath: KeptLogs.folder(runRoot: root) + "/link", withDestinationPath: outside)
 
         var saved: [String] = []

@@ -128,4 +128,51 @@ import Testing
         fixed.release()
         #expect(!FileManager.default.fileExists(atPath: "\(directory)/\(port).lock"))
     }
+
+    @Test func portsAreChosenBelowTheEphemeralRange() throws {
+        let allocator = PortAllocator(lockDirectory: try makeTemporaryDirectory())
+        let candidates = PortCandidates.current()
+        let ephemeral = try #require(PortCandidates.parseRange(
+            try String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)))
+        let range = try #require(candidates.range, "this machine's ephemeral range \(ephemeral) leaves room below it")
+        let reservations = try (0..<50).map { _ in try allocator.reserve() }
+        defer { reservations.forEach { $0.release() } }
+        for reservation in reservations {
+            #expect(range.contains(reservation.port) && !ephemeral.contains(reservation.port),
+                    "\(reservation.port) is in the ephemeral range \(ephemeral)")
+        }
+    }
+
+    @Test func candidatesFollowTheKernelSettings() throws {
+        #expect(PortCandidates.parseRange("32768\t60999\n") == 32768...60999)
+        #expect(PortCandidates.parseRange("60999 32768") == nil && PortCandidates.parseRange("") == nil)
+        #expect(PortCandidates.parseReserved("8080,20000-20002\n") == [8080, 20000, 20001, 20002])
+        #expect(PortCandidates.parseReserved("\n").isEmpty)
+        #expect(PortCandidates(ephemeral: 32768...60999).range == 16384...32767)
+        // A range that starts low leaves the ports above it; one that covers nearly all, none.
+        #expect(PortCandidates(ephemeral: 1024...40000).range == 40001...65535)
+        #expect(PortCandidates(ephemeral: 1024...65000).range == nil)
+        // Reserved ports are never tried.
+        var reserved = PortCandidates(ephemeral: 20000...60999, reserved: Set(16384...19999))
+        for _ in 0..<20 { #expect(try reserved.next() == nil) }
+    }
+
+    @Test func aPortHeldByAnotherSocketIsRefusedAsACandidate() throws {
+        let allocator = PortAllocator(lockDirectory: try makeTemporaryDirectory())
+        let reservation = try allocator.reserve()
+        let port = reservation.port
+        reservation.release()
+        // Another process's socket, bound with SO_REUSEADDR (or a connection in TIME_WAIT):
+        // a service that binds without SO_REUSEADDR would fail, so the candidate is refused.
+        let other = try PortAllocator.bindLoopback(port: port)
+        defer { close(other) }
+        #expect(throws: PortAllocator.Errno.self) { try PortAllocator.bindLoopback(port: port, exclusive: true) }
+        var offered = [port, port, 0]
+        let next = try allocator.reserve {
+            let candidate = offered.removeFirst()
+            return try? PortAllocator.bindLoopback(port: candidate, exclusive: candidate != 0)
+        }
+        defer { next.release() }
+        #expect(next.port != port && offered.isEmpty)
+    }
 }

@@ -6,13 +6,18 @@ import Glibc
 /// Hands out loopback TCP ports that no two concurrent Testbed runs can both hold — runs in
 /// this process or in any other process on the machine, however many start at once.
 ///
+/// Ports are chosen outside the kernel's ephemeral range (``PortCandidates``): a port the
+/// kernel can hand to anyone's outgoing connection or `bind(port 0)` could be taken in the
+/// moment between ``PortReservation/releaseSocket()`` and the service's own bind.
+///
 /// A port is reserved in two ways at once:
-/// - a socket bound to `127.0.0.1:port` (with `SO_REUSEADDR`, never listening), so the
-///   kernel does not offer the port to anyone else's `bind(port 0)` or outgoing connection;
+/// - a socket bound to `127.0.0.1:port` (`SO_REUSEADDR` set after the bind, never
+///   listening), so no other process binds the port without `SO_REUSEADDR` and no other
+///   run's probe of the port succeeds;
 /// - an exclusive `flock` on `<lockDirectory>/<port>.lock`, which every Testbed run checks
 ///   before it takes a port. The lock outlives ``PortReservation/releaseSocket()``, which
-///   is called just before the service binds the port itself, so another run that is
-///   offered the port by the kernel in that window sees the lock and moves on.
+///   is called just before the service binds the port itself, so another run that
+///   tries the port in that window sees the lock and moves on.
 ///
 /// Locks belong to the open file and die with the process, so a crashed run leaks nothing.
 /// Lock files are removed at release while still locked; a run that locked a file just
@@ -36,8 +41,8 @@ import Glibc
 public struct PortAllocator: Sendable {
     /// Shared by every Testbed run on the machine, whoever runs it.
     public static let defaultLockDirectory = "/tmp/testbed-ports"
-    /// How many kernel-offered candidates ``reserve()`` tries before it gives up.
-    static let candidateLimit = 64
+    /// How many candidates ``reserve()`` tries before it gives up.
+    static let candidateLimit = 128
 
     /// The folder holding the per-port lock files (created mode 1777 when missing; see the type
     /// for when a private one is used instead).
@@ -48,29 +53,25 @@ public struct PortAllocator: Sendable {
         self.lockDirectory = lockDirectory
     }
 
-    /// Reserves a free port chosen by the kernel. Throws ``PortError``.
+    /// Reserves a free port outside the kernel's ephemeral range (see ``PortCandidates``).
+    /// Throws ``PortError``.
     public func reserve() throws -> PortReservation {
-        try reserve(candidate: Self.kernelCandidate)
+        var candidates = PortCandidates.current()
+        return try reserve { try candidates.next() }
     }
 
-    /// A socket bound to a port the kernel chose.
-    private static func kernelCandidate() throws -> Int32 {
-        do {
-            return try bindLoopback(port: 0)
-        } catch {
-            throw PortError(.system, port: nil, "cannot bind a loopback socket: \(errnoText(error.code))")
-        }
-    }
-
-    /// Reserves the first candidate whose lock is free; `candidate` returns a bound socket.
-    /// Tests pass their own candidates to prove that a locked port is skipped.
-    func reserve(candidate: () throws -> Int32) throws -> PortReservation {
+    /// Reserves the first candidate whose lock is free; `candidate` returns a bound socket, or
+    /// nil when the port it tried is in use. Tests pass their own candidates to prove that a
+    /// locked port is skipped.
+    func reserve(candidate: () throws -> Int32?) throws -> PortReservation {
         let directory = try usableLockDirectory()
-        var offered: Set<Int> = []
+        var locked: Set<Int> = [], busy = 0
         for _ in 0..<Self.candidateLimit {
-            let socket = try candidate()
+            guard let socket = try candidate() else {
+                busy += 1
+                continue
+            }
             let port = Self.boundPort(socket)
-            offered.insert(port)
             let lock: Int32?
             do {
                 lock = try lockFile(for: port, in: directory)
@@ -82,11 +83,12 @@ public struct PortAllocator: Sendable {
                 return PortReservation(port: port, socket: socket, lock: lock, lockPath: "\(directory)/\(port).lock")
             }
             // Held by another run, which may be about to bind it: let go at once.
+            locked.insert(port)
             close(socket)
         }
         throw PortError(.exhausted, port: nil,
-                        "no free port after \(Self.candidateLimit) tries: the \(offered.count) ports the kernel "
-                        + "offered are all reserved by other Testbed runs (lock files in \(directory))")
+                        "no free port after \(Self.candidateLimit) tries: \(busy) candidates were bound by other "
+                        + "processes and \(locked.count) reserved by other Testbed runs (lock files in \(directory))")
     }
 
     /// Reserves `port`, a fixed port from the manifest.
@@ -195,11 +197,16 @@ public struct PortAllocator: Sendable {
     struct Errno: Error { var code: Int32 }
 
     /// A socket bound to 127.0.0.1:`port` with SO_REUSEADDR, not listening.
-    static func bindLoopback(port: Int) throws(Errno) -> Int32 {
+    ///
+    /// With `exclusive`, the bind is made before SO_REUSEADDR is set, so it fails while any
+    /// other socket holds the port — one bound with SO_REUSEADDR by another run, or a closed
+    /// connection still in TIME_WAIT, which would stop a service that binds without
+    /// SO_REUSEADDR. Setting it afterwards still lets the service bind over this socket.
+    static func bindLoopback(port: Int, exclusive: Bool = false) throws(Errno) -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Errno(code: errno) }
         var one: Int32 = 1
-        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        if !exclusive { _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size)) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port)).bigEndian
@@ -213,6 +220,7 @@ public struct PortAllocator: Sendable {
             close(fd)
             throw Errno(code: error)
         }
+        if exclusive { _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size)) }
         return fd
     }
 

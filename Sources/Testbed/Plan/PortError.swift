@@ -10,7 +10,7 @@ public struct PortError: Error, Sendable, CustomStringConvertible {
         public static let inUse = Code("in use")
         /// The number is not a TCP port.
         public static let invalidPort = Code("invalid port")
-        /// Every candidate the kernel offered was reserved by another run.
+        /// No candidate was free: each was bound by another process or reserved by another run.
         public static let exhausted = Code("exhausted")
         /// A system call failed (lock directory, socket).
         public static let system = Code("system")
