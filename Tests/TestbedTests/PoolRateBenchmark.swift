@@ -27,6 +27,7 @@ struct PoolRateBenchmark {
                                               options: .init(size: size, concurrentCreations: creations, concurrentDrops: drops))
             try await pool.prepared()
             let clock = ContinuousClock()
+            let cpuBefore = try Self.cpuSeconds(cluster: cluster)
             let began = clock.now
             let handed = Ticket()
             var dropped = 0
@@ -47,14 +48,47 @@ struct PoolRateBenchmark {
             // Sustained: the rate counts the drops of every database handed out, not only the hand-outs.
             await pool.waitForDrops()
             dropped = await pool.statistics.dropped
+            let cpuAfter = try Self.cpuSeconds(cluster: cluster)
+            let serverCPU = (cpuAfter.server - cpuBefore.server) * 1000 / Double(total)
+            let testbedCPU = (cpuAfter.testbed - cpuBefore.testbed) * 1000 / Double(total)
+            let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
             let seconds = Double((clock.now - began).components.attoseconds) / 1e18 + Double((clock.now - began).components.seconds)
             let statistics = await pool.statistics
             await pool.shutdown()
             print(String(format: "BENCH %@: %d databases to %d consumers in %.2f s = %.0f per second "
-                         + "(pool size %d, %d clones and %d drops at a time; %d created, %d dropped)",
+                         + "(pool size %d, %d clones and %d drops at a time; %d created, %d dropped); "
+                         + "CPU per database: server %.1f ms + this process %.1f ms, so %.0f cores at 100%% "
+                         + "give at most %.0f per second",
                          label, total, consumers, seconds, Double(total) / seconds, size, creations, drops, statistics.created,
-                         dropped))
+                         dropped, serverCPU, testbedCPU, cores, cores * 1000 / (serverCPU + testbedCPU)))
         }
+    }
+
+    /// CPU seconds used so far by the cluster's server (the postmaster, its live children
+    /// and the children it reaped) and by this process (the pool, libpq, the consumers).
+    static func cpuSeconds(cluster: PostgresCluster) throws -> (server: Double, testbed: Double) {
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        let pidFile = try String(contentsOfFile: cluster.dataDirectory + "/postmaster.pid", encoding: .utf8)
+        let postmaster = try #require(pidFile.split(separator: "\n").first.flatMap { Int32($0) })
+        func fields(_ pid: String) -> [Substring]? {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            return stat[stat.index(close, offsetBy: 2)...].split(separator: " ")  // fields from 3 (state) on
+        }
+        var server = 0.0
+        for entry in try FileManager.default.contentsOfDirectory(atPath: "/proc") where Int32(entry) != nil {
+            guard let stat = fields(entry) else { continue }
+            let isServer = Int32(entry) == postmaster
+            guard isServer || Int32(stat[1]) == postmaster else { continue }  // field 4: ppid
+            // utime, stime (fields 14, 15); the postmaster also counts its reaped children (16, 17).
+            let used = (isServer ? stat[11...14] : stat[11...12]).compactMap { Double($0) }.reduce(0, +)
+            server += used / ticks
+        }
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let testbed = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        return (server, testbed)
     }
 
     @Test func benchmarkSeedRate() async throws {
