@@ -18,7 +18,7 @@ sources=()
 for file in "$root"/Sources/Testbed/Tapes/*.swift; do
     [ "$(basename "$file")" = VCRCassetteReader.swift ] || sources+=("$file")
 done
-sources+=("$root/Sources/Testbed/Seed/JSONScanner.swift" "$root/Sources/Testbed/Seed/JSONNode.swift"
+sources+=("$root/Sources/Testbed/Seed/JSONScanner.swift" "$root/Sources/Testbed/Seed/JSONNode.swift" "$root/Sources/Testbed/Seed/JSONEscape.swift"
           "$root/Sources/Testbed/Seed/FixtureError.swift" "$root/Sources/Testbed/Processes/ErrnoText.swift")
 swiftc -O -wmo -parse-as-library -module-name TapeBench -o "$work/tape-bench" \
     "$root/scripts/tape-load-bench/main.swift" "${sources[@]}"

@@ -51,12 +51,18 @@ public struct TapeRequest: Sendable, Hashable {
 
     /// The target's path, before any `?`.
     public var path: String {
-        target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target
+        questionMark.map { String(target[..<$0]) } ?? target
     }
 
     /// The target's query, after the first `?`, or nil when there is none.
     public var query: String? {
-        target.firstIndex(of: "?").map { String(target[target.index(after: $0)...]) }
+        questionMark.map { String(target[target.index(after: $0)...]) }
+    }
+
+    /// The first `?` of the target. In an ASCII target (as HTTP targets are, percent-encoded)
+    /// each `?` byte is a `?` character, so the bytes are searched, which is much faster.
+    var questionMark: String.Index? {
+        target.utf8.allSatisfy { $0 < 0x80 } ? target.utf8.firstIndex(of: UInt8(ascii: "?")) : target.firstIndex(of: "?")
     }
 }
 
