@@ -62,7 +62,12 @@ public struct TapeRequest: Sendable, Hashable {
     /// The first `?` of the target. In an ASCII target (as HTTP targets are, percent-encoded)
     /// each `?` byte is a `?` character, so the bytes are searched, which is much faster.
     var questionMark: String.Index? {
-        target.utf8.allSatisfy { $0 < 0x80 } ? target.utf8.firstIndex(of: UInt8(ascii: "?")) : target.firstIndex(of: "?")
+        // The byte offset of the `?` (the count when there is none), or nil when not ASCII.
+        let offset: Int? = target.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.contains { $0 >= 0x80 } ? nil : bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.count
+        } ?? nil
+        guard let offset else { return target.firstIndex(of: "?") }
+        return offset < target.utf8.count ? target.utf8.index(target.startIndex, offsetBy: offset) : nil
     }
 }
 

@@ -45,6 +45,10 @@ public final class TapePlayer: Sendable {
         /// Computes the key of every exchange of `route` not keyed yet, and indexes them.
         mutating func resolve(_ route: Int, rules: TapeMatchRules, paths: [TapeJSONPath]) {
             guard var index = pending.removeValue(forKey: route) else { return }
+            var count = 0
+            var counting = index
+            while counting >= 0 { count += 1; counting = next[counting] }
+            indexes.reserveCapacity(indexes.count + count)
             while index >= 0 {
                 let key = self.key(index, rules: rules, paths: paths)
                 indexes[key, default: []].append(index)
