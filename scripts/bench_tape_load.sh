@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# How long a tape of 10,000 exchanges takes to load (issue 11: under 200 ms), side by side
+# How long a tape of 10,000 exchanges takes to be ready to serve (Tape.load and the replay
+# index, as an HTTP link does it; issue 11: under 200 ms), side by side
 # with Python's json.loads (C) on the same file as a yardstick for the machine.
 #
 #   scripts/bench_tape_load.sh

@@ -111,9 +111,9 @@ struct TapeJSONCursor {
             let count = key.range.count
             let found = bytes.withUnsafeBufferPointer { buffer in
                 known.utf8.firstIndex { name in
-                    name.count == count && name.withUnsafeBufferPointer { name in
+                    name.count == count && (count == 0 || name.withUnsafeBufferPointer { name in
                         memcmp(name.baseAddress!, buffer.baseAddress! + key.range.lowerBound, count) == 0
-                    }
+                    })
                 }
             }
             if let found { return known.names[found] }
