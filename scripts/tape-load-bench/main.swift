@@ -67,11 +67,24 @@ enum Bench {
 }
 
 @main enum Main {
+    /// What an HTTP link does before it serves (HTTPTapeDeck.init): load the tape, make its
+    /// player. Its own function, so that `--once` under callgrind counts it alone.
+    @inline(never)
+    static func readyToServe(_ url: URL) throws -> (Tape, TapePlayer) {
+        let loaded = try Tape.load(from: url)
+        return (loaded, TapePlayer(tape: loaded, rules: .default, redaction: TapeRedaction()))
+    }
+
     static func main() throws {
         let path = CommandLine.arguments[1]
         let url = URL(fileURLWithPath: path)
         let tape = Bench.tape(count: 10_000)
         try tape.write(to: url)
+        if CommandLine.arguments.dropFirst(2).first == "--once" {
+            let (loaded, player) = try readyToServe(url)
+            precondition(loaded.exchanges.count == 10_000 && player.unusedExchanges.count == 10_000)
+            return
+        }
         let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         // A request like exchange 0: POST /v1/charges, the route of 3,334 exchanges, whose keys
         // (JSON bodies parsed) the player computes when the first request for it comes.
