@@ -160,6 +160,47 @@ import Testing
         }
     }
 
+    /// Testbed writes the version first, and the reader then reads the exchanges in the same
+    /// pass; with the version last it checks the rest of the tape first. A tape with more
+    /// than one fault reports the same one either way.
+    @Test func theFaultReportedDoesNotDependOnWhereTheVersionIs() throws {
+        let badStatus = #"{"request": {"method": "GET", "target": "/"}, "response": {"status": "200"}}"#
+        let cases: [(exchange: String, rest: String, line: Int, message: String)] = [
+            (badStatus, #""extra": 1,"#, 3, "unknown key \"extra\""),
+            (badStatus, #""exchanges": [],"#, 3, "\"exchanges\" appears twice"),
+            (badStatus, #""extra" 1,"#, 3, "expected ':' after key \"extra\""),
+            (badStatus, "", 2, "\"status\" must be an HTTP status code"),
+            ("{\"request\": 1,\n\"response\" 2}", "", 3, "expected ':' after key \"response\""),
+        ]
+        for (exchange, rest, line, message) in cases {
+            let tail = rest.isEmpty ? "" : ",\n" + rest.dropLast()
+            let first = try Self.loadError("{\"testbed_tape\": 1,\n\"exchanges\": [\(exchange)]\(tail)}")
+            let last = try Self.loadError("{\n\"exchanges\": [\(exchange)],\n\(rest) \"testbed_tape\": 1}")
+            #expect(first?.line == line, "\(rest)")
+            #expect(first?.message.contains(message) == true, "\(String(describing: first))")
+            #expect(first?.code == last?.code)
+            #expect(first?.line == last?.line)
+            #expect(first?.message == last?.message)
+        }
+    }
+
+    /// Keys are matched by their bytes, but an escaped key means the same as the plain one;
+    /// JSON body keys with escapes or non-ASCII text are written back in the body's layout.
+    @Test func escapedKeysReadAsTheirText() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("t.json")
+        try #"""
+            {"testbed_tape": 1, "exchanges": [{"request": {"method": "GET", "target": "/"},
+              "response": {"status": 200, "body": {"layout": "compact", "json": {"kéy": "vé", "é": ["\/"]}}}}]}
+            """#.write(to: url, atomically: false, encoding: .utf8)
+        let loaded = try Tape.load(from: url)
+        #expect(loaded.exchanges.first?.request.target == "/")
+        #expect(loaded.exchanges.first?.response.body == Array(#"{"kéy":"vé","é":["/"]}"#.utf8))
+        try #"{"testbed_tape": 1, "exchanges": [{"requests": {}}]}"#.write(to: url, atomically: false, encoding: .utf8)
+        #expect(throws: TapeError.self) { try Tape.load(from: url) }
+    }
+
     static func line(of needle: String, in text: String) -> Int? {
         text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains(needle) }.map { $0 + 1 }
     }

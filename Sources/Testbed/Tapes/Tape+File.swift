@@ -9,15 +9,7 @@ extension Tape {
     /// ``TapeError/Code/newerVersion`` for a tape written in a newer format.
     public static func load(from url: URL) throws(TapeError) -> Tape {
         let file = url.path
-        let bytes: [UInt8]
-        do {
-            bytes = [UInt8](try Data(contentsOf: url))
-        } catch {
-            let reason = (error as NSError).code == NSFileReadNoSuchFileError
-                ? "no such file (record the tape first, with mode record or record_missing)"
-                : "cannot be read: \(error.localizedDescription)"
-            throw TapeError(.unreadable, file: file, reason)
-        }
+        let bytes = try contents(of: file)
         let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         let first = bytes[start...].first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
         if first == UInt8(ascii: "{"), !isJSONCassette(bytes) {
@@ -25,6 +17,44 @@ extension Tape {
         }
         guard first != nil else { throw TapeError(.malformed, file: file, "the file is empty") }
         return try VCRCassetteReader(file: file).read(bytes)
+    }
+
+    /// The file's bytes, read straight into the array the readers scan: a large tape is not
+    /// copied on the way (through a `Data`).
+    private static func contents(of file: String) throws(TapeError) -> [UInt8] {
+        func unreadable(_ code: Int32) -> TapeError {
+            TapeError(.unreadable, file: file, code == ENOENT
+                ? "no such file (record the tape first, with mode record or record_missing)"
+                : "cannot be read: \(errnoText(code))")
+        }
+        let descriptor = open(file, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw unreadable(errno) }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw unreadable(errno) }
+        // One read of the size fstat gives (plus one byte, to see the end); more if the file grew.
+        var bytes: [UInt8] = []
+        let chunk = max(Int(status.st_size), 4096) + 1
+        while true {
+            var failure: Int32 = 0
+            let piece = [UInt8](unsafeUninitializedCapacity: chunk) { buffer, count in
+                count = 0
+                while count < chunk {
+                    let got = read(descriptor, buffer.baseAddress! + count, chunk - count)
+                    if got > 0 {
+                        count += got
+                    } else if got == 0 {
+                        break
+                    } else if errno != EINTR {
+                        failure = errno
+                        break
+                    }
+                }
+            }
+            guard failure == 0 else { throw unreadable(failure) }
+            if bytes.isEmpty { bytes = piece } else { bytes += piece }
+            if piece.count < chunk { return bytes }
+        }
     }
 
     /// True for a cassette that vcrpy wrote with its JSON serializer: `"interactions"` and no

@@ -51,12 +51,23 @@ public struct TapeRequest: Sendable, Hashable {
 
     /// The target's path, before any `?`.
     public var path: String {
-        target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target
+        questionMark.map { String(target[..<$0]) } ?? target
     }
 
     /// The target's query, after the first `?`, or nil when there is none.
     public var query: String? {
-        target.firstIndex(of: "?").map { String(target[target.index(after: $0)...]) }
+        questionMark.map { String(target[target.index(after: $0)...]) }
+    }
+
+    /// The first `?` of the target. In an ASCII target (as HTTP targets are, percent-encoded)
+    /// each `?` byte is a `?` character, so the bytes are searched, which is much faster.
+    var questionMark: String.Index? {
+        // The byte offset of the `?` (the count when there is none), or nil when not ASCII.
+        let offset: Int? = target.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.contains { $0 >= 0x80 } ? nil : bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.count
+        } ?? nil
+        guard let offset else { return target.firstIndex(of: "?") }
+        return offset < target.utf8.count ? target.utf8.index(target.startIndex, offsetBy: offset) : nil
     }
 }
 

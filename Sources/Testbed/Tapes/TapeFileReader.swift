@@ -9,10 +9,10 @@ import Foundation
 struct TapeFileReader {
     let file: String
 
-    private static let exchangeKeys = ["request", "response", "recorded_at", "duration_ms"]
-    private static let requestKeys = ["method", "target", "headers", "body"]
-    private static let responseKeys = ["status", "reason", "headers", "body"]
-    private static let bodyKeys = ["layout", "json", "text", "base64"]
+    private static let exchangeKeys = TapeJSONCursor.KnownKeys(["request", "response", "recorded_at", "duration_ms"])
+    private static let requestKeys = TapeJSONCursor.KnownKeys(["method", "target", "headers", "body"])
+    private static let responseKeys = TapeJSONCursor.KnownKeys(["status", "reason", "headers", "body"])
+    private static let bodyKeys = TapeJSONCursor.KnownKeys(["layout", "json", "text", "base64"])
 
     func read(_ bytes: [UInt8]) throws(TapeError) -> Tape {
         var cursor = TapeJSONCursor(bytes: bytes, file: file)
@@ -22,6 +22,7 @@ struct TapeFileReader {
         var first = true
         var version: Int?
         var exchangesAt: (position: Int, line: Int)?
+        var exchanges: [TapeExchange]?
         while let key = try cursor.nextMember(&first) {
             switch key {
             case "testbed_tape" where version == nil:
@@ -38,7 +39,17 @@ struct TapeFileReader {
                 version = number
             case "exchanges" where exchangesAt == nil:
                 exchangesAt = cursor.mark
-                try cursor.skipValue()
+                // With the version read first (as Testbed writes tapes), the exchanges are read
+                // in this pass. Otherwise, or if they hold an error, they are only skipped here
+                // and read after the rest of the tape is checked, so that the error reported
+                // is the same as in a tape whose version comes last.
+                var attempt = cursor
+                if version != nil, let list = try? exchangeList(&attempt) {
+                    exchanges = list
+                    cursor = attempt
+                } else {
+                    try cursor.skipValue()
+                }
             case "testbed_tape", "exchanges":
                 throw invalid(cursor.line, "\"\(key)\" appears twice in the tape")
             default:
@@ -49,13 +60,18 @@ struct TapeFileReader {
         guard cursor.current == nil else { throw cursor.fail("unexpected \(cursor.describeCurrent()) after the end of the tape") }
         guard version != nil else { throw invalid(topLine, "no \"testbed_tape\" format version: this is not a Testbed tape") }
         guard let exchangesAt else { throw invalid(topLine, "no \"exchanges\" list") }
+        if let exchanges { return Tape(exchanges: exchanges) }
         cursor.seek(exchangesAt)
+        return Tape(exchanges: try exchangeList(&cursor))
+    }
+
+    private func exchangeList(_ cursor: inout TapeJSONCursor) throws(TapeError) -> [TapeExchange] {
         guard cursor.current == UInt8(ascii: "[") else { throw invalid(cursor.line, "\"exchanges\" must be a list") }
         try cursor.beginArray()
         var exchanges: [TapeExchange] = []
-        var firstExchange = true
-        while try cursor.nextElement(&firstExchange) { exchanges.append(try exchange(&cursor)) }
-        return Tape(exchanges: exchanges)
+        var first = true
+        while try cursor.nextElement(&first) { exchanges.append(try exchange(&cursor)) }
+        return exchanges
     }
 
     private func invalid(_ line: Int, _ message: String) -> TapeError {
@@ -65,19 +81,19 @@ struct TapeFileReader {
     /// Reads an object whose keys must be among `allowed` (each at most once), handing each
     /// key to `member` with the cursor on its value; returns the line the object starts on.
     @discardableResult
-    private func object(_ cursor: inout TapeJSONCursor, _ what: String, allowed: [String],
+    private func object(_ cursor: inout TapeJSONCursor, _ what: String, allowed: TapeJSONCursor.KnownKeys,
                         _ member: (String, inout TapeJSONCursor) throws(TapeError) -> Void) throws(TapeError) -> Int {
         let line = cursor.line
         guard cursor.current == UInt8(ascii: "{") else { throw invalid(line, "\(what) must be an object") }
         try cursor.beginObject()
         var first = true
-        var seen: [String] = []
-        while let key = try cursor.nextMember(&first) {
-            guard allowed.contains(key) else {
-                throw invalid(cursor.line, "unknown key \"\(key)\" in \(what) (allowed: \(allowed.joined(separator: ", ")))")
+        var seen = 0  // a bit for each of `allowed`
+        while let key = try cursor.nextMember(&first, among: allowed) {
+            guard let index = allowed.names.firstIndex(of: key) else {
+                throw invalid(cursor.line, "unknown key \"\(key)\" in \(what) (allowed: \(allowed.names.joined(separator: ", ")))")
             }
-            guard !seen.contains(key) else { throw invalid(cursor.line, "\"\(key)\" appears twice in \(what)") }
-            seen.append(key)
+            guard seen & (1 << index) == 0 else { throw invalid(cursor.line, "\"\(key)\" appears twice in \(what)") }
+            seen |= 1 << index
             try member(key, &cursor)
         }
         return line
@@ -166,6 +182,7 @@ struct TapeFileReader {
         }
         try cursor.beginArray()
         var result: [TapeHeader] = []
+        result.reserveCapacity(8)
         var first = true
         while try cursor.nextElement(&first) {
             let line = cursor.line
@@ -187,19 +204,23 @@ struct TapeFileReader {
 
     private func body(_ cursor: inout TapeJSONCursor) throws(TapeError) -> [UInt8] {
         var layoutName: (String, Int)?
+        var layout: TapeJSONLayout?
         var json: (position: Int, line: Int)?
         var text: String?
         var base64: (String, Int)?
         var rewritten: [UInt8]?
         let line = try object(&cursor, "a body", allowed: Self.bodyKeys) { key, cursor throws(TapeError) in
             switch key {
-            case "layout": layoutName = (try string(&cursor, key), cursor.line)
+            case "layout":
+                let name = try string(&cursor, key)
+                layoutName = (name, cursor.line)
+                layout = TapeJSONLayout(name: name)
             case "json":
                 guard cursor.current == UInt8(ascii: "{") || cursor.current == UInt8(ascii: "[") else {
                     throw invalid(cursor.line, "\"json\" must be an object or a list")
                 }
                 json = cursor.mark
-                if let (name, _) = layoutName, let layout = TapeJSONLayout(name: name) {
+                if let layout {
                     rewritten = try layout.rewrite(from: &cursor)
                 } else {
                     try cursor.skipValue()
@@ -208,12 +229,12 @@ struct TapeFileReader {
             default: base64 = (try string(&cursor, key), cursor.line)
             }
         }
-        guard [json != nil, text != nil, base64 != nil].filter({ $0 }).count == 1 else {
+        guard (json == nil ? 0 : 1) + (text == nil ? 0 : 1) + (base64 == nil ? 0 : 1) == 1 else {
             throw invalid(line, "a body must have exactly one of \"json\", \"text\" or \"base64\"")
         }
         if let json {
             guard let (name, nameLine) = layoutName else { throw invalid(line, "a \"json\" body needs its \"layout\"") }
-            guard let layout = TapeJSONLayout(name: name) else {
+            guard let layout else {
                 throw invalid(nameLine, "unknown JSON layout \"\(name)\" (see docs/tapes.md, \"Bodies\")")
             }
             return rewritten ?? layout.rewrite(cursor.bytes, from: json.position)

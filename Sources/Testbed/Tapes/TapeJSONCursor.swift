@@ -1,3 +1,5 @@
+import Foundation
+
 /// A strict JSON reader over a tape file's bytes that builds no tree and counts lines.
 ///
 /// A 10,000-exchange tape must load in well under 200 ms: reading members and values in
@@ -38,17 +40,25 @@ struct TapeJSONCursor {
     }
 
     mutating func skipWhitespace() {
-        // Indentation is a good part of a pretty tape: scan it without bounds checks.
+        // Indentation is a good part of a pretty tape: scan it without bounds checks, and
+        // after a line break eight spaces at a time.
         var position = self.position
         var line = self.line
         bytes.withUnsafeBufferPointer { buffer in
-            scan: while position < buffer.count {
-                switch buffer[position] {
-                case 0x0A: line += 1
-                case 0x20, 0x09, 0x0D: break
+            guard let base = buffer.baseAddress else { return }
+            let count = buffer.count
+            scan: while position < count {
+                switch base[position] {
+                case 0x0A:
+                    line += 1
+                    position += 1
+                    while count - position >= 8,
+                          UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self) == 0x2020_2020_2020_2020 {
+                        position += 8
+                    }
+                case 0x20, 0x09, 0x0D: position += 1
                 default: break scan
                 }
-                position += 1
             }
         }
         self.position = position
@@ -69,8 +79,50 @@ struct TapeJSONCursor {
         try enter()
     }
 
+    /// A member's key as it stands in the bytes: the text between its quotes, and whether
+    /// that holds an escape (then the key's text differs from its bytes).
+    struct Key {
+        var range: Range<Int>
+        var escaped: Bool
+    }
+
+    /// Key names a reader expects, matched against a key's bytes so that reading a known
+    /// key builds no string.
+    struct KnownKeys {
+        let names: [String]
+        fileprivate let utf8: [[UInt8]]
+
+        init(_ names: [String]) {
+            self.names = names
+            utf8 = names.map { Array($0.utf8) }
+        }
+    }
+
     /// The next member's key, the cursor left on its value; nil after the closing `}`.
     mutating func nextMember(_ first: inout Bool) throws(TapeError) -> String? {
+        try nextKey(&first).map(text)
+    }
+
+    /// The next member's key, as the very string of `known` when it is one of them (else
+    /// decoded), the cursor left on its value; nil after the closing `}`.
+    mutating func nextMember(_ first: inout Bool, among known: KnownKeys) throws(TapeError) -> String? {
+        guard let key = try nextKey(&first) else { return nil }
+        if !key.escaped {
+            let count = key.range.count
+            let found = bytes.withUnsafeBufferPointer { buffer in
+                known.utf8.firstIndex { name in
+                    name.count == count && (count == 0 || name.withUnsafeBufferPointer { name in
+                        memcmp(name.baseAddress!, buffer.baseAddress! + key.range.lowerBound, count) == 0
+                    })
+                }
+            }
+            if let found { return known.names[found] }
+        }
+        return text(of: key)
+    }
+
+    /// The next member's key, the cursor left on its value; nil after the closing `}`.
+    mutating func nextKey(_ first: inout Bool) throws(TapeError) -> Key? {
         skipWhitespace()
         if current == UInt8(ascii: "}") {
             position += 1
@@ -84,10 +136,26 @@ struct TapeJSONCursor {
         }
         first = false
         guard current == UInt8(ascii: "\"") else { throw fail("unexpected \(describeCurrent()), expected a quoted key") }
-        let key = try string()
-        try expect(UInt8(ascii: ":"), "after key \"\(key)\"")
+        let start = position + 1
+        let escaped = try skipString()
+        let key = Key(range: start..<position - 1, escaped: escaped)
+        skipWhitespace()
+        guard current == UInt8(ascii: ":") else {
+            throw fail("unexpected \(describeCurrent()), expected ':' after key \"\(text(of: key))\"")
+        }
+        position += 1
         skipWhitespace()
         return key
+    }
+
+    /// The text of a key read by ``nextKey(_:)``.
+    func text(of key: Key) -> String {
+        if !key.escaped {
+            return bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[key.range]), as: UTF8.self) }
+        }
+        var cursor = self
+        cursor.position = key.range.lowerBound - 1
+        return (try? cursor.string()) ?? ""
     }
 
     /// Reads `[`; then call ``nextElement(_:)`` until it returns false.
@@ -132,26 +200,33 @@ struct TapeJSONCursor {
             try beginArray()
             var first = true
             while try nextElement(&first) { try skipValue() }
-        case UInt8(ascii: "\""): _ = try string()
+        case UInt8(ascii: "\""): _ = try skipString()
         case UInt8(ascii: "t"): try word("true")
         case UInt8(ascii: "f"): try word("false")
         case UInt8(ascii: "n"): try word("null")
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try number()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try skipNumber()
         default: throw fail("unexpected \(describeCurrent()), expected a value")
         }
     }
 
-    mutating func word(_ text: String) throws(TapeError) {
-        let count = text.utf8.count
-        guard bytes.count - position >= count, bytes[position..<position + count].elementsEqual(text.utf8) else {
-            throw fail("unexpected \(describeCurrent()), expected '\(text)'")
+    mutating func word(_ text: StaticString) throws(TapeError) {
+        let count = text.utf8CodeUnitCount
+        let matches = bytes.count - position >= count && bytes.withUnsafeBufferPointer { buffer in
+            memcmp(buffer.baseAddress! + position, text.utf8Start, count) == 0
         }
+        guard matches else { throw fail("unexpected \(describeCurrent()), expected '\(text)'") }
         position += count
     }
 
     /// A number's text, checked against the JSON grammar.
     mutating func number() throws(TapeError) -> Substring {
         let start = position
+        try skipNumber()
+        return Substring(decoding: bytes[start..<position], as: UTF8.self)
+    }
+
+    /// Skips a number, checking it against the JSON grammar.
+    mutating func skipNumber() throws(TapeError) {
         func digits(_ cursor: inout TapeJSONCursor) -> Int {
             let from = cursor.position
             while let byte = cursor.current, byte >= 0x30, byte <= 0x39 { cursor.position += 1 }
@@ -170,7 +245,29 @@ struct TapeJSONCursor {
             if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { position += 1 }
             guard digits(&self) > 0 else { throw fail("malformed number: no digits in the exponent") }
         }
-        return Substring(decoding: bytes[start..<position], as: UTF8.self)
+    }
+
+    /// Where the plain run of a string that starts at `start` ends: at its closing quote, a
+    /// backslash, a control character or the end of the bytes.
+    private func plainEnd(from start: Int) -> Int {
+        bytes.withUnsafeBufferPointer { buffer in
+            var end = start
+            while end < buffer.count, buffer[end] != 0x22, buffer[end] != 0x5C, buffer[end] >= 0x20 { end += 1 }
+            return end
+        }
+    }
+
+    /// Skips a string value, checking its syntax without building its text; true when it
+    /// holds an escape.
+    mutating func skipString() throws(TapeError) -> Bool {
+        guard current == UInt8(ascii: "\"") else { throw fail("unexpected \(describeCurrent()), expected a string") }
+        let end = plainEnd(from: position + 1)
+        if end < bytes.count, bytes[end] == 0x22 {
+            position = end + 1
+            return false
+        }
+        _ = try string()
+        return true
     }
 
     /// A string value, its escapes decoded.
@@ -178,18 +275,11 @@ struct TapeJSONCursor {
         guard current == UInt8(ascii: "\"") else { throw fail("unexpected \(describeCurrent()), expected a string") }
         position += 1
         let start = position
-        let plain: (text: String, end: Int)? = bytes.withUnsafeBufferPointer { buffer in
-            var end = start
-            while end < buffer.count, buffer[end] != 0x22, buffer[end] != 0x5C, buffer[end] >= 0x20 { end += 1 }
-            guard end < buffer.count, buffer[end] == 0x22 else { return nil }
-            return (String(decoding: UnsafeBufferPointer(rebasing: buffer[start..<end]), as: UTF8.self), end)
+        let end = plainEnd(from: start)
+        if end < bytes.count, bytes[end] == 0x22 {
+            position = end + 1
+            return bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self) }
         }
-        if let plain {
-            position = plain.end + 1
-            return plain.text
-        }
-        var end = position
-        while end < bytes.count, bytes[end] != 0x22, bytes[end] != 0x5C, bytes[end] >= 0x20 { end += 1 }
         var text = Array(bytes[position..<end])
         position = end
         while let byte = current {

@@ -16,15 +16,14 @@ extension TapeJSONLayout {
     /// one pass for a tape whose `layout` comes before its `json` (as Testbed writes them).
     func rewrite(from cursor: inout TapeJSONCursor) throws(TapeError) -> [UInt8] {
         var out: [UInt8] = []
-        try rewriteValue(&cursor, depth: 0, &out)
+        try rewriteValue(&cursor, depth: 0, unit: indentUnit, &out)
         if newline { out.append(0x0A) }
         return out
     }
 
-    private func rewriteValue(_ cursor: inout TapeJSONCursor, depth: Int, _ out: inout [UInt8]) throws(TapeError) {
+    private func rewriteValue(_ cursor: inout TapeJSONCursor, depth: Int, unit: [UInt8], _ out: inout [UInt8]) throws(TapeError) {
         cursor.skipWhitespace()
         guard let byte = cursor.current else { throw cursor.fail("unexpected end of file, expected a value") }
-        let unit = indentUnit
         func separate(_ index: Int) {
             if index > 0 {
                 out.append(0x2C)
@@ -47,12 +46,20 @@ extension TapeJSONLayout {
             out.append(byte)
             var first = true
             var count = 0
-            while let key = try cursor.nextMember(&first) {
+            while let key = try cursor.nextKey(&first) {
                 separate(count)
-                Self.writeString(key, ascii: ascii, to: &out)
+                // A key is copied as it stands unless the layout would write it otherwise.
+                let token = cursor.bytes[key.range]
+                if key.escaped || token.contains(where: { $0 >= 0x7F }) {
+                    Self.writeString(cursor.text(of: key), ascii: ascii, to: &out)
+                } else {
+                    out.append(0x22)
+                    out.append(contentsOf: token)
+                    out.append(0x22)
+                }
                 out.append(0x3A)
                 if base != .compact { out.append(0x20) }
-                try rewriteValue(&cursor, depth: depth + 1, &out)
+                try rewriteValue(&cursor, depth: depth + 1, unit: unit, &out)
                 count += 1
             }
             close(count, UInt8(ascii: "}"))
@@ -63,15 +70,16 @@ extension TapeJSONLayout {
             var count = 0
             while try cursor.nextElement(&first) {
                 separate(count)
-                try rewriteValue(&cursor, depth: depth + 1, &out)
+                try rewriteValue(&cursor, depth: depth + 1, unit: unit, &out)
                 count += 1
             }
             close(count, UInt8(ascii: "]"))
         case UInt8(ascii: "\""):
             let start = cursor.position
-            let text = try cursor.string()
+            let escaped = try cursor.skipString()
             let token = cursor.bytes[start..<cursor.position]
-            if token.contains(0x5C) || (ascii && token.contains { $0 >= 0x7F }) {
+            if escaped || (ascii && token.contains { $0 >= 0x7F }) {
+                let text = cursor.text(of: TapeJSONCursor.Key(range: start + 1..<cursor.position - 1, escaped: true))
                 Self.writeString(text, ascii: ascii, to: &out)
             } else {
                 out.append(contentsOf: token)
@@ -81,7 +89,7 @@ extension TapeJSONLayout {
         case UInt8(ascii: "n"): try cursor.word("null"); out.append(contentsOf: "null".utf8)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             let start = cursor.position
-            _ = try cursor.number()
+            try cursor.skipNumber()
             out.append(contentsOf: cursor.bytes[start..<cursor.position])
         default:
             throw cursor.fail("unexpected \(cursor.describeCurrent()), expected a value")

@@ -29,6 +29,11 @@ struct TapeJSONLayout: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses a layout name; nil for an unknown base or modifier.
     init?(name: String) {
+        if !name.utf8.contains(UInt8(ascii: "+")) {  // the usual case, without splitting
+            guard let base = Base(rawValue: name) else { return nil }
+            self.base = base
+            return
+        }
         let parts = name.split(separator: "+", omittingEmptySubsequences: false)
         guard let first = parts.first, let base = Base(rawValue: String(first)) else { return nil }
         self.base = base

@@ -18,7 +18,7 @@ indirect enum TapeJSONValue: Hashable, Sendable {
         case .string(let text): self = .string(text)
         case .array(let items): self = .array(items.map(TapeJSONValue.init))
         case .object(let members):
-            var object: [String: TapeJSONValue] = [:]
+            var object = [String: TapeJSONValue](minimumCapacity: members.count)
             for member in members { object[member.key] = TapeJSONValue(member.value) }
             self = .object(object)
         }

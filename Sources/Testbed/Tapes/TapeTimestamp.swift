@@ -22,6 +22,9 @@ enum TapeTimestamp {
             + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
     }
 
+    private static let separators: [(at: Int, byte: UInt8)] =
+        [(4, UInt8(ascii: "-")), (7, UInt8(ascii: "-")), (10, UInt8(ascii: "T")), (13, UInt8(ascii: ":")), (16, UInt8(ascii: ":"))]
+
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fff]Z`.
     static func date(from text: String) -> Date? {
         let bytes = Array(text.utf8)
@@ -34,8 +37,7 @@ enum TapeTimestamp {
             }
             return value
         }
-        let separators: [(Int, Character)] = [(4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":")]
-        guard separators.allSatisfy({ Character(Unicode.Scalar(bytes[$0.0])) == $0.1 }),
+        guard separators.allSatisfy({ bytes[$0.at] == $0.byte }),
               let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
               let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
               (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
