@@ -69,14 +69,24 @@ echo "testbed: $TESTBED (supervisor pid $SUPERVISOR), $(nproc) cores, link threa
 
 pgbench -i -s 10 -q "$DIRECT_URL" > /dev/null 2>&1
 tps() { pgbench -S -n -c "$CLIENTS" -j 2 -T "$SECONDS_PER_RUN" "$1" 2>/dev/null | awk '/^tps/ {print int($3)}'; }
+# CPU clock ticks used by a process and the children it reaped (utime+stime+cutime+cstime).
+ticks() { awk '{sub(/.*\) /, ""); print $12 + $13 + $14 + $15}' "/proc/$1/stat"; }
+HZ=$(getconf CLK_TCK)
+declare -A CPU=([link]=0 [socat]=0)
 declare -A TOTAL=([direct]=0 [link]=0 [socat]=0)
 echo "pgbench -S -c $CLIENTS -j 2 -T $SECONDS_PER_RUN (tps), $ROUNDS rounds:"
 for round in $(seq "$ROUNDS"); do
-    d=$(tps "$DIRECT_URL"); l=$(tps "$LINK_URL"); s=$(tps "$SOCAT_URL")
+    d=$(tps "$DIRECT_URL")
+    before=$(ticks "$SUPERVISOR"); l=$(tps "$LINK_URL"); CPU[link]=$((CPU[link] + $(ticks "$SUPERVISOR") - before))
+    before=$(ticks "$SOCAT_PID"); s=$(tps "$SOCAT_URL"); sleep 0.2; CPU[socat]=$((CPU[socat] + $(ticks "$SOCAT_PID") - before))
     TOTAL[direct]=$((TOTAL[direct] + d)); TOTAL[link]=$((TOTAL[link] + l)); TOTAL[socat]=$((TOTAL[socat] + s))
     echo "  round $round: direct $d, link $l, socat $s"
 done
 d=$((TOTAL[direct] / ROUNDS)); l=$((TOTAL[link] / ROUNDS)); s=$((TOTAL[socat] / ROUNDS))
+# The proxy's own CPU per transaction (µs): what it takes from pgbench and the server on a busy machine.
+echo "  proxy CPU per transaction: link $(python3 -c "print(round(${CPU[link]} / $HZ * 1e6 / ($l * $SECONDS_PER_RUN * $ROUNDS), 1))") µs," \
+     "socat $(python3 -c "print(round(${CPU[socat]} / $HZ * 1e6 / ($s * $SECONDS_PER_RUN * $ROUNDS), 1))") µs;" \
+     "all CPU per direct transaction: $(python3 -c "print(round($(nproc) * 1e6 / $d, 1))") µs ($(nproc) cores busy)"
 echo "  mean: direct $d, link $l ($((100 * l / d))% of direct), socat $s ($((100 * s / d))% of direct)"
 
 SOCAT_ECHO_PORT=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
