@@ -15,9 +15,10 @@ extension Environment {
     }
 
     /// Throws when an HTTP link's tape fails the run — the check `testbed run` makes after
-    /// teardown (and the `.testbed` trait of TestbedTesting when it stops one): a `strict: true` tape that
-    /// saw a request it had no answer for or kept a recorded exchange unused, or a tape that
-    /// could not be written. Call it after ``stop()``: links report their tapes when they stop.
+    /// teardown, and TestbedTesting's `.testbed` trait when it stops an environment: a
+    /// `strict: true` tape that saw a request it had no answer for or kept a recorded exchange
+    /// unused, or a tape that could not be written. Call it after ``stop()``: links report
+    /// their tapes when they stop.
     ///
     /// ```swift
     /// await environment.stop()
