@@ -67,7 +67,12 @@ public actor EnvironmentRegistry {
 
     /// Gives back an environment from ``acquire(manifest:)``; the last user's release shuts
     /// its pools down and stops it, and returns once it is torn down.
-    public func release(_ shared: SharedEnvironment) async {
+    ///
+    /// Returns true when this release stopped the environment: then its links have stopped
+    /// and `environment.links.tapeReports` is complete (``TestbedTrait`` records the tape
+    /// failures there as issues).
+    @discardableResult
+    public func release(_ shared: SharedEnvironment) async -> Bool {
         await leave(shared.manifestPath)
     }
 
@@ -85,12 +90,14 @@ public actor EnvironmentRegistry {
     /// How many users hold the environment of `manifest` now.
     public func users(of manifest: String) -> Int { entries[manifest]?.users ?? 0 }
 
-    private func leave(_ manifest: String) async {
-        guard var entry = entries[manifest] else { return }
+    /// Drops one user of `manifest`; true when that was the last one (the environment is stopped).
+    @discardableResult
+    private func leave(_ manifest: String) async -> Bool {
+        guard var entry = entries[manifest] else { return false }
         entry.users -= 1
         guard entry.users == 0 else {
             entries[manifest] = entry
-            return
+            return false
         }
         entries[manifest] = nil
         let start = entry.start
@@ -103,5 +110,6 @@ public actor EnvironmentRegistry {
         stopping[manifest] = stop
         await stop.value
         stopping[manifest] = nil
+        return true
     }
 }

@@ -10,6 +10,12 @@ import Testing
 /// hands out is dropped when that test case ends. Teardown happens when tests fail or throw,
 /// because the scope ends either way; if the test process is killed, `Environment.start()`'s
 /// watchdog and `testbed gc` reclaim what it left.
+///
+/// When the scope that stops the environment ends (the last suite using the manifest), each
+/// HTTP link whose tape fails the run — a `strict: true` tape that saw a request it had no
+/// answer for or kept a recorded exchange unused, or a tape that could not be written — is
+/// an `Issue` of that suite (or test), whose comment is what `testbed run` prints: the link,
+/// its tape file, and every miss and unused exchange.
 public struct TestbedTrait: SuiteTrait, TestTrait, TestScoping {
     /// The manifest's absolute path.
     public let manifestPath: String
@@ -47,10 +53,20 @@ public struct TestbedTrait: SuiteTrait, TestTrait, TestScoping {
         do {
             try await scope.run(function)
         } catch {
-            await registry.release(shared)
+            await release(shared, of: test)
             throw error
         }
-        await registry.release(shared)
+        await release(shared, of: test)
+    }
+
+    /// Gives the environment back; when that stopped it, records an issue for each HTTP link
+    /// whose tape fails the run (a strict tape with misses or unused exchanges, a tape that
+    /// could not be written), with the text `testbed run` prints, at the suite or test's source.
+    private func release(_ shared: SharedEnvironment, of test: Test) async {
+        guard await registry.release(shared) else { return }
+        for failure in shared.environment.links.tapeReports.compactMap(\.failure) {
+            Issue.record(Comment(rawValue: failure), sourceLocation: test.sourceLocation)
+        }
     }
 }
 

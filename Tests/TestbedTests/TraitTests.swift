@@ -41,11 +41,11 @@ final class StartCounter: Sendable {
         #expect(a === b)
         #expect(counter.starts.withLock { $0 } == 1)
         #expect(await registry.users(of: manifest) == 2)
-        await registry.release(a)
+        #expect(await registry.release(a) == false, "another user holds it")
         #expect(counter.stops.withLock { $0 } == 0)
         let path = try await b.environment.service("notes").path
         #expect(FileManager.default.fileExists(atPath: path))
-        await registry.release(b)
+        #expect(await registry.release(b) == true, "the last release stops it")
         #expect(counter.stops.withLock { $0 } == 1)
         #expect(!FileManager.default.fileExists(atPath: path))
         #expect(await registry.users(of: manifest) == 0)

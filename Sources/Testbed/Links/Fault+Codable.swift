@@ -22,26 +22,8 @@ extension Fault: Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Key.self)
         let type = try container.decode(String.self, forKey: .type)
-        var attributes: [String: Int] = [:]
-        var text: [String: String] = [:]
-        if container.contains(.attributes), try !container.decodeNil(forKey: .attributes) {
-            let values = try container.nestedContainer(keyedBy: AttributeKey.self, forKey: .attributes)
-            for key in values.allKeys {
-                if let whole = try? values.decode(Int.self, forKey: key) {
-                    attributes[key.stringValue] = whole
-                } else if let string = try? values.decode(String.self, forKey: key) {
-                    text[key.stringValue] = string  // an HTTP fault's method, path, body
-                } else if key.stringValue == "headers", let headers = try? values.decode([String: String].self, forKey: key) {
-                    for (header, value) in headers { text["header.\(header)"] = value }
-                } else {
-                    let number = try values.decode(Double.self, forKey: key)
-                    guard number.rounded() == number, abs(number) < 1e15 else {
-                        throw LinkError(.invalidFault, "attribute '\(key.stringValue)' of a \(type) fault must be a whole number, not \(number)")
-                    }
-                    attributes[key.stringValue] = Int(number)
-                }
-            }
-        }
+        let given = try container.decodeIfPresent(FaultAttributes.self, forKey: .attributes) ?? FaultAttributes()
+        let attributes = try given.numbers(of: type)
         let streamName = try container.decodeIfPresent(String.self, forKey: .stream) ?? "downstream"
         guard let stream = Stream(rawValue: streamName) else {
             throw LinkError(.invalidFault, "stream '\(streamName)' is not valid: use upstream or downstream")
@@ -49,7 +31,7 @@ extension Fault: Codable {
         let toxicity = try container.decodeIfPresent(Double.self, forKey: .toxicity) ?? 1
         var name = try container.decodeIfPresent(String.self, forKey: .name)
         if name?.isEmpty == true { name = nil }
-        try self.init(type: type, attributes: attributes, text: text, name: name, stream: stream, toxicity: toxicity,
+        try self.init(type: type, attributes: attributes, text: given.text, name: name, stream: stream, toxicity: toxicity,
                       seed: try container.decodeIfPresent(UInt64.self, forKey: .seed))
     }
 

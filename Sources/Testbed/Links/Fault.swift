@@ -85,13 +85,18 @@ public struct Fault: Sendable, Hashable {
         }
     }
 
-    /// A copy with `attributes` merged over the current ones and, when given, a new toxicity
-    /// (Toxiproxy's update of a toxic). Throws ``LinkError`` like ``validate()``.
-    public func updated(attributes: [String: Int], toxicity: Double? = nil) throws -> Fault {
+    /// A copy with `attributes` and `text` merged over the current ones and, when given, a
+    /// new toxicity (Toxiproxy's update of a toxic). `text` is an HTTP fault's `method`,
+    /// `path`, `body` and `header.NAME` (a header given replaces that header's value; `*` or
+    /// an empty `method`/`path` matches any). The merged fault is checked as an added one is:
+    /// throws ``LinkError`` (`invalidFault`) with the same messages.
+    public func updated(attributes: [String: Int], text: [String: String] = [:], toxicity: Double? = nil) throws -> Fault {
         var merged = self.attributes
         for (key, value) in attributes { merged[key] = value }
+        var mergedText = self.text
+        for (key, value) in text { mergedText[key] = value }
         var copy = self
-        copy.kind = try Kind(type: type, attributes: merged, text: text)
+        copy.kind = try Kind(type: type, attributes: merged, text: mergedText)
         if let toxicity { copy.toxicity = toxicity }
         try copy.validate()
         return copy

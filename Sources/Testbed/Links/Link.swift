@@ -75,15 +75,18 @@ public final class Link: Sendable, CustomStringConvertible {
         return fault
     }
 
-    /// Merges `attributes` (Toxiproxy's names and units) into the fault `name` and sets its
-    /// toxicity when given; returns the new fault. Throws ``LinkError``.
+    /// Merges `attributes` (Toxiproxy's names and units) and `text` (an HTTP fault's `method`,
+    /// `path`, `body`, `header.NAME`) into the fault `name` and sets its toxicity when given;
+    /// returns the new fault. Throws ``LinkError``, with the messages of ``add(_:)`` for a bad
+    /// attribute (see ``Fault/updated(attributes:text:toxicity:)``).
     @discardableResult
-    public func update(name faultName: String, attributes: [String: Int], toxicity: Double? = nil) throws -> Fault {
+    public func update(name faultName: String, attributes: [String: Int], text: [String: String] = [:],
+                       toxicity: Double? = nil) throws -> Fault {
         try change { state in
             guard let index = state.faults.firstIndex(where: { $0.name == faultName }) else {
                 throw unknownFault(faultName, known: state.faults)
             }
-            state.faults[index] = try state.faults[index].updated(attributes: attributes, toxicity: toxicity)
+            state.faults[index] = try state.faults[index].updated(attributes: attributes, text: text, toxicity: toxicity)
             return LinkEvent(link: name, action: .faultUpdated, fault: state.faults[index])
         }
         return try fault(named: faultName)

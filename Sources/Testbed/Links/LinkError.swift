@@ -26,6 +26,9 @@ public struct LinkError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let bind = Code("bind")
         /// An HTTP link's tape is missing (replay), cannot be read or cannot be written.
         public static let tape = Code("tape")
+        /// At teardown, an HTTP link's tape failed the run: a strict tape saw a request it had
+        /// no answer for or kept a recorded exchange unused, or the tape could not be written.
+        public static let tapeFailed = Code("tape failed")
     }
 
     /// What kind of failure this is.

@@ -14,6 +14,30 @@ extension Environment {
         try links.link(named: name)
     }
 
+    /// Throws when an HTTP link's tape fails the run — the check `testbed run` makes after
+    /// teardown, and TestbedTesting's `.testbed` trait when it stops an environment: a
+    /// `strict: true` tape that saw a request it had no answer for or kept a recorded exchange
+    /// unused, or a tape that could not be written. Call it after ``stop()``: links report
+    /// their tapes when they stop.
+    ///
+    /// ```swift
+    /// await environment.stop()
+    /// try await environment.checkTapes()
+    /// ```
+    /// Throws ``LinkError`` (`tapeFailed`) whose message is what `testbed run` prints: for each
+    /// failing link, its name, its tape file and every miss and unused exchange (the reports
+    /// themselves are in `links.tapeReports`); ``EnvironmentError`` (`stillRunning`) when the
+    /// environment has not stopped.
+    public func checkTapes() throws {
+        guard phase == .stopped || phase == .idle else {
+            throw EnvironmentError(.stillRunning, "checkTapes() was called while the environment runs: HTTP links "
+                                   + "report their tapes when they stop", hint: "call it after await environment.stop()")
+        }
+        let failures = links.tapeReports.compactMap(\.failure)
+        guard !failures.isEmpty else { return }
+        throw LinkError(.tapeFailed, failures.joined(separator: "\n"))
+    }
+
     /// Hands the plan's links to ``links``, to start once their targets are up (HTTP links to
     /// external URLs: before any service). An HTTP link's session is made now, so a replay
     /// without its tape or a tape that cannot be read stops the start before anything runs.

@@ -34,6 +34,8 @@ public struct EnvironmentError: Error, Sendable, CustomStringConvertible {
         public static let linkFailed = Code(rawValue: "link-failed")
         /// `start()` was called on an environment that was already started.
         public static let alreadyStarted = Code(rawValue: "already-started")
+        /// A call that needs a stopped environment (``Environment/checkTapes()``) came while it ran.
+        public static let stillRunning = Code(rawValue: "still-running")
         /// The run directory or the crash watchdog could not be set up.
         public static let runDirectory = Code(rawValue: "run-directory")
         /// No run root has the room the run needs: the message names both sizes, the hint the fix.

@@ -122,7 +122,9 @@ struct ToxiproxyAPI: Sendable {
             return .json(try link.fault(named: name))
         case "POST", "PATCH":
             let change = try JSONDecoder().decode(ToxicChange.self, from: Data(body.isEmpty ? Array("{}".utf8) : body))
-            return .json(try link.update(name: name, attributes: change.attributes ?? [:], toxicity: change.toxicity))
+            let given = change.attributes ?? FaultAttributes()
+            let numbers = try given.numbers(of: try link.fault(named: name).type)
+            return .json(try link.update(name: name, attributes: numbers, text: given.text, toxicity: change.toxicity))
         case "DELETE":
             try link.remove(name: name)
             return .noContent
@@ -207,9 +209,10 @@ private struct ProxyChange: Decodable {
     var enabled: Bool?
 }
 
-/// The fields of a toxic update: attributes merge into the toxic's, toxicity replaces it.
+/// The fields of a toxic update: attributes (numbers, and an HTTP fault's text attributes and
+/// headers, read as an add reads them) merge into the toxic's, toxicity replaces it.
 private struct ToxicChange: Decodable {
-    var attributes: [String: Int]?
+    var attributes: FaultAttributes?
     var toxicity: Double?
 }
 
