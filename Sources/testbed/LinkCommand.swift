@@ -143,7 +143,7 @@ struct LinkCommand: ParsableCommand {
                     throw Self.fail("argument '\(argument)': seed is a whole number of 0 or more")
                 }
                 seed = parsed
-            case "method", "path", "body", _ where key.hasPrefix("header."):
+            case _ where ["method", "path", "body"].contains(key) || key.hasPrefix("header."):
                 text[key] = value
             default:
                 guard let parsed = Int(value) else {

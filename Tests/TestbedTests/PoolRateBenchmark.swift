@@ -70,20 +70,15 @@ struct PoolRateBenchmark {
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         let pidFile = try String(contentsOfFile: cluster.dataDirectory + "/postmaster.pid", encoding: .utf8)
         let postmaster = try #require(pidFile.split(separator: "\n").first.flatMap { Int32($0) })
-        func fields(_ pid: String) -> [Substring]? {
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return nil }
-            return stat[stat.index(close, offsetBy: 2)...].split(separator: " ")  // fields from 3 (state) on
+        /// utime and stime (fields 14, 15); the postmaster also counts its reaped children (16, 17).
+        func used(_ pid: Int32, withChildren: Bool) -> Double {
+            guard let stat = ProcessTable.read("/proc/\(pid)/stat").map({ String(decoding: $0, as: UTF8.self) }),
+                  let close = stat.lastIndex(of: ")") else { return 0 }
+            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")  // fields from 3 (state) on
+            return (withChildren ? fields[11...14] : fields[11...12]).compactMap { Double($0) }.reduce(0, +) / ticks
         }
-        var server = 0.0
-        for entry in try FileManager.default.contentsOfDirectory(atPath: "/proc") where Int32(entry) != nil {
-            guard let stat = fields(entry) else { continue }
-            let isServer = Int32(entry) == postmaster
-            guard isServer || Int32(stat[1]) == postmaster else { continue }  // field 4: ppid
-            // utime, stime (fields 14, 15); the postmaster also counts its reaped children (16, 17).
-            let used = (isServer ? stat[11...14] : stat[11...12]).compactMap { Double($0) }.reduce(0, +)
-            server += used / ticks
-        }
+        let backends = ProcessTable.all().filter { $0.parent == postmaster }.map(\.pid)
+        let server = used(postmaster, withChildren: true) + backends.map { used($0, withChildren: false) }.reduce(0, +)
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let testbed = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)

@@ -25,6 +25,17 @@ extension LinkProxy: LinkListener {
 }
 
 extension LinkListener {
+    /// A server bootstrap on the links' event loops with the options every link listener
+    /// uses (a deep backlog, address reuse, no Nagle delay on accepted connections), after
+    /// raising this process's descriptor limit for many connections.
+    static func serverBootstrap() -> ServerBootstrap {
+        FileLimit.raiseToHard()
+        return ServerBootstrap(group: LinkProxy.eventLoopGroup)
+            .serverChannelOption(ChannelOptions.backlog, value: 4096)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+    }
+
     /// Binds `bootstrap` on `address` for `link` and keeps the listening channel in
     /// `listener`; a port 0 becomes the bound port in the link's listen address. Throws
     /// ``LinkError`` (`bind`).

@@ -35,11 +35,7 @@ final class LinkProxy: Sendable {
     /// Binds `address` and starts accepting for `link`; a port 0 becomes the bound port in
     /// the link's listen address. Throws ``LinkError`` (`bind`).
     func bind(_ address: LinkAddress, link: Link) async throws {
-        FileLimit.raiseToHard()
-        let bootstrap = ServerBootstrap(group: Self.eventLoopGroup)
-            .serverChannelOption(ChannelOptions.backlog, value: 4096)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+        let bootstrap = Self.serverBootstrap()
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {

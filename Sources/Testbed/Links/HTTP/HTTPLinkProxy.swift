@@ -20,11 +20,7 @@ final class HTTPLinkProxy: LinkListener {
     var connectionCount: Int { connections.withLock { $0.count } }
 
     func bind(_ address: LinkAddress, link: Link) async throws {
-        FileLimit.raiseToHard()
-        let bootstrap = ServerBootstrap(group: LinkProxy.eventLoopGroup)
-            .serverChannelOption(ChannelOptions.backlog, value: 4096)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+        let bootstrap = Self.serverBootstrap()
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     let operations = channel.pipeline.syncOperations

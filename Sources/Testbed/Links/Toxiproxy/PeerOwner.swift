@@ -39,7 +39,7 @@ public enum PeerOwner {
     /// established socket of this namespace matches (the client has gone, or is elsewhere).
     public static func uid(peer: Endpoint, local: Endpoint) -> uid_t? {
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            guard let text = readAll(table) else { continue }
+            guard let text = ProcessTable.read(table).map({ String(decoding: $0, as: UTF8.self) }) else { continue }
             for line in text.split(separator: "\n").dropFirst() {
                 if let uid = match(line, peer: peer, local: local) { return uid }
             }
@@ -71,21 +71,5 @@ public enum PeerOwner {
             rest = rest.dropFirst(8)
         }
         return Endpoint(address: bytes, port: port)
-    }
-
-    /// The whole file (procfs files must be read until `read` returns 0).
-    private static func readAll(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var data = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            data.append(contentsOf: buffer[0..<count])
-        }
-        return String(decoding: data, as: UTF8.self)
     }
 }
