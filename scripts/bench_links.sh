@@ -1,26 +1,31 @@
 #!/usr/bin/env bash
 # Links benchmark for docs/benchmarks.md (figures, not test assertions), side by side in one run:
 #   1. pgbench -S: direct to PostgreSQL, through a link without faults, through socat
-#      (TCP-LISTEN:…,fork) in front of the same server; ROUNDS rounds, interleaved;
-#   2. p50/p99 one-byte round trip to an echo server, direct and through a link;
+#      (TCP-LISTEN:…,fork) and through the floor (scripts/bench_links_floor.c, the least a
+#      user-space relay can do: epoll_wait, read, write) in front of the same server;
+#      ROUNDS rounds, interleaved; each proxy's own CPU per transaction (user and system);
+#   2. p50 one-byte round trip to an echo server, direct and through each proxy, in
+#      RTT_ROUNDS interleaved rounds; the added p50 is the median of the rounds' differences;
 #   3. RSS added to testbed (the supervisor that holds the links) by 1,000 idle connections;
 #   4. bandwidth: 4 MiB through a link with `bandwidth rate=1024` (KB/s);
 #   5. latency: round trips through a link with `latency latency=100` (ms).
 #
 #   swift build -c release --product testbed
-#   scripts/bench_links.sh [TESTBED_BINARY]      # needs pgbench, psql, socat, python3
+#   scripts/bench_links.sh [TESTBED_BINARY]      # needs pgbench, psql, socat, cc, python3
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TESTBED=${1:-$ROOT/.build/release/testbed}
 TOOL=$ROOT/Tests/TestbedTests/Fixtures/links/tcp_tool.py
 ROUNDS=${ROUNDS:-3}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
+RTT_ROUNDS=${RTT_ROUNDS:-5}
+RTT_ECHOES=${RTT_ECHOES:-4000}
 CLIENTS=${CLIENTS:-8}
 WORK=$(mktemp -d /tmp/bench-links.XXXXXX)
 NAME=linkbench-$$
-SOCAT_PID=
+PIDS=()
 cleanup() {
-    [ -n "$SOCAT_PID" ] && kill "$SOCAT_PID" 2>/dev/null || true
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     "$TESTBED" down "$NAME" >/dev/null 2>&1 || true
     rm -rf "$WORK"
 }
@@ -61,45 +66,74 @@ EOF
 set -a; . "$WORK/env"; set +a
 SUPERVISOR=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['pid'])" "$TESTBED_RUN_DIR/detached.json" 2>/dev/null \
     || pgrep -f "up --supervise.*$NAME" | head -1)
-SOCAT_PORT=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
-socat TCP-LISTEN:"$SOCAT_PORT",fork,reuseaddr,bind=127.0.0.1 TCP:127.0.0.1:"$DB_PORT" &
-SOCAT_PID=$!
-SOCAT_URL=${DIRECT_URL/127.0.0.1:$DB_PORT/127.0.0.1:$SOCAT_PORT}
+free_port() { python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])"; }
+cc -O2 -o "$WORK/floor" "$ROOT/scripts/bench_links_floor.c"
+# proxy KIND UPSTREAM_PORT: starts socat or the floor in front of the port; sets PORT and PID.
+proxy() {
+    PORT=$(free_port)
+    case $1 in
+        socat) socat TCP-LISTEN:"$PORT",fork,reuseaddr,bind=127.0.0.1 TCP:127.0.0.1:"$2" & ;;
+        floor) "$WORK/floor" "$PORT" "$2" & ;;
+    esac
+    PID=$!
+    PIDS+=("$PID")
+}
+proxy socat "$DB_PORT"; SOCAT_PID=$PID; SOCAT_URL=${DIRECT_URL/127.0.0.1:$DB_PORT/127.0.0.1:$PORT}
+proxy floor "$DB_PORT"; FLOOR_PID=$PID; FLOOR_URL=${DIRECT_URL/127.0.0.1:$DB_PORT/127.0.0.1:$PORT}
 echo "testbed: $TESTBED (supervisor pid $SUPERVISOR), $(nproc) cores, link threads ${TESTBED_LINK_THREADS:-1}"
 
 pgbench -i -s 10 -q "$DIRECT_URL" > /dev/null 2>&1
 tps() { pgbench -S -n -c "$CLIENTS" -j 2 -T "$SECONDS_PER_RUN" "$1" 2>/dev/null | awk '/^tps/ {print int($3)}'; }
-# CPU clock ticks used by a process and the children it reaped (utime+stime+cutime+cstime).
-ticks() { awk '{sub(/.*\) /, ""); print $12 + $13 + $14 + $15}' "/proc/$1/stat"; }
+# CPU clock ticks used by a process and the children it reaped: "user system".
+ticks() { awk '{sub(/.*\) /, ""); print $12 + $14, $13 + $15}' "/proc/$1/stat"; }
 HZ=$(getconf CLK_TCK)
-declare -A CPU=([link]=0 [socat]=0)
-declare -A TOTAL=([direct]=0 [link]=0 [socat]=0)
+declare -A PID_OF=([link]=$SUPERVISOR [socat]=$SOCAT_PID [floor]=$FLOOR_PID)
+declare -A URL_OF=([direct]=$DIRECT_URL [link]=$LINK_URL [socat]=$SOCAT_URL [floor]=$FLOOR_URL)
+declare -A TOTAL=([direct]=0 [link]=0 [socat]=0 [floor]=0) USER=([link]=0 [socat]=0 [floor]=0) SYS=([link]=0 [socat]=0 [floor]=0)
 echo "pgbench -S -c $CLIENTS -j 2 -T $SECONDS_PER_RUN (tps), $ROUNDS rounds:"
 for round in $(seq "$ROUNDS"); do
-    d=$(tps "$DIRECT_URL")
-    before=$(ticks "$SUPERVISOR"); l=$(tps "$LINK_URL"); CPU[link]=$((CPU[link] + $(ticks "$SUPERVISOR") - before))
-    before=$(ticks "$SOCAT_PID"); s=$(tps "$SOCAT_URL"); sleep 0.2; CPU[socat]=$((CPU[socat] + $(ticks "$SOCAT_PID") - before))
-    TOTAL[direct]=$((TOTAL[direct] + d)); TOTAL[link]=$((TOTAL[link] + l)); TOTAL[socat]=$((TOTAL[socat] + s))
-    echo "  round $round: direct $d, link $l, socat $s"
+    line="  round $round:"
+    for path in direct link socat floor; do
+        [ "$path" = direct ] || read -r u0 s0 < <(ticks "${PID_OF[$path]}")
+        t=$(tps "${URL_OF[$path]}")
+        if [ "$path" != direct ]; then
+            sleep 0.2  # socat's forked children are reaped (and counted) once they exit
+            read -r u1 s1 < <(ticks "${PID_OF[$path]}")
+            USER[$path]=$((USER[$path] + u1 - u0)); SYS[$path]=$((SYS[$path] + s1 - s0))
+        fi
+        TOTAL[$path]=$((TOTAL[$path] + t)); line="$line $path $t,"
+    done
+    echo "${line%,}"
 done
-d=$((TOTAL[direct] / ROUNDS)); l=$((TOTAL[link] / ROUNDS)); s=$((TOTAL[socat] / ROUNDS))
+mean() { echo $((TOTAL[$1] / ROUNDS)); }
+d=$(mean direct)
 # The proxy's own CPU per transaction (µs): what it takes from pgbench and the server on a busy machine.
-echo "  proxy CPU per transaction: link $(python3 -c "print(round(${CPU[link]} / $HZ * 1e6 / ($l * $SECONDS_PER_RUN * $ROUNDS), 1))") µs," \
-     "socat $(python3 -c "print(round(${CPU[socat]} / $HZ * 1e6 / ($s * $SECONDS_PER_RUN * $ROUNDS), 1))") µs;" \
-     "all CPU per direct transaction: $(python3 -c "print(round($(nproc) * 1e6 / $d, 1))") µs ($(nproc) cores busy)"
-echo "  mean: direct $d, link $l ($((100 * l / d))% of direct), socat $s ($((100 * s / d))% of direct)"
+per_tx() { python3 -c "print(round($1 / $HZ * 1e6 / ${TOTAL[$2]} / $SECONDS_PER_RUN, 1))"; }
+for path in link socat floor; do
+    echo "  $path: mean $(mean $path) tps, $((100 * $(mean $path) / d))% of direct;" \
+         "own CPU per transaction $(per_tx $((USER[$path] + SYS[$path])) $path) µs" \
+         "(user $(per_tx "${USER[$path]}" $path), system $(per_tx "${SYS[$path]}" $path))"
+done
+echo "  direct: mean $d tps; all CPU per direct transaction: $(python3 -c "print(round($(nproc) * 1e6 / $d, 1))") µs ($(nproc) cores busy)"
 
-SOCAT_ECHO_PORT=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
-socat TCP-LISTEN:"$SOCAT_ECHO_PORT",fork,reuseaddr,bind=127.0.0.1 TCP:127.0.0.1:"$ECHO_PORT" &
-SOCAT_ECHO_PID=$!
+proxy socat "$ECHO_PORT"; SOCAT_ECHO_PORT=$PORT
+proxy floor "$ECHO_PORT"; FLOOR_ECHO_PORT=$PORT
 sleep 0.3
-read -r dp50 dp99 < <(python3 "$TOOL" rtt "$ECHO_PORT" 20000)
-read -r lp50 lp99 < <(python3 "$TOOL" rtt "$ECHO_LINK_PORT" 20000)
-read -r sp50 sp99 < <(python3 "$TOOL" rtt "$SOCAT_ECHO_PORT" 20000)
-kill "$SOCAT_ECHO_PID" 2>/dev/null || true
-echo "round trip (µs, 20,000 one-byte echoes): direct p50 $dp50 p99 $dp99; link p50 $lp50 p99 $lp99;" \
-     "socat p50 $sp50 p99 $sp99; added p50: link $(python3 -c "print(round($lp50 - $dp50, 1))") µs," \
-     "socat $(python3 -c "print(round($sp50 - $dp50, 1))") µs"
+declare -A ECHO_AT=([direct]=$ECHO_PORT [link]=$ECHO_LINK_PORT [socat]=$SOCAT_ECHO_PORT [floor]=$FLOOR_ECHO_PORT)
+declare -A P50S=() ADDED=()
+echo "round trip (µs, p50 of $RTT_ECHOES one-byte echoes per round, $RTT_ROUNDS rounds):"
+for round in $(seq "$RTT_ROUNDS"); do
+    line="  round $round:"
+    for path in direct link socat floor; do
+        read -r p50 _ < <(python3 "$TOOL" rtt "${ECHO_AT[$path]}" "$RTT_ECHOES")
+        P50S[$path]="${P50S[$path]:-} $p50"; line="$line $path $p50,"
+        [ "$path" = direct ] && direct_p50=$p50 || ADDED[$path]="${ADDED[$path]:-} $(python3 -c "print($p50 - $direct_p50)")"
+    done
+    echo "${line%,}"
+done
+median() { python3 -c "import statistics, sys; print(round(statistics.median(map(float, sys.argv[1:])), 1))" $1; }
+echo "  median p50: direct $(median "${P50S[direct]}"), link $(median "${P50S[link]}"), socat $(median "${P50S[socat]}"), floor $(median "${P50S[floor]}")"
+echo "  added p50 (median of the rounds): link $(median "${ADDED[link]}") µs, socat $(median "${ADDED[socat]}") µs, floor $(median "${ADDED[floor]}") µs"
 
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$SUPERVISOR/status"; }
 before=$(rss)
