@@ -157,13 +157,17 @@ public final class ServiceProcess: Sendable {
         }
     }
 
-    /// Foundation may not report the exit while a forked child keeps its socket open;
-    /// watch with waitid until either notices.
+    /// Foundation may not report the exit while a forked child keeps its socket open: a
+    /// thread blocks in `waitid(WNOWAIT)`, which returns when the leader exits without reaping
+    /// it, so nothing polls while the process runs. Should Foundation reap it first (the wait
+    /// then fails with ECHILD), its termination handler records the status; the thread checks
+    /// every 10 ms until it has.
     private func pollExit() {
         Thread.detachNewThread { [self] in
+            var info = siginfo_t()
             while exitRecord.status == nil {
                 if exitStatus != nil { return }
-                usleep(10_000)
+                if waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno != EINTR { usleep(10_000) }
             }
         }
     }
