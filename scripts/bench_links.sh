@@ -97,7 +97,7 @@ for round in $(seq "$ROUNDS"); do
         [ "$path" = direct ] || read -r u0 s0 < <(ticks "${PID_OF[$path]}")
         t=$(tps "${URL_OF[$path]}")
         if [ "$path" != direct ]; then
-            sleep 0.2  # socat's forked children are reaped (and counted) once they exit
+            if [ "$path" = socat ]; then sleep 0.2; fi  # its forked children are reaped (and counted) once they exit
             read -r u1 s1 < <(ticks "${PID_OF[$path]}")
             USER[$path]=$((USER[$path] + u1 - u0)); SYS[$path]=$((SYS[$path] + s1 - s0))
         fi

@@ -88,7 +88,8 @@ public struct PortAllocator: Sendable {
         }
         throw PortError(.exhausted, port: nil,
                         "no free port after \(Self.candidateLimit) tries: \(busy) candidates were bound by other "
-                        + "processes and \(locked.count) reserved by other Testbed runs (lock files in \(directory))")
+                        + "processes or listed in ip_local_reserved_ports and \(locked.count) reserved by other "
+                        + "Testbed runs (lock files in \(directory))")
     }
 
     /// Reserves `port`, a fixed port from the manifest.
