@@ -13,6 +13,14 @@ let package = Package(
         .library(name: "TestbedTesting", targets: ["TestbedTesting"]),
         .executable(name: "testbed", targets: ["testbed"]),
     ],
+    // HTTPClient brings async-http-client and swift-nio-ssl (BoringSSL), most of a clean build's
+    // time: HTTP links that reach a real upstream (record, passthrough) and `verify` need it.
+    // On by default; a package that uses only databases and processes through TestbedTesting
+    // can leave it out: `.package(url: …, from: …, traits: [])`. docs/architecture.md, "Build cost".
+    traits: [
+        .trait(name: "HTTPClient", description: "HTTP links to real upstreams (TLS included) and `verify` (async-http-client, swift-nio-ssl)"),
+        .default(enabledTraits: ["HTTPClient"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
@@ -48,8 +56,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client", condition: .when(traits: ["HTTPClient"])),
+                .product(name: "NIOSSL", package: "swift-nio-ssl", condition: .when(traits: ["HTTPClient"])),
             ]
         ),
         .target(

@@ -151,6 +151,26 @@ import Testing
         #expect(RunLogs(folder: saved[3]).all.map(\.name) == ["api"])
     }
 
+    @Test func pruningKeepsTheNewestOfEachEnvironmentAndDropsOldOnes() throws {
+        let root = "/dev/shm/tbt-prune-\(UUID().uuidString.prefix(8))"
+        defer { PrivateDirectory.removeTree(root) }
+        let run = try RunDirectory.create(root: root, name: "p")
+        try "line\n".write(toFile: run.log(for: "api"), atomically: false, encoding: .utf8)
+        // One environment fails often; another failed once: its logs must survive the first's pruning.
+        let other = try #require(try KeptLogs.save(run, name: "billing-api", limit: 2))
+        var shop: [String] = []
+        for _ in 0..<5 { shop.append(try #require(try KeptLogs.save(run, name: "shop", limit: 2))) }
+        #expect(KeptLogs.saved(runRoot: root).sorted() == (shop.suffix(2) + [other]).sorted())
+        // Age: a saved run older than the maximum goes whatever its environment.
+        let now = Date().timeIntervalSince1970
+        KeptLogs.prune(runRoot: root, keep: 10, maximumAge: 3_600, now: now + 7_200)
+        #expect(KeptLogs.saved(runRoot: root).isEmpty)
+        #expect(KeptLogs.environmentName(ofSavedRun: other) == "billing-api")
+        #expect(KeptLogs.environmentName(ofSavedRun: "/x/.logs/a-b-20261207-041500-123-2") == "a-b")
+        #expect(KeptLogs.maximumAge(environment: ["TESTBED_KEEP_LOGS_DAYS": "3"]) == 3 * 86_400)
+        #expect(KeptLogs.maximumAge(environment: ["TESTBED_KEEP_LOGS_DAYS": "0"]) == Double(KeptLogs.defaultDays) * 86_400)
+    }
+
     @Test func aKeptLogsFolderThatIsALinkIsRefused() throws {
         let root = "/dev/shm/tbt-prune-\(UUID().uuidString.prefix(8))"
         let outside = try makeTemporaryDirectory()

@@ -54,7 +54,7 @@ import Testing
 
 /// The child side of ``OrphanedRunnerTests``: runs only when that test starts it.
 @Suite struct OrphanedRunnerChild {
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["TESTBED_ORPHAN_CHILD"] != nil))
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["TESTBED_ORPHAN_CHILD"] != nil, "the child half of an orphan test: its parent test runs it"))
     func holdsItsEnvironmentUntilKilled() async throws {
         let report = ProcessInfo.processInfo.environment["TESTBED_ORPHAN_CHILD"]!
         let folder = URL(fileURLWithPath: report).deletingLastPathComponent().path

@@ -6,7 +6,7 @@ import Testing
 /// about time).
 ///
 ///     TESTBED_BENCH=1 swift test --scratch-path .build-swiftapi --filter PoolBenchmark
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["TESTBED_BENCH"] != nil))
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["TESTBED_BENCH"] != nil, "an opt-in benchmark: set TESTBED_BENCH=1"))
 struct PoolBenchmark {
     static func milliseconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15

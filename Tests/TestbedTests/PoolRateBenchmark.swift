@@ -12,7 +12,7 @@ import Testing
 ///     TESTBED_BENCH=1 TESTBED_BENCH_BIGSEED=/tmp/testbed-bigseed/seed.sql swift test --filter PoolRateBenchmark
 ///
 /// The second form adds the 4,000,000-order seed that scripts/bench_bigseed.sh writes.
-@Suite("Pool hand-out rate", .serialized, .enabled(if: ProcessInfo.processInfo.environment["TESTBED_BENCH"] != nil))
+@Suite("Pool hand-out rate", .serialized, .enabled(if: ProcessInfo.processInfo.environment["TESTBED_BENCH"] != nil, "an opt-in benchmark: set TESTBED_BENCH=1"))
 struct PoolRateBenchmark {
     static let consumers = 8
 
@@ -94,7 +94,7 @@ struct PoolRateBenchmark {
         }
     }
 
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["TESTBED_BENCH_BIGSEED"] != nil))
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["TESTBED_BENCH_BIGSEED"] != nil, "an opt-in benchmark: set TESTBED_BENCH_BIGSEED=1"))
     func bigSeedRate() async throws {
         let path = ProcessInfo.processInfo.environment["TESTBED_BENCH_BIGSEED"]!
         let seed = [PostgresTestRun.sql("bigseed.sql", path: path)]

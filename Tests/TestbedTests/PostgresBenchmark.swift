@@ -5,7 +5,7 @@ import Testing
 /// Figures, not assertions: `TESTBED_BENCH=1 swift test --filter PostgresBenchmark`.
 /// Seed data: `python3 /work/shared/bench/gen_seed.py /tmp/testbed-bench-data`
 /// (or set TESTBED_BENCH_DATA).
-@Suite("Postgres benchmark", .serialized, .enabled(if: ProcessInfo.processInfo.environment["TESTBED_BENCH"] != nil))
+@Suite("Postgres benchmark", .serialized, .enabled(if: ProcessInfo.processInfo.environment["TESTBED_BENCH"] != nil, "an opt-in benchmark: set TESTBED_BENCH=1"))
 struct PostgresBenchmark {
     static let runs = Int(ProcessInfo.processInfo.environment["TESTBED_BENCH_RUNS"] ?? "") ?? 15
     static let data = ProcessInfo.processInfo.environment["TESTBED_BENCH_DATA"] ?? "/tmp/testbed-bench-data"

@@ -42,7 +42,7 @@ import Testing
 
     /// Prints the median cost of one attempt against a listening port and a closed one;
     /// run with TESTBED_BENCH=1. Not an assertion: timings depend on the machine.
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["TESTBED_BENCH"] != nil))
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["TESTBED_BENCH"] != nil, "an opt-in benchmark: set TESTBED_BENCH=1"))
     func benchmarkOneAttempt() async throws {
         let listener = try TestListener(acceptAndClose: true)
         let closed = try PortAllocator(lockDirectory: try makeTemporaryDirectory()).reserve()

@@ -3,7 +3,7 @@ import Testing
 @testable import Testbed
 
 /// Figures, not assertions: run with `TESTBED_BENCH=1 swift test -c release --filter SQLiteBench`.
-@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["TESTBED_BENCH"] != nil))
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["TESTBED_BENCH"] != nil, "an opt-in benchmark: set TESTBED_BENCH=1"))
 struct SQLiteBenchTests {
     private static func milliseconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15

@@ -5,7 +5,7 @@ import Testing
 /// Seeding throughput into PostgreSQL through COPY: 100,000 CSV rows (a figure for
 /// docs/benchmarks.md, printed, never asserted). Run with:
 /// `TESTBED_BENCH=1 swift test -c release --filter SeedBenchmark`
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["TESTBED_BENCH"] != nil))
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["TESTBED_BENCH"] != nil, "an opt-in benchmark: set TESTBED_BENCH=1"))
 struct SeedBenchmark {
     @Test func postgresCopyOf100kCSVRows() async throws {
         let run = try PostgresTestRun()

@@ -1,5 +1,7 @@
 import Foundation
+#if HTTPClient
 import NIOSSL
+#endif
 import Yams
 
 /// Reads a link's `http:` block (see ``HTTPLinkSpec``).
@@ -93,12 +95,22 @@ enum HTTPLinkReader {
                         hint: "the path is relative to the manifest's folder; name a PEM file of CA certificates")
             return nil
         }
-        guard let certificates = try? NIOSSLCertificate.fromPEMFile(path), !certificates.isEmpty else {
+        guard Self.holdsPEMCertificate(path) else {
             reader.fail(node, "\(what): \(path) holds no PEM certificate",
                         hint: "give the CA's certificate in PEM form (-----BEGIN CERTIFICATE-----)")
             return nil
         }
         return path
+    }
+
+    /// True when `path` holds at least one PEM certificate (parsed with swift-nio-ssl when the
+    /// HTTPClient trait brings it, else by its armour: without it, nothing will load it anyway).
+    private static func holdsPEMCertificate(_ path: String) -> Bool {
+        #if HTTPClient
+        return ((try? NIOSSLCertificate.fromPEMFile(path)) ?? []).isEmpty == false
+        #else
+        return (try? String(contentsOfFile: path, encoding: .utf8))?.contains("-----BEGIN CERTIFICATE-----") == true
+        #endif
     }
 
     private static func headerNames(_ node: Node, _ what: String, reader: inout NodeReader) -> [String] {

@@ -18,7 +18,8 @@ extension Environment {
 
     func saveLogs(of run: RunDirectory) {
         do {
-            keptLogs = try KeptLogs.save(run, name: name, limit: KeptLogs.limit(environment: options.environment))
+            keptLogs = try KeptLogs.save(run, name: name, limit: KeptLogs.limit(environment: options.environment),
+                                         maximumAge: KeptLogs.maximumAge(environment: options.environment))
         } catch {
             emit(nil, .note, "warning: the logs could not be kept: \(error.message)")
         }

@@ -9,11 +9,16 @@ import Glibc
 /// Each saved run is `RUN_ROOT/.logs/NAME-YYYYMMDD-HHMMSS-PID/`, laid out like a run
 /// directory (`logs/SERVICE.log`, `services/SERVICE/postgres.log`, …; see ``RunLogs``) with a
 /// `kept` file written last. `.logs` and every folder in it are `0700`, files `0600`: only
-/// the caller reads them. Only the newest ``limit(environment:)`` saved runs are kept; older
-/// ones are removed with ``PrivateDirectory/removeTree(_:)``, and only inside `.logs`.
+/// the caller reads them. Pruning is per environment: the newest ``limit(environment:)``
+/// saved runs of each environment name are kept (one stack's failures never delete another's
+/// logs), and any saved run older than ``maximumAge(environment:)`` goes whatever its name.
+/// Removal is ``PrivateDirectory/removeTree(_:)``, and only inside `.logs`.
 public enum KeptLogs {
-    /// How many saved runs are kept when `TESTBED_KEEP_LOGS` does not say.
+    /// How many saved runs of one environment are kept when `TESTBED_KEEP_LOGS` does not say.
     public static let defaultLimit = 10
+
+    /// How many days a saved run is kept when `TESTBED_KEEP_LOGS_DAYS` does not say.
+    public static let defaultDays = 14
 
     /// `RUN_ROOT/.logs`.
     public static func folder(runRoot: String) -> String { runRoot + "/.logs" }
@@ -23,14 +28,22 @@ public enum KeptLogs {
         environment["TESTBED_KEEP_LOGS"].flatMap { Int($0) }.flatMap { $0 >= 0 ? $0 : nil } ?? defaultLimit
     }
 
+    /// `TESTBED_KEEP_LOGS_DAYS` (days, a whole number ≥ 1) as seconds, else ``defaultDays``.
+    public static func maximumAge(environment: [String: String]) -> Double {
+        let days = environment["TESTBED_KEEP_LOGS_DAYS"].flatMap { Int($0) }.flatMap { $0 >= 1 ? $0 : nil } ?? defaultDays
+        return Double(days) * 86_400
+    }
+
     /// Copies every log of `run` (see ``RunLogs``) into a new folder under `RUN_ROOT/.logs`
-    /// (the run directory's parent), then prunes to `limit` saved runs. Returns the new
-    /// folder, or nil when `limit` is 0.
+    /// (the run directory's parent), then prunes (``prune(runRoot:keep:maximumAge:now:)``):
+    /// `limit` saved runs of each environment name, none older than `maximumAge` seconds.
+    /// Returns the new folder, or nil when `limit` is 0.
     ///
     /// Throws ``PathTrustError`` when `.logs` cannot be trusted (a link, another account's,
     /// writable by others) or a folder cannot be created; nothing is written then.
     @discardableResult
-    public static func save(_ run: RunDirectory, name: String, limit: Int = defaultLimit) throws(PathTrustError) -> String? {
+    public static func save(_ run: RunDirectory, name: String, limit: Int = defaultLimit,
+                            maximumAge: Double = Double(defaultDays) * 86_400) throws(PathTrustError) -> String? {
         guard limit > 0 else { return nil }
         let root = folder(runRoot: (run.path as NSString).deletingLastPathComponent)
         try PrivateDirectory.ensure(root, what: "the kept-logs folder")
@@ -47,19 +60,33 @@ public enum KeptLogs {
         }
         let fd = open(destination + "/kept", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         if fd >= 0 { close(fd) }
-        prune(runRoot: (run.path as NSString).deletingLastPathComponent, keep: limit)
+        prune(runRoot: (run.path as NSString).deletingLastPathComponent, keep: limit, maximumAge: maximumAge)
         return destination
     }
 
-    /// Removes the oldest saved runs in `RUN_ROOT/.logs` until `keep` are left. Does nothing
-    /// when `.logs` is missing or cannot be trusted.
-    public static func prune(runRoot: String, keep: Int) {
+    /// Removes, in `RUN_ROOT/.logs`, every saved run older than `maximumAge` seconds (at `now`)
+    /// and, of each environment name, the oldest until `keep` are left. Does nothing when
+    /// `.logs` is missing or cannot be trusted.
+    public static func prune(runRoot: String, keep: Int, maximumAge: Double = Double(defaultDays) * 86_400,
+                             now: Double = Date().timeIntervalSince1970) {
         let root = folder(runRoot: runRoot)
         guard (try? PrivateDirectory.verify(root, what: "the kept-logs folder")) != nil else { return }
-        let saved = savedRuns(in: root)
-        for old in saved.dropLast(max(keep, 0)) where PrivateDirectory.isOwnChild(old.path) {
-            PrivateDirectory.removeTree(old.path)
+        let byName = Dictionary(grouping: savedRuns(in: root)) { environmentName(ofSavedRun: $0.path) }
+        for runs in byName.values {
+            let surplus = runs.dropLast(max(keep, 0)).map(\.path)
+            let expired = runs.filter { now - $0.time > maximumAge }.map(\.path)
+            for old in Set(surplus + expired) where PrivateDirectory.isOwnChild(old) {
+                PrivateDirectory.removeTree(old)
+            }
         }
+    }
+
+    /// The environment name of a saved run's folder `NAME-YYYYMMDD-HHMMSS-PID[-N]`: the
+    /// folder name without its stamp (the whole name when it has none).
+    static func environmentName(ofSavedRun path: String) -> String {
+        let folder = (path as NSString).lastPathComponent
+        guard let match = folder.wholeMatch(of: /(.+)-[0-9]{8}-[0-9]{6}-[0-9]+(?:-[0-9]+)?/) else { return folder }
+        return String(match.1)
     }
 
     /// The saved runs in `RUN_ROOT/.logs`, oldest first.

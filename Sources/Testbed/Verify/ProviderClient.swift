@@ -1,4 +1,6 @@
+#if HTTPClient
 import AsyncHTTPClient
+#endif
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -11,7 +13,8 @@ import NIOHTTP1
 /// client (an answer is read decoded, as tapes keep bodies); the target is appended to the
 /// base URL's path (`https://api.example/v1` + `/charges`); and ``headers`` replace the
 /// recorded headers of the same name (credentials that redaction kept off the tape).
-/// Redirects are not followed: a 301 is the provider's answer.
+/// Redirects are not followed: a 301 is the provider's answer. Without the package trait
+/// `HTTPClient` (Package.swift), making one throws ``VerifyError`` (`invalid provider`).
 public final class ProviderClient: Sendable {
     /// Headers a recorded request keeps only for its own connection.
     static let droppedHeaders: Set<String> = ["connection", "keep-alive", "proxy-connection", "te", "trailer",
@@ -22,7 +25,9 @@ public final class ProviderClient: Sendable {
     /// Headers set on every request, replacing recorded ones of the same name.
     public let headers: [TapeHeader]
     private let timeout: Duration
+    #if HTTPClient
     private let client: HTTPClient
+    #endif
 
     /// Makes a client for `base` (`http://127.0.0.1:8080`, `https://api.example/v1`).
     /// Throws ``VerifyError`` (`invalid provider`) for anything but an http(s) URL with a host and no query.
@@ -35,12 +40,17 @@ public final class ProviderClient: Sendable {
         self.base = base.hasSuffix("/") ? String(base.dropLast()) : base
         self.headers = headers
         self.timeout = timeout
+        #if HTTPClient
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .enabled(limit: .none)
         let seconds = max(1, Int64(timeout.components.seconds))
         configuration.timeout = .init(connect: .seconds(min(seconds, 10)), read: .seconds(seconds))
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        #else
+        throw VerifyError(.invalidProvider, "this Testbed was built without its HTTP client (the package trait 'HTTPClient' "
+                          + "is off): build it with the default traits to verify a provider")
+        #endif
     }
 
     /// The URL a recorded target is sent to.
@@ -51,6 +61,7 @@ public final class ProviderClient: Sendable {
     /// Sends `request` and reads the whole answer; throws what the client threw when there
     /// is no answer (refused, timed out, TLS failure).
     public func send(_ request: TapeRequest) async throws -> TapeResponse {
+        #if HTTPClient
         var outgoing = HTTPClientRequest(url: url(for: request.target))
         outgoing.method = HTTPMethod(rawValue: request.method)
         for header in request.headers where !Self.droppedHeaders.contains(header.name.lowercased())
@@ -66,11 +77,16 @@ public final class ProviderClient: Sendable {
                             reason: response.status.reasonPhrase,
                             headers: response.headers.map { TapeHeader($0.name, $0.value) },
                             body: Array(buffer: body))
+        #else
+        throw VerifyError(.invalidProvider, "this Testbed was built without its HTTP client")
+        #endif
     }
 
     /// Closes the client's connections; call once when done.
     public func shutdown() async {
+        #if HTTPClient
         try? await client.shutdown()
+        #endif
     }
 
     /// Reads `Name: value`.

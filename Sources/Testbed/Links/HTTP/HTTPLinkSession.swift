@@ -57,6 +57,8 @@ public final class HTTPLinkSession: Sendable {
         if mode.forwards {
             do {
                 upstream = try HTTPUpstream(base: settings.upstream, group: LinkProxy.eventLoopGroup, caFile: settings.caFile)
+            } catch let error as LinkError {
+                throw LinkError(error.code, "link '\(name)': \(error.message)")
             } catch {
                 throw LinkError(.invalidAddress, "link '\(name)': ca_file \(settings.caFile ?? ""): cannot load its CA "
                                 + "certificates (\(error)); give a readable PEM file")

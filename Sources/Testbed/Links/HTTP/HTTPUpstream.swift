@@ -1,7 +1,9 @@
+#if HTTPClient
 import AsyncHTTPClient
+import NIOSSL
+#endif
 import NIOCore
 import NIOHTTP1
-import NIOSSL
 
 /// The client side of an HTTP link: forwards a request to the upstream with
 /// async-http-client (TLS for https, a pool of keep-alive connections) and returns the
@@ -9,6 +11,8 @@ import NIOSSL
 ///
 /// Redirects are not followed (the client under test sees them) and HTTP/1.1 is spoken
 /// (HTTP/2 is out of scope, docs/tapes.md "Protocol scope").
+/// Without the package trait `HTTPClient` (Package.swift) there is no client: making one
+/// throws a ``LinkError`` that says how to get it, so a link that only replays still works.
 final class HTTPUpstream: Sendable {
     /// A response from the upstream.
     struct Response: Sendable {
@@ -27,12 +31,15 @@ final class HTTPUpstream: Sendable {
                                         "upgrade", "content-length", "host"]
 
     let base: HTTPUpstreamURL
+    #if HTTPClient
     private let client: HTTPClient
+    #endif
 
     /// Makes a client for `base` on the links' event loops. With `caFile` (a PEM file) the
     /// client trusts those CA certificates instead of the system's roots; host names are
     /// verified either way. Throws when `caFile` cannot be read or holds no certificate.
     init(base: HTTPUpstreamURL, group: any EventLoopGroup, caFile: String? = nil) throws {
+        #if HTTPClient
         self.base = base
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
@@ -49,11 +56,17 @@ final class HTTPUpstream: Sendable {
         }
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         client = HTTPClient(eventLoopGroupProvider: .shared(group), configuration: configuration)
+        #else
+        throw LinkError(.invalidAddress, "this Testbed was built without its HTTP client (the package trait "
+                        + "'HTTPClient' is off), so an HTTP link cannot reach \(base): replay from a tape, or build "
+                        + "with the default traits")
+        #endif
     }
 
     /// Sends `method target` with `headers` (hop-by-hop ones left out) and `body`; returns
     /// the response. Throws what the client throws (connection refused, TLS, timeout).
     func forward(method: HTTPMethod, target: String, headers: HTTPHeaders, body: ByteBuffer) async throws -> Response {
+        #if HTTPClient
         var request = HTTPClientRequest(url: base.url(for: target))
         request.method = method
         for (name, value) in headers where !Self.hopByHop.contains(name.lowercased()) {
@@ -65,10 +78,15 @@ final class HTTPUpstream: Sendable {
         let response = try await client.execute(request, timeout: .seconds(300))
         let data = try await response.body.collect(upTo: Self.bodyLimit)
         return Response(status: Int(response.status.code), reason: response.status.reasonPhrase, headers: response.headers, body: data)
+        #else
+        throw LinkError(.invalidAddress, "this Testbed was built without its HTTP client")
+        #endif
     }
 
     /// Closes the pooled connections.
     func shutdown() async {
+        #if HTTPClient
         try? await client.shutdown()
+        #endif
     }
 }
