@@ -12,8 +12,10 @@ let package = Package(
         .library(name: "ShopService", targets: ["ShopService"]),
     ],
     dependencies: [
-        // The Testbed package two folders up (this repository).
-        .package(name: "Testbed", path: "../.."),
+        // The Testbed package two folders up (this repository). Databases only, no HTTP links to
+        // real upstreams and no `verify`: without the default trait HTTPClient the build skips
+        // async-http-client and swift-nio-ssl (BoringSSL), most of a clean build's time.
+        .package(name: "Testbed", path: "../..", traits: []),
     ],
     targets: [
         .target(name: "ShopService"),
