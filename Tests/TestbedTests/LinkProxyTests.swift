@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Testing
 @testable import Testbed
 
@@ -19,6 +20,48 @@ struct LinkProxyTests {
         let client = try TestClient(port: link.listen.port)
         #expect(try await client.roundTrip("hello through a link\n").0 == "hello through a link\n")
         #expect(link.connectionCount == 1)
+    }
+
+    /// Both sockets of a connection have TCP_NODELAY (an IPPROTO_TCP option; the SOL_SOCKET
+    /// option of the same number is SO_DEBUG, which only root may set): small writes leave
+    /// at once, and an unprivileged user's link accepts at all.
+    @Test func bothSocketsOfAConnectionHaveNoDelay() async throws {
+        let server = try await ToolServer("echo")
+        let (links, link) = try await makeLink(to: server)
+        defer { Task { await links.deleteAll() } }
+        let client = try TestClient(port: link.listen.port)
+        #expect(try await client.roundTrip("hello\n").0 == "hello\n", "the link relays bytes (as root and as anyone else)")
+        let proxy = try #require(link.proxy as? LinkProxy)
+        let channels = await proxy.openChannels()
+        #expect(channels.count == 2, "the client-facing and the upstream channel")
+        for channel in channels {
+            let local = channel.localAddress?.description ?? "?"
+            #expect(try await channel.getOption(ChannelOptions.tcpOption(.tcp_nodelay)).get() != 0, "TCP_NODELAY on \(local)")
+            #expect(try await channel.getOption(ChannelOptions.socketOption(.init(rawValue: SO_DEBUG))).get() == 0, "no SO_DEBUG on \(local)")
+        }
+    }
+
+    /// Slices are spaced by `delay` across chunks: the reader sees them one by one, never
+    /// merged into the large reads that overlapping chunks' schedules made.
+    @Test func slicerSpacesEverySliceByItsDelay() async throws {
+        let (size, slice, delay) = (64_000, 1000, Duration.milliseconds(5))
+        let server = try await ToolServer("source", ["\(size)", "11"])
+        let (links, link) = try await makeLink(to: server)
+        defer { Task { await links.deleteAll() } }
+        try link.add(.slicer(averageSize: slice, delay: delay))
+        let client = try TestClient(port: link.listen.port)
+        let reads = try await onThread { try client.timedReads() }
+        let total = reads.reduce(0) { $0 + $1.count }
+        #expect(total == size)
+        let took = try #require(reads.last).at - (try #require(reads.first)).at
+        let slices = size / slice
+        #expect(took >= delay * (slices - 1), "\(slices) slices \(delay) apart, arrived in \(took)")
+        let sizes = reads.map(\.count).sorted()
+        #expect(sizes[sizes.count / 2] <= slice, "most reads are one slice; sizes \(sizes.suffix(5))")
+        // The gaps between arrivals are the delay (a lower bound on the typical gap: a late
+        // timer may merge two slices now and then, but never makes slices come early).
+        let gaps = zip(reads.dropFirst(), reads).map { $0.at - $1.at }.sorted()
+        #expect(gaps[gaps.count / 2] >= delay * 0.8, "the typical gap between reads is the delay; gaps \(gaps.prefix(5))")
     }
 
     @Test func aFaultChangesAnOpenIdleConnectionAtOnce() async throws {

@@ -127,6 +127,19 @@ final class TestClient: Sendable {
         return data
     }
 
+    /// Reads until the peer closes; returns each read's size and when it returned (blocking:
+    /// call it on a thread of its own).
+    func timedReads() throws -> [(count: Int, at: ContinuousClock.Instant)] {
+        var reads: [(count: Int, at: ContinuousClock.Instant)] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n < 0 { throw Failure(code: errno) }
+            if n == 0 { return reads }
+            reads.append((n, ContinuousClock.now))
+        }
+    }
+
     /// Sends `text` and reads the same number of bytes back; returns them and the time it took.
     func roundTrip(_ text: String) async throws -> (String, Duration) {
         try await onThread {

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Testing
 @testable import Testbed
 
@@ -111,7 +112,7 @@ import Testing
             ("POST", "/proxies", #"{"name":"x"}"#, 400, "upstream"),
             ("POST", "/proxies", #"{"upstream":"\#(upstream)"}"#, 400, "name"),
             ("POST", "/proxies", #"{"name":"x","listen":"0.0.0.0:0","upstream":"\#(upstream)"}"#, 400, "loopback"),
-            ("POST", "/proxies", #"{"name":"x","upstream":"127.0.0.1:\#(f.server.port)"}"#, 400, "endpoint itself"),
+            ("POST", "/proxies", #"{"name":"x","upstream":"127.0.0.1:\#(f.server.port)"}"#, 400, "Toxiproxy endpoint"),
             ("POST", "/proxies", #"{"name": }"#, 400, "bad request body"),
             ("POST", "/proxies", "not json", 400, "bad request body"),
             ("GET", "/proxies/nope", nil, 404, "nope"),
@@ -142,6 +143,23 @@ import Testing
         let db = try #require(try await f.call("GET", "/proxies/db").json as? [String: Any])
         #expect((db["toxics"] as? [[String: Any]])?.map { $0["name"] as? String } == ["latency_downstream"])
         #expect(try await f.call("GET", "/proxies").json.map { ($0 as? [String: Any])?.count } == 1)
+        await f.close()
+    }
+
+    /// The endpoint's accepted sockets have TCP_NODELAY, not SO_DEBUG (the SOL_SOCKET option
+    /// of the same number, which only root may set: a normal user's endpoint failed every
+    /// connection).
+    @Test func acceptedConnectionsHaveNoDelay() async throws {
+        let f = try await Fixture()
+        let client = try TestClient(port: f.server.port)
+        #expect(await eventually { !f.server.openChannels.isEmpty }, "the endpoint accepted the connection")
+        for channel in f.server.openChannels {
+            #expect(try await channel.getOption(ChannelOptions.tcpOption(.tcp_nodelay)).get() != 0)
+            #expect(try await channel.getOption(ChannelOptions.socketOption(.init(rawValue: SO_DEBUG))).get() == 0)
+        }
+        try await client.send("GET /version HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(try await client.receive(12) == "HTTP/1.1 200", "the endpoint answers (as root and as anyone else)")
+        #expect(try await f.call("GET", "/version").status == 200, "and keeps listening")
         await f.close()
     }
 

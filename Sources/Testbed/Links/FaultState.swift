@@ -14,6 +14,8 @@ final class FaultState {
     var random: LinkRandom
     /// When the bandwidth fault's budget is next free.
     var bandwidthFree = NIODeadline.uptimeNanoseconds(0)
+    /// When the slicer's next slice may go: one `delay` after the previous slice.
+    var sliceFree = NIODeadline.uptimeNanoseconds(0)
     /// Bytes `limit_data` let through.
     var passed = 0
     private var timer: Scheduled<Void>?

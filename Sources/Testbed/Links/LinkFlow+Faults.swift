@@ -36,13 +36,14 @@ extension LinkFlow {
             let step = TimeAmount.nanoseconds(delay.wholeNanoseconds)
             for (original, due) in segments {
                 var buffer = original
-                var at = due
                 while buffer.readableBytes > 0 {
                     var size = average
                     if variation > 0 { size += Int(state.random.next() % UInt64(2 * variation + 1)) - variation }
                     guard let slice = buffer.readSlice(length: max(1, min(size, buffer.readableBytes))) else { break }
+                    // One delay after the previous slice of this direction, whichever chunk it came from.
+                    let at = max(due, state.sliceFree)
                     out.append((slice, at))
-                    at = at + step
+                    state.sliceFree = at + step
                 }
             }
             return out

@@ -33,7 +33,7 @@ extension LinkListener {
         return ServerBootstrap(group: LinkProxy.eventLoopGroup)
             .serverChannelOption(ChannelOptions.backlog, value: 4096)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
     }
 
     /// Binds `bootstrap` on `address` for `link` and keeps the listening channel in

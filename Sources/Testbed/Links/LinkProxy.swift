@@ -67,6 +67,17 @@ final class LinkProxy: Sendable {
         }
     }
 
+    /// The channels of every open connection (the accepted one, then the one to the upstream
+    /// once connected), read on their event loop: for tests that inspect the sockets.
+    func openChannels() async -> [any Channel] {
+        var channels: [any Channel] = []
+        for connection in connections.withLock({ Array($0.values) }) {
+            let pair = try? await connection.eventLoop.submit { [connection.client] + [connection.server].compactMap { $0 } }.get()
+            channels += pair ?? []
+        }
+        return channels
+    }
+
     func register(_ connection: LinkConnection) {
         connections.withLock { $0[ObjectIdentifier(connection)] = connection }
     }

@@ -29,6 +29,10 @@ enum HTTPLinkReader {
                         reader.fail(field.value, "\(what): tape is empty", hint: "name a file, e.g. tapes/\(link).json")
                         continue
                     }
+                    if path.contains("${") {
+                        spec.tapeTemplate = LinkReader.environmentTemplate(path, field.value, "\(what): tape", reader: &reader)
+                        continue
+                    }
                     spec.tape = path.hasPrefix("/") ? path : (reader.directory as NSString).appendingPathComponent(path)
                 }
             case "mode":
@@ -72,7 +76,7 @@ enum HTTPLinkReader {
             default: break
             }
         }
-        if spec.tape == nil && spec.mode != .passthrough {
+        if spec.tape == nil && spec.tapeTemplate == nil && spec.mode != .passthrough {
             reader.fail(node, "\(what) has no 'tape'",
                         hint: "name the tape file, e.g. 'tape: tapes/\(link).json' (only mode passthrough works without one)")
         }

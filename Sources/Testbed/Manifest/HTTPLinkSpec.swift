@@ -19,6 +19,9 @@ public struct HTTPLinkSpec: Sendable {
     /// The tape file, absolute (resolved against the manifest's folder); nil when not given
     /// (only `passthrough` works without one).
     public var tape: String?
+    /// A `tape:` with `${VAR}` placeholders, resolved into ``tape`` against the caller's
+    /// environment when the run is planned; nil for a literal `tape:`.
+    public var tapeTemplate: Template?
     /// The mode, `once` when not given (record when the tape does not exist, else replay).
     public var mode: TapeMode
     /// Fail the run on any miss or unused recorded exchange.

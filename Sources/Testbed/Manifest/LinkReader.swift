@@ -43,6 +43,21 @@ enum LinkReader {
                 }
                 continue
             }
+            if to.contains("${") {
+                // An HTTP link's base URL from the environment: `to: ${PAYMENTS_URL:-https://…}`.
+                guard http != nil else {
+                    reader.fail(toNode, "link '\(entry.key)': 'to: \(to)' uses ${…}, which only an HTTP link's URL may",
+                                hint: "add an 'http:' block for an external URL, or name the service: 'to: db' or 'to: api.ports.http'")
+                    continue
+                }
+                guard let template = environmentTemplate(to, toNode, "link '\(entry.key)': to", reader: &reader) else { continue }
+                var spec = LinkSpec(name: entry.key, target: "", faults: faults, seed: seed, location: reader.location(entry.keyNode),
+                                    targetLocation: reader.location(toNode))
+                spec.urlTemplate = template
+                spec.http = http
+                links.append(spec)
+                continue
+            }
             if to.contains("://") {
                 guard http != nil else {
                     reader.fail(toNode, "link '\(entry.key)': 'to: \(to)' is a URL, which only an HTTP link can front",
@@ -76,6 +91,27 @@ enum LinkReader {
             links.append(spec)
         }
         return links
+    }
+
+    /// Parses `text` (a link's `to:` or tape) as a template of environment variables only:
+    /// `${VAR}`, `${VAR:-default}`, `${VAR:?message}`. Service and run values are refused
+    /// (a link's upstream and tape are fixed before any port is reserved).
+    static func environmentTemplate(_ text: String, _ node: Node, _ what: String, reader: inout NodeReader) -> Template? {
+        let template: Template
+        do {
+            template = try Template(parsing: text, location: reader.location(node))
+        } catch {
+            reader.fail(node, "\(what): \(error.message)", hint: "write $$ for a literal '$'")
+            return nil
+        }
+        for part in template.parts {
+            if case .reference(let target, let key) = part {
+                reader.fail(node, "\(what): '${\(target).\(key)}' is a service's or the run's value, which cannot be used here",
+                            hint: "use environment variables only: ${VAR} or ${VAR:-default} (from the environment or the .env file)")
+                return nil
+            }
+        }
+        return template
     }
 
     /// One fault: `{type: latency, latency: 300, jitter: 50, stream: both, toxicity: 0.5, name: slow}`.
@@ -184,7 +220,7 @@ enum LinkReader {
                         hint: fault.kind.isHTTP ? "add an 'http:' block to the link, or use a TCP fault (docs/faults.md)"
                             : "HTTP links take \(HTTPFault.types.joined(separator: ", ")) (docs/tapes.md, \"HTTP faults\")")
             }
-            if link.url != nil { continue }  // an HTTP link to an external URL fronts no service
+            if link.isExternal { continue }  // an HTTP link to an external URL fronts no service
             guard let index = manifest.services.firstIndex(where: { $0.name == link.target }) else {
                 let names = manifest.services.map(\.name)
                 problem("link '\(link.name)' fronts unknown service '\(link.target)'",

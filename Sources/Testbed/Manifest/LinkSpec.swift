@@ -21,6 +21,12 @@ public struct LinkSpec: Sendable {
     public var target: String
     /// The external base URL an HTTP link forwards to (`to: https://…`); nil for a service.
     public var url: HTTPUpstreamURL?
+    /// An HTTP link's `to:` with `${VAR}` placeholders (`${PAYMENTS_URL:-https://…}`),
+    /// resolved into ``url`` against the caller's environment when the run is planned
+    /// (``Manifest/resolvingLinkVariables(environment:)``); nil for a literal `to:`.
+    public var urlTemplate: Template?
+    /// True for an HTTP link to an external base URL (literal or from `${VAR}`): it fronts no service.
+    public var isExternal: Bool { url != nil || urlTemplate != nil }
     /// The `http:` block: present for an HTTP link.
     public var http: HTTPLinkSpec?
     /// The process port the link fronts (`to: svc.ports.NAME`); nil for a database's port.
@@ -51,17 +57,31 @@ public struct LinkSpec: Sendable {
     func keys(fronting target: ServiceSpec?) -> [String] {
         if http != nil {
             guard let target, case .process = target.kind else { return ["url", "host", "port", "address"] }
-            return ["url", "host", "port", "address"] + (port.map { ["ports.\($0)"] } ?? [])
+            return ["url", "host", "port", "address"] + (Self.portName(port, of: target).map { ["ports.\($0)"] } ?? [])
         }
         return target.map { Self.keys(fronting: $0, port: port) } ?? []
     }
 
     /// The values a link exposes to `${NAME.key}` for a target of this kind: those of the
-    /// target that make sense over TCP, with the link's host and port.
+    /// target that make sense over TCP, with the link's host and port — a process's
+    /// `host`, `port`, `address`, `ports.NAME` of the port it fronts, and `url` when the
+    /// process has one (`url:` or a preset's).
     static func keys(fronting target: ServiceSpec, port: String?) -> [String] {
-        if case .postgres(let spec) = target.kind {
+        switch target.kind {
+        case .postgres(let spec):
             return ["url", "host", "port", "database", "user", "password"] + spec.databases.map { "databases.\($0).url" }
+        case .process(let process):
+            return ["host", "port", "address"] + (portName(port, of: target).map { ["ports.\($0)"] } ?? [])
+                + (process.url != nil ? ["url"] : [])
+        case .sqlite:
+            return []
         }
-        return ["host", "port", "address"] + (port.map { ["ports.\($0)"] } ?? [])
+    }
+
+    /// The port a link fronts on `target`: the one `to:` names, or a process's only port.
+    static func portName(_ named: String?, of target: ServiceSpec) -> String? {
+        if let named { return named }
+        guard case .process(let process) = target.kind, process.ports.count == 1 else { return nil }
+        return process.ports[0].name
     }
 }

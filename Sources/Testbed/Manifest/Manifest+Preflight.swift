@@ -55,7 +55,9 @@ extension Manifest {
         for export in exports where export.value.parts.contains(where: \.isVariable) {
             _ = check(export.value, service: nil)
         }
-        problems += preflightTapes(environment: environment)
+        let resolvedLinks = resolvingLinkVariables(environment: environment)
+        problems += resolvedLinks.problems
+        problems += resolvedLinks.manifest.preflightTapes(environment: environment)
         return problems.sorted { ($0.location.file, $0.location.line, $0.location.column) < ($1.location.file, $1.location.line, $1.location.column) }
     }
 }

@@ -85,7 +85,7 @@ public enum ManifestLoader {
             }
         }
         // Links to external URLs alone make a stack too (a stub of a third-party API).
-        if manifest.services.isEmpty && reader.problems.isEmpty && !manifest.links.contains(where: { $0.url != nil }) {
+        if manifest.services.isEmpty && reader.problems.isEmpty && !manifest.links.contains(where: \.isExternal) {
             reader.fail(servicesNode, "'services' lists no service", hint: "add at least one service")
         }
         ManifestValidator.validate(&manifest, reader: &reader)

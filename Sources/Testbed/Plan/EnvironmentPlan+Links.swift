@@ -37,7 +37,7 @@ extension EnvironmentPlan {
                 mine["address"] = "127.0.0.1:\(port)"
                 if let portName { mine["ports.\(portName)"] = port }
             }
-            if let http = spec.http {
+            if spec.http != nil {
                 mine["url"] = "http://127.0.0.1:\(port)"
                 if target.kindName == "postgres" { mine = ["url": mine["url"]!, "host": "127.0.0.1", "port": port] }
             }
@@ -47,6 +47,33 @@ extension EnvironmentPlan {
                                      http: spec.http?.settings(upstream: HTTPUpstreamURL(host: "127.0.0.1", port: upstreamPort))))
         }
         return (links, problems)
+    }
+
+    /// Gives each TCP link in front of a process with a URL (`url:`, a preset's) that URL
+    /// with the link's address in place of the target's; runs once the processes' declared
+    /// URLs are resolved. A URL at another port than the one the link fronts gives none.
+    static func addLinkURLs(_ links: inout [PlannedLink], values: inout [String: [String: String]]) {
+        for index in links.indices where links[index].http == nil {
+            let link = links[index]
+            guard let target = link.target, link.values["url"] == nil, let url = values[target]?["url"],
+                  let mine = Self.url(url, fronting: link.upstreamPort, at: "127.0.0.1:\(link.reservation.port)") else { continue }
+            links[index].values["url"] = mine
+            values[link.name]?["url"] = mine
+        }
+    }
+
+    /// `url` with the host and port of its authority replaced by `address`, when its port is
+    /// `port`; nil for a URL without an authority or at another port.
+    static func url(_ url: String, fronting port: Int, at address: String) -> String? {
+        guard let scheme = url.range(of: "://") else { return nil }
+        let rest = url[scheme.upperBound...]
+        let end = rest.firstIndex(where: { "/?#".contains($0) }) ?? rest.endIndex
+        let authority = rest[..<end]
+        let hostStart = authority.lastIndex(of: "@").map { authority.index(after: $0) } ?? authority.startIndex
+        let hostAndPort = authority[hostStart...]
+        guard let colon = hostAndPort.lastIndex(of: ":"), !hostAndPort[colon...].contains("]"),
+              Int(hostAndPort[hostAndPort.index(after: colon)...]) == port else { return nil }
+        return String(url[..<hostStart]) + address + String(url[end...])
     }
 
     private static func reserve(_ spec: LinkSpec, _ allocator: PortAllocator, _ problems: inout [ManifestProblem]) -> PortReservation? {

@@ -52,6 +52,8 @@ public struct EnvironmentPlan: Sendable {
     /// - Throws: ``ManifestError`` with every problem found, each at its manifest line.
     public init(manifest: Manifest, name: String? = nil, runDirectory: RunDirectory, environment: [String: String],
                 cacheRoot: String, portAllocator: PortAllocator = PortAllocator()) throws(ManifestError) {
+        // HTTP links' `to:` and `tape:` may read ${VAR}, like seed paths.
+        let (manifest, linkProblems) = manifest.resolvingLinkVariables(environment: environment)
         let name = name ?? manifest.name
         let context = Context(manifest: manifest, run: runDirectory, caller: environment)
         let order = try Self.dependencyOrder(manifest)
@@ -59,7 +61,7 @@ public struct EnvironmentPlan: Sendable {
         var linkReservations: [PortReservation] = []
         do throws(ManifestError) {
             var values: [String: [String: String]] = ["run": ["dir": runDirectory.path, "name": name]]
-            var problems: [ManifestProblem] = []
+            var problems = linkProblems
             // Processes' values come from their ports alone; a database's path may refer to them.
             let valueOrder = manifest.services.filter(\.isProcess) + manifest.services.filter { !$0.isProcess }
             for service in valueOrder {
@@ -87,6 +89,9 @@ public struct EnvironmentPlan: Sendable {
                     problems.append(error)
                 }
             }
+            // A link in front of a process with a URL has that URL, at the link's address.
+            var links = plannedLinks.links
+            Self.addLinkURLs(&links, values: &values)
             let resolver = Resolver(manifest: manifest, environment: environment, values: values)
             var planned: [PlannedService] = []
             for service in order {
@@ -112,7 +117,7 @@ public struct EnvironmentPlan: Sendable {
             self.values = values
             self.exports = exports
             self.cacheRoot = cacheRoot
-            self.links = plannedLinks.links
+            self.links = links
             self.toxiproxyPort = toxiproxy.port
         } catch {
             for reservations in ports.values { for reservation in reservations.values { reservation.release() } }

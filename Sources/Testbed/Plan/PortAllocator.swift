@@ -257,6 +257,9 @@ public final class PortReservation: Sendable, CustomStringConvertible {
 
     deinit { release() }
 
+    /// The folder of the port's lock file (the shared one, or this account's private one).
+    var lockDirectory: String { String(lockPath[..<(lockPath.lastIndex(of: "/") ?? lockPath.endIndex)]) }
+
     /// True until ``release()``: no other Testbed run can take the port.
     public var isHeld: Bool { descriptors.withLock { $0.lock >= 0 } }
 

@@ -36,7 +36,7 @@ enum HTTPUpgradeSplice {
         let client = context.channel
         let loop = context.eventLoop
         let connected = ClientBootstrap(group: loop)
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(SpliceHandler(peer: client))

@@ -32,9 +32,6 @@ struct ToxiproxyAPI: Sendable {
     }
 
     let links: LinkSet
-    /// The endpoint's own port: a proxy may not forward to it (that would hand the API to
-    /// whoever reaches the proxy's port).
-    let ownPort: Int
 
     /// Routes one request. Never throws: every failure becomes an error answer.
     func answer(method: String, path: String, body: [UInt8]) async -> Answer {
@@ -173,8 +170,9 @@ struct ToxiproxyAPI: Sendable {
 
     private func checkedUpstream(_ text: String, proxy: String) throws -> LinkAddress {
         let upstream = try LinkAddress(parsing: text)
-        if upstream.port == ownPort && (upstream.isLoopback || upstream.host == "0.0.0.0") {
-            throw ToxiproxyError(status: 400, "proxy '\(proxy)' cannot forward to the Toxiproxy endpoint itself (\(text))")
+        if let reason = EndpointGuard.refusal(for: upstream) {
+            throw ToxiproxyError(status: 400, "proxy '\(proxy)' cannot forward to \(text): \(reason); anyone who can "
+                + "connect to the proxy would control the endpoint as the user running testbed")
         }
         return upstream
     }

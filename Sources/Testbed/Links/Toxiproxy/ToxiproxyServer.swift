@@ -28,10 +28,13 @@ public final class ToxiproxyServer: Sendable {
     private let serving: Task<Void, Never>
     private let open: OpenChannels
     private let reservation: PortReservation
+    /// The file that marks the port as an endpoint's for other processes (``EndpointGuard``).
+    private let marker: String?
 
     private init(port: Int, listener: any Channel, serving: Task<Void, Never>, open: OpenChannels,
-                 reservation: PortReservation) {
+                 reservation: PortReservation, marker: String?) {
         self.port = port
+        self.marker = marker
         self.listener = listener
         self.serving = serving
         self.open = open
@@ -53,13 +56,15 @@ public final class ToxiproxyServer: Sendable {
     public static func start(links: LinkSet, port reservation: PortReservation,
                              allowedUsers: Set<uid_t> = defaultUsers) async throws -> ToxiproxyServer {
         let port = reservation.port
-        let api = ToxiproxyAPI(links: links, ownPort: port)
+        let api = ToxiproxyAPI(links: links)
+        // Recognisable as an endpoint before it listens: no proxy may forward to it (EndpointGuard).
+        let marker = EndpointGuard.register(port: port, lockDirectory: reservation.lockDirectory)
         reservation.releaseSocket()
         let server: NIOAsyncChannel<Connection, Never>
         do {
             server = try await ServerBootstrap(group: Self.eventLoopGroup)
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-                .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
                 .bind(host: "127.0.0.1", port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline()
@@ -67,6 +72,7 @@ public final class ToxiproxyServer: Sendable {
                     }
                 }
         } catch {
+            EndpointGuard.unregister(port: port, marker: marker)
             reservation.release()
             throw LinkError(.bind, "the Toxiproxy endpoint cannot listen on 127.0.0.1:\(port): \(error)")
         }
@@ -87,7 +93,8 @@ public final class ToxiproxyServer: Sendable {
                 }
             }
         }
-        return ToxiproxyServer(port: port, listener: server.channel, serving: serving, open: open, reservation: reservation)
+        return ToxiproxyServer(port: port, listener: server.channel, serving: serving, open: open, reservation: reservation,
+                               marker: marker)
     }
 
     /// Closes the listener and every open connection, waits for the requests in flight,
@@ -96,8 +103,12 @@ public final class ToxiproxyServer: Sendable {
         try? await listener.close()
         for channel in open.all { try? await channel.close() }
         await serving.value
+        EndpointGuard.unregister(port: port, marker: marker)
         reservation.release()
     }
+
+    /// The connections being served: for tests that inspect their sockets.
+    var openChannels: [any Channel] { open.all }
 
     /// Serves one connection's requests in order until the client closes, asks to close, or
     /// is refused.
