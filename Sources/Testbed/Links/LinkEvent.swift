@@ -25,8 +25,12 @@ public struct LinkEvent: Sendable, Hashable {
         case tapeMiss = "tape-miss"
         /// At teardown: a recorded exchange of an HTTP link's tape was never used.
         case tapeUnused = "tape-unused"
-        /// At teardown: an HTTP link wrote its tape (``LinkEvent/detail`` says where and how many).
+        /// At teardown: an HTTP link wrote its tape (``LinkEvent/detail`` says where, how many
+        /// exchanges it recorded, and warns of credential-like headers that reached it in clear).
         case tapeWritten = "tape-written"
+        /// At teardown: an HTTP link that read its tape (replay, record_missing) says how many
+        /// of its exchanges answered requests (``LinkEvent/detail``: `replayed 3 of 3 exchanges …`).
+        case tapeReplayed = "tape-replayed"
         /// At teardown: a strict tape saw misses or unused exchanges; the run fails.
         case tapeStrictFailed = "tape-strict-failed"
     }

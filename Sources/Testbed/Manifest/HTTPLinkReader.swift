@@ -6,11 +6,11 @@ import Yams
 
 /// Reads a link's `http:` block (see ``HTTPLinkSpec``).
 enum HTTPLinkReader {
-    static let keys = ["tape", "mode", "strict", "match", "redact", "ca_file"]
+    static let keys = ["tape", "mode", "strict", "match", "redact", "ca_file", "tape_shared", "volatile_headers"]
     static let matchKeys = ["headers", "ignore_query", "ignore_json", "body"]
     static let redactKeys = ["headers", "query", "json"]
 
-    /// Reads `http: {tape, mode, strict, match, redact, ca_file}`; `http: true` or `http: {}` is an
+    /// Reads `http: {tape, mode, strict, match, redact, ca_file, tape_shared, volatile_headers}`; `http: true` or `http: {}` is an
     /// HTTP link with the defaults. Problems go to `reader`, located at the offending node.
     static func read(_ node: Node, link: String, reader: inout NodeReader) -> HTTPLinkSpec? {
         let what = "link '\(link)': http"
@@ -73,6 +73,10 @@ enum HTTPLinkReader {
                 }
             case "ca_file":
                 spec.caFile = caFile(field.value, "\(what): ca_file", reader: &reader)
+            case "tape_shared":
+                spec.tapeShared = reader.bool(field.value, "\(what): tape_shared") ?? false
+            case "volatile_headers":
+                spec.volatileHeaders = headerNames(field.value, "\(what): volatile_headers", reader: &reader)
             default: break
             }
         }

@@ -14,6 +14,8 @@ import Foundation
 ///       match: {headers: [X-Api-Version], ignore_query: [ts], ignore_json: [$.nonce], body: true}
 ///       redact: {headers: [X-Api-Key], query: [token], json: [$.card.number]}
 ///       ca_file: certs/private-ca.pem         # trust this CA (PEM) for an https upstream
+///       tape_shared: true                     # 0644 instead of 0600
+///       volatile_headers: [X-Request-Id]      # besides Date: kept as recorded before when nothing else changed
 /// ```
 public struct HTTPLinkSpec: Sendable {
     /// The tape file, absolute (resolved against the manifest's folder); nil when not given
@@ -43,6 +45,10 @@ public struct HTTPLinkSpec: Sendable {
     /// `ca_file`, absolute (resolved against the manifest's folder): CA certificates (PEM)
     /// trusted for an https upstream instead of the system's roots; nil when not given.
     public var caFile: String?
+    /// `tape_shared`: the tape is written 0644 (less the umask) instead of 0600.
+    public var tapeShared = false
+    /// `volatile_headers`: header names whose values change on every recording, besides `Date`.
+    public var volatileHeaders: [String] = []
     /// Where the block is.
     public var location: SourceLocation
 
@@ -58,6 +64,7 @@ public struct HTTPLinkSpec: Sendable {
     public func settings(upstream: HTTPUpstreamURL) -> HTTPLinkSettings {
         HTTPLinkSettings(upstream: upstream, tape: tape, mode: mode, strict: strict, matchHeaders: matchHeaders,
                          ignoreQuery: ignoreQuery, ignoreJSON: ignoreJSON, matchBody: matchBody, redactHeaders: redactHeaders,
-                         redactQuery: redactQuery, redactJSON: redactJSON, caFile: caFile)
+                         redactQuery: redactQuery, redactJSON: redactJSON, caFile: caFile,
+                         tapeShared: tapeShared, volatileHeaders: volatileHeaders)
     }
 }

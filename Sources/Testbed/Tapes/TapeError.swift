@@ -20,6 +20,9 @@ public struct TapeError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let unreadable = Code("unreadable tape")
         /// The tape cannot be written (the folder is missing or not writable, the disk is full).
         public static let unwritable = Code("unwritable tape")
+        /// The tape's path goes through a folder or a link that another account could change
+        /// (to redirect what Testbed reads or writes), so it is refused.
+        public static let unsafePath = Code("unsafe tape path")
     }
 
     /// What kind of failure this is.

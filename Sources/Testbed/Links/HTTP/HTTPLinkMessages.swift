@@ -10,10 +10,12 @@ struct HTTPLinkRequest: Sendable {
     var headers: HTTPHeaders
     var body: ByteBuffer
 
-    /// The request as a tape keeps it: headers in order, the body decoded.
+    /// The request as a tape keeps it: headers in order, the body decoded. `Host` is left
+    /// out: it names the link's own per-run address, not the upstream's (which the upstream
+    /// client sets), and a tape serves whatever host its link stands for.
     var tapeRequest: TapeRequest {
         let (decoded, headers) = HTTPBodyCoding.decoded(Array(body.readableBytesView), headers: headers)
-        return TapeRequest(method: method.rawValue, target: target, headers: headers, body: decoded)
+        return TapeRequest(method: method.rawValue, target: target, headers: headers.filter { !$0.matches("Host") }, body: decoded)
     }
 }
 

@@ -50,7 +50,8 @@ public final class HTTPLinkSession: Sendable {
                 throw LinkError(.tape, "link '\(name)': mode replay needs the tape \(tape), which does not exist: record it "
                                 + "first (TESTBED_TAPES=record or testbed run --tapes record), or use mode record_missing")
             }
-            deck = try HTTPTapeDeck(link: name, path: tape, settings: settings, load: mode.readsTape && tapeExists)
+            deck = try HTTPTapeDeck(link: name, path: tape, settings: settings, load: mode.readsTape && tapeExists,
+                                    writes: mode.writesTape)
         } else {
             deck = nil
         }
@@ -180,6 +181,30 @@ public final class HTTPLinkSession: Sendable {
         return .forwarded(response, method: request.method)
     }
 
+    /// `replayed 3 of 3 exchanges (5 requests) from PATH`: the `tape-replayed` event's detail.
+    static func replayedText(_ report: HTTPTapeReport, path: String) -> String {
+        let loaded = report.loaded ?? 0, answered = report.answered ?? 0
+        return "replayed \(report.replayed ?? 0) of \(loaded) exchange\(loaded == 1 ? "" : "s") "
+            + "(\(answered) request\(answered == 1 ? "" : "s") answered) from \(path)"
+    }
+
+    /// `recorded 3 exchanges → PATH`, with the redaction rules that matched nothing and a
+    /// warning for credential-like headers written in clear: the `tape-written` event's detail.
+    static func writtenText(_ report: HTTPTapeReport, path: String, unusedRules: [String]) -> String {
+        let recorded = report.recorded ?? 0, written = report.written ?? 0
+        var text = "recorded \(recorded) " + (report.mode == .recordMissing ? "new " : "")
+            + "exchange\(recorded == 1 ? "" : "s")"
+            + (report.mode == .recordMissing ? " (\(written) on the tape)" : "") + " → \(path)"
+        if !unusedRules.isEmpty { text += "; redaction rules that matched nothing: \(unusedRules.joined(separator: ", "))" }
+        if !report.credentialsInClear.isEmpty {
+            let names = report.credentialsInClear
+            text += "; warning: header\(names.count == 1 ? "" : "s") that look\(names.count == 1 ? "s" : "") like a credential "
+                + "reached the tape in clear: \(names.joined(separator: ", ")) (add \(names.count == 1 ? "it" : "them") to "
+                + "'redact: {headers: [...]}' and record again)"
+        }
+        return text
+    }
+
     private func draw(_ toxicity: Double) -> Bool {
         if toxicity >= 1 { return true }
         if toxicity <= 0 { return false }
@@ -207,17 +232,24 @@ public final class HTTPLinkSession: Sendable {
         var report = HTTPTapeReport(link: name, tape: settings.tape, mode: mode, strict: settings.strict)
         if let deck {
             if mode == .replay { report.misses = deck.misses }  // record_missing forwards and records its misses
-            if mode.readsTape { report.unused = deck.unusedDescriptions }
+            if mode.readsTape {
+                report.unused = deck.unusedDescriptions
+                report.loaded = deck.loaded
+                report.replayed = deck.replayed
+                report.answered = deck.answered
+                link.emit(LinkEvent(link: name, action: .tapeReplayed, detail: Self.replayedText(report, path: deck.path)))
+            }
             for unused in report.unused {
                 link.emit(LinkEvent(link: name, action: .tapeUnused, detail: unused))
             }
             if mode.writesTape {
+                report.recorded = deck.recorded
                 do {
-                    let count = try deck.write()
-                    let unusedRules = deck.unusedRedactionRules
-                    link.emit(LinkEvent(link: name, action: .tapeWritten, detail: "\(count) exchanges to \(deck.path)"
-                        + (unusedRules.isEmpty ? "" : "; redaction rules that matched nothing: \(unusedRules.joined(separator: ", "))")))
-                    report.written = count
+                    let written = try deck.write()
+                    report.written = written.count
+                    report.credentialsInClear = written.credentialsInClear
+                    link.emit(LinkEvent(link: name, action: .tapeWritten,
+                                        detail: Self.writtenText(report, path: deck.path, unusedRules: deck.unusedRedactionRules)))
                 } catch {
                     report.writeError = "\(error)"
                     link.emit(LinkEvent(link: name, action: .tapeStrictFailed, detail: "cannot write the tape: \(error)"))

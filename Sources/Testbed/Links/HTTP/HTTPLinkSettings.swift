@@ -29,13 +29,20 @@ public struct HTTPLinkSettings: Sendable, Hashable {
     /// A PEM file of CA certificates the upstream client trusts instead of the system's
     /// roots (an absolute path); nil for the system's. Host names are still verified.
     public var caFile: String?
+    /// Write the tape readable by every local account (0644 less the umask) instead of this
+    /// account alone (0600): for a team whose tapes another account commits or reads.
+    public var tapeShared: Bool
+    /// Header names whose values change on every recording (on top of `Date`): a new
+    /// recording that differs from the previous tape only there keeps the previous exchange
+    /// (``TapeVolatility``).
+    public var volatileHeaders: [String]
 
     /// Makes settings; by default the mode is `once`, nothing is strict, matching and
     /// redaction take tapes' defaults.
     public init(upstream: HTTPUpstreamURL, tape: String?, mode: TapeMode = .once, strict: Bool = false,
                 matchHeaders: [String] = [], ignoreQuery: [String] = [], ignoreJSON: [String] = [], matchBody: Bool = true,
                 redactHeaders: [String] = [], redactQuery: [String] = [], redactJSON: [String] = [],
-                caFile: String? = nil) {
+                caFile: String? = nil, tapeShared: Bool = false, volatileHeaders: [String] = []) {
         self.upstream = upstream
         self.tape = tape
         self.mode = mode
@@ -48,5 +55,7 @@ public struct HTTPLinkSettings: Sendable, Hashable {
         self.redactQuery = redactQuery
         self.redactJSON = redactJSON
         self.caFile = caFile
+        self.tapeShared = tapeShared
+        self.volatileHeaders = volatileHeaders
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// An HTTP link's tape while the link runs: the player that matches requests against the
 /// recorded exchanges, the redaction applied before anything is kept, and the file it is
@@ -12,14 +13,28 @@ final class HTTPTapeDeck: Sendable {
 
     /// The tape file.
     let path: String
+    /// How many exchanges the tape held when the link started.
+    let loaded: Int
     private let player: TapePlayer
     private let redaction: TapeRedaction
+    private let volatility: TapeVolatility
+    private let shared: Bool
+    /// The tape as it was before a `record` run, read (when it can be) so that exchanges
+    /// recorded again unchanged are written as they were (``TapeVolatility``).
+    private let previous: Tape?
+    /// Requests answered from the tape, and exchanges recorded from the upstream.
+    private let counts = Mutex((answered: 0, recorded: 0))
 
-    /// Loads the tape at `path` when `load` is true (else starts empty, as `record` does).
+    /// Loads the tape at `path` when `load` is true (else starts empty, as `record` does,
+    /// keeping the old file's exchanges aside, when it has one, for ``write()``). With
+    /// `writes`, the tape's folder is made and checked now (``TapeFolder``), so that a folder
+    /// another account could change stops the start rather than the tape at teardown.
     /// Throws ``LinkError`` (`tape`) with the tape's own error (file and line) when it cannot
-    /// be read.
-    init(link: String, path: String, settings: HTTPLinkSettings, load: Bool) throws {
+    /// be read, or its folder cannot be used.
+    init(link: String, path: String, settings: HTTPLinkSettings, load: Bool, writes: Bool = false) throws {
         self.path = path
+        volatility = TapeVolatility(extra: settings.volatileHeaders)
+        shared = settings.tapeShared
         var rules = TapeMatchRules.default
         rules.headers = settings.matchHeaders
         rules.ignoredQuery = settings.ignoreQuery
@@ -36,6 +51,13 @@ final class HTTPTapeDeck: Sendable {
         } catch {
             throw LinkError(.tape, "link '\(link)': the tape cannot be read: \(error)")
         }
+        if writes {
+            do { _ = try TapeFolder.open(path, create: true, followLast: false) } catch {
+                throw LinkError(.tape, "link '\(link)': the tape cannot be written: \(error)")
+            }
+        }
+        previous = load ? nil : try? Tape.load(from: URL(fileURLWithPath: path))
+        loaded = tape.exchanges.count
         player = TapePlayer(tape: tape, rules: rules, redaction: redaction)
     }
 
@@ -44,7 +66,9 @@ final class HTTPTapeDeck: Sendable {
     /// holds it, and a miss names no secret).
     func answer(for request: TapeRequest) -> Answer {
         switch player.answer(for: request) {
-        case .hit(let exchange, _): return .hit(exchange.response)
+        case .hit(let exchange, _):
+            counts.withLock { $0.answered += 1 }
+            return .hit(exchange.response)
         case .miss(let miss): return .miss(miss)
         }
     }
@@ -52,7 +76,16 @@ final class HTTPTapeDeck: Sendable {
     /// Keeps a new exchange, redacted, for the tape written at teardown.
     func record(_ exchange: TapeExchange) {
         player.record(redaction.redact(exchange))
+        counts.withLock { $0.recorded += 1 }
     }
+
+    /// Requests answered from the tape so far.
+    var answered: Int { counts.withLock { $0.answered } }
+    /// Exchanges recorded from the upstream so far.
+    var recorded: Int { counts.withLock { $0.recorded } }
+
+    /// How many of the exchanges the tape started with answered a request.
+    var replayed: Int { loaded - player.unusedExchanges.filter { $0 < loaded }.count }
 
     /// Every miss, described (the request, the closest recorded one, the differences).
     var misses: [String] { player.misses.map(\.description) }
@@ -71,12 +104,23 @@ final class HTTPTapeDeck: Sendable {
     /// likely misspelt).
     var unusedRedactionRules: [String] { redaction.unusedRules(in: player.tape.exchanges) }
 
-    /// Writes the tape atomically; returns how many exchanges it holds.
-    func write() throws -> Int {
-        let tape = player.tape
-        let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
-        try tape.write(to: URL(fileURLWithPath: path))
-        return tape.exchanges.count
+    /// What ``write()`` wrote.
+    struct Written: Sendable {
+        /// The exchanges on the tape.
+        var count: Int
+        /// Header names that look like credentials and are on the tape in clear
+        /// (``TapeRedaction/credentialsInClear(in:)``).
+        var credentialsInClear: [String]
+    }
+
+    /// Writes the tape atomically (its folders made when missing), mode 0600, or 0644 for a
+    /// shared tape; an exchange recorded again unchanged but for its volatile parts is
+    /// written as the previous tape had it. Throws ``TapeError``.
+    func write() throws -> Written {
+        var tape = player.tape
+        if let previous { tape.exchanges = volatility.keepingUnchanged(tape.exchanges, previous: previous.exchanges) }
+        try AtomicTapeFile(url: URL(fileURLWithPath: path), permissions: shared ? 0o644 : 0o600, createFolders: true)
+            .write(TapeFileWriter.bytes(of: tape))
+        return Written(count: tape.exchanges.count, credentialsInClear: redaction.credentialsInClear(in: tape.exchanges))
     }
 }

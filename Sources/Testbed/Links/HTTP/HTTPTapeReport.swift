@@ -21,6 +21,17 @@ public struct HTTPTapeReport: Sendable, Hashable {
     public var written: Int?
     /// Why the tape could not be written, if it could not.
     public var writeError: String?
+    /// How many exchanges were recorded from the upstream in this run (record, record_missing).
+    public var recorded: Int?
+    /// How many exchanges the tape held when the link started (replay, record_missing).
+    public var loaded: Int?
+    /// How many of those answered at least one request (replay, record_missing).
+    public var replayed: Int?
+    /// How many requests the tape answered (replay, record_missing).
+    public var answered: Int?
+    /// Header names that look like credentials (`*key*`, `*token*`, `*secret*`, `*auth*`,
+    /// `*cookie*`) and reached the written tape in clear: add them to `redact.headers`.
+    public var credentialsInClear: [String] = []
 
     /// Makes an empty report.
     public init(link: String, tape: String?, mode: TapeMode, strict: Bool) {
