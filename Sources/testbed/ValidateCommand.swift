@@ -8,7 +8,7 @@ struct ValidateCommand: ParsableCommand {
         abstract: "Check a manifest without starting anything; exit 0 when it is valid, 1 with every problem otherwise.",
         discussion: "Besides the manifest itself, checks what a run would reject before starting anything, in the "
             + "current environment: unset ${VAR} placeholders without a default (and ${VAR:?message}), fixture paths "
-            + "that use variables, and working_dir folders that do not exist."
+            + "that use variables, working_dir folders that do not exist, and programs that are not installed."
     )
 
     @Argument(help: "The environment manifest.")
@@ -17,17 +17,36 @@ struct ValidateCommand: ParsableCommand {
     func run() throws {
         do {
             let loaded = try ManifestLoader.validate(path: manifest, environment: ProcessInfo.processInfo.environment)
-            print("\(manifest): valid — environment '\(loaded.name)', \(loaded.services.count) service\(loaded.services.count == 1 ? "" : "s"): "
-                  + Self.summary(of: loaded))
+            print("\(manifest): valid — environment '\(loaded.name)', " + Self.summary(of: loaded))
         } catch {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             throw ExitCode(ExitCodes.invalid)
         }
     }
 
-    /// `db (postgres), api (process)`, shortened after 20 services.
+    /// `2 services: db (postgres), cache (redis preset); 1 link: api-db → db`, each list
+    /// shortened after 20 entries; a kind with no entries is `0 services`, and links are
+    /// left out when there are none.
     static func summary(of manifest: Manifest) -> String {
-        let shown = manifest.services.prefix(20).map { "\($0.name) (\($0.kindName))" }.joined(separator: ", ")
-        return manifest.services.count > 20 ? shown + ", … (\(manifest.services.count - 20) more)" : shown
+        let services = manifest.services.map { service in
+            if case .process(let process) = service.kind, let preset = process.preset {
+                return "\(service.name) (\(preset) preset)"
+            }
+            return "\(service.name) (\(service.kindName))"
+        }
+        let links = manifest.links.map { link in
+            "\(link.name) → \(link.target.isEmpty ? "an external URL" : link.target)" + (link.http != nil ? " (http)" : "")
+        }
+        var text = list(services, "service")
+        if !links.isEmpty { text += "; " + list(links, "link") }
+        return text
+    }
+
+    /// `N NOUNs: a, b, …`, or `0 NOUNs`.
+    private static func list(_ items: [String], _ noun: String) -> String {
+        let count = "\(items.count) \(noun)\(items.count == 1 ? "" : "s")"
+        guard !items.isEmpty else { return count }
+        let shown = items.prefix(20).joined(separator: ", ")
+        return count + ": " + (items.count > 20 ? shown + ", … (\(items.count - 20) more)" : shown)
     }
 }

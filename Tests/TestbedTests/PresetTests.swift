@@ -4,17 +4,18 @@ import Testing
 
 /// Each preset starts a real server that is healthy and answers a real client at its URL.
 @Suite struct PresetTests {
-    @Test(.enabled(if: isInstalled("redis-server") && isInstalled("redis-cli")))
+    @Test(needs("redis-server", "redis-cli"))
     func redisAnswersAtItsURL() async throws {
         try await withStack("services:\n  cache:\n    redis: {maxmemory: 16mb}\n") { values in
             let url = try #require(values["cache"]?["url"])
-            #expect(url.hasPrefix("redis://127.0.0.1:") && url.hasSuffix("/0"))
+            #expect(url.hasPrefix("redis://default:") && url.contains("@127.0.0.1:") && url.hasSuffix("/0"))
             #expect(try await clientOutput(["redis-cli", "-u", url, "PING"]) == "PONG")
             #expect(try await clientOutput(["redis-cli", "-u", url, "CONFIG", "GET", "maxmemory"]).contains("16777216"))
+            #expect(values["cache"]?["files.conf"]?.hasSuffix("/services/cache/redis.conf") == true)
         }
     }
 
-    @Test(.enabled(if: isInstalled("memcached")))
+    @Test(needs("memcached", "python3"))
     func memcachedAnswersStatsAtItsURL() async throws {
         try await withStack("services:\n  mc:\n    memcached: {memory: '32'}\n") { values in
             let url = try #require(values["mc"]?["url"])
@@ -34,7 +35,7 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: isInstalled("pgbouncer") && isInstalled("psql")))
+    @Test(needs("pgbouncer", "psql"))
     func pgbouncerPoolsAClusterWhosePasswordHasURLDelimiters() async throws {
         let yaml = """
             services:
@@ -53,7 +54,7 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: isInstalled("nginx") && isInstalled("curl")))
+    @Test(needs("nginx", "curl", "python3"))
     func nginxProxiesToItsUpstream() async throws {
         let yaml = """
             services:
@@ -77,7 +78,8 @@ import Testing
                                 environment: ["PATH": "/nonexistent"], cacheRoot: "/tmp/c")
         }
         #expect(error?.problems.first?.hint?.contains("apt-get install -y redis-server") == true)
-        #expect(error?.problems.first?.location.line == 2)
+        // At the preset's line, where the program comes from.
+        #expect(error?.problems.first?.location.line == 3)
     }
 
     @Test func presetOptionsAreChecked() {
@@ -111,9 +113,8 @@ import Testing
         let service = try #require(manifest.services.first)
         guard case .process(let process) = service.kind else { Issue.record("not a process"); return }
         #expect(process.preset == "redis" && process.requires?.package == "redis-server")
-        #expect(process.files.map(\.key) == ["conf", "extra"])
+        #expect(process.files.map(\.key) == ["conf", "auth", "extra"])
         #expect(process.files.first?.lines.map(\.source) == ["port ${cache.ports.redis}"])
-        #expect(process.files.first?.name == "conf")
         if case .log(let pattern) = service.healthcheck?.probe { #expect(pattern == "Ready to accept connections") } else {
             Issue.record("the manifest's healthcheck did not replace the preset's")
         }
@@ -122,10 +123,39 @@ import Testing
         }
     }
 
-    private func withStack(_ yaml: String, _ body: ([String: [String: String]]) async throws -> Void) async throws {
+    @Test func aFileOfTheManifestInPlaceOfAPresetsKeepsItsNameAndModeUnlessItGivesThem() throws {
+        let manifest = try ManifestLoader.parse(yaml: """
+            services:
+              db:
+                postgres: {}
+              cache:
+                redis: {}
+                files:
+                  conf: {content: "port ${cache.ports.redis}"}
+              pool:
+                pgbouncer: {target: db}
+                files:
+                  users: {content: "x", name: users.txt}
+                  ini: {content: "y", mode: "0640"}
+            """, path: "m.yml", directory: "/tmp")
+        func files(_ name: String) -> [ServiceFileSpec] {
+            guard case .process(let process) = manifest.service(named: name)?.kind else { return [] }
+            return process.files
+        }
+        let conf = try #require(files("cache").first { $0.key == "conf" })
+        #expect(conf.name == "redis.conf" && conf.lines.map(\.source) == ["port ${cache.ports.redis}"])
+        let users = try #require(files("pool").first { $0.key == "users" })
+        #expect(users.name == "users.txt" && users.mode == 0o600)
+        let ini = try #require(files("pool").first { $0.key == "ini" })
+        #expect(ini.name == "pgbouncer.ini" && ini.mode == 0o640)
+    }
+
+    /// Starts `yaml`, hands `body` the values, stops; `variables` replace the caller's.
+    func withStack(_ yaml: String, variables: [String: String] = [:],
+                   _ body: ([String: [String: String]]) async throws -> Void) async throws {
         let stack = try TestStack(yaml)
         defer { stack.cleanUp() }
-        let environment = try stack.environment()
+        let environment = try stack.environment(overriding: variables)
         try await environment.start()
         do {
             try await body(await environment.values)
@@ -136,34 +166,4 @@ import Testing
         await environment.stop()
         #expect(await eventually { stack.liveProcesses.isEmpty })
     }
-}
-
-/// True when `program` is on PATH or in /usr/sbin.
-func isInstalled(_ program: String) -> Bool {
-    let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin") + ":/usr/sbin:/sbin"
-    return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(program)") }
-}
-
-/// Runs `argv` (looked up on PATH) and returns its trimmed stdout; throws when it exits non-zero.
-/// Waits on a thread of its own, off the concurrency pool that every test shares.
-@discardableResult
-func clientOutput(_ argv: [String]) async throws -> String {
-    try await onThread { try clientOutputBlocking(argv) }
-}
-
-private func clientOutputBlocking(_ argv: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = argv
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = FileHandle.nullDevice
-    process.standardInput = nil
-    try withUnblockedSignals { try process.run() }
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw ServiceProcessError(message: "\(argv.joined(separator: " ")) exited with \(process.terminationStatus)")
-    }
-    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
 }

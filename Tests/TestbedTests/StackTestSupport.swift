@@ -24,8 +24,9 @@ struct TestStack {
     /// Short, and reachable by the `postgres` user: a Unix socket path must stay under 108 bytes.
     var runRoot: String { "/dev/shm/tbt-" + mark.suffix(12) }
 
-    func environment(keep: Bool = false) throws -> Environment {
-        var variables = ProcessInfo.processInfo.environment
+    /// The stack's environment; `overriding` replaces the caller's variables of those names.
+    func environment(keep: Bool = false, overriding: [String: String] = [:]) throws -> Environment {
+        var variables = ProcessInfo.processInfo.environment.merging(overriding) { $1 }
         let parts = mark.split(separator: "=", maxSplits: 1).map(String.init)
         variables[parts[0]] = parts[1]
         let log = events

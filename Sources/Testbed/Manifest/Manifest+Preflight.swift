@@ -4,7 +4,8 @@ extension Manifest {
     /// What can be known to fail before anything starts, given the environment a run would
     /// get: every `${VAR}` without a default must be set (in `environment` or the `.env` file
     /// beside the manifest; `${VAR:?message}` reports its message), every fixture path with
-    /// `${VAR}` must name an existing file, and every `working_dir` must be an existing folder.
+    /// `${VAR}` must name an existing file, every `working_dir` must be an existing folder,
+    /// and every process's program must be installed (``ProgramCheck``).
     ///
     /// `testbed validate` runs these after loading; a start finds the same problems when it
     /// plans the run. Returns the problems in file order, empty when there are none. Linear
@@ -38,6 +39,16 @@ extension Manifest {
                     problems.append(ManifestProblem(template.location, service: service.name,
                         "working_dir '\(resolved)' is not an existing folder (looked for \(path))",
                         hint: "create it, or fix the path (relative paths are against the manifest's folder)"))
+                }
+            }
+            // The program, found on the service's own PATH when it sets one; a PATH made of
+            // other services' values is only known when the run is planned.
+            if case .process(let process) = service.kind, let program = ProgramCheck.program(of: process.command),
+               program.referencedServices.isEmpty, let name = try? resolver.resolve(program, service: service.name) {
+                let own = service.environment.last { $0.name == "PATH" }?.value
+                if own?.referencedServices.isEmpty ?? true {
+                    let path = own.map { try? resolver.resolve($0, service: service.name) } ?? environment["PATH"]
+                    do { _ = try ProgramCheck.locate(name, of: service, path: path, at: program.location) } catch { problems.append(error) }
                 }
             }
             for step in service.seed where step.files.contains(where: { $0.contains("${") }) {

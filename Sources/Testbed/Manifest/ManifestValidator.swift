@@ -212,7 +212,7 @@ public enum ServiceValueKeys {
         switch service.kind {
         case .process(let process):
             ["host", "log", "dir"] + process.ports.map { "ports.\($0.name)" } + process.files.map { "files.\($0.key)" }
-                + (process.url == nil ? [] : ["url"])
+                + (process.url == nil ? [] : ["url"]) + (process.generatesPassword ? ["password"] : [])
         case .postgres(let spec):
             ["url", "host", "port", "socket", "database", "user", "password", "log"]
                 + spec.databases.map { "databases.\($0).url" }

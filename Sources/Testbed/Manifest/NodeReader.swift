@@ -56,14 +56,16 @@ struct NodeReader {
     /// Reports keys that are not in `allowed` (extension keys `x-…` are always allowed).
     mutating func checkKeys(_ entries: [(key: String, keyNode: Node, value: Node)], allowed: [String],
                             in what: String, service: String? = nil, extra: [String: String] = [:]) {
+        // An empty `what` is the service itself, which the problem already names.
+        let place = what.isEmpty ? "" : " in \(what)"
         for entry in entries where !allowed.contains(entry.key) && !entry.key.hasPrefix("x-") {
             if let explanation = extra[entry.key] {
-                fail(entry.keyNode, service: service, "'\(entry.key)' is not supported in \(what): \(explanation)")
+                fail(entry.keyNode, service: service, "'\(entry.key)' is not supported\(place): \(explanation)")
                 continue
             }
             let hint = suggestion(for: entry.key, among: allowed).map { "did you mean '\($0)'?" }
                 ?? "known keys: \(allowed.joined(separator: ", "))"
-            fail(entry.keyNode, service: service, "unknown key '\(entry.key)' in \(what)", hint: hint)
+            fail(entry.keyNode, service: service, "unknown key '\(entry.key)'\(place)", hint: hint)
         }
     }
 

@@ -17,7 +17,7 @@ enum ServiceReader {
     ]
 
     static func read(name: String, node: Node, keyNode: Node, reader: inout NodeReader) -> ServiceSpec? {
-        guard let entries = reader.entries(node, "service '\(name)'", service: name) else { return nil }
+        guard let entries = reader.entries(node, "the service", service: name) else { return nil }
         let keys = Set(entries.map(\.key))
         let location = reader.location(keyNode)
         let presets = entries.filter { Preset.all[$0.key] != nil }
@@ -30,10 +30,12 @@ enum ServiceReader {
             }
             let others = entries.filter { $0.key != block.key }
             guard let expanded = preset.expand(service: name, block: block, others: others, reader: &reader),
-                  var service = read(name: name, node: expanded, keyNode: keyNode, reader: &reader),
+                  var service = read(name: name, node: expanded.node, keyNode: keyNode, reader: &reader),
                   case .process(var process) = service.kind else { return nil }
             process.preset = preset.name
             process.requires = preset.requires
+            process.generatesPassword = preset.generatesPassword
+            process.logsInTo = preset.options.filter(\.logsIn).compactMap { expanded.values[$0.name] }
             service.kind = .process(process)
             return service
         }
@@ -54,7 +56,7 @@ enum ServiceReader {
             extra["seed"] = "fixtures belong to postgres and sqlite services; to prepare a process, add a one-shot job service"
         }
         // Unknown keys first, whatever else is wrong: `comand:` is a typo, not a missing command.
-        reader.checkKeys(entries, allowed: allowed, in: "service '\(name)'", service: name, extra: extra)
+        reader.checkKeys(entries, allowed: allowed, in: "", service: name, extra: extra)
         if !isDatabase && !keys.contains("command") {
             let misspelt = entries.contains { !allowed.contains($0.key) && suggestion(for: $0.key, among: allowed) == "command" }
             if !misspelt {

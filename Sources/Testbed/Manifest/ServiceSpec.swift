@@ -93,6 +93,12 @@ public struct ProcessSpec: Sendable {
     public var preset: String?
     /// The program the preset needs and its Debian package.
     public var requires: RequiredProgram?
+    /// True when the service has a `password` value: a secret generated for each run
+    /// (presets of servers that can ask clients for one, e.g. `redis`).
+    public var generatesPassword = false
+    /// Services whose password the service logs in with (a `pgbouncer` preset's `target`):
+    /// a `postgres` one without a `password:` gets one generated for the run.
+    public var logsInTo: [String] = []
 
     /// Makes a process spec; defaults: the manifest's folder, no ports, SIGTERM, 5 seconds' grace.
     public init(command: CommandSpec, workingDirectory: Template? = nil, ports: [PortSpec] = [],

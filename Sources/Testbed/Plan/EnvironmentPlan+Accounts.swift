@@ -22,14 +22,15 @@ extension EnvironmentPlan.Context {
         return user.uid == 0 ? nil : user
     }
 
-    /// Throws when the program a preset needs is not installed, naming its Debian package.
-    func checkInstalled(_ process: ProcessSpec, of service: ServiceSpec, environment: [String: String]) throws(ManifestProblem) {
-        guard let required = process.requires else { return }
-        let path = (environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin") + ":/usr/local/sbin:/usr/sbin:/sbin"
-        let found = path.split(separator: ":").contains { access("\($0)/\(required.program)", X_OK) == 0 }
-        guard !found else { return }
-        throw ManifestProblem(service.location, service: service.name,
-                              "\(required.program) is not installed (the \(process.preset ?? "service") preset runs it)",
-                              hint: "install it: apt-get install -y \(required.package)")
+    /// The service's argv with its program found before anything starts (see
+    /// ``ProgramCheck``); run as another account (`setpriv`), the program is given by its
+    /// full path, since `setpriv` itself searches only the service's PATH.
+    func locateProgram(_ argv: [String], _ process: ProcessSpec, of service: ServiceSpec,
+                       environment: [String: String], user: UnixUser?) throws(ManifestProblem) -> [String] {
+        guard let template = ProgramCheck.program(of: process.command), let program = argv.first,
+              let found = try ProgramCheck.locate(program, of: service, path: environment["PATH"], at: template.location) else {
+            return argv
+        }
+        return user == nil ? argv : [found] + argv.dropFirst()
     }
 }

@@ -16,12 +16,18 @@ extension EnvironmentPlan {
                 var own = ["host": "127.0.0.1", "log": run.log(for: service.name), "dir": folder]
                 for (name, reservation) in ports { own["ports.\(name)"] = String(reservation.port) }
                 for file in process.files { own["files.\(file.key)"] = folder + "/" + file.name }
+                if process.generatesPassword { own["password"] = PostgresCluster.randomPassword() }
                 return own
             case .postgres(let spec):
-                // The run's password (generated when TCP is on and none is set) is fixed here,
-                // once: pass 3 takes it back from these values, so values and cluster agree.
-                return PostgresCluster.values(spec: PostgresCluster.runSpec(spec), serviceDirectory: run.folder(for: service.name),
-                                              port: postgresPort(spec, ports: ports))
+                // The run's password (generated when TCP is on, or a preset logs in with it, and
+                // none is set) is fixed here, once: pass 3 takes it back from these values, so
+                // values and cluster agree.
+                let fronted = manifest.services.contains { other in
+                    if case .process(let process) = other.kind { return process.logsInTo.contains(service.name) }
+                    return false
+                }
+                return PostgresCluster.values(spec: PostgresCluster.runSpec(spec, fronted: fronted),
+                                              serviceDirectory: run.folder(for: service.name), port: postgresPort(spec, ports: ports))
             case .sqlite(let spec):
                 var path = run.folder(for: service.name) + "/\(service.name).sqlite"
                 if let template = spec.path {
@@ -62,9 +68,10 @@ extension EnvironmentPlan {
                         for line in file.lines { lines.append(try resolver.resolve(line, service: service.name)) }
                         files.append(.init(path: folder + "/" + file.name, contents: lines.joined(separator: "\n"), mode: file.mode))
                     }
-                    try checkInstalled(process, of: service, environment: environment)
+                    let argv = try locateProgram(try resolver.argv(process.command, service: service.name), process, of: service,
+                                                 environment: environment, user: user)
                     kind = .process(ProcessLaunch(
-                        argv: (user?.commandPrefix ?? []) + (try resolver.argv(process.command, service: service.name)),
+                        argv: (user?.commandPrefix ?? []) + argv,
                         environment: environment, workingDirectory: directory, logFile: run.log(for: service.name),
                         teardown: teardown, serviceDirectory: folder, files: files, user: user))
                 case .postgres(let spec):
@@ -140,7 +147,11 @@ extension EnvironmentPlan {
             case .http(.url(let url), let status):
                 probe = .http(url: try resolver.resolve(url, service: service.name), expectedStatus: status)
             case .command(let command):
-                probe = .command(argv: try resolver.argv(command, service: service.name), environment: environment,
+                let argv = try resolver.argv(command, service: service.name)
+                if let program = ProgramCheck.program(of: command), let name = argv.first {
+                    _ = try ProgramCheck.locate(name, of: service, path: environment["PATH"], at: program.location)
+                }
+                probe = .command(argv: argv, environment: environment,
                                  workingDirectory: manifest.directory, logFile: run.logs + "/\(service.name).health.log")
             case .log(let pattern):
                 probe = .log(pattern: pattern)

@@ -3,19 +3,21 @@ extension Preset {
     ///
     /// Clients log in with the target's `user` and `password` (the userlist is a 0600 file
     /// owned by the account pgbouncer runs as), and pgbouncer logs in to the server with the
-    /// same pair. `${NAME.url}` is `postgresql://USER:PASSWORD@127.0.0.1:PORT/DATABASE`
-    /// through the pool, user and password percent-encoded. As root it runs as `postgres`
-    /// (pgbouncer refuses root, and that account can reach the cluster's socket).
+    /// same pair. A target without a `password:` gets one generated for the run: the pool
+    /// listens on TCP, where no client gets in without one (`auth_type` is never `trust`).
+    /// `${NAME.url}` is `postgresql://USER:PASSWORD@127.0.0.1:PORT/DATABASE` through the
+    /// pool, user and password percent-encoded. As root it runs as `postgres` (pgbouncer
+    /// refuses root, and that account can reach the cluster's socket).
     static let pgbouncer = Preset(
         name: "pgbouncer",
         requires: RequiredProgram(program: "pgbouncer", package: "pgbouncer"),
         options: [
-            Option(name: "target", defaultValue: nil, isService: true, summary: "the postgres service to pool"),
+            Option(name: "target", defaultValue: nil, isService: true, summary: "the postgres service to pool", logsIn: true),
             Option(name: "pool_mode", defaultValue: "transaction", summary: "session, transaction or statement"),
             Option(name: "default_pool_size", defaultValue: "20", summary: "server connections per user and database"),
             Option(name: "max_client_conn", defaultValue: "200", summary: "client connections accepted"),
-            Option(name: "auth_type", defaultValue: "scram-sha-256",
-                   summary: "how clients log in (scram-sha-256, md5, plain; trust for a target without a password)"),
+            Option(name: "auth_type", defaultValue: "scram-sha-256", summary: "how clients log in: scram-sha-256, md5 or plain",
+                   allowed: ["scram-sha-256", "md5", "plain"]),
         ],
         yaml: """
             command: [pgbouncer, "${self.files.ini}"]

@@ -16,6 +16,11 @@ public struct Preset: Sendable {
         public var isService: Bool = false
         /// What the option does, for docs and error hints.
         public var summary: String
+        /// The only values the option takes; nil: any plain value.
+        public var allowed: [String]? = nil
+        /// True when the preset logs in to the named service with that service's password:
+        /// a `postgres` target without a `password:` gets one generated for the run.
+        public var logsIn: Bool = false
     }
 
     /// The block's key in a service (`redis`, `pgbouncer`, …).
@@ -24,6 +29,9 @@ public struct Preset: Sendable {
     public var requires: RequiredProgram
     /// The tunable keys of its block.
     public var options: [Option]
+    /// True when the service gets a `password` value: a secret generated for each run
+    /// (32 letters and digits) that its server asks every client for.
+    public var generatesPassword: Bool = false
     /// The service, as manifest YAML with `{{OPTION}}` and `${self.KEY}` placeholders.
     public var yaml: String
 

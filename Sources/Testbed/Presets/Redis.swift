@@ -1,6 +1,10 @@
 extension Preset {
-    /// `redis: {}` — redis-server on a loopback port, no persistence; `${NAME.url}` is
-    /// `redis://127.0.0.1:PORT/0`.
+    /// `redis: {}` — redis-server on a loopback port, no persistence, a password of its own:
+    /// `${NAME.password}`, generated for each run; `${NAME.url}` is
+    /// `redis://default:PASSWORD@127.0.0.1:PORT/0` (user `default`: Redis 6 or newer).
+    ///
+    /// The password is in `auth.conf` (0600), which the command line includes after the
+    /// configuration file, so a `files: {conf: …}` of the manifest's own keeps it.
     static let redis = Preset(
         name: "redis",
         requires: RequiredProgram(program: "redis-server", package: "redis-server"),
@@ -9,11 +13,12 @@ extension Preset {
             Option(name: "maxmemory_policy", defaultValue: "noeviction", summary: "what to evict at the limit"),
             Option(name: "databases", defaultValue: "16", summary: "number of logical databases"),
         ],
+        generatesPassword: true,
         yaml: """
-            command: [redis-server, "${self.files.conf}"]
+            command: [redis-server, "${self.files.conf}", --include, "${self.files.auth}"]
             ports: [redis]
             user: {name: nobody, only_as_root: true}
-            url: "redis://127.0.0.1:${self.ports.redis}/0"
+            url: "redis://default:${self.password}@127.0.0.1:${self.ports.redis}/0"
             healthcheck: {tcp: redis}
             files:
               conf:
@@ -27,5 +32,10 @@ extension Preset {
                   maxmemory {{maxmemory}}
                   maxmemory-policy {{maxmemory_policy}}
                   databases {{databases}}
+              auth:
+                name: auth.conf
+                mode: "0600"
+                content: |
+                  requirepass ${self.password}
             """)
 }

@@ -222,7 +222,7 @@ public final class ServiceProcess: Sendable {
         return !groupIsAlive
     }
 
-    /// Finds `name` on PATH unless it contains a slash.
+    /// Finds `name` on PATH, then in the ``systemFolders``, unless it contains a slash.
     static func resolve(_ name: String, path: String?) throws -> String {
         if name.contains("/") {
             guard access(name, X_OK) == 0 else {
@@ -231,10 +231,20 @@ public final class ServiceProcess: Sendable {
             return name
         }
         let searchPath = path ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        guard let found = findExecutable(name, path: searchPath) else {
-            throw ServiceProcessError(message: "'\(name)' was not found on PATH (\(searchPath))")
+        guard let found = locate(name, path: searchPath) else {
+            throw ServiceProcessError(message: "'\(name)' was not found on PATH (\(searchPath)) or in \(systemFolders.joined(separator: ", "))")
         }
         return found
+    }
+
+    /// Where a program is looked for after PATH: the folders of system programs that a
+    /// normal account's PATH lacks on Debian, where servers such as pgbouncer and nginx live.
+    public static let systemFolders = ["/usr/local/sbin", "/usr/sbin", "/sbin"]
+
+    /// The first executable regular file called `name` on `path` (nil: this process's
+    /// `PATH`), then in the ``systemFolders``: where a service's program is found.
+    public static func locate(_ name: String, path: String?) -> String? {
+        findExecutable(name, path: path) ?? findExecutable(name, path: systemFolders.joined(separator: ":"))
     }
 
     /// The first executable regular file called `name` in the folders of `path`

@@ -92,12 +92,13 @@ public final class PostgresCluster: Sendable {
     /// The folder of the Unix socket of a cluster in `serviceDirectory` (owned by the server's account).
     static func socketDirectory(serviceDirectory: String) -> String { serviceDirectory + "/socket" }
 
-    /// `spec` as one run uses it: with a password generated for the run when the server
-    /// listens on TCP and the manifest sets none (``EnvironmentPlan`` calls it once, so the
-    /// values and the cluster agree).
-    public static func runSpec(_ spec: PostgresSpec) -> PostgresSpec {
+    /// `spec` as one run uses it: with a password generated for the run when the manifest
+    /// sets none and the server listens on TCP, or a TCP listener logs in to it with the
+    /// password (`fronted`: a `pgbouncer` preset, which never lets clients in without one).
+    /// ``EnvironmentPlan`` calls it once, so the values and the cluster agree.
+    public static func runSpec(_ spec: PostgresSpec, fronted: Bool = false) -> PostgresSpec {
         var spec = spec
-        if (spec.password ?? "").isEmpty && listensOnTCP(spec) { spec.password = randomPassword() }
+        if (spec.password ?? "").isEmpty && (listensOnTCP(spec) || fronted) { spec.password = randomPassword() }
         return spec
     }
 
