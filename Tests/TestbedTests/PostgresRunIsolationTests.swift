@@ -60,6 +60,7 @@ struct PostgresRunIsolationTests {
         defer { stack.cleanUp() }
         let running = try CLI.Running(["run", stack.path, "--", "sh", stack.folder + "/plant.sh"], mark: stack.mark,
                                        extra: ["TESTBED_RUN_ROOT": stack.runRoot])
+        defer { if running.process.isRunning { kill(running.process.processIdentifier, SIGKILL) } }
         #expect(await eventually(within: .seconds(60)) { running.stderrSoFar.contains("planted") }, "\(running.stderrSoFar)")
         let planted = Self.sleepers().filter { DynamicUser.contains($0.uid) }
         let uid = try #require(planted.first?.uid, "no process planted as a dynamic id: \(running.stderrSoFar)")
@@ -109,6 +110,7 @@ struct PostgresRunIsolationTests {
         defer { stack.cleanUp() }
         let running = try CLI.Running(["run", stack.path, "--", "sleep", "600"], mark: stack.mark,
                                        extra: ["TESTBED_RUN_ROOT": stack.runRoot])
+        defer { if running.process.isRunning { kill(running.process.processIdentifier, SIGTERM) } }
         #expect(await eventually(within: .seconds(60)) { running.stderrSoFar.contains("ready in") }, "\(running.stderrSoFar)")
         let postmasters = ProcessTable.all().filter { entry in
             guard entry.isLive, let arguments = ProcessTable.commandLine(entry.pid) else { return false }
