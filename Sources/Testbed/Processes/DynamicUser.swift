@@ -77,17 +77,36 @@ final class DynamicUser: Sendable {
         return lock
     }
 
-    /// For `testbed gc`: clears every id of the range that has a lock file and no holder.
-    /// Returns the ids it found something of (processes or segments).
+    /// For `testbed gc` (whose cheap part runs at every start): clears every id of the
+    /// range that something still runs as, or that owns a segment, and that no run holds.
+    /// One walk of `/proc` and of the segment table when nothing is left (the usual case).
+    /// Returns the ids it cleared.
     static func sweep() -> [uid_t] {
-        guard UnixUser.isRoot, let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
+        guard UnixUser.isRoot else { return [] }
+        var left = Set(SharedMemorySegments.all().flatMap { [$0.uid, $0.creatorUID] }.filter(contains))
+        left.formUnion(idsInUse())
         var cleared: [uid_t] = []
-        for name in names where name.hasSuffix(".lock") {
-            guard let uid = uid_t(name.dropLast(5)), contains(uid), let lock = tryLock(uid) else { continue }
+        for uid in left.sorted() {
+            guard let lock = tryLock(uid) else { continue }
             if clear(uid) { cleared.append(uid) }
             close(lock)
         }
-        return cleared.sorted()
+        return cleared
+    }
+
+    /// The ids of the range that a process runs as (the owner of `/proc/PID`).
+    private static func idsInUse() -> Set<uid_t> {
+        guard let directory = opendir("/proc") else { return [] }
+        defer { closedir(directory) }
+        var ids: Set<uid_t> = []
+        while let item = readdir(directory) {
+            let name = withUnsafeBytes(of: item.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            var info = stat()
+            if Int32(name) != nil, stat("/proc/" + name, &info) == 0, contains(info.st_uid) { ids.insert(info.st_uid) }
+        }
+        return ids
     }
 
     /// SIGKILL to every live process running as `uid` (each checked by its start time just
