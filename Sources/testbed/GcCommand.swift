@@ -17,6 +17,8 @@ struct GcCommand: ParsableCommand {
         for path in report.removedRuns { print("removed \(path)") }
         for pgid in report.stoppedGroups { print("stopped process group \(pgid)") }
         for id in report.removedSegments { print("removed shared memory segment \(id)") }
-        if report.removedRuns.isEmpty && report.stoppedGroups.isEmpty && report.removedSegments.isEmpty { print("nothing to remove") }
+        for uid in report.clearedUserIDs { print("cleared what was left of dynamic user id \(uid)") }
+        if report.removedRuns.isEmpty && report.stoppedGroups.isEmpty && report.removedSegments.isEmpty
+            && report.clearedUserIDs.isEmpty { print("nothing to remove") }
     }
 }

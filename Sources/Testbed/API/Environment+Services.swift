@@ -60,6 +60,7 @@ extension Environment {
             report.stoppedGroups += more.stoppedGroups
             report.removedSegments += more.removedSegments
             report.keptRuns += more.keptRuns
+            report.clearedUserIDs += more.clearedUserIDs
         }
         return report
     }

@@ -8,8 +8,10 @@ import Glibc
 /// A run is dead when the process recorded in its `state.json` no longer exists. What
 /// is reclaimed: run directories of dead owners (kept ones only when asked), the
 /// watchdog lists of dead owners (after stopping any group still listed — a watchdog
-/// that was itself killed), and System V shared memory segments created by a listed
-/// PostgreSQL server that no process is attached to any more.
+/// that was itself killed), System V shared memory segments that a killed PostgreSQL
+/// server left with no process attached (the segments its owner listed, and — as root —
+/// those of Testbed's dynamic user ids), and, as root, what still runs as a dynamic user
+/// id that no run holds (see ``DynamicUser``).
 public struct Collector: Sendable {
     /// What one collection reclaimed, and what it left alone on purpose.
     public struct Report: Sendable, Equatable {
@@ -21,6 +23,8 @@ public struct Collector: Sendable {
         public var removedSegments: [Int32] = []
         /// Directories of dead runs kept on purpose and left in place (`includingKept` was false).
         public var keptRuns: [String] = []
+        /// Dynamic user ids no run held, of which processes or segments were left and removed.
+        public var clearedUserIDs: [UInt32] = []
     }
 
     /// The run root this collector cleans (see ``RunDirectory/root(environment:)``).
@@ -51,6 +55,7 @@ public struct Collector: Sendable {
         try PrivateDirectory.verify(root, what: "the run root")
         let fm = FileManager.default
         var deadGroups: [Int32] = []
+        var listedSegments: [(id: Int32, creator: Int32)] = []
         let owners = root + "/.owners"
         if lstat(owners, &info) == 0 { try PrivateDirectory.verify(owners, what: "the watchdog folder") }
         for entry in (try? fm.contentsOfDirectory(atPath: owners)) ?? [] {
@@ -69,6 +74,10 @@ public struct Collector: Sendable {
                     deadGroups.append(pgid)
                     guard words.count == 4, let start = UInt64(words[3]) else { continue }
                     if ProcessIdentity(pid: pgid, startTime: start).signalGroup(SIGKILL) == 0 { report.stoppedGroups.append(pgid) }
+                } else if line.hasPrefix("segment ") {
+                    // segment ID CREATOR: a server's segment, removed below once nothing is attached.
+                    let words = line.split(separator: " ")
+                    if words.count == 3, let id = Int32(words[1]), let creator = Int32(words[2]) { listedSegments.append((id, creator)) }
                 } else if line.hasPrefix("dir ") {
                     let path = String(line.dropFirst(4))
                     guard PrivateDirectory.isOwnChild(path) else { continue }
@@ -97,7 +106,19 @@ public struct Collector: Sendable {
             }
             report.keptRuns = Array(byAge.prefix(max(keepingNewest, 0)))
         }
+        report.clearedUserIDs = DynamicUser.sweep()
         report.removedSegments = Self.removeOrphanSegments(createdBy: Set(deadGroups))
+        for segment in listedSegments where SharedMemorySegments.removeOrphan(id: segment.id, creator: segment.creator) {
+            report.removedSegments.append(segment.id)
+        }
+        if UnixUser.isRoot {
+            // A dynamic id's segment whose creator is gone and that nothing is attached to is
+            // an orphan: no process of another account can have made it.
+            for segment in SharedMemorySegments.all() where DynamicUser.contains(segment.creatorUID)
+            && SharedMemorySegments.removeOrphan(id: segment.id, creator: segment.creator) {
+                report.removedSegments.append(segment.id)
+            }
+        }
         return report
     }
 

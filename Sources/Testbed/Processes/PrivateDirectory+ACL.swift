@@ -36,6 +36,32 @@ extension PrivateDirectory {
         return bytes.withUnsafeBytes { setxattr(path, "system.posix_acl_access", $0.baseAddress, $0.count, 0) } == 0
     }
 
+    /// Gives `uid` the `permissions` (`rw-` is 6) on the socket `path` through a POSIX ACL
+    /// entry, without following a link (`lsetxattr`): the socket's folder may belong to
+    /// another account, which could swap the socket for a link. Returns false for anything
+    /// but a socket, or when the file system has no ACLs.
+    static func grantAccess(_ path: String, to uid: uid_t, permissions: UInt16) -> Bool {
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK, let lsetxattr = XAttr.lset else { return false }
+        let mode = info.st_mode
+        var entries = [
+            ACLEntry(tag: ACLEntry.userObject, permissions: UInt16((mode >> 6) & 7), id: ACLEntry.undefined),
+            ACLEntry(tag: ACLEntry.groupObject, permissions: UInt16((mode >> 3) & 7), id: ACLEntry.undefined),
+            ACLEntry(tag: ACLEntry.user, permissions: permissions, id: uid),
+            ACLEntry(tag: ACLEntry.mask, permissions: UInt16((mode >> 3) & 7) | permissions, id: ACLEntry.undefined),
+            ACLEntry(tag: ACLEntry.other, permissions: UInt16(mode & 7), id: ACLEntry.undefined),
+        ]
+        entries.sort { ($0.tag, $0.id) < ($1.tag, $1.id) }
+        var bytes: [UInt8] = []
+        appendLittleEndian(UInt32(2), to: &bytes)  // POSIX_ACL_XATTR_VERSION
+        for entry in entries {
+            appendLittleEndian(entry.tag, to: &bytes)
+            appendLittleEndian(entry.permissions, to: &bytes)
+            appendLittleEndian(entry.id, to: &bytes)
+        }
+        return bytes.withUnsafeBytes { lsetxattr(path, "system.posix_acl_access", $0.baseAddress, $0.count, 0) } == 0
+    }
+
     /// libc's `getxattr`/`setxattr`, looked up at run time: Glibc's Swift module does not
     /// include `<sys/xattr.h>`.
     enum XAttr {
@@ -43,6 +69,7 @@ extension PrivateDirectory {
         typealias Set = @convention(c) (UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafeRawPointer?, Int, Int32) -> Int32
         static let get: Get? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "getxattr").map { unsafeBitCast($0, to: Get.self) }
         static let set: Set? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "setxattr").map { unsafeBitCast($0, to: Set.self) }
+        static let lset: Set? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "lsetxattr").map { unsafeBitCast($0, to: Set.self) }
     }
 
     /// One entry of the kernel's `system.posix_acl_access` format.

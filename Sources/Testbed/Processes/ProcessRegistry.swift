@@ -14,11 +14,17 @@ import Glibc
 /// Each group is recorded with its leader's start time (``ProcessIdentity``), and is only
 /// ever signalled — here, by the watchdog, by `testbed gc` — while its leader still has
 /// that start time: a pid the kernel has since given to another process is left alone.
-/// The list's format, one entry a line: `group PGID SIGNAL STARTTIME` and `dir PATH`.
+/// Every PostgreSQL server registers its System V segment with its own pid (the
+/// segment's creator), so that whatever kills the server — a forced teardown here, the
+/// watchdog, `testbed gc` after both died — also removes the segment once nothing is
+/// attached (see ``SharedMemorySegments``).
+/// The list's format, one entry a line: `group PGID SIGNAL STARTTIME`, `dir PATH` and
+/// `segment ID CREATOR`.
 public enum ProcessRegistry {
     private struct State {
         var groups: [Int32: (signal: Int32, leader: ProcessIdentity)] = [:]  // pgid → emergency signal, leader
         var directories: Set<String> = []
+        var segments: [Int32: Int32] = [:]  // segment id → creator pid
         var file: String?
     }
     private static let state = Mutex(State())
@@ -33,6 +39,17 @@ public enum ProcessRegistry {
     /// Unregisters a group once it is stopped.
     public static func remove(_ pgid: Int32) {
         update { _ = $0.groups.removeValue(forKey: pgid) }
+    }
+
+    /// Registers the System V segment `id` that the process `creator` made (a server's
+    /// interlock segment), to be removed if the server is killed and nothing is attached.
+    static func addSegment(_ id: Int32, creator: Int32) {
+        update { $0.segments[id] = creator }
+    }
+
+    /// Unregisters a segment once its server has stopped (and the segment is gone).
+    static func removeSegment(_ id: Int32) {
+        update { _ = $0.segments.removeValue(forKey: id) }
     }
 
     static func addDirectory(_ path: String) {
@@ -56,10 +73,14 @@ public enum ProcessRegistry {
     public static var live: Set<Int32> { state.withLock { Set($0.groups.keys) } }
 
     /// SIGKILL to every registered group whose leader is still the process registered: a
-    /// forced teardown (a second Ctrl-C).
+    /// forced teardown (a second Ctrl-C). Then the registered segments of the killed servers
+    /// are removed once nothing is attached (up to a second each; blocks the thread).
     public static func killAll() {
-        let leaders = state.withLock { $0.groups.values.map(\.leader) }
+        let (leaders, segments) = state.withLock { ($0.groups.values.map(\.leader), $0.segments) }
         for leader in leaders { _ = leader.signalGroup(SIGKILL) }
+        for (id, creator) in segments.sorted(by: { $0.key < $1.key }) {
+            SharedMemorySegments.removeOrphan(id: id, creator: creator, waiting: .seconds(1))
+        }
     }
 
     private static func update(_ change: (inout State) -> Void) {
@@ -72,6 +93,7 @@ public enum ProcessRegistry {
                 text += "group \(pgid) \(entry.signal) \(entry.leader.startTime)\n"
             }
             for directory in state.directories.sorted() { text += "dir \(directory)\n" }
+            for (id, creator) in state.segments.sorted(by: { $0.key < $1.key }) { text += "segment \(id) \(creator)\n" }
             let temporary = file + ".tmp"
             if FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)) {
                 rename(temporary, file)

@@ -11,6 +11,9 @@ public struct UnixUser: Sendable, Hashable {
     public var uid: uid_t
     /// The account's primary group id.
     public var gid: gid_t
+    /// False for a bare user id without a passwd entry (a ``DynamicUser``): it has no
+    /// supplementary groups to take, and programs that look their account up refuse it.
+    public var hasPasswdEntry = true
 
     /// Looks up an account by name; nil when there is none.
     public static func named(_ name: String) -> UnixUser? {
@@ -46,6 +49,6 @@ public struct UnixUser: Sendable, Hashable {
     /// The argument prefix that runs a command as this user (`setpriv`, which execs
     /// without forking, so the server stays the direct child and its group leader).
     public var commandPrefix: [String] {
-        ["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(gid)", "--init-groups", "--"]
+        ["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(gid)", hasPasswdEntry ? "--init-groups" : "--clear-groups", "--"]
     }
 }

@@ -12,7 +12,8 @@ import Glibc
 /// descriptor in the children it spawns, so no service inherits it). When this process
 /// dies, the kernel closes the pipe; the watchdog reads end-of-file, sends each group in
 /// ``ProcessRegistry``'s list its emergency signal, SIGKILLs what is left a second later,
-/// and deletes the run directories still listed. A process that exits normally has
+/// removes the listed servers' System V segments that nothing is attached to any more
+/// (created by the listed pid, which is gone), and deletes the run directories still listed. A process that exits normally has
 /// already stopped its services, so the list is empty and the watchdog simply exits.
 ///
 /// PR_SET_PDEATHSIG was not used: it fires when the parent *thread* exits, and Foundation
@@ -55,6 +56,21 @@ public enum Watchdog {
             sleep 0.1; i=$((i + 1))
         done
         for id in $groups; do kill -KILL -"$id" 2>/dev/null; done
+        i=0
+        while [ $i -lt 20 ]; do
+            waiting=
+            while read -r kind id creator; do
+                [ "$kind" = segment ] || continue
+                case "$id:$creator" in *[!0-9:]*|:*|*:) continue;; esac
+                while read -r _ shmid _ _ cpid _ nattch _; do
+                    [ "$shmid" = "$id" ] && [ "$cpid" = "$creator" ] || continue
+                    [ -d "/proc/$creator" ] && ! grep -q '^State:.*Z' "/proc/$creator/status" 2>/dev/null && { waiting=1; continue; }
+                    if [ "$nattch" = 0 ]; then ipcrm -m "$id" 2>/dev/null; else waiting=1; fi
+                done < /proc/sysvipc/shm
+            done < "$list"
+            [ -z "$waiting" ] && break
+            sleep 0.1; i=$((i + 1))
+        done
         while read -r kind path; do
             [ "$kind" = dir ] || continue
             case "$path" in /*) ;; *) continue;; esac

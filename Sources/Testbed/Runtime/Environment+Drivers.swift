@@ -15,10 +15,12 @@ extension Environment {
                     drivers[service.name] = ProcessDriver(launch: launch, onLine: outputObserver(for: service.name))
                 case .postgres(let postgres):
                     try RunDirectory.makeDirectory(postgres.serviceDirectory)
-                    let driver = try PostgresServiceDriver(PostgresCluster.Options(
+                    var options = PostgresCluster.Options(
                         serviceName: service.name, spec: postgres.spec, seed: postgres.seed,
                         serviceDirectory: postgres.serviceDirectory, port: postgres.port, environment: service.environment,
-                        cacheRoot: plan.cacheRoot, report: reporter(for: service.name)))
+                        cacheRoot: plan.cacheRoot, report: reporter(for: service.name))
+                    options.socketClients = socketClients(of: service.name, in: plan)
+                    let driver = try PostgresServiceDriver(options)
                     drivers[service.name] = driver
                     databases[service.name] = driver
                 case .sqlite(let sqlite):
@@ -34,6 +36,17 @@ extension Environment {
             }
         }
         if !problems.isEmpty { throw ManifestError(problems: problems) }
+    }
+
+    /// The accounts of this run's process services that depend on the database `name`
+    /// and run as a `user:` of their own (the pgbouncer preset, as root): the server lets
+    /// them reach its Unix socket.
+    private func socketClients(of name: String, in plan: EnvironmentPlan) -> [UnixUser] {
+        var clients: [UnixUser] = []
+        for service in plan.services where service.dependencies.contains(where: { $0.service == name }) {
+            if case .process(let launch) = service.kind, let user = launch.user, !clients.contains(user) { clients.append(user) }
+        }
+        return clients
     }
 
     private func outputObserver(for name: String) -> (@Sendable (String) -> Void)? {

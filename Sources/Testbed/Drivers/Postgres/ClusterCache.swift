@@ -37,7 +37,8 @@ struct ClusterCache: Sendable {
     @discardableResult
     func unpack(_ name: String, to destination: String, owner: UnixUser?,
                 deferring: [String] = []) throws(PostgresError) -> ClusterPack.Deferred? {
-        try ClusterPack.unpack(path(name), to: destination, owner: owner, deferring: deferring)
+        do { try makePrivate() } catch { throw PostgresError(code: .cache, message: error.description) }
+        return try ClusterPack.unpack(path(name), to: destination, owner: owner, deferring: deferring)
     }
 
     /// Deletes the damaged entry `name`, so that the next ``lease(_:)`` rebuilds it. Runs
@@ -73,13 +74,23 @@ struct ClusterCache: Sendable {
     }
 
     private func openLock(_ name: String) throws -> Int32 {
-        // Seeded data can be private (a card number in a fixture): the cache is this account's alone.
-        try PrivateDirectory.makePath(root, privateLevels: 2)
+        try makePrivate()
         let lock = open(root + "/" + name + ".lock", O_CREAT | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard lock >= 0 else {
             throw PostgresError(code: .cache, message: "cannot open the cache lock in \(root): \(errnoText())")
         }
         return lock
+    }
+
+    /// Creates the cache folder, and makes a cache that an older Testbed left open
+    /// (folders `0755`, packs `0644`) private: the cache root and `postgres` lose group and
+    /// other permissions, and everything below gets at most `0700`/`0600` (walked once,
+    /// then marked, see ``PrivateDirectory/makeTreePrivate(_:)``). Called on every open,
+    /// a warm start that only reads the cache included: seeded data can be private (a card
+    /// number in a fixture).
+    func makePrivate() throws(PathTrustError) {
+        try PrivateDirectory.makePath(root, privateLevels: 2)
+        PrivateDirectory.makeTreePrivate(root)
     }
 
     /// With the lock held: nil when the entry appeared meanwhile; else clears what a

@@ -21,18 +21,42 @@ extension PostgresCluster {
                     + "of this account that only it can write",
                 hint: "let Testbed create the run directory (TESTBED_RUN_ROOT names where), or fix its owner and mode")
         }
-        ClusterFiles.remove(socketDirectory)
         ClusterFiles.remove(hbaFile)
-        guard mkdir(socketDirectory, 0o700) == 0 else { throw ClusterFiles.failure("cannot create \(socketDirectory)") }
-        chmod(socketDirectory, 0o711)
-        try account.own(socketDirectory)
+        try prepareSocketDirectory(for: account.user)
         try ClusterFiles.createFile(hbaFile, contents: PostgresServer.hbaRules, mode: 0o644)
     }
 
-    /// Creates the empty data directory `directory` (0700) for the server's account, for initdb.
-    func makeDataDirectory(_ directory: String) throws(PostgresError) {
+    /// Makes the socket folder anew for `owner`, the account of the run's servers.
+    func prepareSocketDirectory(for owner: UnixUser?) throws(PostgresError) {
+        ClusterFiles.remove(socketDirectory)
+        guard mkdir(socketDirectory, 0o700) == 0 else { throw ClusterFiles.failure("cannot create \(socketDirectory)") }
+        chmod(socketDirectory, 0o711)
+        try ServerAccount.own(socketDirectory, to: owner)
+    }
+
+    /// Lets the run's other accounts that use the socket (``Options/socketClients``) reach
+    /// it: search on the folders above it and an ACL entry `user:CLIENT:rw-` on the socket
+    /// itself, set without following a link (the socket's folder is the server account's).
+    func grantSocketClients() throws(PostgresError) {
+        let clients = options.socketClients.filter { $0.uid != account.user?.uid ?? geteuid() }
+        guard !clients.isEmpty else { return }
+        let socket = socketDirectory + "/.s.PGSQL.\(port)"
+        for client in clients {
+            if let path = PrivateDirectory.firstUnreachableAncestor(of: socket, for: client, grantingLevels: 5) {
+                throw PostgresError(code: .account, message: "'\(client.name)' cannot reach the socket of \(options.serviceName): "
+                                        + "\(path) is not searchable by it",
+                                    hint: "use a run root on a file system with POSIX ACLs (tmpfs, ext4)")
+            }
+            guard PrivateDirectory.grantAccess(socket, to: client.uid, permissions: 6) else {
+                throw PostgresError(code: .account, message: "cannot let '\(client.name)' use the socket \(socket): \(errnoText())")
+            }
+        }
+    }
+
+    /// Creates the empty data directory `directory` (0700) for `owner`, for initdb.
+    func makeDataDirectory(_ directory: String, owner: UnixUser?) throws(PostgresError) {
         guard mkdir(directory, 0o700) == 0 else { throw ClusterFiles.failure("cannot create \(directory)") }
-        try account.own(directory)
+        try ServerAccount.own(directory, to: owner)
     }
 
     /// Gives the role its password for this run, over the Unix socket: a SCRAM verifier
@@ -60,16 +84,16 @@ extension PostgresCluster {
         return String((0..<32).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
     }
 
-    /// Unpacks the cache entry `name` into `destination` on a blocking-work thread.
+    /// Unpacks the cache entry `name` into `destination`, for `owner`, on a blocking-work thread.
     ///
     /// A damaged entry (it fails its checksum) is reported with one warning line,
     /// deleted with what was unpacked of it, and `false` is returned so the caller builds
     /// it again — when `retrying`; otherwise, and for every other failure, it throws.
     /// With `deferTemplates`, the template databases' folders stay in the pack until a
     /// reset or clone needs them (see ``DeferredTemplates``).
-    func unpackCached(_ name: String, to destination: String, retrying: Bool, deferTemplates: Bool = false) async throws -> Bool {
+    func unpackCached(_ name: String, to destination: String, owner: UnixUser?, retrying: Bool,
+                      deferTemplates: Bool = false) async throws -> Bool {
         let cache = cache
-        let owner = account.user
         let deferring = deferTemplates ? templates.folders : []
         let result = await BlockingWork.run { () -> Result<ClusterPack.Deferred?, PostgresError> in
             Result { () throws(PostgresError) in try cache.unpack(name, to: destination, owner: owner, deferring: deferring) }

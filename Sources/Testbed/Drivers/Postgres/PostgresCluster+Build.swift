@@ -25,7 +25,7 @@ extension PostgresCluster {
     func buildSeeded(in directory: String, base: String, lease: ClusterCache.Lease) async throws {
         let clock = ContinuousClock()
         var marks = [clock.now]
-        let pristine = try await preparePristine(in: directory, base: base)
+        let pristine = try await preparePristine(in: directory, base: base, owner: account.user)
         marks.append(clock.now)
         _ = try await seed(in: directory, role: "build", tcp: false)
         marks.append(clock.now)
@@ -67,27 +67,30 @@ extension PostgresCluster {
     }
 
     /// Fills `directory` (which must not exist) with a cluster fresh from `initdb`, owned
-    /// by the server user: a copy of the cached base when there is one; else initdb runs
-    /// right there, and a copy of its output (a clean cluster: nothing has run on it
-    /// yet) is published as the base in the background.
+    /// by `owner`: a copy of the cached base when there is one; else initdb runs (as the
+    /// builder, which has a passwd entry) in `base-staging`, `directory` gets a copy for
+    /// `owner`, and the initdb output (a clean cluster: nothing has run on it yet) is
+    /// published as the base in the background.
     @discardableResult
-    func preparePristine(in directory: String, base: String) async throws -> String {
-        if cache.exists(base), try await unpackCached(base, to: directory, retrying: true) {
+    func preparePristine(in directory: String, base: String, owner: UnixUser?) async throws -> String {
+        if cache.exists(base), try await unpackCached(base, to: directory, owner: owner, retrying: true) {
             return "base cache copied"
         }
-        try await initdb(into: directory)
-        // Another process that is building this base publishes the same files: skip.
-        guard let lease = try cache.tryLease(base) else { return "initdb" }
         let staging = options.serviceDirectory + "/base-staging"
+        ClusterFiles.remove(staging)
         do {
-            ClusterFiles.remove(staging)
+            try await initdb(into: staging)
             try await BlockingWork.run { () -> Result<Void, PostgresError> in
-                Result { () throws(PostgresError) in try ClusterFiles.copyTree(from: directory, to: staging) }
+                Result { () throws(PostgresError) in try ClusterFiles.copyTree(from: staging, to: directory, owner: owner) }
             }.get()
         } catch {
-            lease.release()
             ClusterFiles.remove(staging)
             throw error
+        }
+        // Another process that is building this base publishes the same files: skip.
+        guard let lease = try cache.tryLease(base) else {
+            ClusterFiles.remove(staging)
+            return "initdb"
         }
         publishInBackground(lease, from: staging) { ClusterFiles.remove(staging) }
         return "initdb + copy for the cache"
@@ -128,12 +131,12 @@ extension PostgresCluster {
         for task in pending { await task.value }
     }
 
-    /// `initdb` into `directory` (created here for the server user), run as the server user.
+    /// `initdb` into `directory` (created here for the builder), run as the builder.
     ///
     /// The cluster has no password (a run sets its own, see ``setPassword()``); its own
     /// `pg_hba.conf` is not used (the run's `hba_file` is), but says the same.
     func initdb(into directory: String) async throws {
-        try makeDataDirectory(directory)
+        try makeDataDirectory(directory, owner: account.builder)
         var arguments = ["-D", directory, "--auth-local=trust", "--auth-host=scram-sha-256", "-U", spec.user,
                          "--no-sync", "--no-instructions", "--wal-segsize=1", "-E", "UTF8", "--locale=C"]
         arguments += spec.initdbOptions
@@ -142,7 +145,7 @@ extension PostgresCluster {
         do {
             process = try ServiceProcess(.init(
                 executable: installation.initdb, arguments: arguments, environment: PostgresServer.serverEnvironment,
-                workingDirectory: options.serviceDirectory, logFile: initdbLog, user: account.user))
+                workingDirectory: options.serviceDirectory, logFile: initdbLog, user: account.builder))
         } catch {
             throw PostgresError(code: .cache, message: "cannot run initdb: \(error)")
         }

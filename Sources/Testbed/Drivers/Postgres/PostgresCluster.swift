@@ -12,7 +12,7 @@ import Glibc
 /// log `postgres.log`, `initdb.log`, seed logs, `pg_hba.conf`), so root never opens a
 /// file in a folder another account can write. Below it, the server's account owns
 /// `data` (the data directory, 0700) and `socket` (the Unix socket's folder, 0711). As
-/// root, the server runs as `spec.runAs ?? "postgres"` (see ``ServerAccount``).
+/// root, the server runs as a user id leased for the run, or `spec.runAs` (see ``ServerAccount``).
 ///
 /// Authentication: `trust` on the Unix socket (only its owner and root can reach it);
 /// with TCP, a password on every TCP login (`scram-sha-256`): the manifest's, or one
@@ -36,6 +36,10 @@ public final class PostgresCluster: Sendable {
         public var cacheRoot: String
         /// Receives the driver's progress (seeding, seeded, cache notes); the default ignores it.
         public var report: PhaseReporter
+        /// Other accounts of the same run that connect over the Unix socket (a pgbouncer
+        /// running as `postgres`, as root): each gets an ACL entry on the socket and search on
+        /// the folders above it. Empty by default: the socket is the server account's alone.
+        public var socketClients: [UnixUser] = []
 
         /// Collects the options; `seed`, `port`, `environment` and `report` may be left out.
         public init(serviceName: String, spec: PostgresSpec, seed: [ResolvedSeedStep] = [],
@@ -120,7 +124,7 @@ public final class PostgresCluster: Sendable {
         }
         self.installation = try PostgresInstallation.locate(
             options.spec.server, path: options.environment["PATH"], scratchDirectory: options.serviceDirectory)
-        self.account = try ServerAccount.resolve(isRoot: UnixUser.isRoot, runAs: options.spec.runAs)
+        self.account = try ServerAccount.forRun(runAs: options.spec.runAs)
         self.cache = ClusterCache(cacheRoot: options.cacheRoot)
         self.dataDirectory = options.serviceDirectory + "/data"
         try account.checkReaches(dataDirectory)
@@ -226,7 +230,8 @@ public final class PostgresCluster: Sendable {
                         break
                     }
                     let copying = clock.now
-                    guard try await unpackCached(key, to: dataDirectory, retrying: attempt == 1, deferTemplates: true) else { continue }
+                    guard try await unpackCached(key, to: dataDirectory, owner: account.user, retrying: attempt == 1,
+                                                 deferTemplates: true) else { continue }
                     seedDetail = "seed cached"
                     options.report(.note, "seed files hashed in \(Self.ms(hashed)) ms, "
                                    + "cached cluster unpacked in \(Self.ms(clock.now - copying)) ms")
@@ -236,7 +241,7 @@ public final class PostgresCluster: Sendable {
                 server = try await runningServer(dataDirectory, role: "main")
                 options.report(.note, "postgres ready in \(Self.ms(clock.now - spawning)) ms")
             } else {
-                try await preparePristine(in: dataDirectory, base: base)
+                try await preparePristine(in: dataDirectory, base: base, owner: account.user)
                 server = try await seed(in: dataDirectory, role: "main", tcp: spec.tcp)
                 seedDetail = "seeded in \(Self.ms(clock.now - began)) ms (not cached: a command step is not cacheable)"
             }
@@ -277,13 +282,16 @@ public final class PostgresCluster: Sendable {
             }
             staging.forEach(ClusterFiles.remove)
         }
+        // Only now, with its servers gone: what still runs as the run's id is killed.
+        account.release()
         if !running.isEmpty {
             options.report(.note, "stopped in \(Self.ms(stopped - began)) ms, files removed in \(Self.ms(clock.now - stopped)) ms")
         }
     }
 
-    /// Starts a server on `directory` and registers it under `role` for ``stop()``.
+    /// Starts a server on `directory` as the run's account and registers it under `role` for ``stop()``.
     func runningServer(_ directory: String, role: String, tcp: Bool? = nil) async throws -> PostgresServer {
+        let user = account.user
         var settings = PostgresServer.settings(socketDirectory: socketDirectory, tcp: tcp ?? spec.tcp,
                                                hbaFile: hbaFile, overrides: spec.settings)
         if role != "main" {
@@ -293,9 +301,12 @@ public final class PostgresCluster: Sendable {
             settings += [("min_wal_size", "2MB"), ("max_wal_size", "4MB")]
         }
         let server = try await PostgresServer.start(
-            installation, dataDirectory: directory, port: port, settings: settings, account: account, logFile: logFile)
+            installation, dataDirectory: directory, port: port, settings: settings, user: user, logFile: logFile)
         servers.withLock { $0[role] = server }
-        if role == "main" { try await setPassword() }
+        if role == "main" {
+            try grantSocketClients()
+            try await setPassword()
+        }
         return server
     }
 

@@ -60,12 +60,12 @@ final class PostgresServer: Sendable {
         self.serverUID = serverUID
     }
 
-    /// Spawns `postgres` and returns once it accepts connections.
+    /// Spawns `postgres` as `user` (nil: this process's account) and returns once it accepts connections.
     ///
     /// Throws ``PostgresError`` (`.startup`) with the server's last log lines when it
     /// exits or is not ready within `timeout`; nothing is left running then.
     static func start(_ installation: PostgresInstallation, dataDirectory: String, port: Int,
-                      settings: [(name: String, value: String)], account: ServerAccount, logFile: String,
+                      settings: [(name: String, value: String)], user: UnixUser?, logFile: String,
                       timeout: Duration = .seconds(60)) async throws -> PostgresServer {
         var arguments = ["-D", dataDirectory, "-p", String(port)]
         for (name, value) in settings { arguments += ["-c", "\(name)=\(value)"] }
@@ -73,7 +73,7 @@ final class PostgresServer: Sendable {
         do {
             var configuration = ServiceProcess.Configuration(
                 executable: installation.postgres, arguments: arguments, environment: serverEnvironment,
-                workingDirectory: dataDirectory, logFile: logFile, user: account.user)
+                workingDirectory: dataDirectory, logFile: logFile, user: user)
             // If Testbed dies, its watchdog asks for an immediate shutdown, which also
             // frees the server's shared memory (SIGTERM would wait for clients).
             configuration.emergencySignal = SIGQUIT
@@ -84,13 +84,15 @@ final class PostgresServer: Sendable {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         let pidFile = dataDirectory + "/postmaster.pid"
-        let serverUID = account.user?.uid ?? geteuid()
+        let serverUID = user?.uid ?? geteuid()
         while true {
             // The server's account owns the data directory: never follow a link planted there.
             if let lines = ClusterFiles.readSmallFile(pidFile)?.split(separator: "\n", omittingEmptySubsequences: false),
                lines.count >= 8, lines[7].trimmingCharacters(in: .whitespaces) == "ready" {
                 let fields = lines[6].split(separator: " ")
                 let memory = fields.count == 2 ? Int32(fields[0]).flatMap { key in Int32(fields[1]).map { (key, $0) } } : nil
+                // Whatever kills the server (a forced teardown, the watchdog, gc) removes the segment too.
+                if let memory { ProcessRegistry.addSegment(memory.1, creator: process.pid) }
                 return PostgresServer(process: process, dataDirectory: dataDirectory, sharedMemory: memory, serverUID: serverUID)
             }
             if let status = process.exitStatus {
@@ -124,6 +126,7 @@ final class PostgresServer: Sendable {
     func stop(fast: Bool) async {
         await process.stop(fast ? Self.cleanShutdown : Self.immediateShutdown)
         removeLeftoverSharedMemory()
+        if let sharedMemory { ProcessRegistry.removeSegment(sharedMemory.id) }
     }
 
     /// A postmaster killed with SIGKILL leaves its SysV segment behind: remove it when

@@ -147,10 +147,12 @@ struct SQLiteSnapshotCache: Sendable {
     }
 
     /// Creates the cache folders, private to this account (0700; an existing cache root and
-    /// `sqlite` folder lose group and other permissions): seeded data may be private.
+    /// `sqlite` folder lose group and other permissions, and an older cache's snapshots and
+    /// folders below are made `0600`/`0700` once): seeded data may be private.
     func prepare() throws {
         do {
             try PrivateDirectory.makePath(directory, privateLevels: 2)
+            PrivateDirectory.makeTreePrivate(directory)
             for folder in [temporaryDirectory, uncachedDirectory, directory + "/created"] {
                 try PrivateDirectory.makePath(folder, privateLevels: 1)
             }
