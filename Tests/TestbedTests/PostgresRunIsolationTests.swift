@@ -127,6 +127,22 @@ struct PostgresRunIsolationTests {
         #expect(!SharedMemorySegments.all().contains { $0.creator == postmaster }, "the killed server's segment is left")
     }
 
+    @Test func aServerKilledWithSIGKILLLeavesNoSegmentAfterTeardown() async throws {
+        let run = try PostgresTestRun()
+        let cluster = try PostgresCluster(run.options())
+        let process = try await cluster.start()
+        let postmaster = process.pid
+        let segment = try #require(SharedMemorySegments.all().first { $0.creator == postmaster }, "the server's segment")
+        // As the escalation of a stop would: SIGKILL to the postmaster alone; its children linger attached.
+        kill(postmaster, SIGKILL)
+        await cluster.stop()
+        #expect(!SharedMemorySegments.all().contains { $0.creator == postmaster }, "the killed server's segment is left")
+        if let list = ProcessRegistry.listFile {  // a watchdog runs when an environment of this process started one
+            let listed = (try? String(contentsOfFile: list, encoding: .utf8)) ?? ""
+            #expect(!listed.contains("segment \(segment.id) "), "the stopped server's segment is still listed: \(listed)")
+        }
+    }
+
     @Test func gcRemovesASegmentListedByADeadOwner() throws {
         // ipcmk creates a segment and exits: its creator is gone, as a killed server would be.
         let output = Pipe()

@@ -258,7 +258,9 @@ public final class PostgresCluster: Sendable {
 
     /// Stops the server at once (SIGQUIT to its group, then SIGKILL), waits for the
     /// background work (spare databases, which then fail; cache writes, which finish),
-    /// and deletes the cluster's files; the log file stays. Safe to call more than once.
+    /// and deletes the cluster's files; the log file stays. As root, the run's user id is
+    /// given back (what still runs as it is killed): a stopped cluster is not started
+    /// again. Safe to call more than once.
     public func stop() async {
         let background = await spares.close()
         let running = servers.withLock { servers in
