@@ -49,16 +49,20 @@ import Testing
     @Test func anotherProcessCannotTakeAReservedPortUntilItIsReleased() async throws {
         let allocator = PortAllocator()  // the shared default directory, as real runs use
         let reservation = try allocator.reserve()
+        // The shared folder, or this account's own when another user made the shared one first
+        // (as the unprivileged CI lane or a user of the machine may have).
+        let directory = try allocator.usableLockDirectory()
         var info = stat()
-        #expect(stat(PortAllocator.defaultLockDirectory, &info) == 0 && info.st_mode & 0o7777 == 0o1777)
-        #expect(stat("\(PortAllocator.defaultLockDirectory)/\(reservation.port).lock", &info) == 0
+        #expect(stat(directory, &info) == 0
+                && info.st_mode & 0o7777 == (directory == PortAllocator.defaultLockDirectory ? 0o1777 : 0o700))
+        #expect(stat("\(directory)/\(reservation.port).lock", &info) == 0
                 && info.st_mode & 0o777 == 0o644)
         reservation.releaseSocket()  // the lock alone must keep other runs out
-        #expect(try await !anotherProcessCanLock(reservation.port, in: PortAllocator.defaultLockDirectory))
+        #expect(try await !anotherProcessCanLock(reservation.port, in: directory))
         reservation.release()
         #expect(!reservation.isHeld)
-        #expect(try await anotherProcessCanLock(reservation.port, in: PortAllocator.defaultLockDirectory))
-        unlink("\(PortAllocator.defaultLockDirectory)/\(reservation.port).lock")
+        #expect(try await anotherProcessCanLock(reservation.port, in: directory))
+        unlink("\(directory)/\(reservation.port).lock")
     }
 
     @Test func aPortLockedByAnotherProcessIsNotHandedOut() async throws {
