@@ -13,7 +13,8 @@ let debianPackages = [
 func needs(_ programs: String...) -> ConditionTrait {
     let missing = programs.filter { !isInstalled($0) }
     let packages = missing.map { debianPackages[$0] ?? $0 }
-    return .enabled(if: missing.isEmpty, Comment(rawValue: "\(missing.joined(separator: ", ")) \(missing.count == 1 ? "is" : "are") "
+    guard !missing.isEmpty else { return .enabled(if: true) }
+    return .enabled(if: false, Comment(rawValue: "\(missing.joined(separator: ", ")) \(missing.count == 1 ? "is" : "are") "
         + "not installed: apt-get install \(packages.joined(separator: " "))"))
 }
 

@@ -167,3 +167,13 @@ import Testing
         #expect(await eventually { stack.liveProcesses.isEmpty })
     }
 }
+
+/// A preset test that cannot run says which program is missing and how to install it.
+@Suite struct PresetTestSkipTests {
+    @Test func aSkippedPresetTestNamesTheMissingProgramAndItsPackage() {
+        #expect(needs("testbed-surely-missing-server").comments.map(\.rawValue)
+                == ["testbed-surely-missing-server is not installed: apt-get install testbed-surely-missing-server"])
+        #expect(debianPackages["redis-cli"] == "redis-tools" && debianPackages["psql"] == "postgresql-client")
+        #expect(needs("sh").comments.isEmpty)
+    }
+}

@@ -14,10 +14,15 @@ def query(sql):
 
 
 def redis(*args):
+    """Sends AUTH with the run's password (the preset asks every client for it), then `args`."""
+    def encode(*words):
+        return f"*{len(words)}\r\n" + "".join(f"${len(str(w))}\r\n{w}\r\n" for w in words)
     with socket.create_connection((SETTINGS["redis"]["host"], SETTINGS["redis"]["port"]), timeout=2) as conn:
-        command = f"*{len(args)}\r\n" + "".join(f"${len(str(a))}\r\n{a}\r\n" for a in args)
-        conn.sendall(command.encode())
-        reply = conn.makefile("rb").readline().decode().strip()
+        conn.sendall((encode("AUTH", SETTINGS["redis"]["password"]) + encode(*args)).encode())
+        replies = conn.makefile("rb")
+        auth, reply = replies.readline().decode().strip(), replies.readline().decode().strip()
+    if auth != "+OK":
+        raise RuntimeError(auth)
     if reply[0] in "+:":
         return reply[1:]
     raise RuntimeError(reply)
