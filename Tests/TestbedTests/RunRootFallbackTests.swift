@@ -147,8 +147,8 @@ struct RunRootFallbackTests {
         environment["NO_COLOR"] = "1"
         process.environment = environment
         let out = stack.folder + "/isolated.out", err = stack.folder + "/isolated.err"
-        FileManager.default.createFile(atPath: out, contents: nil)
-        FileManager.default.createFile(atPath: err, contents: nil)
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
+        _ = FileManager.default.createFile(atPath: err, contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: out)
         process.standardError = FileHandle(forWritingAtPath: err)
         process.standardInput = nil
