@@ -24,13 +24,15 @@ struct TestStack {
     /// Short, and reachable by the `postgres` user: a Unix socket path must stay under 108 bytes.
     var runRoot: String { "/dev/shm/tbt-" + mark.suffix(12) }
 
-    func environment(keep: Bool = false) throws -> Environment {
+    /// - Parameter progress: when `progress` events come (short in tests that look at them).
+    func environment(keep: Bool = false, progress: Environment.ProgressTiming? = nil) throws -> Environment {
         var variables = ProcessInfo.processInfo.environment
         let parts = mark.split(separator: "=", maxSplits: 1).map(String.init)
         variables[parts[0]] = parts[1]
         let log = events
-        let options = Environment.Options(environment: variables, runRoot: runRoot, cacheRoot: folder + "/cache",
+        var options = Environment.Options(environment: variables, runRoot: runRoot, cacheRoot: folder + "/cache",
                                           keepRunDirectory: keep, onEvent: { log.append($0) })
+        if let progress { options.progressTiming = progress }
         return try Environment(path: path, options: options)
     }
 
