@@ -43,7 +43,7 @@ struct CLI {
             environment[parts[0]] = parts[1]
             environment["NO_COLOR"] = "1"
             // Runs of the tests stay out of the user's own run root.
-            environment["TESTBED_RUN_ROOT"] = "/dev/shm/tbt-cli"
+            environment["TESTBED_RUN_ROOT"] = "/dev/shm/tbt-cli-\(geteuid())"
             for (key, value) in extra { environment[key] = value }
             process.environment = environment
             out = NSTemporaryDirectory() + "testbed-cli-\(UUID().uuidString).out"
