@@ -123,7 +123,8 @@ import Testing
         server.arguments = ["-m", "http.server", "--bind", "127.0.0.1", "\(port)"]
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
-        try server.run()
+        // Spawned with no signal blocked (a test thread blocks most), so that terminate() ends it.
+        try withUnblockedSignals { try server.run() }
         defer { server.terminate(); server.waitUntilExit() }
         #expect(await eventually { ProcessTable.holder(ofPort: port) != nil })
         let allocator = PortAllocator(lockDirectory: try makeTemporaryDirectory())
