@@ -57,12 +57,15 @@ final class Console: Sendable {
             for service in state.services {
                 let own = state.events.filter { $0.service == service && $0.phase != .note }
                 let last = own.last
-                let phase = last?.phase.rawValue ?? "pending"
+                let phase = last?.progress?.activity.rawValue ?? last?.phase.rawValue ?? "pending"
                 let since = own.first?.elapsed ?? now
                 let until = (last?.phase == .healthy || last?.phase == .completed || last?.phase == .failed) ? last!.elapsed : now
                 var line = "  \(paint(service.padded(to: state.width), "36")) \(paint(phase.padded(to: 9), last.map { code(for: $0.phase) } ?? "2"))"
                 line += paint(String(format: " %6.0f ms", (until - since).milliseconds), "2")
-                if let detail = own.last(where: { $0.detail != nil && $0.phase != .spawned })?.detail { line += " " + paint(detail, "2") }
+                if var detail = own.last(where: { $0.detail != nil && $0.phase != .spawned })?.detail {
+                    if detail.hasPrefix(phase + " ") { detail.removeFirst(phase.count + 1) }
+                    line += " " + paint(detail, "2")
+                }
                 lines.append(line)
             }
             var text = state.drawn > 0 ? "\u{1B}[\(state.drawn)A" : ""
@@ -87,6 +90,7 @@ final class Console: Sendable {
             if let service = event.service { object["service"] = service }
             if let detail = event.detail { object["detail"] = detail }
             if let link = event.link { object["link"] = Self.record(link) }
+            if let progress = event.progress { object["progress"] = Self.record(progress) }
             if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
                 write(String(decoding: data, as: UTF8.self))
             }
@@ -114,7 +118,8 @@ final class Console: Sendable {
             if event.phase == .ready { return write(summary()) }
             let time = String(format: "%7.0f ms", event.elapsed.milliseconds)
             let name = (event.service ?? "testbed").padded(to: width)
-            let phase = event.phase.rawValue
+            // A progress line reads `api  waiting 12 s: GET /healthz → 404 (expected 200) (…)`.
+            let phase = event.progress?.activity.rawValue ?? event.phase.rawValue
             var text = "\(paint(time, "2")) \(paint(name, "36")) \(paint(phase, code(for: event.phase)))"
             if var detail = event.detail, !detail.isEmpty {
                 if detail.hasPrefix(phase + " ") { detail.removeFirst(phase.count + 1) }
@@ -224,6 +229,17 @@ final class Console: Sendable {
         return record
     }
 
+    /// A progress report as JSON: `{"activity", "subject", "waited_s", "result", "limit_s", "limit"}`.
+    static func record(_ progress: ServiceProgress) -> [String: Any] {
+        var record: [String: Any] = [
+            "activity": progress.activity.rawValue, "subject": progress.subject,
+            "waited_s": (progress.waited.milliseconds / 100).rounded() / 10,
+            "limit_s": (progress.limit.milliseconds / 100).rounded() / 10, "limit": progress.limitSetting,
+        ]
+        if let result = progress.lastResult { record["result"] = result }
+        return record
+    }
+
     private func rounded(_ value: Double) -> Double { (value * 10).rounded() / 10 }
 
     private func code(for phase: Event.Phase) -> String {
@@ -231,6 +247,7 @@ final class Console: Sendable {
         case .healthy, .completed, .ready: "32"
         case .failed: "31;1"
         case .seeding, .seeded: "35"
+        case .progress: "33"
         case .stopping, .stopped: "33"
         default: "0"
         }

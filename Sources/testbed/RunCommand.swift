@@ -90,3 +90,7 @@ struct RunCommand: AsyncParsableCommand {
         throw ExitCode(status == 0 && tapesFailed ? 1 : status)
     }
 }
+
+extension RunCommand: TrapsStopSignals {
+    var trapsStopSignals: Bool { true }
+}

@@ -15,6 +15,24 @@ struct TestbedCommand: AsyncParsableCommand {
                       ResetCommand.self, LsCommand.self, GcCommand.self, ValidateCommand.self, CacheCommand.self,
                       LinkCommand.self, VerifyCommand.self]
     )
+
+    /// ArgumentParser's `main`, with the stop signals caught from its first line (see
+    /// ``StopSignals``): a command that traps them gets those that came while it parsed and
+    /// loaded; any other gets their default disposition back once parsed.
+    static func main() async {
+        StopSignals.catchAll()
+        do {
+            var command = try parseAsRoot(nil)
+            if (command as? TrapsStopSignals)?.trapsStopSignals != true { StopSignals.restoreDefaults() }
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Exit codes of testbed's own (the command's status passes through `run` otherwise).

@@ -76,3 +76,8 @@ struct UpCommand: AsyncParsableCommand {
         if tapesFailed { throw ExitCode(1) }
     }
 }
+
+extension UpCommand: TrapsStopSignals {
+    /// The foreground stack and the supervisor trap; `up -d` only waits for its supervisor.
+    var trapsStopSignals: Bool { supervise || !detach }
+}

@@ -207,3 +207,8 @@ extension VerifyCommand {
         }
     }
 }
+
+extension VerifyCommand: TrapsStopSignals {
+    /// Only a run against a manifest's stack has a trap (and a stack to tear down).
+    var trapsStopSignals: Bool { manifest != nil || against == nil }
+}

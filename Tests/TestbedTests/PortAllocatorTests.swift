@@ -111,9 +111,68 @@ import Testing
         let allocator = PortAllocator(lockDirectory: try makeTemporaryDirectory())
         let error = #expect(throws: PortError.self) { try allocator.reserve(fixed: listener.port) }
         #expect(error?.code == .inUse && error?.port == listener.port)
-        #expect(error?.message == "port \(listener.port) is in use by another process; "
-                + "remove the fixed port from the manifest to let Testbed choose one")
+        // The holder is this test process, named by /proc.
+        let me = (ProcessTable.commandLine(getpid()) ?? []).joined(separator: " ")
+        #expect(error?.message == "port \(listener.port) is in use by pid \(getpid()) (\(me.count > 80 ? String(me.prefix(77)) + "..." : me)); "
+                + "remove the fixed port from the manifest to let Testbed choose one", "\(error?.message ?? "")")
         #expect(throws: PortError.self) { try allocator.reserve(fixed: 0) }
+    }
+
+    @Test func aFixedPortInUseNamesThePidAndCommandOfTheProcessThatHoldsIt() async throws {
+        let free = try PortAllocator(lockDirectory: try makeTemporaryDirectory()).reserve()
+        let port = free.port
+        free.release()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        server.arguments = ["-m", "http.server", "--bind", "127.0.0.1", "\(port)"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        // Spawned with no signal blocked (a test thread blocks most), so that terminate() ends it.
+        try withUnblockedSignals { try server.run() }
+        defer { server.terminate(); server.waitUntilExit() }
+        #expect(await eventually { ProcessTable.holder(ofPort: port) != nil })
+        let allocator = PortAllocator(lockDirectory: try makeTemporaryDirectory())
+        let error = #expect(throws: PortError.self) { try allocator.reserve(fixed: port) }
+        #expect(error?.message.hasPrefix("port \(port) is in use by pid \(server.processIdentifier) "
+                + "(/usr/bin/python3 -m http.server --bind 127.0.0.1 \(port)); ") == true, "\(error?.message ?? "")")
+        #expect(ProcessTable.holder(ofPort: port)?.pid == server.processIdentifier)
+    }
+
+    @Test func aSocketHolderOfAnotherAccountIsNamedByItsUserOnly() {
+        let holder = ProcessTable.SocketHolder(pid: nil, command: nil, uid: 0)
+        #expect(holder.description == "a process of user 'root' (uid 0), whose details this account cannot read")
+        let table = """
+              sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+               0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000   105        0 4242 1 0 100 0 0 10 0
+               1: 0100007F:9C40 0100007F:1F90 06 00000000:00000000 03:00000D8A 00000000     0        0 0 3 0
+            """
+        #expect(ProcessTable.parseTCP(table) == [
+            .init(port: 8080, isListening: true, uid: 105, inode: 4242),
+            .init(port: 40000, isListening: false, uid: 0, inode: 0),
+        ])
+    }
+
+    @Test(.enabled(if: UnixUser.isRoot && UnixUser.named("tbuser") != nil, "needs root, and the tbuser account to look as"))
+    func aFixedPortHeldByRootIsNamedToAnotherUserWithoutDetails() async throws {
+        let user = try #require(UnixUser.named("tbuser"))
+        let listener = try TestListener()
+        let stack = try TestStack("""
+            services:
+              web:
+                command: "exec sleep 600"
+                ports: {http: \(listener.port)}
+            """)
+        defer { stack.cleanUp() }
+        let runRoot = "/dev/shm/tbt-holder-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: runRoot) }
+        let result = try await CLI.Running(["run", stack.path, "--", "true"], mark: stack.mark,
+                                           extra: ["TESTBED_RUN_ROOT": runRoot, "HOME": "/home/tbuser",
+                                                   "TESTBED_CACHE_DIR": runRoot + "-cache"],
+                                           workingDirectory: "/tmp", user: user).wait()
+        try? FileManager.default.removeItem(atPath: runRoot + "-cache")
+        #expect(result.status == 125, "\(result.stderr)")
+        #expect(result.stderr.contains("port \(listener.port) is in use by a process of user 'root' (uid 0), "
+                + "whose details this account cannot read"), "\(result.stderr)")
     }
 
     @Test func fixedPortIsReservedOnceAndItsLockFileRemovedAtRelease() throws {

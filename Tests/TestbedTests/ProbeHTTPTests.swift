@@ -46,7 +46,7 @@ import Testing
                 try await HTTPProbe(url: url).attempt(timeout: .seconds(60))
             }
             #expect(error?.code == .unexpectedAnswer)
-            #expect(error?.message == "HTTP 404 from \(url), expected 200")
+            #expect(error?.message == "GET /nope → 404 (expected 200)" && error?.httpStatus == 404)
             try await HTTPProbe(url: url, expectedStatus: 404).attempt(timeout: .seconds(60))
         }
     }

@@ -17,7 +17,7 @@ import Testing
         let probe = try LogProbe(pattern: "ready to (serve|accept)", log: process.log)
         let error = await #expect(throws: ProbeFailure.self) { try await probe.attempt(timeout: .seconds(1)) }
         #expect(error?.code == .notYet)
-        #expect(error?.message == "no line matched /ready to (serve|accept)/ yet")
+        #expect(error?.message == "no line matching /ready to (serve|accept)/ yet")
         #expect(FileManager.default.createFile(atPath: gate, contents: nil))
         let failure = await pollUntilHealthy(probe)
         await process.stop([.kill])

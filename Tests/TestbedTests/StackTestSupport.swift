@@ -25,13 +25,16 @@ struct TestStack {
     var runRoot: String { "/dev/shm/tbt-" + mark.suffix(12) }
 
     /// The stack's environment; `overriding` replaces the caller's variables of those names.
-    func environment(keep: Bool = false, overriding: [String: String] = [:]) throws -> Environment {
+    /// - Parameter progress: when `progress` events come (short in tests that look at them).
+    func environment(keep: Bool = false, overriding: [String: String] = [:],
+                     progress: Environment.ProgressTiming? = nil) throws -> Environment {
         var variables = ProcessInfo.processInfo.environment.merging(overriding) { $1 }
         let parts = mark.split(separator: "=", maxSplits: 1).map(String.init)
         variables[parts[0]] = parts[1]
         let log = events
-        let options = Environment.Options(environment: variables, runRoot: runRoot, cacheRoot: folder + "/cache",
+        var options = Environment.Options(environment: variables, runRoot: runRoot, cacheRoot: folder + "/cache",
                                           keepRunDirectory: keep, onEvent: { log.append($0) })
+        if let progress { options.progressTiming = progress }
         return try Environment(path: path, options: options)
     }
 

@@ -34,8 +34,8 @@ public struct CommandProbe: HealthProbe {
     public var summary: String { "command \(argv.joined(separator: " "))" }
 
     /// Throws ``ProbeFailure``: `invalidProbe` when the command cannot be started,
-    /// `timedOut` when it runs too long, `unexpectedAnswer` (with the last line of its
-    /// output) when it exits non-zero.
+    /// `timedOut` when it runs too long, `unexpectedAnswer` when it exits non-zero, with the
+    /// status and the last line of its output: `exit status 1: connection refused`.
     public func attempt(timeout: Duration) async throws {
         guard let executable = argv.first else {
             throw ProbeFailure(.invalidProbe, "health check command is empty")
@@ -57,8 +57,7 @@ public struct CommandProbe: HealthProbe {
         }
         guard status.isSuccess else {
             let detail = process.log.lastLines(1).first.map { ": \($0)" } ?? " (no output)"
-            let what = if case .exited(let code) = status { "command exited with status \(code)" }
-                       else { "command was \(status)" }
+            let what = if case .exited = status { "\(status)" } else { "command was \(status)" }
             throw ProbeFailure(.unexpectedAnswer, what + detail)
         }
     }

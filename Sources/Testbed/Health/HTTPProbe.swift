@@ -85,7 +85,8 @@ public struct HTTPProbe: HealthProbe {
     /// Sends one GET and checks the status line.
     ///
     /// Throws ``ProbeFailure``: `unreachable` when the connection fails, `timedOut` when no
-    /// status line arrives within `timeout`, `unexpectedAnswer` for another status or a non-HTTP reply.
+    /// status line arrives within `timeout`, `unexpectedAnswer` for another status (its message
+    /// `GET /healthz → 404 (expected 200)`, its ``ProbeFailure/httpStatus`` set) or a non-HTTP reply.
     public func attempt(timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout
         let socket = try await ProbeSocket.connect(host: host, port: port, deadline: deadline, timeout: timeout)
@@ -95,7 +96,9 @@ public struct HTTPProbe: HealthProbe {
         }
         let status = try Self.status(of: line, from: url)
         guard status == expectedStatus else {
-            throw ProbeFailure(.unexpectedAnswer, "HTTP \(status) from \(url), expected \(expectedStatus)")
+            var failure = ProbeFailure(.unexpectedAnswer, "GET \(path) → \(status) (expected \(expectedStatus))")
+            failure.httpStatus = status
+            throw failure
         }
     }
 

@@ -29,6 +29,8 @@ public struct HealthCheckError: Error, Sendable, CustomStringConvertible {
     public var logTail: [String]
     /// The service's log file, where its full output is.
     public var logFile: String?
+    /// For ``Code/deadlineExceeded``: the last attempt's failure, for hints that fit it.
+    public var lastFailure: ProbeFailure?
 
     /// Makes an error; the health gate makes these, tests may too.
     public init(_ code: Code, _ message: String, exitStatus: ExitStatus? = nil, logTail: [String] = [], logFile: String? = nil) {

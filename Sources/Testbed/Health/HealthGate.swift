@@ -33,6 +33,8 @@ struct HealthGate: Sendable {
     var timing: Timing
     /// The service's main process, watched for an exit; nil for services without one.
     var process: ServiceProcess?
+    /// Told each failed attempt's result (from the waiting task), for progress reports.
+    var onFailure: (@Sendable (ProbeFailure) -> Void)? = nil
 
     /// Returns the number of attempts it took.
     ///
@@ -43,7 +45,7 @@ struct HealthGate: Sendable {
         let deadline = clock.now + timing.deadline
         if timing.startPeriod > .zero { try await Task.sleep(for: timing.startPeriod) }
         var attempts = 0
-        var lastError = "no attempt was made"
+        var last = ProbeFailure(.notYet, "no attempt was made")
         while true {
             try Task.checkCancellation()
             attempts += 1
@@ -51,15 +53,17 @@ struct HealthGate: Sendable {
                 try await probe.attempt(timeout: timing.timeout)
                 return attempts
             } catch let failure as ProbeFailure {
-                lastError = failure.message
+                last = failure
                 if failure.code == .invalidProbe {
                     throw HealthCheckError(.invalidProbe, "health check \(probe.summary) cannot work: \(failure.message)")
                 }
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
-                lastError = "\(error)"
+                // A check of a driver's own (sql): its error is the result.
+                last = ProbeFailure(.unexpectedAnswer, "\(error)")
             }
+            onFailure?(last)
             // A failed attempt by a service that has exited: fail now, not at the deadline.
             // (A check that passed counts, even if the service died right after: the
             // runtime then reports it as a service that died.)
@@ -67,10 +71,12 @@ struct HealthGate: Sendable {
             let wait = timing.wait(after: attempts)
             if clock.now + wait >= deadline {
                 if let status = process?.exitStatus { throw await exited(status) }
-                throw HealthCheckError(
+                var error = HealthCheckError(
                     .deadlineExceeded,
-                    "health check \(probe.summary) did not pass within \(timing.deadline) (\(attempts) attempts); last error: \(lastError)",
+                    "health check \(probe.summary) did not pass within \(timing.deadline) (\(attempts) attempts); last error: \(last.message)",
                     logTail: process?.log.lastLines(20) ?? [], logFile: process?.configuration.logFile)
+                error.lastFailure = last
+                throw error
             }
             try await Task.sleep(for: wait)
         }

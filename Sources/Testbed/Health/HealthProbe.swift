@@ -17,7 +17,7 @@ public protocol HealthProbe: Sendable {
 /// Why a probe attempt (or the construction of a probe) failed.
 ///
 /// `message` is written for the user, e.g. `connection refused on 127.0.0.1:4123` or
-/// `HTTP 503 from http://127.0.0.1:4123/health, expected 200`.
+/// `GET /health → 503 (expected 200)`.
 public struct ProbeFailure: Error, Sendable, Hashable, CustomStringConvertible {
     /// What kind of failure this is, for callers that treat some kinds differently.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
@@ -39,8 +39,13 @@ public struct ProbeFailure: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// What kind of failure this is; the health gate gives up at once on `invalidProbe`.
     public var code: Code
-    /// What went wrong, written for the user.
+    /// What went wrong, written for the user: the probe's last result, as progress reports
+    /// show it while a service waits (`connection refused on 127.0.0.1:4123`,
+    /// `GET /healthz → 404 (expected 200)`, `exit status 1: LAST LINE`).
     public var message: String
+    /// The status an HTTP probe got instead of the expected one, for hints (a steady 404
+    /// means a wrong path, not a slow service).
+    public var httpStatus: Int?
 
     /// Makes a failure of kind `code` with a message for the user.
     public init(_ code: Code, _ message: String) {

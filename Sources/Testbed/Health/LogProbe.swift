@@ -52,7 +52,7 @@ public final class LogProbe: HealthProbe {
     /// Passes once a line has matched; otherwise throws ``ProbeFailure`` (`notYet`) without waiting.
     public func attempt(timeout: Duration) async throws {
         guard match.isMatched else {
-            throw ProbeFailure(.notYet, "no line matched /\(pattern)/ yet")
+            throw ProbeFailure(.notYet, "no line matching /\(pattern)/ yet")
         }
     }
 }

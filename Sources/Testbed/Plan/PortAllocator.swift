@@ -95,7 +95,8 @@ public struct PortAllocator: Sendable {
     /// Reserves `port`, a fixed port from the manifest.
     ///
     /// Throws ``PortError`` with code `inUse` when another Testbed run holds it or another
-    /// process has it bound, `invalidPort` for a number outside 1–65535.
+    /// process has it bound (naming that process, pid and command, when /proc shows it; only
+    /// its account when it is another user's), `invalidPort` for a number outside 1–65535.
     public func reserve(fixed port: Int) throws -> PortReservation {
         let advice = "remove the fixed port from the manifest to let Testbed choose one"
         guard (1...65535).contains(port) else {
@@ -114,7 +115,9 @@ public struct PortAllocator: Sendable {
             close(lock)
             switch error.code {
             case EADDRINUSE:
-                throw PortError(.inUse, port: port, "port \(port) is in use by another process; \(advice)")
+                // Who holds it, from /proc: the process, or only its account when this one cannot look.
+                let holder = ProcessTable.holder(ofPort: port).map { "\($0)" } ?? "another process"
+                throw PortError(.inUse, port: port, "port \(port) is in use by \(holder); \(advice)")
             case EACCES:
                 throw PortError(.inUse, port: port,
                                 "port \(port) needs privileges to bind (ports below 1024 need root); \(advice)")

@@ -9,6 +9,9 @@ extension Environment {
     func makeDrivers(for plan: EnvironmentPlan) throws(ManifestError) {
         var problems: [ManifestProblem] = []
         for service in plan.services {
+            let stage = StartStage()
+            stages[service.name] = stage
+            let report = reporter(for: service.name, stage: stage, startTimeout: service.startTimeout)
             do {
                 switch service.kind {
                 case .process(let launch):
@@ -18,7 +21,7 @@ extension Environment {
                     var options = PostgresCluster.Options(
                         serviceName: service.name, spec: postgres.spec, seed: postgres.seed,
                         serviceDirectory: postgres.serviceDirectory, port: postgres.port, environment: service.environment,
-                        cacheRoot: plan.cacheRoot, report: reporter(for: service.name))
+                        cacheRoot: plan.cacheRoot, report: report)
                     options.socketClients = socketClients(of: service.name, in: plan)
                     let driver = try PostgresServiceDriver(options)
                     drivers[service.name] = driver
@@ -27,7 +30,7 @@ extension Environment {
                     try RunDirectory.makeDirectory(sqlite.serviceDirectory)
                     let driver = try SQLiteServiceDriver(SQLiteStore.Options(
                         serviceName: service.name, spec: sqlite.spec, path: sqlite.path, seed: sqlite.seed,
-                        environment: service.environment, cacheRoot: plan.cacheRoot, report: reporter(for: service.name)))
+                        environment: service.environment, cacheRoot: plan.cacheRoot, report: report))
                     drivers[service.name] = driver
                     databases[service.name] = driver
                 }

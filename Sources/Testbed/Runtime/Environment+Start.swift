@@ -96,6 +96,9 @@ extension Environment {
             }
         } catch {
             var failure = (error as? EnvironmentError) ?? EnvironmentError(.interrupted, "the start was interrupted: \(error)")
+            if let service = failure.service, failure.location == nil {
+                failure.location = plan.services.first { $0.name == service }?.location
+            }
             emit(failure.service, .failed, failure.message)
             let interrupted = failure.code == .interrupted
             await teardown(keep: !interrupted)
@@ -129,7 +132,9 @@ extension Environment {
             }
         }
         try Task.checkCancellation()
-        let stage = StartStage()
+        let stage = stages[service.name] ?? StartStage()
+        let progress = reportProgress(of: service.name, stage: stage)
+        defer { progress?.cancel() }
         try await withStartDeadline(service, driver: driver, stage: stage) {
             try await self.bringUp(service, driver: driver, milestones: milestones, stage: stage)
         }
@@ -145,7 +150,7 @@ extension Environment {
         stage.set(service.seedStepCount == 0 ? "its start" : "its start (\(service.seedStepCount) seed step(s))")
         let process: ServiceProcess?
         do {
-            process = try await driver.start(report: reporter(for: service.name))
+            process = try await driver.start(report: reporter(for: service.name, stage: stage, startTimeout: service.startTimeout))
         } catch let error as SeedError {
             // A step cut short by the start deadline: the deadline's error names it.
             if Task.isCancelled { throw error }
@@ -161,7 +166,10 @@ extension Environment {
         milestones.started.reach()
         if service.isJob, let process {
             stage.set("the one-shot job (pid \(process.pid))")
+            stage.begin(.running, subject: "the one-shot job (pid \(process.pid))", limit: service.startTimeout,
+                        limitSetting: "start_timeout")
             let status = await process.waitForExit(stoppingOnCancel: Self.jobTeardown(service))
+            stage.endActivity()
             try Task.checkCancellation()
             guard status.isSuccess else {
                 throw EnvironmentError(.jobFailed, service: service.name, "the one-shot job failed (\(status))",
@@ -187,42 +195,73 @@ extension Environment {
                                            startPeriod: check.startPeriod, deadline: check.deadline,
                                            maxInterval: check.maxInterval)
             stage.set("its health check (\(probe.summary))")
+            let byStartTimeout = service.startTimeout < check.deadline
+            stage.begin(.waiting, subject: probe.summary, limit: byStartTimeout ? service.startTimeout : check.deadline,
+                        limitSetting: byStartTimeout ? "start_timeout" : "healthcheck.deadline")
+            defer { stage.endActivity() }
             let attempts: Int
             do {
-                attempts = try await HealthGate(probe: probe, timing: timing, process: process).wait()
+                attempts = try await HealthGate(probe: probe, timing: timing, process: process,
+                                                onFailure: { stage.record(result: $0.message) }).wait()
             } catch let error as HealthCheckError {
-                throw EnvironmentError(error, service: service.name, checkLocation: check.location)
+                var failure = EnvironmentError(error, service: service.name, checkLocation: check.location)
+                if let hint = await BlockingWork.run({ Self.healthHint(error, check: check, service: service, process: process) }) {
+                    failure.hint = hint
+                }
+                throw failure
             }
             emit(service.name, .healthy, "\(attempts) attempt\(attempts == 1 ? "" : "s")")
         } else {
-            emit(service.name, .healthy, nil)
+            if let process, let status = process.exitStatus {
+                throw Self.exitedDuringStart(service, process, status, logTail: await process.finalLines())
+            }
+            emit(service.name, .healthy, "no health check")
         }
         if let process, let status = process.exitStatus {
-            throw EnvironmentError(.exitedDuringStart, service: service.name, "exited during the start (\(status))",
-                                   logTail: await process.finalLines(), logFile: process.configuration.logFile)
+            throw Self.exitedDuringStart(service, process, status, logTail: await process.finalLines())
         }
         try await startLinks(fronting: service.name)
         milestones.healthy.reach()
-        if let process { watch(service.name, process) }
+        if let process { watch(service, process) }
     }
 
     /// Reports a long-running service that exits while the environment is up.
-    private func watch(_ name: String, _ process: ServiceProcess) {
+    private func watch(_ service: PlannedService, _ process: ServiceProcess) {
         Task {
             let status = await process.waitForExit()
             let lines = await process.finalLines()
-            self.serviceExited(name, process, status, lines)
+            self.serviceExited(service, process, status, lines)
         }
     }
 
-    private func serviceExited(_ name: String, _ process: ServiceProcess, _ status: ExitStatus, _ lines: [String]) {
-        guard phase == .starting || phase == .ready else { return }
-        let error = EnvironmentError(.serviceDied, service: name, "exited unexpectedly (\(status))",
-                                     logTail: lines, logFile: process.configuration.logFile,
-                                     hint: "the environment is torn down when a service dies; its log says why")
-        emit(name, .failed, error.message)
-        recordFailure(error)
+    private func serviceExited(_ service: PlannedService, _ process: ServiceProcess, _ status: ExitStatus, _ lines: [String]) {
+        switch phase {
+        case .starting:
+            // The stack was never ready: the start fails with it, and start() reports it (once).
+            recordFailure(Self.exitedDuringStart(service, process, status, logTail: lines))
+        case .ready:
+            var error = EnvironmentError(.serviceDied, service: service.name, "exited unexpectedly (\(status))",
+                                         logTail: lines, logFile: process.configuration.logFile,
+                                         hint: status.isSuccess ? EnvironmentError.exitZeroHint
+                                             : "the environment is torn down when a service dies; its log says why")
+            error.location = service.location
+            emit(service.name, .failed, error.message)
+            recordFailure(error)
+        default:
+            return
+        }
     }
+
+    /// A long-running service whose process ended before the environment was ready.
+    static func exitedDuringStart(_ service: PlannedService, _ process: ServiceProcess, _ status: ExitStatus,
+                                  logTail: [String]) -> EnvironmentError {
+        var error = EnvironmentError(.exitedDuringStart, service: service.name, "exited during the start (\(status))",
+                                     logTail: logTail, logFile: process.configuration.logFile,
+                                     hint: status.isSuccess ? EnvironmentError.exitZeroHint : "the service's own output above says why")
+        error.location = service.location
+        return error
+    }
+
 }
 
 /// What a run directory records about its owner, for `testbed ls` and `gc`.

@@ -78,14 +78,3 @@ extension Environment {
         service.teardown.isEmpty ? TeardownStep.standard(signal: SIGTERM, grace: .seconds(5)) : service.teardown
     }
 }
-
-/// What a service's start is doing, in words, for the message when it times out.
-final class StartStage: Sendable {
-    private let text = Mutex("its start")
-
-    /// What is running now.
-    var current: String { text.withLock { $0 } }
-
-    /// Records what runs from now on.
-    func set(_ stage: String) { text.withLock { $0 = stage } }
-}

@@ -33,6 +33,8 @@ public actor Environment {
         /// The mode of every HTTP link for this run (`testbed run --tapes`); nil: `TESTBED_TAPES`
         /// from ``environment``, else each link's own.
         public var tapeMode: TapeMode?
+        /// When `progress` events come while a service is not ready (tests shorten it).
+        var progressTiming = ProgressTiming()
 
         /// Makes options; by default the caller's environment is this process's, and nothing is kept or reported.
         public init(environment: [String: String] = ProcessInfo.processInfo.environment, runRoot: String? = nil,
@@ -74,6 +76,8 @@ public actor Environment {
     var databases: [String: any DatabaseDriver] = [:]
     var processes: [String: ServiceProcess] = [:]
     var milestones: [String: ServiceMilestones] = [:]
+    /// What each service's start is doing (for its deadline's message and its progress reports).
+    var stages: [String: StartStage] = [:]
     /// The Toxiproxy endpoint's port (from the plan) and the endpoint once started.
     var toxiproxyPort: PortReservation?
     var toxiproxy: ToxiproxyServer?
@@ -112,11 +116,23 @@ public actor Environment {
         options.onEvent?(Event(service: service, phase: phase, elapsed: clock.now - startInstant, detail: detail))
     }
 
-    nonisolated func reporter(for service: String) -> PhaseReporter {
+    /// Where `service`'s driver reports; seeding is also recorded in `stage`, for progress
+    /// reports (with the service's `startTimeout` as their limit).
+    nonisolated func reporter(for service: String, stage: StartStage? = nil, startTimeout: Duration = .zero) -> PhaseReporter {
         let onEvent = options.onEvent, start = startInstant
         return { phase, detail in
-            // The runtime reports `starting` itself, before the driver runs.
-            if phase == .starting { return }
+            switch phase {
+            case .starting: return  // the runtime reports it itself, before the driver runs
+            case .progress:
+                if let detail { stage?.update(subject: detail) }
+                return
+            case .seeding:
+                stage?.begin(.seeding, subject: detail ?? "the seed", limit: startTimeout, limitSetting: "start_timeout")
+            case .seeded:
+                stage?.endActivity()
+            default:
+                break
+            }
             onEvent?(Event(service: service, phase: phase, elapsed: ContinuousClock().now - start, detail: detail))
         }
     }

@@ -56,6 +56,8 @@ public struct EnvironmentError: Error, Sendable, CustomStringConvertible {
     public var hint: String?
     /// The run directory, when it was kept for inspection.
     public var runDirectory: String?
+    /// Where the failing service is written in the manifest (filled in by the runtime).
+    public var location: SourceLocation?
 
     /// Makes an error; ``runDirectory`` is filled in later by ``Environment/start()`` when it keeps the directory.
     public init(_ code: Code, service: String? = nil, _ message: String, logTail: [String] = [],
@@ -68,11 +70,13 @@ public struct EnvironmentError: Error, Sendable, CustomStringConvertible {
         self.hint = hint
     }
 
-    /// The message for a terminal: service and message, then log tail, hint and kept run directory on their own lines.
+    /// The message for a terminal: service and message, then the service's manifest line, log
+    /// tail, hint and kept run directory on their own lines.
     public var description: String {
         // A message made from another error (a seed error, say) may already name the service.
         var text = service.map { "service '\($0)': " }.flatMap { message.hasPrefix($0) ? nil : $0 } ?? ""
         text += message
+        if let location, service != nil { text += "\n    service defined at \(location)" }
         if !logTail.isEmpty {
             text += "\n    last \(logTail.count) lines of \(logFile ?? "its log"):"
             for line in logTail { text += "\n    | \(line)" }
@@ -92,10 +96,16 @@ extension EnvironmentError {
             self.init(.healthCheckFailed, service: service, error.message, hint: "fix the healthcheck at \(checkLocation)")
         case .exited:
             self.init(.exitedDuringStart, service: service, error.message, logTail: error.logTail, logFile: error.logFile,
-                      hint: "the service's own output above says why")
+                      hint: error.exitStatus?.isSuccess == true ? Self.exitZeroHint : "the service's own output above says why")
         default:
             self.init(.healthCheckFailed, service: service, error.message, logTail: error.logTail, logFile: error.logFile,
                       hint: "see the service's log; raise healthcheck.deadline if it is only slow (\(checkLocation))")
         }
     }
+
+    /// For a service that exited with status 0 before or while it was up: it was a job, or a
+    /// server that went to the background (daemonized) and left its launcher to exit.
+    static let exitZeroHint = "a service must keep running: if it is a job that ends (a migration, a setup script), "
+        + "mark it 'oneshot: true'; if it is a server, run it in the foreground, without daemonizing "
+        + "(e.g. nginx -g 'daemon off;', redis-server --daemonize no)"
 }

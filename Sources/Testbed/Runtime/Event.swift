@@ -5,6 +5,10 @@ public struct Event: Sendable, Hashable {
     public enum Phase: String, Sendable, Hashable, CaseIterable {
         /// Waiting for dependencies.
         case waiting
+        /// A service that is not ready yet says what it is doing, every few seconds while it
+        /// lasts: the health check it waits for and its last result, the seed step it applies,
+        /// the one-shot job it runs. ``Event/progress`` has the parts.
+        case progress
         /// Preparing (copying a cluster, creating a file) before the spawn.
         case starting
         /// The process exists.
@@ -42,16 +46,23 @@ public struct Event: Sendable, Hashable {
     public var detail: String?
     /// For `link` events: what happened to the link, with the fault and the wall-clock time.
     public var link: LinkEvent?
+    /// For `progress` events: what the service waits for, for how long, and its last result.
+    public var progress: ServiceProgress?
 
     /// Makes an event; `elapsed` is the time since the run started.
-    public init(service: String?, phase: Phase, elapsed: Duration, detail: String? = nil, link: LinkEvent? = nil) {
+    public init(service: String?, phase: Phase, elapsed: Duration, detail: String? = nil, link: LinkEvent? = nil,
+                progress: ServiceProgress? = nil) {
         self.service = service
         self.phase = phase
         self.elapsed = elapsed
         self.detail = detail
         self.link = link
+        self.progress = progress
     }
 }
 
 /// Where a driver reports its phases; the runtime stamps service and time.
+///
+/// `progress` is not passed on as an event: its detail names what the driver works on now
+/// (the seed step's file), which the runtime's periodic progress reports show.
 public typealias PhaseReporter = @Sendable (_ phase: Event.Phase, _ detail: String?) -> Void

@@ -18,4 +18,13 @@ public struct ResolvedSeedStep: Sendable {
         self.commandArgv = commandArgv
         self.workingDirectory = workingDirectory
     }
+
+    /// The step in a few words for progress reports: its file as the manifest wrote it
+    /// (`fixtures/orders.sql`), or the command it runs.
+    var progressName: String {
+        switch step.source {
+        case .sql(let path), .csv(let path, _, _), .json(let path, _): path
+        case .command: "command " + (commandArgv?.last ?? "") + " (\(step.location))"
+        }
+    }
 }

@@ -56,10 +56,12 @@ extension PostgresCluster {
         try await withTaskExecutorPreference(BlockingWork.executor) {
             try self.createDatabases()
             self.options.report(.seeding, self.options.seed.isEmpty ? "creating template databases" : "\(self.options.seed.count) step(s)")
+            let report = self.options.report
             let seeder = PostgresSeeder(
                 serviceName: self.options.serviceName, defaultDatabase: self.spec.databases[0],
                 connect: { database throws(PostgresError) in try self.connect(database) },
-                commandEnvironment: self.commandEnvironment, logDirectory: self.options.serviceDirectory)
+                commandEnvironment: self.commandEnvironment, logDirectory: self.options.serviceDirectory,
+                onStep: { report(.progress, $0.progressName) })
             try await seeder.apply(self.options.seed)
             try self.createTemplates()
         }

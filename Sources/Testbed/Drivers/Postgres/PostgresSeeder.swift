@@ -14,11 +14,14 @@ struct PostgresSeeder {
     var commandEnvironment: (String) -> [String: String]
     /// Where command steps' logs go.
     var logDirectory: String
+    /// Told each step before it is applied (for progress reports).
+    var onStep: (ResolvedSeedStep) -> Void = { _ in }
 
     func apply(_ steps: [ResolvedSeedStep]) async throws {
         var connections: [String: PGConnection] = [:]
         defer { connections.values.forEach { $0.close() } }
         for (index, resolved) in steps.enumerated() {
+            onStep(resolved)
             let database = resolved.step.database ?? defaultDatabase
             if case .command = resolved.step.source {
                 connections.values.forEach { $0.close() }

@@ -15,6 +15,8 @@ struct SQLiteSeeder {
     var environment: [String: String]
     /// Where temporary files (the database being built, command logs) go.
     var temporaryDirectory: String
+    /// Told each step before it is applied (for progress reports).
+    var onStep: @Sendable (ResolvedSeedStep) -> Void = { _ in }
 
     /// The manifest's pragmas with Testbed's defaults.
     static func effectivePragmas(_ pragmas: [(name: String, value: String)]) -> [(name: String, value: String)] {
@@ -65,6 +67,7 @@ struct SQLiteSeeder {
         var database = try open(path)
         var rows = 0
         for resolved in seed {
+            onStep(resolved)
             let file = resolved.absolutePaths.first ?? resolved.step.files.first ?? ""
             let failure = { (line: Int?, statement: String?, message: String) in
                 SeedError(service: service, file: file, line: line, statement: statement, message: message,

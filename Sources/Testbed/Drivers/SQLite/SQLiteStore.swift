@@ -108,8 +108,10 @@ public final class SQLiteStore: Sendable {
         let began = clock.now
         try cache.prepare()
         try checkPathIsOurs()
+        let report = options.report
         let seeder = SQLiteSeeder(service: options.serviceName, pragmas: pragmas, seed: options.seed,
-                                  environment: options.environment, temporaryDirectory: cache.temporaryDirectory)
+                                  environment: options.environment, temporaryDirectory: cache.temporaryDirectory,
+                                  onStep: { report(.progress, $0.progressName) })
         let snapshot: String
         var detail: String
         if let key = try SQLiteSnapshotCache.key(service: options.serviceName, pragmas: pragmas, seed: options.seed) {
