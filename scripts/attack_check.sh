@@ -12,7 +12,7 @@
 #
 # Each check prints `held`, `WAY IN`, or `NOT CHECKED` when its own control failed (a
 # setup that should work did not). Needs root, useradd/userdel, setpriv, python3, curl,
-# PostgreSQL, psql, pgbouncer, redis-server and redis-cli. Takes about 30 s against a
+# PostgreSQL, psql, pgbouncer, redis-server and redis-cli. Takes 15-30 s against a
 # binary that holds (a debug build on a busy 2-core machine); against an older one the
 # `down` attack alone takes about 70 s (it waits out the supervisor) and a hung FIFO tape
 # 30 s. Everything listens on loopback; each check has a run root and a cache of its own
@@ -33,6 +33,8 @@ gid=$(id -g "$user")
 cleanup() {
     for pid in $(ps -o pid= -u "$uid"); do kill -KILL "$pid" 2>/dev/null; done
     sleep 0.2
+    # check 9's detached run, when the script was interrupted while it was up
+    [ -d /dev/shm/attack-check-$$-i ] && TESTBED_RUN_ROOT=/dev/shm/attack-check-$$-i timeout 60 "$binary" down a >/dev/null 2>&1
     userdel "$user" 2>/dev/null
     rm -rf "$work" /dev/shm/attack-check-$$-*
 }
@@ -228,7 +230,7 @@ rootsel=$(head -1 "$work/p8.root" 2>/dev/null)
 if [ "$sel_rc" = 0 ] || [ "$copied" = YES ]; then held=1
 elif [ "$sel_rc" != none ] && [ "$rootsel" = 1 ]; then held=0
 else held=unchecked; fi
-report "pgbouncer" "run exit $status; attacker's psql exit $sel_rc ($(head -1 "$work/p8.select" 2>/dev/null | cut -c1-90)), COPY TO PROGRAM ran: $copied; root with the password: ${rootsel:-nothing}$( [ "$sel_rc" = none ] && echo " ($(err))")" $held
+report "pgbouncer" "run exit $status; attacker's psql exit $sel_rc ($(head -1 "$work/p8.select" 2>/dev/null | sed 's/.* failed: //' | cut -c1-90)), COPY TO PROGRAM ran: $copied; root with the password: ${rootsel:-nothing}$( [ "$sel_rc" = none ] && echo " ($(err))")" $held
 
 # 9. Another run's cluster: from run B's server (COPY … TO PROGRAM as superuser), read the
 #    cluster files of run A, detached in the same run root.
