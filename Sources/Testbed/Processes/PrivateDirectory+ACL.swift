@@ -9,10 +9,20 @@ extension PrivateDirectory {
     ///
     /// The mode's group bits show the ACL mask afterwards (`drwx--x---`): no write for anyone
     /// but the owner, so ``verify(_:what:)`` still accepts the directory.
+    ///
+    /// Holds an exclusive `flock` on the directory while it reads, changes and writes the ACL:
+    /// concurrent runs in one run root grant entries for their own user ids to the same
+    /// folders, and two unlocked read-modify-writes would lose one of them.
     @discardableResult
     public static func grantSearch(_ path: String, to uid: uid_t) -> Bool {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { return false }
+        }
         var info = stat()
-        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { return false }
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { return false }
         var entries = readACL(path) ?? [
             ACLEntry(tag: ACLEntry.userObject, permissions: UInt16((info.st_mode >> 6) & 7), id: ACLEntry.undefined),
             ACLEntry(tag: ACLEntry.groupObject, permissions: UInt16((info.st_mode >> 3) & 7), id: ACLEntry.undefined),
