@@ -22,7 +22,7 @@ final class SignalTrap: Sendable {
 
 /// A command that handles the stop signals itself with a ``SignalTrap`` (every command that
 /// starts an environment). Any other gets their default disposition back after parsing.
-protocol TrapsStopSignals {
+protocol TrapsStopSignals: SendableMetatype {
     /// True when this invocation installs a ``SignalTrap`` (`verify` only with a manifest).
     var trapsStopSignals: Bool { get }
 }
