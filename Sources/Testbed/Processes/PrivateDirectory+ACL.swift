@@ -30,20 +30,12 @@ extension PrivateDirectory {
         ]
         let groupObject = entries.first { $0.tag == ACLEntry.groupObject }?.permissions ?? 0
         let mask = entries.first { $0.tag == ACLEntry.mask }?.permissions ?? groupObject
+        let previous = entries.first { $0.tag == ACLEntry.user && $0.id == uid }?.permissions ?? 0
         entries.removeAll { $0.tag == ACLEntry.mask || ($0.tag == ACLEntry.user && $0.id == uid) }
-        let previous = readACL(path)?.first { $0.tag == ACLEntry.user && $0.id == uid }?.permissions ?? 0
         entries.append(ACLEntry(tag: ACLEntry.user, permissions: previous | 1, id: uid))
         entries.append(ACLEntry(tag: ACLEntry.mask, permissions: mask | 1, id: ACLEntry.undefined))
-        entries.sort { ($0.tag, $0.id) < ($1.tag, $1.id) }
-        var bytes: [UInt8] = []
-        appendLittleEndian(UInt32(2), to: &bytes)  // POSIX_ACL_XATTR_VERSION
-        for entry in entries {
-            appendLittleEndian(entry.tag, to: &bytes)
-            appendLittleEndian(entry.permissions, to: &bytes)
-            appendLittleEndian(entry.id, to: &bytes)
-        }
         guard let setxattr = XAttr.set else { return false }
-        return bytes.withUnsafeBytes { setxattr(path, "system.posix_acl_access", $0.baseAddress, $0.count, 0) } == 0
+        return encoded(entries).withUnsafeBytes { setxattr(path, "system.posix_acl_access", $0.baseAddress, $0.count, 0) } == 0
     }
 
     /// Gives `uid` the `permissions` (`rw-` is 6) on the socket `path` through a POSIX ACL
@@ -54,22 +46,27 @@ extension PrivateDirectory {
         var info = stat()
         guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK, let lsetxattr = XAttr.lset else { return false }
         let mode = info.st_mode
-        var entries = [
+        let entries = [
             ACLEntry(tag: ACLEntry.userObject, permissions: UInt16((mode >> 6) & 7), id: ACLEntry.undefined),
             ACLEntry(tag: ACLEntry.groupObject, permissions: UInt16((mode >> 3) & 7), id: ACLEntry.undefined),
             ACLEntry(tag: ACLEntry.user, permissions: permissions, id: uid),
             ACLEntry(tag: ACLEntry.mask, permissions: UInt16((mode >> 3) & 7) | permissions, id: ACLEntry.undefined),
             ACLEntry(tag: ACLEntry.other, permissions: UInt16(mode & 7), id: ACLEntry.undefined),
         ]
-        entries.sort { ($0.tag, $0.id) < ($1.tag, $1.id) }
+        return encoded(entries).withUnsafeBytes { lsetxattr(path, "system.posix_acl_access", $0.baseAddress, $0.count, 0) } == 0
+    }
+
+    /// `entries` as the `system.posix_acl_access` value: the version, then each entry
+    /// (tag, permissions, id), little-endian, sorted by tag and id as the kernel requires.
+    private static func encoded(_ entries: [ACLEntry]) -> [UInt8] {
         var bytes: [UInt8] = []
         appendLittleEndian(UInt32(2), to: &bytes)  // POSIX_ACL_XATTR_VERSION
-        for entry in entries {
+        for entry in entries.sorted(by: { ($0.tag, $0.id) < ($1.tag, $1.id) }) {
             appendLittleEndian(entry.tag, to: &bytes)
             appendLittleEndian(entry.permissions, to: &bytes)
             appendLittleEndian(entry.id, to: &bytes)
         }
-        return bytes.withUnsafeBytes { lsetxattr(path, "system.posix_acl_access", $0.baseAddress, $0.count, 0) } == 0
+        return bytes
     }
 
     /// libc's `getxattr`/`setxattr`, looked up at run time: Glibc's Swift module does not
