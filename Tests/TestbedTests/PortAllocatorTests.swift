@@ -152,9 +152,8 @@ import Testing
         ])
     }
 
-    @Test(.enabled(if: UnixUser.isRoot && UnixUser.named("tbuser") != nil, "needs root, and the tbuser account to look as"))
+    @Test(.enabled(if: LocalUser.canCreate, "needs root and useradd to create a second user"))
     func aFixedPortHeldByRootIsNamedToAnotherUserWithoutDetails() async throws {
-        let user = try #require(UnixUser.named("tbuser"))
         let listener = try TestListener()
         let stack = try TestStack("""
             services:
@@ -164,11 +163,12 @@ import Testing
             """)
         defer { stack.cleanUp() }
         let runRoot = "/dev/shm/tbt-holder-\(UUID().uuidString.prefix(8))"
-        defer { try? FileManager.default.removeItem(atPath: runRoot) }
-        let result = try await CLI.Running(["run", stack.path, "--", "true"], mark: stack.mark,
-                                           extra: ["TESTBED_RUN_ROOT": runRoot, "HOME": "/home/tbuser",
-                                                   "TESTBED_CACHE_DIR": runRoot + "-cache"],
-                                           workingDirectory: "/tmp", user: user).wait()
+        let result = try await withLocalUser(prefix: "tbt-holder") { user in
+            try await CLI.Running(["run", stack.path, "--", "true"], mark: stack.mark,
+                                  extra: ["TESTBED_RUN_ROOT": runRoot, "HOME": "/tmp", "TESTBED_CACHE_DIR": runRoot + "-cache"],
+                                  workingDirectory: "/tmp", user: user.account).wait()
+        }
+        try? FileManager.default.removeItem(atPath: runRoot)
         try? FileManager.default.removeItem(atPath: runRoot + "-cache")
         #expect(result.status == 125, "\(result.stderr)")
         #expect(result.stderr.contains("port \(listener.port) is in use by a process of user 'root' (uid 0), "
