@@ -8,19 +8,6 @@ import Testing
     /// Reports after 50 ms of an activity, then every 100 ms: the default is 2.5 s and 5 s.
     static let quick = Environment.ProgressTiming(first: .milliseconds(50), every: .milliseconds(100))
 
-    func startFailure(_ stack: TestStack) async throws -> EnvironmentError {
-        let environment = try stack.environment(progress: Self.quick)
-        do {
-            try await environment.start()
-        } catch let error as EnvironmentError {
-            if let kept = error.runDirectory { try? FileManager.default.removeItem(atPath: kept) }
-            return error
-        }
-        await environment.stop()
-        Issue.record("the start did not fail")
-        return EnvironmentError(.interrupted, "no failure")
-    }
-
     @Test func aWaitingHealthCheckReportsItsLastResultAndASteady404HintsAtThePath() async throws {
         // http.server answers 404 for a path that is not a file of its folder.
         let stack = try TestStack("""
@@ -31,7 +18,7 @@ import Testing
                 healthcheck: {http: /healthz, port: http, deadline: 1500ms}
             """)
         defer { stack.cleanUp() }
-        let error = try await startFailure(stack)
+        let error = try await stack.startFailure(progress: Self.quick)
         #expect(error.code == .healthCheckFailed, "\(error)")
         let reports = stack.events.all.filter { $0.phase == .progress && $0.service == "api" }
         #expect(reports.count >= 2, "\(stack.timeline)")
@@ -57,7 +44,7 @@ import Testing
                 healthcheck: {tcp: http, deadline: 1500ms}
             """)
         defer { stack.cleanUp() }
-        let error = try await startFailure(stack)
+        let error = try await stack.startFailure(progress: Self.quick)
         #expect(error.code == .healthCheckFailed, "\(error)")
         let opened = try #require(error.logTail.compactMap { $0.split(separator: " ").last.flatMap { Int($0) } }.first,
                                   "\(error)")

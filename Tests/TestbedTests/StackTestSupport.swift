@@ -106,3 +106,20 @@ func eventually(within limit: Duration = .seconds(10), _ condition: () -> Bool) 
     }
     return condition()
 }
+
+extension TestStack {
+    /// Starts the stack, expecting the start to fail: returns the error (its kept run
+    /// directory removed), or records an issue when the start succeeded.
+    func startFailure(progress: Environment.ProgressTiming? = nil) async throws -> EnvironmentError {
+        let environment = try self.environment(progress: progress)
+        do {
+            try await environment.start()
+        } catch let error as EnvironmentError {
+            if let kept = error.runDirectory { try? FileManager.default.removeItem(atPath: kept) }
+            return error
+        }
+        await environment.stop()
+        Issue.record("the start did not fail")
+        return EnvironmentError(.interrupted, "no failure")
+    }
+}

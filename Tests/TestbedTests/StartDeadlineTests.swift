@@ -5,19 +5,6 @@ import Testing
 /// `start_timeout`: a start that hangs — a seed query, a seed command, a one-shot job —
 /// ends with an error naming what was running, and nothing is left running.
 @Suite struct StartDeadlineTests {
-    func startFailure(_ stack: TestStack) async throws -> EnvironmentError {
-        let environment = try stack.environment()
-        do {
-            try await environment.start()
-        } catch let error as EnvironmentError {
-            if let kept = error.runDirectory { try? FileManager.default.removeItem(atPath: kept) }
-            return error
-        }
-        await environment.stop()
-        Issue.record("the start did not fail")
-        return EnvironmentError(.interrupted, "no failure")
-    }
-
     @Test func aSeedQueryThatHangsIsCancelledAndItsStepNamed() async throws {
         let stack = try TestStack("""
             services:
@@ -34,7 +21,7 @@ import Testing
             runRoot: stack.runRoot, cacheRoot: stack.folder + "/cache"))
         try await warm.start()
         await warm.stop()
-        let error = try await startFailure(stack)
+        let error = try await stack.startFailure()
         #expect(error.code == .startTimeout, "\(error)")
         #expect(error.message.contains("start_timeout of 3.0 seconds"), "\(error.message)")
         #expect(error.message.contains("the seed step at "), "\(error.message)")
@@ -53,7 +40,7 @@ import Testing
                   - command: "echo started; exec sleep 600"
             """)
         defer { stack.cleanUp() }
-        let error = try await startFailure(stack)
+        let error = try await stack.startFailure()
         #expect(error.code == .startTimeout, "\(error)")
         #expect(error.message.contains("stack.yml:6:9 (/bin/sh -c echo started"), "\(error.message)")
         #expect(await eventually(within: .seconds(5)) { stack.liveProcesses.isEmpty }, "left: \(stack.liveProcesses)")
@@ -69,7 +56,7 @@ import Testing
                 stop_grace_period: 100ms
             """)
         defer { stack.cleanUp() }
-        let error = try await startFailure(stack)
+        let error = try await stack.startFailure()
         #expect(error.code == .startTimeout, "\(error)")
         #expect(error.message.contains("still running: the one-shot job"), "\(error.message)")
         #expect(await eventually(within: .seconds(5)) { stack.liveProcesses.isEmpty }, "left: \(stack.liveProcesses)")
@@ -100,7 +87,7 @@ extension StartDeadlineTests {
                   - sql: forever.sql
             """, files: ["forever.sql": "CREATE TABLE n (x);\nWITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c;\n"])
         defer { stack.cleanUp() }
-        let error = try await startFailure(stack)
+        let error = try await stack.startFailure()
         #expect(error.code == .startTimeout, "\(error)")
         #expect(error.message.contains("stack.yml:6:9 ("), "\(error.message)")
         #expect(error.message.contains("forever.sql"), "\(error.message)")
