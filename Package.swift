@@ -30,6 +30,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         // TLS settings for that client (a link's `ca_file`); already in the graph through it.
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // `swift package generate-documentation` (scripts/build-docs.sh): a command plugin, used
+        // only when asked; it adds nothing to `swift build`.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
