@@ -84,6 +84,8 @@ public struct JSONPath: Sendable, Hashable, Comparable, CustomStringConvertible 
         return true
     }
 
+    /// The path as written in reports and `--ignore`: `$.items[0].price`, `$.items[*].id`;
+    /// a field that is not a plain name is quoted (`$["a b"]`).
     public var description: String {
         var text = "$"
         for component in components {
@@ -99,6 +101,7 @@ public struct JSONPath: Sendable, Hashable, Comparable, CustomStringConvertible 
         return text
     }
 
+    /// Orders paths by their text, so reports list them the same way in every run.
     public static func < (lhs: JSONPath, rhs: JSONPath) -> Bool {
         lhs.description < rhs.description
     }
@@ -111,5 +114,6 @@ public struct JSONPathError: Error, Sendable, Hashable, CustomStringConvertible 
     /// What is wrong with it.
     public var message: String
 
+    /// The path, what is wrong with it, and two paths that are valid.
     public var description: String { "invalid JSON path '\(path)': \(message) (e.g. $.id, $.items[*].created_at)" }
 }

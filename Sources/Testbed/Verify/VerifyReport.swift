@@ -58,6 +58,7 @@ public struct VerifyReport: Sendable, Hashable, Codable {
             case recordedStatus = "recorded_status"
         }
 
+        /// Reads a result of the `--json` document; `learned` may be absent.
         public init(from decoder: Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             index = try container.decode(Int.self, forKey: .index)
@@ -69,6 +70,7 @@ public struct VerifyReport: Sendable, Hashable, Codable {
             differences = try container.decode([ContractDifference].self, forKey: .differences)
         }
 
+        /// Writes the result as the `--json` document has it, with `broken` computed.
         public func encode(to encoder: Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(index, forKey: .index)
@@ -86,6 +88,7 @@ public struct VerifyReport: Sendable, Hashable, Codable {
         case tape, provider, exchanges, learned, broken
     }
 
+    /// Reads a report of the `--json` document; `learned` may be absent.
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         tape = try container.decode(String.self, forKey: .tape)
@@ -94,6 +97,7 @@ public struct VerifyReport: Sendable, Hashable, Codable {
         learned = try container.decodeIfPresent([String].self, forKey: .learned) ?? []
     }
 
+    /// Writes the report as `testbed verify --json` prints it, with `broken` computed.
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(tape, forKey: .tape)
