@@ -17,7 +17,7 @@ import Foundation
 /// await pool.shutdown()                       // before environment.stop()
 /// ```
 /// ``checkin(_:)`` gives a database back: it is dropped in the background (its connections
-/// are ended; ``waitForDrops()`` waits for that); ``shutdown()`` drops every database the
+/// are ended; `waitForDrops()` waits for that); ``shutdown()`` drops every database the
 /// pool made. Blocking server calls run on Dispatch threads, not on the
 /// cooperative pool. Stopping the environment also removes all clones (they live in its
 /// cluster), so a pool that was never shut down leaves nothing behind either.

@@ -66,7 +66,7 @@ extension Environment {
     }
 
     /// The PostgreSQL cluster behind a `postgres` service, for per-test databases
-    /// (``PostgresCluster/cloneDatabase(named:from:)``); nil for other services.
+    /// (`PostgresCluster.cloneDatabase(named:from:)`); nil for other services.
     public func postgresCluster(for service: String) -> PostgresCluster? {
         if case .postgres(let cluster) = databases[service]?.storage { return cluster }
         return nil

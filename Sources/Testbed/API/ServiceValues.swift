@@ -17,7 +17,7 @@ public struct ServiceValues: Sendable, Hashable {
     /// Every value of the service, as the manifest's `${service.key}` references see them.
     public let all: [String: String]
 
-    /// Wraps the values of `service` (usually from ``Environment/values``).
+    /// Wraps the values of `service` (usually from `Environment.values`).
     public init(service: String, values: [String: String]) {
         self.service = service
         self.all = values

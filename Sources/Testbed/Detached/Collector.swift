@@ -11,7 +11,7 @@ import Glibc
 /// that was itself killed), System V shared memory segments that a killed PostgreSQL
 /// server left with no process attached (the segments its owner listed, and — as root —
 /// those of Testbed's dynamic user ids), and, as root, what still runs as a dynamic user
-/// id that no run holds (see ``DynamicUser``).
+/// id that no run holds (see `DynamicUser`).
 public struct Collector: Sendable {
     /// What one collection reclaimed, and what it left alone on purpose.
     public struct Report: Sendable, Equatable {
@@ -27,7 +27,7 @@ public struct Collector: Sendable {
         public var clearedUserIDs: [UInt32] = []
     }
 
-    /// The run root this collector cleans (see ``RunDirectory/root(environment:)``).
+    /// The run root this collector cleans (see `RunDirectory.root(environment:)`).
     public let root: String
 
     /// Makes a collector for the runs under `root`; nothing is touched until ``collect(includingKept:)``.

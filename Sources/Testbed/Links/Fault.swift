@@ -4,8 +4,8 @@
 /// Build faults with the typed constructors (`.latency(.milliseconds(300))`,
 /// `.resetPeer(after: .seconds(1))`, …) from Swift, or from Toxiproxy's JSON
 /// (`{"name","type","stream","toxicity","attributes":{…}}`) through `Codable`, or from a
-/// type name and an attribute dictionary with ``init(type:attributes:text:name:stream:toxicity:seed:)``.
-/// A fault is checked when it is added to a link (``validate()``).
+/// type name and an attribute dictionary with `init(type:attributes:text:name:stream:toxicity:seed:)`.
+/// A fault is checked when it is added to a link (`validate()`).
 public struct Fault: Sendable, Hashable {
     /// The direction a fault acts on. Toxiproxy's words: upstream is client → server,
     /// downstream is server → client (the default).

@@ -1,7 +1,7 @@
 import Synchronization
 
 /// One named TCP proxy in front of a service's port — Toxiproxy's "proxy": connections to
-/// ``listen`` are forwarded to ``upstream`` through the link's ``faults``.
+/// `listen` are forwarded to `upstream` through the link's `faults`.
 ///
 /// Thread-safe; every change applies at once to the connections that are already open (an
 /// idle pooled connection's next query sees new latency), not only to new ones. Get links

@@ -3,7 +3,7 @@ import Synchronization
 /// The links of one environment: those the manifest declares and those Toxiproxy clients
 /// create while it runs. All of them stop with the environment.
 ///
-/// Thread-safe. Listen ports come from the ``PortAllocator`` every run shares, and stay
+/// Thread-safe. Listen ports come from the `PortAllocator` every run shares, and stay
 /// locked while the link exists.
 public final class LinkSet: Sendable {
     /// A proxy as Toxiproxy's `POST /proxies` and `/populate` describe it.
@@ -68,7 +68,7 @@ public final class LinkSet: Sendable {
     }
 
     /// What each HTTP link that stopped did with its tape (misses, unused exchanges, what
-    /// was written), in the order they stopped; a report whose ``HTTPTapeReport/failsRun``
+    /// was written), in the order they stopped; a report whose `HTTPTapeReport.failsRun`
     /// is true fails `testbed run`.
     public var tapeReports: [HTTPTapeReport] { reports.withLock { $0 } }
 

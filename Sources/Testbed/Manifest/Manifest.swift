@@ -2,7 +2,7 @@ import Foundation
 
 /// A validated environment manifest: the services of a stack and what it exports.
 ///
-/// Load one with ``ManifestLoader``; every value keeps its ``SourceLocation`` so later
+/// Load one with `ManifestLoader`; every value keeps its ``SourceLocation`` so later
 /// errors can point at the line that caused them.
 public struct Manifest: Sendable {
     /// The environment's name (the file's base name when the manifest has none).

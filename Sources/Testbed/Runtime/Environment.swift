@@ -17,9 +17,9 @@ public actor Environment {
     public struct Options: Sendable {
         /// The caller's environment: interpolation source, and the base of every service's environment.
         public var environment: [String: String]
-        /// Where run directories are created (default: ``RunDirectory/root(environment:)``).
+        /// Where run directories are created (default: `RunDirectory.root(environment:)`).
         public var runRoot: String?
-        /// Where initialized and seeded databases are cached (default: ``Caches/root(environment:)``).
+        /// Where initialized and seeded databases are cached (default: `Caches.root(environment:)`).
         public var cacheRoot: String?
         /// The environment's name for this run (run directory, `TESTBED_ENV_NAME`, `${run.name}`);
         /// nil: the manifest's name.
@@ -61,7 +61,7 @@ public actor Environment {
     /// targets, and those Toxiproxy clients create; all stop with the environment.
     public nonisolated let links: LinkSet
 
-    /// The name of this run: ``Options/name``, else the manifest's.
+    /// The name of this run: `Options.name`, else the manifest's.
     public nonisolated var name: String { options.name ?? manifest.name }
     let clock = ContinuousClock()
     let startInstant: ContinuousClock.Instant

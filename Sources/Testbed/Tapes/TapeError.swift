@@ -1,6 +1,6 @@
 /// A tape that cannot be read or written: which file, where in it, and why.
 ///
-/// Thrown by ``Tape/load(from:)`` and ``Tape/write(to:)``. The description is
+/// Thrown by ``Tape/load(from:)`` and `Tape.write(to:shared:)`. The description is
 /// `FILE:LINE: MESSAGE` (or `FILE: MESSAGE` when the problem is not at one line), so the
 /// CLI and a link's run report can print it as is.
 public struct TapeError: Error, Sendable, Hashable, CustomStringConvertible {

@@ -5,7 +5,7 @@ import Foundation
 /// Headers stay a list rather than a dictionary, so that order and repeated names
 /// (`Set-Cookie`, `Vary`) survive a round trip through a tape.
 public struct TapeHeader: Sendable, Hashable, Codable {
-    /// The name, with the case it was sent with; compare with ``matches(_:)``.
+    /// The name, with the case it was sent with; compare with `matches(_:)`.
     public var name: String
     /// The value, as sent.
     public var value: String

@@ -4,7 +4,7 @@
 ///
 /// Requests go one at a time, in tape order (a consumer's later requests may rely on its
 /// earlier ones). With ``Options/learn`` the whole tape is replayed twice: what differs
-/// between the two answers to a request is volatile (``VolatileFields``) and left out of
+/// between the two answers to a request is volatile (`VolatileFields`) and left out of
 /// that exchange's comparison; the first replay's answers are compared. A tape with
 /// requests that change state (POST, DELETE) is then applied twice: learn against a
 /// provider that can take it.

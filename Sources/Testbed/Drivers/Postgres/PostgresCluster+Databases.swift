@@ -16,7 +16,7 @@ extension PostgresCluster {
     /// The trade-off: until a reset or clone needs them, a warm start keeps the templates
     /// in the cached pack and makes no spare, so the run holds its seeded data once in
     /// memory. Preparing costs two copies of the seeded data, in time (about what the
-    /// warm start's unpack takes, per copy) and in memory. Throws ``PostgresError``.
+    /// warm start's unpack takes, per copy) and in memory. Throws `PostgresError`.
     public func prepareResets() async throws {
         try await spares.prepare(spec.databases)
     }

@@ -12,7 +12,7 @@ import Glibc
 /// log `postgres.log`, `initdb.log`, seed logs, `pg_hba.conf`), so root never opens a
 /// file in a folder another account can write. Below it, the server's account owns
 /// `data` (the data directory, 0700) and `socket` (the Unix socket's folder, 0711). As
-/// root, the server runs as a user id leased for the run, or `spec.runAs` (see ``ServerAccount``).
+/// root, the server runs as a user id leased for the run, or `spec.runAs` (see `ServerAccount`).
 ///
 /// Authentication: `trust` on the Unix socket (only its owner and root can reach it);
 /// with TCP, a password on every TCP login (`scram-sha-256`): the manifest's, or one

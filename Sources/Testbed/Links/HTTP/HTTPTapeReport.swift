@@ -2,7 +2,7 @@
 /// used, what was written, and whether a strict tape fails the run.
 ///
 /// ``LinkSet/tapeReports`` holds one per HTTP link once the links stopped; `testbed run`
-/// exits non-zero when one ``failsRun``.
+/// exits non-zero when one `failsRun`.
 public struct HTTPTapeReport: Sendable, Hashable {
     /// The link's name.
     public var link: String
