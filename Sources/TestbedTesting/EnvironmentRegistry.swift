@@ -37,7 +37,7 @@ public actor EnvironmentRegistry {
     /// Returns the running environment of `manifest` (an absolute path), starting it if no
     /// one holds it. Every successful call must be balanced by ``release(_:)``.
     ///
-    /// Throws what `Environment.start()` throws (``ManifestError``, ``EnvironmentError``);
+    /// Throws what `Environment.start()` throws (`ManifestError`, `EnvironmentError`);
     /// a failed acquire needs no release.
     public func acquire(manifest: String) async throws -> SharedEnvironment {
         OrphanWatch.watch(self)

@@ -2,7 +2,7 @@ import Foundation
 import Testbed
 
 /// A started environment shared by every suite (or XCTest class) that uses the same manifest,
-/// with one ``DatabasePool`` per database service, made on first use.
+/// with one `DatabasePool` per database service, made on first use.
 ///
 /// Obtained from ``EnvironmentRegistry/acquire(manifest:)``; the registry shuts the pools
 /// down and stops the environment when its last user releases it.
@@ -25,7 +25,7 @@ public actor SharedEnvironment {
     }
 
     /// The pool of per-test databases of `service` (a postgres or sqlite service); the
-    /// first call makes it and starts filling it. Throws ``EnvironmentError``.
+    /// first call makes it and starts filling it. Throws `EnvironmentError`.
     public func pool(for service: String) async throws -> DatabasePool {
         if let pool = pools[service] { return try await pool.value }
         let environment = self.environment, options = poolOptions

@@ -28,7 +28,7 @@ public enum TestbedContext {
     }
 
     /// The values of `service` in the innermost environment that has it
-    /// (`try await TestbedContext.service("db").url`). Throws ``TestbedScopeError`` or ``ServiceValueError``.
+    /// (`try await TestbedContext.service("db").url`). Throws ``TestbedScopeError`` or `ServiceValueError`.
     public static func service(_ name: String) async throws -> ServiceValues {
         try await owner(of: name).shared.environment.service(name)
     }
@@ -41,11 +41,11 @@ public enum TestbedContext {
     }
 
     /// A database of this test's own: a fresh clone of a postgres service's seeded database,
-    /// or a copy of an sqlite service's file, from the environment's ``DatabasePool``.
+    /// or a copy of an sqlite service's file, from the environment's `DatabasePool`.
     ///
     /// Inside a test it is dropped when the test ends (passed, failed or thrown); called at
     /// suite level it lives until the environment's last user releases it. Each call
-    /// returns another database. Throws ``TestbedScopeError`` or ``EnvironmentError``.
+    /// returns another database. Throws ``TestbedScopeError`` or `EnvironmentError`.
     public static func database(_ service: String) async throws -> TestDatabase {
         let scope = try requireScope()
         let pool = try await owner(of: service).shared.pool(for: service)

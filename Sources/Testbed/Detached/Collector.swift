@@ -30,7 +30,7 @@ public struct Collector: Sendable {
     /// The run root this collector cleans (see `RunDirectory.root(environment:)`).
     public let root: String
 
-    /// Makes a collector for the runs under `root`; nothing is touched until ``collect(includingKept:)``.
+    /// Makes a collector for the runs under `root`; nothing is touched until ``collect(includingKept:keepingNewest:)``.
     public init(root: String) {
         self.root = root
     }

@@ -1,6 +1,6 @@
 extension Duration {
     /// Parses a manifest duration: `250ms`, `2s`, `1m`, `1m30s`, `1.5s`, `100us` (or `100µs`),
-    /// `1h`; a bare number means seconds. At most ``manifestLimitText`` (30 days).
+    /// `1h`; a bare number means seconds. At most `manifestLimitText` (30 days).
     ///
     /// Returns nil for anything else, including a duration over the limit.
     public init?(manifest text: String) {

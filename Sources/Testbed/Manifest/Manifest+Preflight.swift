@@ -5,7 +5,7 @@ extension Manifest {
     /// get: every `${VAR}` without a default must be set (in `environment` or the `.env` file
     /// beside the manifest; `${VAR:?message}` reports its message), every fixture path with
     /// `${VAR}` must name an existing file, every `working_dir` must be an existing folder,
-    /// and every process's program must be installed (``ProgramCheck``).
+    /// and every process's program must be installed (`ProgramCheck`).
     ///
     /// `testbed validate` runs these after loading; a start finds the same problems when it
     /// plans the run. Returns the problems in file order, empty when there are none. Linear

@@ -46,8 +46,12 @@ public struct EnvironmentPlan: Sendable {
     /// Plans a run of `manifest` in `runDirectory`.
     ///
     /// - Parameters:
+    ///   - manifest: the loaded manifest; its `${VAR}` references are resolved here.
+    ///   - name: the run's name (`${run.name}`, `TESTBED_ENV_NAME`); nil: the manifest's.
+    ///   - runDirectory: the run's private folder, where services' files and sockets go.
     ///   - environment: the caller's environment: what `${VAR}` reads, and the base of every
     ///     service's environment.
+    ///   - cacheRoot: where initialized and seeded databases are cached.
     ///   - portAllocator: where ports are reserved (tests may use a private lock folder).
     /// - Throws: ``ManifestError`` with every problem found, each at its manifest line.
     public init(manifest: Manifest, name: String? = nil, runDirectory: RunDirectory, environment: [String: String],

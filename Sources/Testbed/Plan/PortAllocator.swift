@@ -6,7 +6,7 @@ import Glibc
 /// Hands out loopback TCP ports that no two concurrent Testbed runs can both hold — runs in
 /// this process or in any other process on the machine, however many start at once.
 ///
-/// Ports are chosen outside the kernel's ephemeral range (``PortCandidates``): a port the
+/// Ports are chosen outside the kernel's ephemeral range (`PortCandidates`): a port the
 /// kernel can hand to anyone's outgoing connection or `bind(port 0)` could be taken in the
 /// moment between ``PortReservation/releaseSocket()`` and the service's own bind.
 ///
@@ -53,7 +53,7 @@ public struct PortAllocator: Sendable {
         self.lockDirectory = lockDirectory
     }
 
-    /// Reserves a free port outside the kernel's ephemeral range (see ``PortCandidates``).
+    /// Reserves a free port outside the kernel's ephemeral range (see `PortCandidates`).
     /// Throws ``PortError``.
     public func reserve() throws -> PortReservation {
         var candidates = PortCandidates.current()

@@ -17,7 +17,7 @@ import Glibc
 /// Every PostgreSQL server registers its System V segment with its own pid (the
 /// segment's creator), so that whatever kills the server — a forced teardown here, the
 /// watchdog, `testbed gc` after both died — also removes the segment once nothing is
-/// attached (see ``SharedMemorySegments``).
+/// attached (see `SharedMemorySegments`).
 /// The list's format, one entry a line: `group PGID SIGNAL STARTTIME`, `dir PATH` and
 /// `segment ID CREATOR`.
 public enum ProcessRegistry {

@@ -11,7 +11,7 @@ public struct UnixUser: Sendable, Hashable {
     public var uid: uid_t
     /// The account's primary group id.
     public var gid: gid_t
-    /// False for a bare user id without a passwd entry (a ``DynamicUser``): it has no
+    /// False for a bare user id without a passwd entry (a `DynamicUser`): it has no
     /// supplementary groups to take, and programs that look their account up refuse it.
     public var hasPasswdEntry = true
 

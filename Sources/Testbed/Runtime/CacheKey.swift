@@ -49,7 +49,7 @@ public struct CacheKey: Sendable, Hashable, Codable {
 extension Environment {
     /// The cache key of every database service of the manifest, in manifest order: the
     /// same functions the drivers use when they look up or write their snapshot
-    /// (``ClusterCache``'s `seededKey`, ``SQLiteSnapshotCache``'s `key`), fed the same
+    /// (`ClusterCache`'s `seededKey`, `SQLiteSnapshotCache`'s `key`), fed the same
     /// inputs (server installation, options, fixture contents). Starts nothing; for
     /// PostgreSQL it runs `postgres --version` of the installation the manifest selects.
     ///

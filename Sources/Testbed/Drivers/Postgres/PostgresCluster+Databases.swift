@@ -2,7 +2,7 @@ extension PostgresCluster {
     /// Puts `database` (nil: every database of the spec) back in its seeded state.
     ///
     /// Open connections to it are terminated; clients must reconnect. With the spare
-    /// ready (see ``SpareDatabases``) this is a few catalog updates; otherwise it waits
+    /// ready (see `SpareDatabases`) this is a few catalog updates; otherwise it waits
     /// for the spare being made, or drops the database and copies its template. Calls
     /// run one at a time.
     public func reset(database: String? = nil) async throws {

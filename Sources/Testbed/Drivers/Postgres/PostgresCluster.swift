@@ -199,7 +199,7 @@ public final class PostgresCluster: Sendable {
     /// server session that creates the databases, seeds and makes the templates, a clean
     /// shutdown, a copy to `data` for the run; `build` goes to the cache in the
     /// background. Warm: a copy of the cached entry but its template databases, which stay
-    /// in the pack until the first reset or clone (``DeferredTemplates``). Then the server
+    /// in the pack until the first reset or clone (`DeferredTemplates`). Then the server
     /// starts. The spare databases for resets are made at the first reset or clone, or when
     /// asked (``prepareResets()``).
     ///

@@ -5,17 +5,17 @@ import NIOPosix
 import Synchronization
 
 /// The Toxiproxy-compatible HTTP control endpoint of an environment's links
-/// (``ToxiproxyAPI``), on `127.0.0.1` and a port from the ``PortAllocator``.
+/// (`ToxiproxyAPI`), on `127.0.0.1` and a port from the ``PortAllocator``.
 ///
 /// **Who may use it.** Toxiproxy clients send no credentials, so the endpoint checks the
 /// *socket* of every connection: the user owning the client's end (``PeerOwner``) must be
 /// the user Testbed runs as, or root. Anyone else gets `403` and the connection is closed;
 /// a client whose socket cannot be found (it closed already) is refused too.
 ///
-/// Built on SwiftNIO's HTTP/1.1 codec, on an event loop of its own (``eventLoopGroup``), not
+/// Built on SwiftNIO's HTTP/1.1 codec, on an event loop of its own (`eventLoopGroup`), not
 /// the links' one: a fault command must get through while a link is saturated or takes
 /// thousands of connections. Each connection is served by a task of its own, keep-alive
-/// included, run on that loop too (``EventLoopExecutor``): a process whose concurrency pool
+/// included, run on that loop too (`EventLoopExecutor`): a process whose concurrency pool
 /// is held by blocking work still answers. ``stop()`` closes the listener and every open connection.
 public final class ToxiproxyServer: Sendable {
     /// The port the endpoint listens on (on 127.0.0.1).
