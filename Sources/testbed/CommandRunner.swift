@@ -56,13 +56,13 @@ final class CommandRunner: Sendable {
         let executable: String
         if argv[0].contains("/") {
             guard FileManager.default.fileExists(atPath: argv[0]) else {
-                throw LaunchError(message: "command not found: \(argv[0])", code: 127)
+                throw LaunchError(message: "command not found: \(argv[0])", code: ExitCodes.notFound)
             }
             executable = argv[0]
         } else if let found = ServiceProcess.findExecutable(argv[0], path: environment["PATH"]) {
             executable = found
         } else {
-            throw LaunchError(message: "command not found: \(argv[0])", code: 127)
+            throw LaunchError(message: "command not found: \(argv[0])", code: ExitCodes.notFound)
         }
         if let signal = state.withLock({ state -> Int32? in
             if state.signal == nil { state.phase = .launching }
@@ -78,7 +78,7 @@ final class CommandRunner: Sendable {
             command = try ServiceProcess(configuration)
         } catch {
             state.withLock { $0.phase = .finished }
-            throw LaunchError(message: "cannot execute \(executable): \(error)", code: 126)
+            throw LaunchError(message: "cannot execute \(executable): \(error)", code: ExitCodes.cannotExecute)
         }
         let pending = state.withLock { state -> Int32? in
             state.command = command

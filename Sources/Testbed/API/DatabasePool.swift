@@ -213,7 +213,9 @@ public actor DatabasePool {
         } else {
             for database in leftovers { try? await drop(database) }
         }
-        if case .sqlite(_, let directory) = backend { try? FileManager.default.removeItem(atPath: directory) }
+        if case .sqlite(_, let directory) = backend {
+            await BlockingWork.run { try? FileManager.default.removeItem(atPath: directory) }  // the copies: many MB
+        }
     }
 
     /// Waits until every postgres database checked in so far is dropped (the drops run in

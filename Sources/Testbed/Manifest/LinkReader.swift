@@ -3,7 +3,6 @@ import Yams
 /// Reads the manifest's `links:` section and checks each link against the services.
 enum LinkReader {
     static let linkKeys = ["to", "faults", "seed", "http"]
-    static let faultKeys = ["type", "name", "stream", "toxicity", "seed", "attributes"]
 
     /// Reads `links:`: `NAME: {to: …, faults: […], seed: N}` or the short form `NAME: TARGET`.
     static func read(_ node: Node, reader: inout NodeReader) -> [LinkSpec] {

@@ -158,17 +158,23 @@ public final class ServiceProcess: Sendable {
     }
 
     /// Foundation may not report the exit while a forked child keeps its socket open: a
-    /// thread blocks in `waitid(WNOWAIT)`, which returns when the leader exits without reaping
+    /// thread of its own waits (``blockUntilExit()``).
+    private func pollExit() {
+        Thread.detachNewThread { [self] in _ = blockUntilExit() }
+    }
+
+    /// Blocks the calling thread until the group leader exits, for synchronous code on a
+    /// ``BlockingWork`` thread (async code awaits ``waitForExit()``).
+    ///
+    /// It blocks in `waitid(WNOWAIT)`, which returns when the leader exits without reaping
     /// it, so nothing polls while the process runs. Should Foundation reap it first (the wait
     /// then fails with ECHILD), its termination handler records the status; the thread checks
     /// every 10 ms until it has.
-    private func pollExit() {
-        Thread.detachNewThread { [self] in
-            var info = siginfo_t()
-            while exitRecord.status == nil {
-                if exitStatus != nil { return }
-                if waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno != EINTR { usleep(10_000) }
-            }
+    func blockUntilExit() -> ExitStatus {
+        var info = siginfo_t()
+        while true {
+            if let status = exitStatus { return status }
+            if waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno != EINTR { usleep(10_000) }
         }
     }
 

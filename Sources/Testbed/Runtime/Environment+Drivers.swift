@@ -6,7 +6,9 @@ extension Environment {
     ///
     /// Throws ``ManifestError`` naming every service that cannot be set up (missing server
     /// binaries, no account to run PostgreSQL as, a bad path or pragma), at its manifest line.
-    func makeDrivers(for plan: EnvironmentPlan) throws(ManifestError) {
+    /// A database driver is made on a ``BlockingWork`` thread: locating PostgreSQL runs
+    /// `postgres --version` and waits for it, and as root leases the server's user id.
+    func makeDrivers(for plan: EnvironmentPlan) async throws(ManifestError) {
         var problems: [ManifestProblem] = []
         for service in plan.services {
             let stage = StartStage()
@@ -17,13 +19,17 @@ extension Environment {
                 case .process(let launch):
                     drivers[service.name] = ProcessDriver(launch: launch, onLine: outputObserver(for: service.name))
                 case .postgres(let postgres):
-                    try RunDirectory.makeDirectory(postgres.serviceDirectory)
                     var options = PostgresCluster.Options(
                         serviceName: service.name, spec: postgres.spec, seed: postgres.seed,
                         serviceDirectory: postgres.serviceDirectory, port: postgres.port, environment: service.environment,
                         cacheRoot: plan.cacheRoot, report: report)
                     options.socketClients = socketClients(of: service.name, in: plan)
-                    let driver = try PostgresServiceDriver(options)
+                    let driver = try await BlockingWork.run { [options] in
+                        Result {
+                            try RunDirectory.makeDirectory(postgres.serviceDirectory)
+                            return try PostgresServiceDriver(options)
+                        }
+                    }.get()
                     drivers[service.name] = driver
                     databases[service.name] = driver
                 case .sqlite(let sqlite):

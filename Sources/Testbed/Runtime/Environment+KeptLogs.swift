@@ -16,12 +16,17 @@ extension Environment {
         return keptLogs
     }
 
-    func saveLogs(of run: RunDirectory) {
-        do {
-            keptLogs = try KeptLogs.save(run, name: name, limit: KeptLogs.limit(environment: options.environment),
-                                         maximumAge: KeptLogs.maximumAge(environment: options.environment))
-        } catch {
-            emit(nil, .note, "warning: the logs could not be kept: \(error.message)")
+    /// Copies the logs of `run` (``KeptLogs/save(_:name:limit:maximumAge:)``) on a
+    /// ``BlockingWork`` thread: logs have no size limit.
+    func saveLogs(of run: RunDirectory) async {
+        let (name, limit, maximumAge) = (name, KeptLogs.limit(environment: options.environment),
+                                         KeptLogs.maximumAge(environment: options.environment))
+        let saved = await BlockingWork.run {
+            Result { () throws(PathTrustError) in try KeptLogs.save(run, name: name, limit: limit, maximumAge: maximumAge) }
+        }
+        switch saved {
+        case .success(let folder): keptLogs = folder
+        case .failure(let error): emit(nil, .note, "warning: the logs could not be kept: \(error.message)")
         }
     }
 }

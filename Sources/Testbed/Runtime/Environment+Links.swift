@@ -42,14 +42,18 @@ extension Environment {
     /// external URLs: before any service). An HTTP link's session is made now, so a replay
     /// without its tape or a tape that cannot be read stops the start before anything runs.
     /// Throws ``EnvironmentError`` (`linkFailed`) for those and for an unknown `TESTBED_TAPES`.
-    func planLinks(_ plan: EnvironmentPlan) throws {
+    func planLinks(_ plan: EnvironmentPlan) async throws {
         toxiproxyPort = plan.toxiproxyPort
         let override = try tapeModeOverride()
         for link in plan.links {
             var session: HTTPLinkSession?
             if let http = link.http {
                 do {
-                    session = try HTTPLinkSession(name: link.name, settings: http, mode: override, seed: link.seed)
+                    // Reads the tape (and a CA file): on a blocking-work thread.
+                    let (name, seed) = (link.name, link.seed)
+                    session = try await BlockingWork.run {
+                        Result { try HTTPLinkSession(name: name, settings: http, mode: override, seed: seed) }
+                    }.get()
                 } catch {
                     let location = manifest.links.first { $0.name == link.name }.map { "\($0.http?.location ?? $0.location): " } ?? ""
                     throw EnvironmentError(.linkFailed, "\(location)\(error)", hint: "see docs/tapes.md, \"Modes\"")

@@ -64,8 +64,8 @@ extension Environment {
             plan = try EnvironmentPlan(manifest: manifest, name: name, runDirectory: run, environment: options.environment,
                                        cacheRoot: options.cacheRoot ?? Caches.root(environment: options.environment))
             self.plan = plan
-            try makeDrivers(for: plan)
-            try planLinks(plan)
+            try await makeDrivers(for: plan)
+            try await planLinks(plan)
             try await startToxiproxy()
             try await startExternalLinks()
         } catch {

@@ -57,7 +57,7 @@ extension Environment {
         plan?.releasePorts()
         if let run = runDirectory {
             ProcessRegistry.removeDirectory(run.path)
-            if savesLogs && !keep && !options.keepRunDirectory { saveLogs(of: run) }
+            if savesLogs && !keep && !options.keepRunDirectory { await saveLogs(of: run) }
             // A PostgreSQL data directory is thousands of files: removed off the concurrency pool.
             if !keep && !options.keepRunDirectory { await BlockingWork.run { run.remove() } } else { run.markKept() }
         }

@@ -4,13 +4,6 @@ import Foundation
 /// reserved by the plan (its URL is a value and an export before anything starts), it
 /// serves from before the first service starts, and it stops before any link does.
 extension Environment {
-    /// True when this run serves the Toxiproxy endpoint: the manifest has `links:`, or asks
-    /// for it with `toxiproxy: true` (for clients that create all their proxies themselves).
-    public nonisolated var servesToxiproxy: Bool { !manifest.links.isEmpty || manifest.toxiproxy }
-
-    /// The endpoint's URL (`http://127.0.0.1:PORT`) once planned; nil when the run has none.
-    public var toxiproxyURL: String? { toxiproxyPort.map { "http://127.0.0.1:\($0.port)" } }
-
     /// Hands link changes to ``Options/onEvent`` and starts the endpoint when the run has one.
     /// Throws ``EnvironmentError`` (`linkFailed`) when it cannot listen.
     func startToxiproxy() async throws {

@@ -12,14 +12,4 @@ public enum FixtureValue: Sendable, Hashable {
     case text(String)
     /// A nested JSON array or object, re-serialized as compact JSON text (keys in file order).
     case json(String)
-
-    /// The value as a `Double`, for databases that store `decimal` as a float.
-    public var doubleValue: Double? {
-        switch self {
-        case .integer(let value): Double(value)
-        case .decimal(let text): Double(text)
-        case .bool(let value): value ? 1 : 0
-        default: nil
-        }
-    }
 }

@@ -145,11 +145,6 @@ final class PGConnection {
         return String(cString: verifier)
     }
 
-    /// The server's version number, e.g. 150012.
-    var serverVersion: Int {
-        connection.map { Int(PQserverVersion($0)) } ?? 0
-    }
-
     // MARK: - Internals shared with the COPY extension
 
     func live() throws(PostgresError) -> OpaquePointer {

@@ -110,6 +110,8 @@ public final class PostgresCluster: Sendable {
     ///
     /// Throws ``PostgresError``: `.installation` (no server: names the Debian package),
     /// `.account` (as root, no user to run the server as), `.startup` (bad options).
+    /// Blocks (it locates the server, runs it once to read its version, and as root leases a
+    /// user id): call it from ``BlockingWork``.
     public init(_ options: Options) throws {
         self.options = options
         guard !options.spec.databases.isEmpty else {
@@ -205,7 +207,14 @@ public final class PostgresCluster: Sendable {
     ///
     /// Throws ``PostgresError`` or ``SeedError``; on any failure nothing of the cluster
     /// is left running and its files are deleted.
+    ///
+    /// Runs on ``BlockingWork``'s threads (hashing the seed files, cache locks and folders,
+    /// libpq), whatever the caller's executor.
     public func start() async throws -> ServiceProcess {
+        try await withTaskExecutorPreference(BlockingWork.executor) { try await startBlocking() }
+    }
+
+    private func startBlocking() async throws -> ServiceProcess {
         let clock = ContinuousClock()
         let began = clock.now
         options.report(.starting, nil)
@@ -260,8 +269,12 @@ public final class PostgresCluster: Sendable {
     /// background work (spare databases, which then fail; cache writes, which finish),
     /// and deletes the cluster's files; the log file stays. As root, the run's user id is
     /// given back (what still runs as it is killed): a stopped cluster is not started
-    /// again. Safe to call more than once.
+    /// again. Safe to call more than once. Runs on ``BlockingWork``'s threads, like ``start()``.
     public func stop() async {
+        await withTaskExecutorPreference(BlockingWork.executor) { await stopBlocking() }
+    }
+
+    private func stopBlocking() async {
         let background = await spares.close()
         let running = servers.withLock { servers in
             defer { servers = [:] }

@@ -22,6 +22,9 @@ public struct PostgresInstallation: Sendable, Hashable {
     /// remembered for the life of the process. `scratchDirectory` receives the logs of
     /// the short commands run here. Throws ``PostgresError`` (`.installation`) naming the
     /// Debian package to install, or the manifest setting to fix.
+    ///
+    /// Blocks on first use (it runs `pg_config` and `postgres --version` and waits for them):
+    /// call it from ``BlockingWork``.
     public static func locate(_ server: PostgresSpec.Server, path: String?,
                               scratchDirectory: String) throws(PostgresError) -> PostgresInstallation {
         let key = "\(server)|\(path ?? "")"
@@ -110,16 +113,16 @@ public struct PostgresInstallation: Sendable, Hashable {
         return PostgresInstallation(binDirectory: dir, versionString: text, majorVersion: major)
     }
 
-    /// Runs a short command through ``ServiceProcess`` and returns what it printed.
+    /// Runs a short command through ``ServiceProcess`` and returns what it printed. Blocks
+    /// until the command exits.
     static func run(_ executable: String, _ arguments: [String], scratchDirectory: String) throws -> String {
         let log = scratchDirectory + "/.\((executable as NSString).lastPathComponent)-\(UUID().uuidString).log"
         defer { unlink(log) }
         let process = try ServiceProcess(.init(
             executable: executable, arguments: arguments,
             environment: ["PATH": "/usr/bin:/bin", "LC_ALL": "C"], logFile: log))
-        while process.exitStatus == nil { usleep(500) }
+        let status = process.blockUntilExit()
         process.log.finish()
-        let status = process.exitStatus!
         let output = process.log.lastLines(50).joined(separator: "\n")
         guard status.isSuccess else { throw ServiceProcessError(message: "\(executable) failed (\(status)): \(output)") }
         return output

@@ -31,9 +31,6 @@ public final class SQLiteDatabase {
     /// How long a statement waits for another connection's lock before failing with `busy`.
     public static let busyTimeout: Duration = .seconds(5)
 
-    /// The linked library's version, e.g. `3.40.1`.
-    public static var libraryVersion: String { String(cString: sqlite3_libversion()) }
-
     /// The path (or `file:` URI, with ``OpenFlags/uri``) the connection was opened with.
     public let path: String
     private(set) var handle: OpaquePointer?

@@ -14,20 +14,25 @@ final class SQLiteServiceDriver: DatabaseDriver {
 
     func start(report: @escaping PhaseReporter) async throws -> ServiceProcess? {
         try await store.start()
-        try store.check(sql: nil)
+        try await Self.blocking { [store] in try store.check(sql: nil) }
         return nil
     }
 
     func sqlProbe(query: String) -> any HealthProbe {
         let store = self.store
-        return ClosureProbe(summary: "sql \(query)") { _ in try store.check(sql: query) }
+        return ClosureProbe(summary: "sql \(query)") { _ in try await Self.blocking { try store.check(sql: query) } }
     }
 
     func stop() async {
-        store.stop()
+        await BlockingWork.run { [store] in store.stop() }
     }
 
     func reset() async throws {
-        try store.reset()
+        try await Self.blocking { [store] in try store.reset() }
+    }
+
+    /// Runs the store's synchronous file work on a ``BlockingWork`` thread.
+    private static func blocking(_ body: @escaping @Sendable () throws -> Void) async throws {
+        try await BlockingWork.run { Result { try body() } }.get()
     }
 }

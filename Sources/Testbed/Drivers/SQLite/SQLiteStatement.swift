@@ -17,9 +17,6 @@ public final class SQLiteStatement {
     /// The statement's SQL text.
     public var sql: String { String(cString: sqlite3_sql(handle)) }
 
-    /// How many parameters the statement has (the largest parameter index).
-    public var parameterCount: Int { Int(sqlite3_bind_parameter_count(handle)) }
-
     /// Binds `values` to parameters 1...n.
     public func bind(_ values: [SQLiteValue]) throws {
         for (index, value) in values.enumerated() {
@@ -75,11 +72,6 @@ public final class SQLiteStatement {
 
     /// How many columns each result row has (0 for statements that return no rows).
     public var columnCount: Int { Int(sqlite3_column_count(handle)) }
-
-    /// The name of result column `index` (0-based), as SQLite reports it; empty when unknown.
-    public func columnName(_ index: Int) -> String {
-        sqlite3_column_name(handle, Int32(index)).map { String(cString: $0) } ?? ""
-    }
 
     /// The value of column `index` (0-based) of the current row.
     public func column(_ index: Int) -> SQLiteValue {

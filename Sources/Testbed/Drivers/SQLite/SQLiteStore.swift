@@ -103,7 +103,14 @@ public final class SQLiteStore: Sendable {
     ///
     /// Throws ``SeedError`` when a step fails (nothing is left at the path), ``SQLiteError``
     /// when the file cannot be written or the path holds a file Testbed did not create.
+    ///
+    /// Hashing the fixtures, checksumming, flushing and copying the snapshot run on
+    /// ``BlockingWork``'s threads, whatever the caller's executor.
     public func start() async throws {
+        try await withTaskExecutorPreference(BlockingWork.executor) { try await startBlocking() }
+    }
+
+    private func startBlocking() async throws {
         let clock = ContinuousClock()
         let began = clock.now
         try cache.prepare()
@@ -162,7 +169,8 @@ public final class SQLiteStore: Sendable {
     }
 
     /// A health check: by default `PRAGMA quick_check` must answer `ok`; with `sql`, that query
-    /// must run without error. Throws ``SQLiteError`` saying what failed.
+    /// must run without error. Throws ``SQLiteError`` saying what failed. Blocks (it reads the
+    /// whole file): call it from ``BlockingWork``.
     public func check(sql: String? = nil) throws {
         let path = options.path
         do {
@@ -191,6 +199,7 @@ public final class SQLiteStore: Sendable {
     /// Puts the database back to its seeded state, through the backup API so connections
     /// other processes hold stay valid (they see the new content at their next transaction).
     /// Throws ``SQLiteError``; waits up to ``SQLiteDatabase/busyTimeout`` for a writer to finish.
+    /// Blocks: call it from ``BlockingWork``.
     public func reset() throws {
         let snapshot = try requireSnapshot()
         let database = try SQLiteDatabase(path: options.path)
@@ -199,7 +208,7 @@ public final class SQLiteStore: Sendable {
     }
 
     /// Writes an independent, seeded copy of the database to `path` (e.g. one per test).
-    /// The caller owns the copy; ``stop()`` does not delete it.
+    /// The caller owns the copy; ``stop()`` does not delete it. Blocks: call it from ``BlockingWork``.
     public func copy(to path: String) throws {
         try SQLiteFiles.copyDatabase(from: try requireSnapshot(), to: path)
     }

@@ -245,7 +245,8 @@ public final class HTTPLinkSession: Sendable {
             if mode.writesTape {
                 report.recorded = deck.recorded
                 do {
-                    let written = try deck.write()
+                    // Writes and flushes the file: on a blocking-work thread, never a link's loop.
+                    let written = try await BlockingWork.run { Result { try deck.write() } }.get()
                     report.written = written.count
                     report.credentialsInClear = written.credentialsInClear
                     link.emit(LinkEvent(link: name, action: .tapeWritten,

@@ -48,6 +48,7 @@ enum EndpointGuard {
     }
 
     /// Why a proxy may not forward to `upstream` (written `text`), or nil when it may.
+    /// Blocks: it resolves names and reads `/proc/net/tcp` (call it from ``BlockingWork``).
     static func refusal(for upstream: LinkAddress) -> String? {
         let local = localAddresses()
         for address in resolve(upstream) where isLocal(address, among: local) {

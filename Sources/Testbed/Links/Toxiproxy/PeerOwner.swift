@@ -37,6 +37,7 @@ public enum PeerOwner {
 
     /// The user id owning the socket at `peer` that is connected to `local`, or nil when no
     /// established socket of this namespace matches (the client has gone, or is elsewhere).
+    /// Blocks: it reads tables as long as the machine's sockets (call it from ``BlockingWork``).
     public static func uid(peer: Endpoint, local: Endpoint) -> uid_t? {
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
             guard let text = ProcessTable.read(table).map({ String(decoding: $0, as: UTF8.self) }) else { continue }

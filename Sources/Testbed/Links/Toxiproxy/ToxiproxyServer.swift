@@ -16,7 +16,10 @@ import Synchronization
 /// the links' one: a fault command must get through while a link is saturated or takes
 /// thousands of connections. Each connection is served by a task of its own, keep-alive
 /// included, run on that loop too (`EventLoopExecutor`): a process whose concurrency pool
-/// is held by blocking work still answers. ``stop()`` closes the listener and every open connection.
+/// is held by blocking work still answers. The loop itself never blocks: the socket-table
+/// read that finds a client's owner and the routing of each request (port locks, upstream
+/// checks, tape writes) run on `BlockingWork`'s threads, and the connection's task goes on
+/// on the loop with their result. ``stop()`` closes the listener and every open connection.
 public final class ToxiproxyServer: Sendable {
     /// The port the endpoint listens on (on 127.0.0.1).
     public let port: Int
@@ -113,7 +116,7 @@ public final class ToxiproxyServer: Sendable {
     /// Serves one connection's requests in order until the client closes, asks to close, or
     /// is refused.
     private static func serve(_ connection: Connection, api: ToxiproxyAPI, allowedUsers: Set<uid_t>) async {
-        let owner = owner(of: connection.channel)
+        let owner = await owner(of: connection.channel)
         let allowed = owner.map(allowedUsers.contains) ?? false
         if !allowed {
             // A refused client gets its 403 after its request; it may not hold the connection open.
@@ -147,7 +150,11 @@ public final class ToxiproxyServer: Sendable {
                     } else if tooLarge {
                         answer = .failure(ToxiproxyError(status: 413, "request body larger than \(ToxiproxyAPI.bodyLimit) bytes"))
                     } else {
-                        answer = await api.answer(method: request.method.rawValue, path: request.uri, body: body)
+                        // Routing makes port locks, reads /proc and resolves names: off the loop.
+                        let (method, path, body) = (request.method.rawValue, request.uri, body)
+                        answer = await withTaskExecutorPreference(BlockingWork.executor) {
+                            await api.answer(method: method, path: path, body: body)
+                        }
                     }
                     let keepAlive = allowed && request.isKeepAlive
                     try await write(answer, to: outbound, version: request.version, keepAlive: keepAlive)
@@ -172,14 +179,15 @@ public final class ToxiproxyServer: Sendable {
         try await outbound.write(.end(nil))
     }
 
-    /// The user owning the client's end of `channel`, from the kernel's socket tables.
-    private static func owner(of channel: any Channel) -> uid_t? {
+    /// The user owning the client's end of `channel`, from the kernel's socket tables, read on
+    /// a ``BlockingWork`` thread: they grow with every socket of the machine.
+    private static func owner(of channel: any Channel) async -> uid_t? {
         guard let remote = channel.remoteAddress.flatMap(endpoint), let local = channel.localAddress.flatMap(endpoint) else {
             return nil
         }
         // The client's socket is in the table before accept() returns; one retry covers a
         // reader that raced the kernel's update of the file.
-        return PeerOwner.uid(peer: remote, local: local) ?? PeerOwner.uid(peer: remote, local: local)
+        return await BlockingWork.run { PeerOwner.uid(peer: remote, local: local) ?? PeerOwner.uid(peer: remote, local: local) }
     }
 
     private static func endpoint(_ address: NIOCore.SocketAddress) -> PeerOwner.Endpoint? {
