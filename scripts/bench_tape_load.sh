@@ -6,7 +6,7 @@
 #   scripts/bench_tape_load.sh
 #   scripts/bench_tape_load.sh --callgrind   # instructions of one load + index (needs valgrind)
 #
-# Compiles the tape sources (Sources/Testbed/Tapes, the JSON reader they share with Seed)
+# Compiles the tape sources (Sources/Testbed/Tapes and Sources/Testbed/JSON, the JSON model)
 # with the harness in scripts/tape-load-bench/ using `swiftc -O -wmo`, the optimisation of a
 # release build, into a private temporary folder, and runs it there. The package's own
 # release test build is not used: swift 6.3.1 crashes compiling an unrelated test file with
@@ -20,8 +20,7 @@ sources=()
 for file in "$root"/Sources/Testbed/Tapes/*.swift; do
     [ "$(basename "$file")" = VCRCassetteReader.swift ] || sources+=("$file")
 done
-sources+=("$root/Sources/Testbed/Seed/JSONScanner.swift" "$root/Sources/Testbed/Seed/JSONNode.swift" "$root/Sources/Testbed/Seed/JSONEscape.swift"
-          "$root/Sources/Testbed/Seed/FixtureError.swift" "$root/Sources/Testbed/Processes/ErrnoText.swift")
+sources+=("$root"/Sources/Testbed/JSON/*.swift "$root/Sources/Testbed/Processes/ErrnoText.swift")
 swiftc -O -wmo -parse-as-library -module-name TapeBench -o "$work/tape-bench" \
     "$root/scripts/tape-load-bench/main.swift" "${sources[@]}"
 if [ "${1:-}" = --callgrind ]; then

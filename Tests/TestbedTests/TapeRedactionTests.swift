@@ -63,9 +63,9 @@ import Testing
     }
 
     @Test func rulesThatMatchNothingAreReported() {
-        let rules = TapeRedaction(headers: ["X-Api-Key", "X-Typo"], query: ["token", "tokn"], json: ["$.card.numbr", "$.card.number", "card"])
-        #expect(rules.unusedRules(in: [Self.exchange()]) == ["header X-Typo", "query tokn", "json $.card.numbr", "json card"])
-        #expect(rules.invalidPaths == ["card"])
+        let rules = TapeRedaction(headers: ["X-Api-Key", "X-Typo"], query: ["token", "tokn"], json: ["$.card.numbr", "$.card.number", "$.card["])
+        #expect(rules.unusedRules(in: [Self.exchange()]) == ["header X-Typo", "query tokn", "json $.card.numbr", "json $.card["])
+        #expect(rules.invalidPaths == ["$.card["])
         #expect(rules.unusedRules(in: []).count == 7)
     }
 

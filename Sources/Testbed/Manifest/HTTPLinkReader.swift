@@ -134,14 +134,14 @@ enum HTTPLinkReader {
         return names
     }
 
-    /// JSON paths as tapes take them (docs/tapes.md, "Matching"): `$.field`, `$.items[*].id`.
+    /// JSON paths as tapes take them (docs/tapes.md, "JSON paths"): `$.field`, `$.items[*].id`.
     private static func jsonPaths(_ node: Node, _ what: String, reader: inout NodeReader) -> [String] {
         var paths: [String] = []
         for item in reader.sequence(node, what) ?? [] {
             guard let path = reader.string(item, "an entry of \(what)") else { continue }
-            guard TapeMatchRules(ignoredJSON: [path]).invalidPaths.isEmpty else {
-                reader.fail(item, "\(what): '\(path)' is not a JSON path",
-                            hint: "write $.field, $.items[*].id or $.list[0] (docs/tapes.md, \"Matching\")")
+            if let error = JSONPath.bodyRuleError(path) {
+                reader.fail(item, "\(what): '\(path)' is not a JSON path: at character \(error.position), \(error.message)",
+                            hint: "write $.field, $.items[*].id or $.list[0] (docs/tapes.md, \"JSON paths\")")
                 continue
             }
             paths.append(path)

@@ -35,34 +35,35 @@ extension JSONFixture.RowRun {
     /// The run's rows as a JSON array of objects (present keys only), for a database that
     /// reads rows from JSON, such as PostgreSQL's `json_populate_recordset`.
     public func jsonArray(_ rows: ArraySlice<JSONFixture.Row>? = nil) -> String {
-        var out = "["
+        var out: [UInt8] = [UInt8(ascii: "[")]
         for (index, row) in (rows ?? self.rows).enumerated() {
-            if index > 0 { out += "," }
-            out += "{"
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "{"))
             var first = true
             for (value, column) in zip(row.values, tableColumns) {
                 guard let value else { continue }
-                if !first { out += "," }
+                if !first { out.append(UInt8(ascii: ",")) }
                 first = false
-                JSONNode.writeString(column, to: &out)
-                out += ":"
+                JSONLayout.writeString(column, ascii: false, to: &out)
+                out.append(UInt8(ascii: ":"))
                 value.writeJSON(to: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
-        return out + "]"
+        out.append(UInt8(ascii: "]"))
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
 extension FixtureValue {
     /// The value as JSON text: nested values as they were serialized, numbers as written.
-    func writeJSON(to out: inout String) {
+    func writeJSON(to out: inout [UInt8]) {
         switch self {
-        case .null: out += "null"
-        case .bool(let value): out += value ? "true" : "false"
-        case .integer(let value): out += String(value)
-        case .decimal(let text), .json(let text): out += text
-        case .text(let text): JSONNode.writeString(text, to: &out)
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
+        case .integer(let value): out.append(contentsOf: String(value).utf8)
+        case .decimal(let text), .json(let text): out.append(contentsOf: text.utf8)
+        case .text(let text): JSONLayout.writeString(text, ascii: false, to: &out)
         }
     }
 }

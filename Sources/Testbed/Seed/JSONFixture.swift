@@ -50,79 +50,121 @@ public struct JSONFixture: Sendable {
     }
 
     /// Parses fixture text; `file` names it in errors.
+    ///
+    /// The file is read in one pass with a ``JSONCursor``; when it holds both a syntax error
+    /// and a shape error (a row that is not an object), the syntax error is reported,
+    /// wherever it is.
     public init(bytes: [UInt8], file: String, table: String?) throws(FixtureError) {
         self.file = file
-        var scanner = JSONScanner(bytes: bytes, file: file)
-        let root = try scanner.parseDocument()
-        switch root.kind {
-        case .array(let items):
-            guard let table else {
-                throw FixtureError(file: file, line: root.line,
-                                   message: "the file is an array of rows, so the seed step must name its `table`")
+        do {
+            tables = try Self.read(bytes, file: file, table: table)
+        } catch let error as FixtureError {
+            var check = JSONCursor(bytes: bytes)
+            do {
+                try check.beginDocument()
+                try check.skipValue()
+                try check.endDocument()
+            } catch {
+                throw Self.malformed(error, file: file)
             }
-            tables = [try Self.table(named: table, items: items, file: file)]
-        case .object(let members):
-            if let table {
-                throw FixtureError(file: file, line: root.line,
-                                   message: "the file maps table names to rows, so the seed step must not name a table (it names '\(table)'); or make the file an array of rows")
-            }
-            var seen = Set<String>()
-            tables = []
-            for member in members {
-                guard seen.insert(member.key).inserted else {
-                    throw FixtureError(file: file, line: member.value.line, message: "table '\(member.key)' appears twice")
-                }
-                guard case .array(let items) = member.value.kind else {
-                    throw FixtureError(file: file, line: member.value.line,
-                                       message: "the value of table '\(member.key)' must be an array of row objects")
-                }
-                tables.append(try Self.table(named: member.key, items: items, file: file))
-            }
-        default:
-            throw FixtureError(file: file, line: root.line,
-                               message: "a JSON fixture must be an array of row objects or an object mapping table names to arrays")
+            throw error
+        } catch {
+            throw Self.malformed(error, file: file)
         }
     }
 
     /// The total number of rows over all tables.
     public var rowCount: Int { tables.reduce(0) { $0 + $1.rows.count } }
 
-    private static func table(named name: String, items: [JSONNode], file: String) throws(FixtureError) -> Table {
+    private static func malformed(_ error: any Error, file: String) -> FixtureError {
+        let syntax = error as? JSONSyntaxError ?? JSONSyntaxError(line: 1, message: "\(error)")
+        return FixtureError(file: file, line: syntax.line, message: "malformed JSON: \(syntax.message)")
+    }
+
+    /// Reads the file's tables; throws ``FixtureError`` for a shape that does not fit the
+    /// step and ``JSONSyntaxError`` for text that is not JSON.
+    private static func read(_ bytes: [UInt8], file: String, table: String?) throws -> [Table] {
+        var cursor = JSONCursor(bytes: bytes)
+        try cursor.beginDocument()
+        let line = cursor.line
+        var tables: [Table] = []
+        switch cursor.current {
+        case UInt8(ascii: "["):
+            guard let table else {
+                throw FixtureError(file: file, line: line,
+                                   message: "the file is an array of rows, so the seed step must name its `table`")
+            }
+            tables = [try Self.table(named: table, &cursor, file: file)]
+        case UInt8(ascii: "{"):
+            if let table {
+                throw FixtureError(file: file, line: line,
+                                   message: "the file maps table names to rows, so the seed step must not name a table (it names '\(table)'); or make the file an array of rows")
+            }
+            try cursor.beginObject()
+            var seen = Set<String>()
+            var first = true
+            while let name = try cursor.nextMember(&first) {
+                guard seen.insert(name).inserted else {
+                    throw FixtureError(file: file, line: cursor.line, message: "table '\(name)' appears twice")
+                }
+                guard cursor.current == UInt8(ascii: "[") else {
+                    throw FixtureError(file: file, line: cursor.line,
+                                       message: "the value of table '\(name)' must be an array of row objects")
+                }
+                tables.append(try Self.table(named: name, &cursor, file: file))
+            }
+        default:
+            throw FixtureError(file: file, line: line,
+                               message: "a JSON fixture must be an array of row objects or an object mapping table names to arrays")
+        }
+        try cursor.endDocument()
+        return tables
+    }
+
+    /// Reads the array of row objects at the cursor.
+    private static func table(named name: String, _ cursor: inout JSONCursor, file: String) throws -> Table {
         var columns: [String] = []
         var index: [String: Int] = [:]
-        var objects: [(line: Int, members: [(key: String, value: JSONNode)])] = []
-        objects.reserveCapacity(items.count)
-        for item in items {
-            guard case .object(let members) = item.kind else {
-                throw FixtureError(file: file, line: item.line, message: "each row of table '\(name)' must be a JSON object")
+        var objects: [(line: Int, members: [(column: Int, value: FixtureValue)])] = []
+        try cursor.beginArray()
+        var first = true
+        while try cursor.nextElement(&first) {
+            let line = cursor.line
+            guard cursor.current == UInt8(ascii: "{") else {
+                throw FixtureError(file: file, line: line, message: "each row of table '\(name)' must be a JSON object")
             }
+            try cursor.beginObject()
             var keys = Set<String>()
-            for member in members {
-                guard keys.insert(member.key).inserted else {
-                    throw FixtureError(file: file, line: member.value.line, message: "key '\(member.key)' appears twice in one row")
+            var members: [(column: Int, value: FixtureValue)] = []
+            var firstMember = true
+            while let key = try cursor.nextMember(&firstMember) {
+                guard keys.insert(key).inserted else {
+                    throw FixtureError(file: file, line: cursor.line, message: "key '\(key)' appears twice in one row")
                 }
-                if index[member.key] == nil {
-                    index[member.key] = columns.count
-                    columns.append(member.key)
+                let column = index[key] ?? columns.count
+                if column == columns.count {
+                    index[key] = column
+                    columns.append(key)
                 }
+                members.append((column, value(of: try JSONValue.read(from: &cursor))))
             }
-            objects.append((item.line, members))
+            objects.append((line, members))
         }
         let rows = objects.map { object in
             var values = [FixtureValue?](repeating: nil, count: columns.count)
-            for member in object.members { values[index[member.key]!] = value(of: member.value) }
+            for member in object.members { values[member.column] = member.value }
             return Row(line: object.line, values: values)
         }
         return Table(name: name, columns: columns, rows: rows)
     }
 
-    private static func value(of node: JSONNode) -> FixtureValue {
-        switch node.kind {
+    private static func value(of value: JSONValue) -> FixtureValue {
+        switch value {
         case .null: .null
         case .bool(let value): .bool(value)
         case .number(let text): Int64(text).map(FixtureValue.integer) ?? .decimal(text)
         case .string(let text): .text(text)
-        case .array, .object: .json(node.serialized)
+        case .array, .object: .json(value.compactText)
         }
     }
 }

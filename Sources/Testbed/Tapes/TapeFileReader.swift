@@ -3,19 +3,36 @@ import Foundation
 /// Reads the text of a Testbed tape file (docs/tapes.md, "Tape format") into a ``Tape``.
 ///
 /// Every error names the file and the line of the value at fault. The file is read in one
-/// pass by a ``TapeJSONCursor`` straight into exchanges (JSON bodies are written back in
+/// pass by a ``JSONCursor`` straight into exchanges (JSON bodies are written back in
 /// their layout from the file's bytes), so that a 10,000-exchange tape loads in a fraction
 /// of the 200 ms the issue allows.
 struct TapeFileReader {
     let file: String
 
-    private static let exchangeKeys = TapeJSONCursor.KnownKeys(["request", "response", "recorded_at", "duration_ms"])
-    private static let requestKeys = TapeJSONCursor.KnownKeys(["method", "target", "headers", "body"])
-    private static let responseKeys = TapeJSONCursor.KnownKeys(["status", "reason", "headers", "body"])
-    private static let bodyKeys = TapeJSONCursor.KnownKeys(["layout", "json", "text", "base64"])
+    private static let exchangeKeys = JSONCursor.KnownKeys(["request", "response", "recorded_at", "duration_ms"])
+    private static let requestKeys = JSONCursor.KnownKeys(["method", "target", "headers", "body"])
+    private static let responseKeys = JSONCursor.KnownKeys(["status", "reason", "headers", "body"])
+    private static let bodyKeys = JSONCursor.KnownKeys(["layout", "json", "text", "base64"])
 
     func read(_ bytes: [UInt8]) throws(TapeError) -> Tape {
-        var cursor = TapeJSONCursor(bytes: bytes, file: file)
+        do {
+            return try readTape(bytes)
+        } catch let error as TapeError {
+            throw error
+        } catch {
+            throw malformed(error as? JSONSyntaxError ?? JSONSyntaxError(line: 1, message: "\(error)"))
+        }
+    }
+
+    /// A syntax error of the file, as a tape error at its line.
+    private func malformed(_ error: JSONSyntaxError) -> TapeError {
+        TapeError(.malformed, file: file, line: error.line, "malformed JSON: " + error.message)
+    }
+
+    /// Reads the tape; throws ``TapeError`` for a file that is not a tape, and the cursor's
+    /// ``JSONSyntaxError`` for one that is not JSON.
+    private func readTape(_ bytes: [UInt8]) throws -> Tape {
+        var cursor = JSONCursor(bytes: bytes)
         cursor.skipWhitespace()
         let topLine = cursor.line
         try cursor.beginObject()
@@ -65,7 +82,7 @@ struct TapeFileReader {
         return Tape(exchanges: try exchangeList(&cursor))
     }
 
-    private func exchangeList(_ cursor: inout TapeJSONCursor) throws(TapeError) -> [TapeExchange] {
+    private func exchangeList(_ cursor: inout JSONCursor) throws -> [TapeExchange] {
         guard cursor.current == UInt8(ascii: "[") else { throw invalid(cursor.line, "\"exchanges\" must be a list") }
         try cursor.beginArray()
         var exchanges: [TapeExchange] = []
@@ -81,8 +98,8 @@ struct TapeFileReader {
     /// Reads an object whose keys must be among `allowed` (each at most once), handing each
     /// key to `member` with the cursor on its value; returns the line the object starts on.
     @discardableResult
-    private func object(_ cursor: inout TapeJSONCursor, _ what: String, allowed: TapeJSONCursor.KnownKeys,
-                        _ member: (String, inout TapeJSONCursor) throws(TapeError) -> Void) throws(TapeError) -> Int {
+    private func object(_ cursor: inout JSONCursor, _ what: String, allowed: JSONCursor.KnownKeys,
+                        _ member: (String, inout JSONCursor) throws -> Void) throws -> Int {
         let line = cursor.line
         guard cursor.current == UInt8(ascii: "{") else { throw invalid(line, "\(what) must be an object") }
         try cursor.beginObject()
@@ -99,22 +116,22 @@ struct TapeFileReader {
         return line
     }
 
-    private func string(_ cursor: inout TapeJSONCursor, _ key: String) throws(TapeError) -> String {
+    private func string(_ cursor: inout JSONCursor, _ key: String) throws -> String {
         guard cursor.current == UInt8(ascii: "\"") else { throw invalid(cursor.line, "\"\(key)\" must be a string") }
         return try cursor.string()
     }
 
-    private func number(_ cursor: inout TapeJSONCursor) throws(TapeError) -> Substring? {
+    private func number(_ cursor: inout JSONCursor) throws -> Substring? {
         guard let byte = cursor.current, byte == UInt8(ascii: "-") || (byte >= 0x30 && byte <= 0x39) else { return nil }
         return try cursor.number()
     }
 
-    private func exchange(_ cursor: inout TapeJSONCursor) throws(TapeError) -> TapeExchange {
+    private func exchange(_ cursor: inout JSONCursor) throws -> TapeExchange {
         var request: TapeRequest?
         var response: TapeResponse?
         var recordedAt: Date?
         var duration: Duration?
-        let line = try object(&cursor, "an exchange", allowed: Self.exchangeKeys) { key, cursor throws(TapeError) in
+        let line = try object(&cursor, "an exchange", allowed: Self.exchangeKeys) { key, cursor throws in
             switch key {
             case "request": request = try self.request(&cursor)
             case "response": response = try self.response(&cursor)
@@ -138,11 +155,11 @@ struct TapeFileReader {
         return TapeExchange(request: request, response: response, recordedAt: recordedAt, duration: duration)
     }
 
-    private func request(_ cursor: inout TapeJSONCursor) throws(TapeError) -> TapeRequest {
+    private func request(_ cursor: inout JSONCursor) throws -> TapeRequest {
         var method: String?
         var target: String?
         var result = TapeRequest(method: "", target: "")
-        let line = try object(&cursor, "a request", allowed: Self.requestKeys) { key, cursor throws(TapeError) in
+        let line = try object(&cursor, "a request", allowed: Self.requestKeys) { key, cursor throws in
             switch key {
             case "method": method = try string(&cursor, key)
             case "target": target = try string(&cursor, key)
@@ -157,9 +174,9 @@ struct TapeFileReader {
         return result
     }
 
-    private func response(_ cursor: inout TapeJSONCursor) throws(TapeError) -> TapeResponse {
+    private func response(_ cursor: inout JSONCursor) throws -> TapeResponse {
         var result = TapeResponse(status: 0)
-        let line = try object(&cursor, "a response", allowed: Self.responseKeys) { key, cursor throws(TapeError) in
+        let line = try object(&cursor, "a response", allowed: Self.responseKeys) { key, cursor throws in
             switch key {
             case "status":
                 let line = cursor.line
@@ -176,7 +193,7 @@ struct TapeFileReader {
         return result
     }
 
-    private func headers(_ cursor: inout TapeJSONCursor) throws(TapeError) -> [TapeHeader] {
+    private func headers(_ cursor: inout JSONCursor) throws -> [TapeHeader] {
         guard cursor.current == UInt8(ascii: "[") else {
             throw invalid(cursor.line, "\"headers\" must be a list of [name, value] pairs")
         }
@@ -202,19 +219,19 @@ struct TapeFileReader {
         return result
     }
 
-    private func body(_ cursor: inout TapeJSONCursor) throws(TapeError) -> [UInt8] {
+    private func body(_ cursor: inout JSONCursor) throws -> [UInt8] {
         var layoutName: (String, Int)?
-        var layout: TapeJSONLayout?
+        var layout: JSONLayout?
         var json: (position: Int, line: Int)?
         var text: String?
         var base64: (String, Int)?
         var rewritten: [UInt8]?
-        let line = try object(&cursor, "a body", allowed: Self.bodyKeys) { key, cursor throws(TapeError) in
+        let line = try object(&cursor, "a body", allowed: Self.bodyKeys) { key, cursor throws in
             switch key {
             case "layout":
                 let name = try string(&cursor, key)
                 layoutName = (name, cursor.line)
-                layout = TapeJSONLayout(name: name)
+                layout = JSONLayout(name: name)
             case "json":
                 guard cursor.current == UInt8(ascii: "{") || cursor.current == UInt8(ascii: "[") else {
                     throw invalid(cursor.line, "\"json\" must be an object or a list")

@@ -54,7 +54,7 @@ enum TapeFileWriter {
 
     private static func string(_ text: String) -> String {
         var out: [UInt8] = []
-        TapeJSONLayout.writeString(text, ascii: false, to: &out)
+        JSONLayout.writeString(text, ascii: false, to: &out)
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -79,12 +79,12 @@ enum TapeFileWriter {
             line("        \"body\": {\"text\": " + string(text) + "}", &out)
         case .base64(let text):
             line("        \"body\": {\"base64\": \"" + text + "\"}", &out)
-        case .json(let node, let layout):
+        case .json(let value, let layout):
             line("        \"body\": {", &out)
             member("layout", string(layout.description), indent: 10, &out)
             out += Array("          \"json\": ".utf8)
-            let pretty = TapeJSONLayout(base: .indent2)
-            pretty.write(node, depth: 0, margin: Array(String(repeating: " ", count: 10).utf8), to: &out)
+            let pretty = JSONLayout(base: .indent2)
+            pretty.write(value, depth: 0, margin: Array(String(repeating: " ", count: 10).utf8), to: &out)
             out.append(0x0A)
             line("        }", &out)
         }

@@ -9,7 +9,8 @@ public struct TapeMatchRules: Sendable, Hashable {
     /// Query parameters left out of the comparison (e.g. a timestamp or a cache buster).
     public var ignoredQuery: [String]
     /// JSON paths left out of the body comparison, e.g. `$.nonce`, `$.items[*].id`
-    /// (grammar in docs/tapes.md). A path that is not valid is reported by ``invalidPaths``.
+    /// (``JSONPath``; docs/tapes.md, "JSON paths"). A path that is not valid is reported by
+    /// ``invalidPaths``.
     public var ignoredJSON: [String]
     /// Whether bodies are compared at all (default true).
     public var body: Bool
@@ -28,6 +29,6 @@ public struct TapeMatchRules: Sendable, Hashable {
     /// The entries of ``ignoredJSON`` that are not JSON paths of the supported grammar
     /// (a manifest reader reports them with their line).
     public var invalidPaths: [String] {
-        ignoredJSON.filter { TapeJSONPath($0) == nil }
+        ignoredJSON.filter { JSONPath.bodyRuleError($0) != nil }
     }
 }

@@ -43,7 +43,7 @@ public final class TapePlayer: Sendable {
         }
 
         /// Computes the key of every exchange of `route` not keyed yet, and indexes them.
-        mutating func resolve(_ route: Int, rules: TapeMatchRules, paths: [TapeJSONPath]) {
+        mutating func resolve(_ route: Int, rules: TapeMatchRules, paths: [JSONPath]) {
             guard var index = pending.removeValue(forKey: route) else { return }
             var count = 0
             var counting = index
@@ -57,7 +57,7 @@ public final class TapePlayer: Sendable {
         }
 
         /// The key of exchange `index`, computed once.
-        mutating func key(_ index: Int, rules: TapeMatchRules, paths: [TapeJSONPath]) -> TapeRequestKey {
+        mutating func key(_ index: Int, rules: TapeMatchRules, paths: [JSONPath]) -> TapeRequestKey {
             if let key = keys[index] { return key }
             let key = TapeRequestKey(tape.exchanges[index].request, rules: rules, paths: paths)
             keys[index] = key
@@ -76,7 +76,7 @@ public final class TapePlayer: Sendable {
     }
 
     private let rules: TapeMatchRules
-    private let paths: [TapeJSONPath]
+    private let paths: [JSONPath]
     private let redaction: TapeRedaction?
     private let state: Mutex<State>
 
@@ -89,7 +89,7 @@ public final class TapePlayer: Sendable {
     public init(tape: Tape, rules: TapeMatchRules = .default, redaction: TapeRedaction? = nil) {
         self.rules = rules
         self.redaction = redaction
-        paths = rules.ignoredJSON.compactMap(TapeJSONPath.init)
+        paths = rules.ignoredJSON.compactMap { try? JSONPath(bodyRule: $0) }
         state = Mutex(State(tape: tape))
     }
 
@@ -152,7 +152,7 @@ public final class TapePlayer: Sendable {
     }
 
     private static func miss(_ request: TapeRequest, key: TapeRequestKey, in state: inout State,
-                             rules: TapeMatchRules, paths: [TapeJSONPath]) -> TapeMiss {
+                             rules: TapeMatchRules, paths: [JSONPath]) -> TapeMiss {
         guard !state.keys.isEmpty else { return TapeMiss(request: request) }
         let keys = state.keys.indices.map { state.key($0, rules: rules, paths: paths) }
         func rank(_ other: TapeRequestKey) -> Int {

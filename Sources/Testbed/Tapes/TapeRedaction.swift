@@ -34,7 +34,7 @@ public struct TapeRedaction: Sendable, Hashable {
 
     /// The entries of ``json`` that are not JSON paths of the supported grammar.
     public var invalidPaths: [String] {
-        json.filter { TapeJSONPath($0) == nil }
+        json.filter { JSONPath.bodyRuleError($0) != nil }
     }
 
     /// `exchange` with every secret the rules name replaced by the placeholder.
@@ -76,7 +76,7 @@ public struct TapeRedaction: Sendable, Hashable {
                 result.request.body = Array(redact(query: form, used: &used).utf8)
             }
         }
-        let paths = json.compactMap(TapeJSONPath.init)
+        let paths = json.compactMap { text in (try? JSONPath(bodyRule: text)).map { (text, $0) } }
         if !paths.isEmpty {
             result.request.body = redact(json: result.request.body, paths: paths, used: &used)
             result.response.body = redact(json: result.response.body, paths: paths, used: &used)
@@ -108,16 +108,16 @@ public struct TapeRedaction: Sendable, Hashable {
 
     /// `body` with the value at every path replaced, written back in the body's own layout
     /// (compact when no layout reproduced it); unchanged when it is not JSON or no path reaches.
-    private func redact(json body: [UInt8], paths: [TapeJSONPath], used: inout Set<String>) -> [UInt8] {
+    private func redact(json body: [UInt8], paths: [(text: String, path: JSONPath)], used: inout Set<String>) -> [UInt8] {
         guard let original = TapeBody.parseContainer(body) else { return body }
-        var node = original
+        var value = original
         var reached = false
-        for path in paths where path.apply(.replace(placeholder), to: &node) > 0 {
-            used.insert("json " + path.description)
+        for (text, path) in paths where path.apply(.replace(placeholder), to: &value) > 0 {
+            used.insert("json " + text)
             reached = true
         }
         guard reached else { return body }
-        let layout = TapeJSONLayout.detect(original, bytes: body) ?? TapeJSONLayout(base: .compact)
-        return layout.bytes(of: node)
+        let layout = JSONLayout.detect(original, bytes: body) ?? .compact
+        return layout.bytes(of: value)
     }
 }

@@ -6,7 +6,8 @@ struct TapeRequestKey: Hashable, Sendable {
     enum Body: Hashable, Sendable {
         case ignored
         case empty
-        case json(TapeJSONValue)
+        /// The body as data (``JSONValue/canonical``), ignored paths taken out.
+        case json(JSONValue)
         case bytes([UInt8])
     }
 
@@ -31,7 +32,7 @@ struct TapeRequestKey: Hashable, Sendable {
     }
     var body: Body
 
-    init(_ request: TapeRequest, rules: TapeMatchRules, paths: [TapeJSONPath]) {
+    init(_ request: TapeRequest, rules: TapeMatchRules, paths: [JSONPath]) {
         method = request.method.uppercased()
         path = request.path
         let ignored = Set(rules.ignoredQuery)
@@ -43,9 +44,9 @@ struct TapeRequestKey: Hashable, Sendable {
             body = .ignored
         } else if request.body.isEmpty {
             body = .empty
-        } else if var node = TapeBody.parseContainer(request.body) {
-            for path in paths { path.apply(.erase, to: &node) }
-            body = .json(TapeJSONValue(node))
+        } else if var value = TapeBody.parseContainer(request.body) {
+            for path in paths { path.apply(.erase, to: &value) }
+            body = .json(value.canonical)
         } else {
             body = .bytes(request.body)
         }
@@ -91,7 +92,7 @@ struct TapeRequestKey: Hashable, Sendable {
     private static func bodyDifferences(_ recorded: Body, _ got: Body) -> [String] {
         switch (recorded, got) {
         case _ where recorded == got: []
-        case (.json(let left), .json(let right)): left.differences(from: right).map { "body " + $0 }
+        case (.json(let left), .json(let right)): jsonDifferences(left, right, at: .root).map { "body " + $0 }
         default: ["body: recorded \(describe(recorded)), got \(describe(got))"]
         }
     }
@@ -100,7 +101,7 @@ struct TapeRequestKey: Hashable, Sendable {
         switch body {
         case .ignored: "(not compared)"
         case .empty: "no body"
-        case .json(let value): "JSON " + value.summary()
+        case .json(let value): "JSON " + summary(value)
         case .bytes(let bytes):
             if let text = String(validating: bytes, as: UTF8.self) {
                 "\(bytes.count) bytes " + quoted(text.count > 60 ? String(text.prefix(60)) + "…" : text)
@@ -112,7 +113,7 @@ struct TapeRequestKey: Hashable, Sendable {
 
     private static func quoted(_ text: String) -> String {
         var out: [UInt8] = []
-        TapeJSONLayout.writeString(text, ascii: false, to: &out)
+        JSONLayout.writeString(text, ascii: false, to: &out)
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -123,5 +124,39 @@ struct TapeRequestKey: Hashable, Sendable {
 
     private static func list(_ values: [String]) -> String {
         values.isEmpty ? "none" : values.map(quoted).joined(separator: ", ")
+    }
+
+    /// Where `got` differs from `recorded` (both canonical), as `$.a.b: recorded X, got Y`
+    /// lines, depth first, keys sorted.
+    private static func jsonDifferences(_ recorded: JSONValue, _ got: JSONValue, at path: JSONPath) -> [String] {
+        switch (recorded, got) {
+        case (.object, .object):
+            let left = recorded.membersByKey!, right = got.membersByKey!
+            var lines: [String] = []
+            for key in Set(left.keys).union(right.keys).sorted() {
+                let child = path.appending(.field(key))
+                switch (left[key], right[key]) {
+                case (let one?, let two?): lines += jsonDifferences(one, two, at: child)
+                case (let one?, nil): lines.append("\(child): recorded \(summary(one)), got none")
+                case (nil, let two?): lines.append("\(child): recorded none, got \(summary(two))")
+                case (nil, nil): break
+                }
+            }
+            return lines
+        case (.array(let left), .array(let right)) where left.count == right.count:
+            return zip(left, right).enumerated().flatMap { index, pair in
+                jsonDifferences(pair.0, pair.1, at: path.appending(.index(index)))
+            }
+        case (.array(let left), .array(let right)):
+            return ["\(path): recorded \(left.count) items, got \(right.count)"]
+        default:
+            return recorded == got ? [] : ["\(path): recorded \(summary(recorded)), got \(summary(got))"]
+        }
+    }
+
+    /// Compact JSON of a canonical value (keys sorted), cut after `limit` characters with `…`.
+    private static func summary(_ value: JSONValue, limit: Int = 60) -> String {
+        let text = value.compactText
+        return text.count > limit ? String(text.prefix(limit)) + "…" : text
     }
 }

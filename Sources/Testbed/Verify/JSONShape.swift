@@ -7,7 +7,7 @@
 /// current element without it is not "missing".
 struct JSONShape: Sendable, Hashable {
     /// The kinds seen at this place.
-    var kinds: Set<JSONTree.Kind> = []
+    var kinds: Set<JSONValue.Kind> = []
     /// How many objects were seen here (to tell required fields from optional ones).
     var objects = 0
     /// The fields of those objects, with how many objects had each.
@@ -30,17 +30,17 @@ struct JSONShape: Sendable, Hashable {
     }
 
     /// The shape of one value.
-    init(_ tree: JSONTree) {
-        merge(tree)
+    init(_ value: JSONValue) {
+        merge(value)
     }
 
     /// Adds one more value seen at this place.
-    mutating func merge(_ tree: JSONTree) {
-        kinds.insert(tree.kind)
-        switch tree {
-        case .object(let values):
+    mutating func merge(_ value: JSONValue) {
+        kinds.insert(value.kind)
+        switch value {
+        case .object:
             objects += 1
-            for (name, value) in values {
+            for (name, value) in value.membersByKey! {
                 if var field = fields[name] {
                     field.shape.merge(value)
                     field.count += 1

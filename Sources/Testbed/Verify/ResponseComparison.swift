@@ -44,14 +44,14 @@ public struct ResponseComparison: Sendable, Hashable {
             differences.append(ContractDifference(.contentType, recorded: recordedType, current: currentType, breaking: true))
         }
         let recordedIsJSON = recordedType.map(Self.isJSON) ?? true
-        if recordedIsJSON, let recordedTree = JSONTree(parsing: recorded.body) {
-            guard let currentTree = JSONTree(parsing: current.body) else {
+        if recordedIsJSON, let recordedValue = JSONValue(body: recorded.body) {
+            guard let currentValue = JSONValue(body: current.body) else {
                 let what = current.body.isEmpty ? "an empty body" : "a body that is not JSON (\(current.body.count) bytes)"
                 return differences + [ContractDifference(.body, path: .root, recorded: "JSON", current: what, breaking: true)]
             }
             var check = ShapeCheck(ignored: ignored, newFieldsBreak: newFieldsBreak)
-            check.check(currentTree, against: JSONShape(recordedTree))
-            if compareValues { check.compareValues(recordedTree, currentTree) }
+            check.check(currentValue, against: JSONShape(recordedValue))
+            if compareValues { check.compareValues(recordedValue, currentValue) }
             differences += check.folded
         } else if compareValues && recorded.body != current.body {
             differences.append(ContractDifference(.body, recorded: "\(recorded.body.count) bytes", current: "\(current.body.count) other bytes", breaking: true))

@@ -22,7 +22,7 @@ struct ShapeCheck {
     }
 
     /// Checks `value` against `shape` at `path`, and below it.
-    mutating func check(_ value: JSONTree, against shape: JSONShape, at path: JSONPath = .root) {
+    mutating func check(_ value: JSONValue, against shape: JSONShape, at path: JSONPath = .root) {
         if isIgnored(path) { return }
         let kind = value.kind
         guard shape.kinds.contains(kind) else {
@@ -36,7 +36,8 @@ struct ShapeCheck {
             return
         }
         switch value {
-        case .object(let fields):
+        case .object:
+            let fields = value.membersByKey!
             for name in shape.fields.keys.sorted() {
                 let field = shape.fields[name]!
                 let place = path.appending(.field(name))
@@ -62,10 +63,11 @@ struct ShapeCheck {
 
     /// Compares values where recorded and current have the same kind: scalars by value,
     /// objects field by field, arrays element by element (and by length).
-    mutating func compareValues(_ recorded: JSONTree, _ current: JSONTree, at path: JSONPath = .root) {
+    mutating func compareValues(_ recorded: JSONValue, _ current: JSONValue, at path: JSONPath = .root) {
         if isIgnored(path) { return }
         switch (recorded, current) {
-        case (.object(let old), .object(let new)):
+        case (.object, .object):
+            let old = recorded.membersByKey!, new = current.membersByKey!
             for name in old.keys.sorted() {
                 if let value = new[name] { compareValues(old[name]!, value, at: path.appending(.field(name))) }
             }
@@ -77,8 +79,8 @@ struct ShapeCheck {
                 compareValues(old[index], new[index], at: path.appending(.index(index)))
             }
         default:
-            if recorded.kind == current.kind && recorded != current {
-                add(ContractDifference(.value, path: path, recorded: recorded.summary, current: current.summary, breaking: true), at: path)
+            if recorded.kind == current.kind && !recorded.isSameData(as: current) {
+                add(ContractDifference(.value, path: path, recorded: recorded.reportSummary, current: current.reportSummary, breaking: true), at: path)
             }
         }
     }

@@ -9,15 +9,16 @@ public enum VolatileFields {
     /// The volatile paths between two answers to one request, sorted; empty when either
     /// body is not JSON.
     public static func learn(_ first: TapeResponse, _ second: TapeResponse) -> [JSONPath] {
-        guard let one = JSONTree(parsing: first.body), let two = JSONTree(parsing: second.body) else { return [] }
+        guard let one = JSONValue(body: first.body), let two = JSONValue(body: second.body) else { return [] }
         var found = Set<JSONPath>()
         walk(one, two, at: .root, into: &found)
         return found.sorted()
     }
 
-    private static func walk(_ one: JSONTree, _ two: JSONTree, at path: JSONPath, into found: inout Set<JSONPath>) {
+    private static func walk(_ one: JSONValue, _ two: JSONValue, at path: JSONPath, into found: inout Set<JSONPath>) {
         switch (one, two) {
-        case (.object(let a), .object(let b)):
+        case (.object, .object):
+            let a = one.membersByKey!, b = two.membersByKey!
             for name in Set(a.keys).union(b.keys) {
                 let place = path.appending(.field(name))
                 if let x = a[name], let y = b[name] { walk(x, y, at: place, into: &found) } else { found.insert(place.generalized) }
@@ -27,7 +28,7 @@ public enum VolatileFields {
                 walk(a[index], b[index], at: path.appending(.index(index)), into: &found)
             }
         default:
-            if one != two { found.insert(path.generalized) }
+            if !one.isSameData(as: two) { found.insert(path.generalized) }
         }
     }
 }

@@ -1,5 +1,7 @@
-/// How a JSON body was laid out by the program that sent it, so that a tape can store the
-/// body as data and still give back its exact bytes.
+/// How a program lays out the JSON it writes — compact, spaced as Python's `json.dumps`,
+/// indented — and the writer of ``JSONValue`` in each layout: a tape stores a body as data
+/// and still gives back its exact bytes, and `compact` is how a fixture's nested value
+/// becomes text.
 ///
 /// Written in a tape as a name: a base (`compact` `{"a":1,"b":[1,2]}`, `spaced`
 /// `{"a": 1, "b": [1, 2]}` as Python's `json.dumps`, `indent2` / `indent4` / `tab` one
@@ -7,7 +9,7 @@
 /// character escaped as `\uXXXX`, Python's default) and `+newline` (a line break after the
 /// value). Strings are escaped as Python and JavaScript do (`\"` `\\` `\b` `\f` `\n` `\r` `\t`,
 /// other control characters `\u00XX`). A body that no layout reproduces is stored as text.
-struct TapeJSONLayout: Sendable, Hashable, CustomStringConvertible {
+struct JSONLayout: Sendable, Hashable, CustomStringConvertible {
     enum Base: String, Sendable, CaseIterable {
         case compact, spaced, indent2, indent4, tab
     }
@@ -20,6 +22,9 @@ struct TapeJSONLayout: Sendable, Hashable, CustomStringConvertible {
     var description: String {
         base.rawValue + (ascii ? "+ascii" : "") + (newline ? "+newline" : "")
     }
+
+    /// `{"a":1,"b":[1,2]}`: no whitespace at all.
+    static let compact = JSONLayout(base: .compact)
 
     init(base: Base, ascii: Bool = false, newline: Bool = false) {
         self.base = base
@@ -46,8 +51,8 @@ struct TapeJSONLayout: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The layout that writes `node` as exactly `bytes`, or nil when none does.
-    static func detect(_ node: JSONNode, bytes: [UInt8]) -> TapeJSONLayout? {
+    /// The layout that writes `value` as exactly `bytes`, or nil when none does.
+    static func detect(_ value: JSONValue, bytes: [UInt8]) -> JSONLayout? {
         let newline = bytes.last == 0x0A
         let body = newline ? bytes.dropLast() : bytes[...]
         let base: Base
@@ -66,8 +71,8 @@ struct TapeJSONLayout: Sendable, Hashable, CustomStringConvertible {
             base = hasSpacedSeparator(body) ? .spaced : .compact
         }
         for ascii in [false, true] {
-            let layout = TapeJSONLayout(base: base, ascii: ascii, newline: newline)
-            if layout.bytes(of: node).elementsEqual(bytes) { return layout }
+            let layout = JSONLayout(base: base, ascii: ascii, newline: newline)
+            if layout.bytes(of: value).elementsEqual(bytes) { return layout }
         }
         return nil
     }
@@ -90,18 +95,18 @@ struct TapeJSONLayout: Sendable, Hashable, CustomStringConvertible {
         return false
     }
 
-    /// `node` written in this layout.
-    func bytes(of node: JSONNode) -> [UInt8] {
+    /// `value` written in this layout.
+    func bytes(of value: JSONValue) -> [UInt8] {
         var out: [UInt8] = []
-        write(node, depth: 0, margin: [], to: &out)
+        write(value, depth: 0, margin: [], to: &out)
         if newline { out.append(0x0A) }
         return out
     }
 
-    /// Writes `node` in this layout; `margin` starts every line after the first (a tape
+    /// Writes `value` in this layout; `margin` starts every line after the first (a tape
     /// embeds a pretty body at its own indentation).
-    func write(_ node: JSONNode, depth: Int, margin: [UInt8], to out: inout [UInt8]) {
-        switch node.kind {
+    func write(_ value: JSONValue, depth: Int, margin: [UInt8], to out: inout [UInt8]) {
+        switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
         case .number(let text): out.append(contentsOf: text.utf8)

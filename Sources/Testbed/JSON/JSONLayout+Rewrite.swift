@@ -1,6 +1,6 @@
-extension TapeJSONLayout {
-    /// The JSON value that starts at `start` in `bytes`, written in this layout: how a tape's
-    /// `json` body becomes the recorded bytes again without building a tree.
+extension JSONLayout {
+    /// The JSON value that starts at `start` in `bytes`, written in this layout without
+    /// building a tree: how a tape's `json` body becomes the recorded bytes again.
     ///
     /// `bytes` must hold valid JSON from `start` on (the tape reader has checked it); the
     /// output is what ``bytes(of:)`` gives for the parsed value.
@@ -13,15 +13,17 @@ extension TapeJSONLayout {
     }
 
     /// Reads the JSON value at the cursor, checking its syntax, and writes it in this layout:
-    /// one pass for a tape whose `layout` comes before its `json` (as Testbed writes them).
-    func rewrite(from cursor: inout TapeJSONCursor) throws(TapeError) -> [UInt8] {
+    /// one pass for a tape whose `layout` comes before its `json` (as Testbed writes them),
+    /// and a fixture's nested value as compact text. The output is what ``bytes(of:)`` gives
+    /// for the value ``JSONValue/read(from:)`` would read.
+    func rewrite(from cursor: inout JSONCursor) throws(JSONSyntaxError) -> [UInt8] {
         var out: [UInt8] = []
         try rewriteValue(&cursor, depth: 0, unit: indentUnit, &out)
         if newline { out.append(0x0A) }
         return out
     }
 
-    private func rewriteValue(_ cursor: inout TapeJSONCursor, depth: Int, unit: [UInt8], _ out: inout [UInt8]) throws(TapeError) {
+    private func rewriteValue(_ cursor: inout JSONCursor, depth: Int, unit: [UInt8], _ out: inout [UInt8]) throws(JSONSyntaxError) {
         cursor.skipWhitespace()
         guard let byte = cursor.current else { throw cursor.fail("unexpected end of file, expected a value") }
         func separate(_ index: Int) {
@@ -79,7 +81,7 @@ extension TapeJSONLayout {
             let escaped = try cursor.skipString()
             let token = cursor.bytes[start..<cursor.position]
             if escaped || (ascii && token.contains { $0 >= 0x7F }) {
-                let text = cursor.text(of: TapeJSONCursor.Key(range: start + 1..<cursor.position - 1, escaped: true))
+                let text = cursor.text(of: JSONCursor.Key(range: start + 1..<cursor.position - 1, escaped: true))
                 Self.writeString(text, ascii: ascii, to: &out)
             } else {
                 out.append(contentsOf: token)
@@ -188,7 +190,7 @@ extension TapeJSONLayout {
             position = end + 1
             return
         }
-        var cursor = TapeJSONCursor(bytes: bytes, file: "")
+        var cursor = JSONCursor(bytes: bytes)
         cursor.seek((position, 1))
         let text = (try? cursor.string()) ?? ""
         position = cursor.position

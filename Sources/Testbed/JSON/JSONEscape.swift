@@ -1,5 +1,4 @@
-/// JSON's string escapes (`\n`, `\u00e9`, surrogate pairs), decoded for both JSON readers:
-/// the fixture scanner (``JSONScanner``) and the tape reader (`TapeJSONCursor`).
+/// JSON's string escapes (`\n`, `\u00e9`, surrogate pairs), decoded for ``JSONCursor``.
 enum JSONEscape {
     /// Decodes the escape whose backslash was just read: `bytes[position]` is the character
     /// after it. Appends the UTF-8 of what it stands for to `text` and moves `position` past

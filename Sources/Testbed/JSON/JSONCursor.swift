@@ -1,21 +1,24 @@
 import Foundation
 
-/// A strict JSON reader over a tape file's bytes that builds no tree and counts lines.
+/// A strict RFC 8259 reader over UTF-8 bytes that walks a document in place, builds no tree
+/// and counts lines: the one scanner of Testbed's JSON.
 ///
-/// A 10,000-exchange tape must load in well under 200 ms: reading members and values in
-/// place, instead of building a generic tree and walking it, avoids a million small
-/// allocations. Syntax errors are ``TapeError/Code/malformed`` at the current line.
-struct TapeJSONCursor {
+/// ``JSONValue/init(parsing:)`` builds a tree with it; the tape reader and the JSON fixture
+/// loader read their files with it directly, so that a 10,000-exchange tape loads in well
+/// under 200 ms (reading members and values in place, instead of building a tree and walking
+/// it, avoids a million small allocations; docs/benchmarks.md, "Loading a tape of 10,000
+/// exchanges"). Every method that reads throws ``JSONSyntaxError`` at the current line; the
+/// caller adds the file's name.
+struct JSONCursor {
     let bytes: [UInt8]
-    let file: String
     private(set) var position = 0
     private(set) var line = 1
     private var depth = 0
     private static let maximumDepth = 512
 
-    init(bytes: [UInt8], file: String) {
+    /// A cursor at the start of `bytes` (after a UTF-8 byte order mark, if any).
+    init(bytes: [UInt8]) {
         self.bytes = bytes
-        self.file = file
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
     }
 
@@ -27,8 +30,9 @@ struct TapeJSONCursor {
         line = mark.line
     }
 
-    func fail(_ message: String) -> TapeError {
-        TapeError(.malformed, file: file, line: line, "malformed JSON: " + message)
+    /// A syntax error at the current line.
+    func fail(_ message: String) -> JSONSyntaxError {
+        JSONSyntaxError(line: line, message: message)
     }
 
     /// The next byte, nil at the end.
@@ -65,7 +69,7 @@ struct TapeJSONCursor {
         self.line = line
     }
 
-    mutating func expect(_ byte: UInt8, _ context: @autoclosure () -> String) throws(TapeError) {
+    mutating func expect(_ byte: UInt8, _ context: @autoclosure () -> String) throws(JSONSyntaxError) {
         skipWhitespace()
         guard current == byte else {
             throw fail("unexpected \(describeCurrent()), expected '\(Unicode.Scalar(byte))' \(context())")
@@ -73,8 +77,20 @@ struct TapeJSONCursor {
         position += 1
     }
 
+    /// Skips the whitespace before a document's value; throws when there is no value.
+    mutating func beginDocument() throws(JSONSyntaxError) {
+        skipWhitespace()
+        guard current != nil else { throw fail("the file holds no JSON value") }
+    }
+
+    /// Checks that only whitespace follows the document's value.
+    mutating func endDocument() throws(JSONSyntaxError) {
+        skipWhitespace()
+        guard current == nil else { throw fail("unexpected \(describeCurrent()) after the end of the JSON value") }
+    }
+
     /// Reads `{`; then call ``nextMember(_:)`` until it returns nil.
-    mutating func beginObject() throws(TapeError) {
+    mutating func beginObject() throws(JSONSyntaxError) {
         try expect(UInt8(ascii: "{"), "to open an object")
         try enter()
     }
@@ -99,13 +115,13 @@ struct TapeJSONCursor {
     }
 
     /// The next member's key, the cursor left on its value; nil after the closing `}`.
-    mutating func nextMember(_ first: inout Bool) throws(TapeError) -> String? {
+    mutating func nextMember(_ first: inout Bool) throws(JSONSyntaxError) -> String? {
         try nextKey(&first).map(text)
     }
 
     /// The next member's key, as the very string of `known` when it is one of them (else
     /// decoded), the cursor left on its value; nil after the closing `}`.
-    mutating func nextMember(_ first: inout Bool, among known: KnownKeys) throws(TapeError) -> String? {
+    mutating func nextMember(_ first: inout Bool, among known: KnownKeys) throws(JSONSyntaxError) -> String? {
         guard let key = try nextKey(&first) else { return nil }
         if !key.escaped {
             let count = key.range.count
@@ -122,7 +138,7 @@ struct TapeJSONCursor {
     }
 
     /// The next member's key, the cursor left on its value; nil after the closing `}`.
-    mutating func nextKey(_ first: inout Bool) throws(TapeError) -> Key? {
+    mutating func nextKey(_ first: inout Bool) throws(JSONSyntaxError) -> Key? {
         skipWhitespace()
         if current == UInt8(ascii: "}") {
             position += 1
@@ -159,13 +175,13 @@ struct TapeJSONCursor {
     }
 
     /// Reads `[`; then call ``nextElement(_:)`` until it returns false.
-    mutating func beginArray() throws(TapeError) {
-        try expect(UInt8(ascii: "["), "to open a list")
+    mutating func beginArray() throws(JSONSyntaxError) {
+        try expect(UInt8(ascii: "["), "to open an array")
         try enter()
     }
 
     /// True with the cursor on the next element; false after the closing `]`.
-    mutating func nextElement(_ first: inout Bool) throws(TapeError) -> Bool {
+    mutating func nextElement(_ first: inout Bool) throws(JSONSyntaxError) -> Bool {
         skipWhitespace()
         if current == UInt8(ascii: "]") {
             position += 1
@@ -173,7 +189,7 @@ struct TapeJSONCursor {
             return false
         }
         if !first {
-            guard current == UInt8(ascii: ",") else { throw fail("unexpected \(describeCurrent()), expected ',' or ']' in a list") }
+            guard current == UInt8(ascii: ",") else { throw fail("unexpected \(describeCurrent()), expected ',' or ']' in an array") }
             position += 1
             skipWhitespace()
         }
@@ -182,13 +198,13 @@ struct TapeJSONCursor {
         return true
     }
 
-    private mutating func enter() throws(TapeError) {
+    private mutating func enter() throws(JSONSyntaxError) {
         depth += 1
         if depth > Self.maximumDepth { throw fail("nested more than \(Self.maximumDepth) levels deep") }
     }
 
     /// Skips one value, checking its syntax.
-    mutating func skipValue() throws(TapeError) {
+    mutating func skipValue() throws(JSONSyntaxError) {
         skipWhitespace()
         guard let byte = current else { throw fail("unexpected end of file, expected a value") }
         switch byte {
@@ -209,7 +225,7 @@ struct TapeJSONCursor {
         }
     }
 
-    mutating func word(_ text: StaticString) throws(TapeError) {
+    mutating func word(_ text: StaticString) throws(JSONSyntaxError) {
         let count = text.utf8CodeUnitCount
         let matches = bytes.count - position >= count && bytes.withUnsafeBufferPointer { buffer in
             memcmp(buffer.baseAddress! + position, text.utf8Start, count) == 0
@@ -219,15 +235,15 @@ struct TapeJSONCursor {
     }
 
     /// A number's text, checked against the JSON grammar.
-    mutating func number() throws(TapeError) -> Substring {
+    mutating func number() throws(JSONSyntaxError) -> Substring {
         let start = position
         try skipNumber()
         return Substring(decoding: bytes[start..<position], as: UTF8.self)
     }
 
     /// Skips a number, checking it against the JSON grammar.
-    mutating func skipNumber() throws(TapeError) {
-        func digits(_ cursor: inout TapeJSONCursor) -> Int {
+    mutating func skipNumber() throws(JSONSyntaxError) {
+        func digits(_ cursor: inout JSONCursor) -> Int {
             let from = cursor.position
             while let byte = cursor.current, byte >= 0x30, byte <= 0x39 { cursor.position += 1 }
             return cursor.position - from
@@ -259,7 +275,7 @@ struct TapeJSONCursor {
 
     /// Skips a string value, checking its syntax without building its text; true when it
     /// holds an escape.
-    mutating func skipString() throws(TapeError) -> Bool {
+    mutating func skipString() throws(JSONSyntaxError) -> Bool {
         guard current == UInt8(ascii: "\"") else { throw fail("unexpected \(describeCurrent()), expected a string") }
         let end = plainEnd(from: position + 1)
         if end < bytes.count, bytes[end] == 0x22 {
@@ -271,7 +287,7 @@ struct TapeJSONCursor {
     }
 
     /// A string value, its escapes decoded.
-    mutating func string() throws(TapeError) -> String {
+    mutating func string() throws(JSONSyntaxError) -> String {
         guard current == UInt8(ascii: "\"") else { throw fail("unexpected \(describeCurrent()), expected a string") }
         position += 1
         let start = position
@@ -296,7 +312,7 @@ struct TapeJSONCursor {
         throw fail("unterminated string")
     }
 
-    private mutating func escape(into text: inout [UInt8]) throws(TapeError) {
+    private mutating func escape(into text: inout [UInt8]) throws(JSONSyntaxError) {
         if let problem = JSONEscape.decode(bytes, at: &position, into: &text) { throw fail(problem) }
     }
 }

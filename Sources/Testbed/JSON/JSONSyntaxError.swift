@@ -1,0 +1,14 @@
+/// Bytes that are not valid JSON: the line of the problem and what is wrong there.
+///
+/// Thrown by ``JSONCursor`` and ``JSONValue/init(parsing:)``. It names no file: the reader
+/// that owns the bytes (the tape reader, the JSON fixture loader) wraps it in its own error
+/// with the file's name, as `FILE:LINE: malformed JSON: MESSAGE`.
+struct JSONSyntaxError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// 1-based line of the problem.
+    var line: Int
+    /// What is wrong, e.g. `unexpected '}', expected a value`.
+    var message: String
+
+    /// `line N: MESSAGE`.
+    var description: String { "line \(line): \(message)" }
+}
