@@ -13,7 +13,7 @@ import Testing
     /// Types of the runtime, the plan, the API and detached mode.
     private static let runtime = [
         "Environment", "EnvironmentError", "EnvironmentPlan", "PlannedService", "PlannedHealthCheck",
-        "PostgresPlan", "SQLitePlan", "Milestone", "ServiceMilestones", "Resolver", "PortAllocator", "PortReservation", "RunDirectory",
+        "Milestone", "ServiceMilestones", "Resolver", "PortAllocator", "PortReservation", "RunDirectory",
         "DatabasePool", "TestDatabase", "ServiceValues", "DetachedRun", "ControlSocket", "Collector", "Caches",
     ]
     /// Types of the manifest model.
@@ -54,6 +54,11 @@ import Testing
 
     @Test func healthNamesOnlyProbesAndProcesses() throws {
         #expect(try mentions(of: Self.runtime + Self.manifest + Self.drivers, in: "Health") == [])
+    }
+
+    @Test func kindsDoNotKnowTheRuntimeThePlanOrTheManifestReader() throws {
+        let above = Self.runtime + ["ManifestLoader", "ServiceReader", "ManifestValidator", "Manifest", "HealthGate"]
+        #expect(try mentions(of: above, in: "Kinds") == [])
     }
 
     @Test func driversDoNotKnowTheRuntimeThePlanOrTheHealthGate() throws {
