@@ -83,6 +83,9 @@ protocol ServiceKind: Sendable {
     func cacheKey(_ service: SeededService) throws -> CacheKey?
     /// The room the service's data takes in the run directory; nil: none worth counting.
     func estimate(_ service: SeededService) -> StorageEstimate?
+    /// The name (without `.log`) of the server's own log in the service's folder, which
+    /// `testbed logs` shows as the service's log; nil: the kind writes none there.
+    var serverLog: String? { get }
 }
 
 extension ServiceKind {
@@ -119,4 +122,5 @@ extension ServiceKind {
 
     func cacheKey(_ service: SeededService) throws -> CacheKey? { nil }
     func estimate(_ service: SeededService) -> StorageEstimate? { nil }
+    var serverLog: String? { nil }
 }

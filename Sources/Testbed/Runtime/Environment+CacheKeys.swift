@@ -2,7 +2,7 @@ import Foundation
 
 extension Environment {
     /// The cache key of every database service of the manifest, in manifest order, from its
-    /// kind (``ServiceKind/cacheKey(_:)``): the same functions the drivers use when they
+    /// kind (`ServiceKind.cacheKey(_:)`): the same functions the drivers use when they
     /// look up or write their snapshot (``ClusterCache``'s `seededKey`,
     /// ``SQLiteSnapshotCache``'s `key`), fed the same inputs (server installation, options,
     /// and the seed steps as the plan resolves them, `${VAR}` in fixture paths read). Starts

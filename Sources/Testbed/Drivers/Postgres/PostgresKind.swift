@@ -17,6 +17,8 @@ struct PostgresKind: ServiceKind {
     let serviceKeys = DatabaseKindRules.serviceKeys
     let takesSeed = true
     let seedsNamedDatabases = true
+    /// `postgres.log`: the server's log is the service's.
+    let serverLog: String? = "postgres"
     var refusedKeys: [String: String] { DatabaseKindRules.refusedKeys(kind: name) }
 
     /// What a fresh cluster takes when its base pack is not cached yet (initdb's output with
