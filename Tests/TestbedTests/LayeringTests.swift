@@ -61,6 +61,18 @@ import Testing
         #expect(try mentions(of: above, in: "Kinds") == [])
     }
 
+    /// What only a kind knows: its spec, plan, kind and driver types. The reader, the plan
+    /// and the runtime ask the kind (`ServiceKinds`), so adding a kind touches none of them;
+    /// the registry's one line is the only place that names a kind.
+    @Test func theCoreNamesNoDatabaseKind() throws {
+        let kindTypes = ["PostgresSpec", "PostgresPlan", "PostgresKind", "PostgresCluster", "PostgresServiceDriver",
+                         "SQLiteSpec", "SQLitePlan", "SQLiteKind", "SQLiteStore", "SQLiteServiceDriver", "DatabaseReader"]
+        for folder in ["Manifest", "Plan", "Runtime", "Kinds"] {
+            let found = try mentions(of: kindTypes, in: folder).filter { !$0.hasPrefix("Kinds/ServiceKinds.swift:") }
+            #expect(found == [])
+        }
+    }
+
     @Test func driversDoNotKnowTheRuntimeThePlanOrTheHealthGate() throws {
         let above = Self.runtime + ["HealthGate", "HealthCheckError"]
         #expect(try mentions(of: above, in: "Drivers") == [])

@@ -9,7 +9,6 @@ enum DatabaseKindRules {
         var refused: [String: String] = [:]
         for key in ["command", "ports", "working_dir", "stop_signal", "stop_grace_period", "oneshot", "files", "user", "url"] {
             refused[key] = "a \(kind) service is run by Testbed itself"
-                + (key == "ports" ? "; use 'tcp: true' in the postgres block" : "")
         }
         return refused
     }

@@ -19,7 +19,11 @@ struct PostgresKind: ServiceKind {
     let seedsNamedDatabases = true
     /// `postgres.log`: the server's log is the service's.
     let serverLog: String? = "postgres"
-    var refusedKeys: [String: String] { DatabaseKindRules.refusedKeys(kind: name) }
+    var refusedKeys: [String: String] {
+        var refused = DatabaseKindRules.refusedKeys(kind: name)
+        refused["ports"]? += "; use 'tcp: true' in the postgres block"
+        return refused
+    }
 
     /// What a fresh cluster takes when its base pack is not cached yet (initdb's output with
     /// 1 MB WAL segments is about 40 MB).
