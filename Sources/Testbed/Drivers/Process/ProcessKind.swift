@@ -84,7 +84,7 @@ struct ProcessKind: ServiceKind {
         var own = ["host": "127.0.0.1", "log": service.log, "dir": service.folder]
         for (name, port) in service.ports { own["ports.\(name)"] = String(port) }
         for file in process.files { own["files.\(file.key)"] = service.folder + "/" + file.name }
-        if process.generatesPassword { own["password"] = PostgresCluster.randomPassword() }
+        if process.generatesPassword { own["password"] = RunPassword.make() }
         return own
     }
 
