@@ -29,7 +29,7 @@ struct ValidateCommand: ParsableCommand {
     /// left out when there are none.
     static func summary(of manifest: Manifest) -> String {
         let services = manifest.services.map { service in
-            if case .process(let process) = service.kind, let preset = process.preset {
+            if let process = service.process, let preset = process.preset {
                 return "\(service.name) (\(preset) preset)"
             }
             return "\(service.name) (\(service.kindName))"

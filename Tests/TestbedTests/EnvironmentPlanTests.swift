@@ -56,7 +56,7 @@ import Testing
         let http = try #require(api.portNumbers["http"])
         #expect(plan.values["api"]?["ports.http"] == String(http))
         #expect(api.ports["http"]?.isHeld == true)
-        guard case .process(let launch) = api.kind else { Issue.record("api is not a process: \(api.kind)"); return }
+        guard let launch = api.kind as? ProcessLaunch else { Issue.record("api is not a process: \(api.kind)"); return }
         #expect(launch.argv == ["python3", "-m", "http.server", String(http)])
         #expect(launch.logFile == run.log(for: "api"))
         #expect(launch.environment["DATABASE_URL"] == plan.values["db"]?["url"])
@@ -74,7 +74,7 @@ import Testing
         #expect(password.count == 32)
         #expect(plan.values["db"]?["url"] == "postgresql://postgres:\(password)@127.0.0.1:\(dbPort)/shop")
         #expect(plan.values["db"]?["socket"] == run.folder(for: "db") + "/socket")
-        guard case .postgres(let postgres) = db.kind else { Issue.record("db is not postgres: \(db.kind)"); return }
+        guard let postgres = db.kind as? PostgresPlan else { Issue.record("db is not postgres: \(db.kind)"); return }
         #expect(postgres.port == dbPort)
         #expect(postgres.spec.password == password)
         // A seed command may refer to a service planned after it: resolved in one pass.
@@ -84,7 +84,7 @@ import Testing
         #expect(migrate.isJob)
         let notesPath = run.folder(for: "notes") + "/notes.sqlite"
         #expect(plan.values["notes"]?["path"] == notesPath)
-        guard case .process(let job) = migrate.kind else { Issue.record("migrate is not a process"); return }
+        guard let job = migrate.kind as? ProcessLaunch else { Issue.record("migrate is not a process"); return }
         #expect(job.argv == ["/bin/sh", "-c", "echo migrating \(notesPath)"])
 
         #expect(plan.exports["API_URL"] == "http://127.0.0.1:\(http)/")
@@ -107,8 +107,8 @@ import Testing
         let file = "/tmp/built-in-code.yml"
         let check = HealthCheckSpec(probe: .tcp(port: .named("admin")), location: Testbed.SourceLocation(file: file, line: 7, column: 9))
         let service = ServiceSpec(
-            name: "api", kind: .process(ProcessSpec(command: .shell(Template(literal: "sleep 5")),
-                                                    ports: [PortSpec(name: "http", fixed: nil, location: Testbed.SourceLocation(file: file, line: 5, column: 5))])),
+            name: "api", kind: ProcessSpec(command: .shell(Template(literal: "sleep 5")),
+                                           ports: [PortSpec(name: "http", fixed: nil, location: Testbed.SourceLocation(file: file, line: 5, column: 5))]),
             healthcheck: check, location: Testbed.SourceLocation(file: file, line: 2, column: 3))
         let manifest = Manifest(name: "coded", path: file, directory: "/tmp", services: [service], exports: [])
         let allocator = PortAllocator(lockDirectory: try makeTemporaryDirectory())
@@ -130,8 +130,8 @@ import Testing
         func at(_ line: Int) -> Testbed.SourceLocation { Testbed.SourceLocation(file: file, line: line, column: 5) }
         let service = ServiceSpec(
             name: "api",
-            kind: .process(ProcessSpec(command: .argv([Template(literal: "serve"), try Template(parsing: "${UNSET_FOR_PLAN_TEST}", location: at(3))]),
-                                       ports: [PortSpec(name: "http", fixed: nil, location: at(4))])),
+            kind: ProcessSpec(command: .argv([Template(literal: "serve"), try Template(parsing: "${UNSET_FOR_PLAN_TEST}", location: at(3))]),
+                              ports: [PortSpec(name: "http", fixed: nil, location: at(4))]),
             environment: [(name: "OTHER", value: try Template(parsing: "${ALSO_UNSET_FOR_PLAN_TEST}", location: at(6)))],
             location: at(2))
         let manifest = Manifest(name: "coded", path: file, directory: "/tmp", services: [service], exports: [])

@@ -13,7 +13,7 @@ import Testing
     /// Types of the runtime, the plan, the API and detached mode.
     private static let runtime = [
         "Environment", "EnvironmentError", "EnvironmentPlan", "PlannedService", "PlannedHealthCheck",
-        "PostgresPlan", "SQLitePlan", "Milestone", "ServiceMilestones", "Resolver", "PortAllocator", "PortReservation", "RunDirectory",
+        "Milestone", "ServiceMilestones", "Resolver", "PortAllocator", "PortReservation", "RunDirectory",
         "DatabasePool", "TestDatabase", "ServiceValues", "DetachedRun", "ControlSocket", "Collector", "Caches",
     ]
     /// Types of the manifest model.
@@ -54,6 +54,23 @@ import Testing
 
     @Test func healthNamesOnlyProbesAndProcesses() throws {
         #expect(try mentions(of: Self.runtime + Self.manifest + Self.drivers, in: "Health") == [])
+    }
+
+    @Test func kindsDoNotKnowTheRuntimeThePlanOrTheManifestReader() throws {
+        let above = Self.runtime + ["ManifestLoader", "ServiceReader", "ManifestValidator", "Manifest", "HealthGate"]
+        #expect(try mentions(of: above, in: "Kinds") == [])
+    }
+
+    /// What only a kind knows: its spec, plan, kind and driver types. The reader, the plan
+    /// and the runtime ask the kind (`ServiceKinds`), so adding a kind touches none of them;
+    /// the registry's one line is the only place that names a kind.
+    @Test func theCoreNamesNoDatabaseKind() throws {
+        let kindTypes = ["PostgresSpec", "PostgresPlan", "PostgresKind", "PostgresCluster", "PostgresServiceDriver",
+                         "SQLiteSpec", "SQLitePlan", "SQLiteKind", "SQLiteStore", "SQLiteServiceDriver", "DatabaseReader"]
+        for folder in ["Manifest", "Plan", "Runtime", "Kinds"] {
+            let found = try mentions(of: kindTypes, in: folder).filter { !$0.hasPrefix("Kinds/ServiceKinds.swift:") }
+            #expect(found == [])
+        }
     }
 
     @Test func driversDoNotKnowTheRuntimeThePlanOrTheHealthGate() throws {

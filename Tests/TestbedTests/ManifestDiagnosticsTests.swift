@@ -89,7 +89,7 @@ import Testing
                   GREETING: hello
             """, path: "m.yml", directory: "/tmp")
         let resolver = Resolver(manifest: manifest, environment: [:], values: [:])
-        guard case .process(let process) = manifest.services[0].kind else { Issue.record("a process"); return }
+        guard let process = manifest.services[0].kind as? ProcessSpec else { Issue.record("a process"); return }
         let problem = #expect(throws: ManifestProblem.self) { try resolver.argv(process.command, service: "a") }
         let text = problem?.description ?? ""
         #expect(text.contains("environment testbed runs in"), "\(text)")

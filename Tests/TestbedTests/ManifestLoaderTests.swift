@@ -35,7 +35,7 @@ import Testing
         let api = try #require(manifest.service(named: "api"))
         #expect(api.dependsOn.map(\.condition) == [.completedSuccessfully, .started])
         #expect(api.healthcheck?.interval == .milliseconds(20))
-        guard case .process(let process) = api.kind else { Issue.record("api is not a process"); return }
+        guard let process = api.kind as? ProcessSpec else { Issue.record("api is not a process"); return }
         #expect(process.stopSignal == SIGINT)
         #expect(process.stopGracePeriod == .seconds(2))
         guard case .shell(let command) = process.command else { Issue.record("a string command runs through the shell"); return }

@@ -111,7 +111,7 @@ import Testing
                   extra: {content: "more"}
             """, path: "m.yml", directory: "/tmp")
         let service = try #require(manifest.services.first)
-        guard case .process(let process) = service.kind else { Issue.record("not a process"); return }
+        guard let process = service.kind as? ProcessSpec else { Issue.record("not a process"); return }
         #expect(process.preset == "redis" && process.requires?.package == "redis-server")
         #expect(process.files.map(\.key) == ["conf", "auth", "extra"])
         #expect(process.files.first?.lines.map(\.source) == ["port ${cache.ports.redis}"])
@@ -139,7 +139,7 @@ import Testing
                   ini: {content: "y", mode: "0640"}
             """, path: "m.yml", directory: "/tmp")
         func files(_ name: String) -> [ServiceFileSpec] {
-            guard case .process(let process) = manifest.service(named: name)?.kind else { return [] }
+            guard let process = manifest.service(named: name)?.kind as? ProcessSpec else { return [] }
             return process.files
         }
         let conf = try #require(files("cache").first { $0.key == "conf" })

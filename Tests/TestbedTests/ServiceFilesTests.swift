@@ -86,7 +86,7 @@ import Testing
             """, path: "m.yml", directory: "/tmp")
         let context = EnvironmentPlan.Context(manifest: manifest, run: RunDirectory(path: "/tmp/r"), caller: [:])
         for service in manifest.services {
-            guard case .process(let process) = service.kind else { continue }
+            guard let process = service.kind as? ProcessSpec else { continue }
             if service.name == "pool" {
                 #expect(try context.account(of: service, process, isRoot: false) == nil)
                 continue

@@ -228,40 +228,19 @@ enum LinkReader {
                 continue
             }
             let target = manifest.services[index]
-            switch target.kind {
-            case .sqlite:
-                problem("link '\(link.name)': '\(link.target)' is an SQLite database, which has no TCP port to front",
-                        hint: "links front postgres services and process ports")
-            case .postgres where link.http != nil:
-                problem("link '\(link.name)': '\(link.target)' is a PostgreSQL database, which does not speak HTTP",
-                        hint: "remove the 'http:' block for a TCP link")
-            case .postgres(var spec):
-                if let port = link.port {
-                    problem("link '\(link.name)': a postgres service has no port '\(port)'", hint: "write 'to: \(link.target)'")
-                }
-                spec.tcp = true
-                manifest.services[index].kind = .postgres(spec)
-            case .process(let process):
-                if target.isJob {
-                    problem("link '\(link.name)': '\(link.target)' is a one-shot job; it has no port to front",
-                            hint: "links front long-running services")
-                } else if let port = link.port, !process.ports.contains(where: { $0.name == port }) {
-                    let names = process.ports.map(\.name)
-                    problem("link '\(link.name)': service '\(link.target)' declares no port '\(port)'",
-                            hint: names.isEmpty ? "declare it: 'ports: [\(port)]'" : "its ports: \(names.joined(separator: ", "))")
-                } else if link.port == nil && process.ports.count != 1 {
-                    problem("link '\(link.name)': say which port of '\(link.target)' it fronts",
-                            hint: process.ports.isEmpty ? "declare a port on the service: 'ports: [http]', then 'to: \(link.target).ports.http'"
-                                : "e.g. 'to: \(link.target).ports.\(process.ports[0].name)'")
-                }
+            var spec = target.kind
+            for refusal in ServiceKinds.kind(of: spec).front(&spec, link: link.name, target: link.target, port: link.port,
+                                                              http: link.http != nil, isJob: target.isJob) {
+                problem(refusal.message, hint: refusal.hint)
             }
+            manifest.services[index].kind = spec
         }
     }
 
     /// The port name a link fronts on a process with exactly one port when `to:` named none.
     static func portName(of link: LinkSpec, in manifest: Manifest) -> String? {
         if let port = link.port { return port }
-        guard case .process(let process) = manifest.service(named: link.target)?.kind else { return nil }
+        guard let process = manifest.service(named: link.target)?.process else { return nil }
         return process.ports.first?.name
     }
 }

@@ -55,33 +55,14 @@ public struct LinkSpec: Sendable {
     /// The values this link exposes to `${NAME.key}`: an HTTP link's `url`, `host`, `port`,
     /// `address` (and `ports.NAME` of a process port); a TCP link's are its target's.
     func keys(fronting target: ServiceSpec?) -> [String] {
-        if http != nil {
-            guard let target, case .process = target.kind else { return ["url", "host", "port", "address"] }
-            return ["url", "host", "port", "address"] + (Self.portName(port, of: target).map { ["ports.\($0)"] } ?? [])
-        }
-        return target.map { Self.keys(fronting: $0, port: port) } ?? []
-    }
-
-    /// The values a link exposes to `${NAME.key}` for a target of this kind: those of the
-    /// target that make sense over TCP, with the link's host and port — a process's
-    /// `host`, `port`, `address`, `ports.NAME` of the port it fronts, and `url` when the
-    /// process has one (`url:` or a preset's).
-    static func keys(fronting target: ServiceSpec, port: String?) -> [String] {
-        switch target.kind {
-        case .postgres(let spec):
-            return ["url", "host", "port", "database", "user", "password"] + spec.databases.map { "databases.\($0).url" }
-        case .process(let process):
-            return ["host", "port", "address"] + (portName(port, of: target).map { ["ports.\($0)"] } ?? [])
-                + (process.url != nil ? ["url"] : [])
-        case .sqlite:
-            return []
-        }
+        guard let target else { return http != nil ? ["url", "host", "port", "address"] : [] }
+        return ServiceKinds.kind(of: target.kind).linkKeys(of: target.kind, port: port, http: http != nil)
     }
 
     /// The port a link fronts on `target`: the one `to:` names, or a process's only port.
     static func portName(_ named: String?, of target: ServiceSpec) -> String? {
         if let named { return named }
-        guard case .process(let process) = target.kind, process.ports.count == 1 else { return nil }
+        guard let process = target.process, process.ports.count == 1 else { return nil }
         return process.ports[0].name
     }
 }

@@ -30,7 +30,7 @@ extension Manifest {
             for template in ManifestValidator.templates(of: service) where template.parts.contains(where: \.isVariable) {
                 _ = check(template, service: service.name)
             }
-            if case .process(let process) = service.kind, let template = process.workingDirectory,
+            if let process = service.process, let template = process.workingDirectory,
                template.referencedServices.isEmpty, !template.parts.contains(where: \.isRunValue),
                let resolved = check(template, service: service.name) {
                 let path = resolvePath(resolved)
@@ -43,7 +43,7 @@ extension Manifest {
             }
             // The program, found on the service's own PATH when it sets one; a PATH made of
             // other services' values is only known when the run is planned.
-            if case .process(let process) = service.kind, let program = ProgramCheck.program(of: process.command),
+            if let process = service.process, let program = ProgramCheck.program(of: process.command),
                program.referencedServices.isEmpty, let name = try? resolver.resolve(program, service: service.name) {
                 let own = service.environment.last { $0.name == "PATH" }?.value
                 if own?.referencedServices.isEmpty ?? true {

@@ -29,7 +29,7 @@ enum ManifestValidator {
         for index in manifest.services.indices {
             let name = manifest.services[index].name
             guard let location = awaited[name] else { continue }
-            if case .process = manifest.services[index].kind { manifest.services[index].isJob = true } else {
+            if ServiceKinds.kind(of: manifest.services[index].kind).canComplete { manifest.services[index].isJob = true } else {
                 problem(&reader, location, nil, "'\(name)' is a database; it never completes",
                         hint: "wait for it with service_healthy")
             }
@@ -100,8 +100,8 @@ enum ManifestValidator {
 
     static func checkHealthcheck(_ service: ServiceSpec, reader: inout NodeReader) {
         guard let check = service.healthcheck else { return }
-        var portNames: [String] = []
-        if case .process(let process) = service.kind { portNames = process.ports.map(\.name) }
+        let kind = ServiceKinds.kind(of: service.kind)
+        let portNames = kind.ports(of: service.kind, location: service.location).map(\.name)
         func checkPort(_ port: HealthCheckSpec.PortReference) {
             guard case .named(let name) = port, !portNames.contains(name) else { return }
             let hint = portNames.isEmpty
@@ -113,21 +113,14 @@ enum ManifestValidator {
             problem(&reader, check.location, service.name, "a one-shot job has no health check: dependents wait for it to exit with status 0",
                     hint: "remove the healthcheck, or drop oneshot if the service keeps running")
         }
+        if let refusal = kind.refusal(of: check.probe) {
+            problem(&reader, check.location, service.name, refusal.message, hint: refusal.hint)
+            return
+        }
         switch check.probe {
-        case .tcp where service.kindName != "process", .http where service.kindName != "process":
-            problem(&reader, check.location, service.name, "a tcp or http check applies to process services",
-                    hint: "a \(service.kindName) service is ready once it accepts connections; check it with sql: QUERY")
         case .tcp(let port): checkPort(port)
         case .http(.path(_, let port), _): checkPort(port)
-        case .sql:
-            if case .process = service.kind {
-                problem(&reader, check.location, service.name, "an sql check needs a postgres or sqlite service",
-                        hint: "check a process with tcp, http, command or log")
-            }
-        case .http, .command, .log: break
-        }
-        if case .log = check.probe, service.kindName != "process" {
-            problem(&reader, check.location, service.name, "a log check applies to process services")
+        case .http, .command, .log, .sql: break
         }
     }
 
@@ -138,9 +131,8 @@ enum ManifestValidator {
                 problem(&reader, step.location, service.name, "fixture file '\(file)' does not exist (looked in \(manifest.resolvePath(file)))",
                         hint: "paths are relative to the manifest's folder")
             }
-            if case .postgres(let spec) = service.kind, let database = step.database, !spec.databases.contains(database) {
-                problem(&reader, step.location, service.name, "seed step targets database '\(database)', which the service does not create",
-                        hint: "add it to postgres.databases (now: \(spec.databases.joined(separator: ", ")))")
+            if let problem = ServiceKinds.kind(of: service.kind).check(step, of: service.kind, service: service.name) {
+                reader.problems.append(problem)
             }
         }
     }
@@ -153,15 +145,7 @@ enum ManifestValidator {
             case .shell(let text): result.append(text)
             }
         }
-        switch service.kind {
-        case .process(let process):
-            add(process.command)
-            if let dir = process.workingDirectory { result.append(dir) }
-            if let url = process.url { result.append(url) }
-            for file in process.files { result += file.lines }
-        case .sqlite(let spec): if let path = spec.path { result.append(path) }
-        case .postgres: break
-        }
+        result += ServiceKinds.kind(of: service.kind).templates(of: service.kind)
         if let check = service.healthcheck {
             if case .command(let command) = check.probe { add(command) }
             if case .http(.url(let url), _) = check.probe { result.append(url) }
@@ -209,15 +193,6 @@ enum ManifestValidator {
 public enum ServiceValueKeys {
     /// The keys `service` exposes, e.g. `host`, `log` and `ports.NAME` for a process.
     public static func keys(of service: ServiceSpec) -> [String] {
-        switch service.kind {
-        case .process(let process):
-            ["host", "log", "dir"] + process.ports.map { "ports.\($0.name)" } + process.files.map { "files.\($0.key)" }
-                + (process.url == nil ? [] : ["url"]) + (process.generatesPassword ? ["password"] : [])
-        case .postgres(let spec):
-            ["url", "host", "port", "socket", "database", "user", "password", "log"]
-                + spec.databases.map { "databases.\($0).url" }
-        case .sqlite:
-            ["path", "url", "file", "dsn"]
-        }
+        ServiceKinds.kind(of: service.kind).valueKeys(of: service.kind)
     }
 }

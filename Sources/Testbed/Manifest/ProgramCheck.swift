@@ -17,7 +17,7 @@ enum ProgramCheck {
         let path = path ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         if let found = ServiceProcess.locate(program, path: path) { return found }
         let searched = "PATH (\(path)) or in \(ServiceProcess.systemFolders.joined(separator: ", "))"
-        if case .process(let process) = service.kind, let required = process.requires, required.program == program {
+        if let process = service.process, let required = process.requires, required.program == program {
             throw ManifestProblem(location, service: service.name,
                                   "\(program) is not installed (the \(process.preset ?? "service") preset runs it): not found on \(searched)",
                                   hint: "install it: apt-get install -y \(required.package)")

@@ -6,7 +6,7 @@ enum SeedReader {
     static let sourceKeys = ["sql", "csv", "json", "command"]
     static let keys = sourceKeys + ["table", "database", "delimiter", "header", "null", "columns", "cacheable", "inputs"]
 
-    static func read(_ node: Node, service: String, isPostgres: Bool, reader: inout NodeReader) -> [SeedStep] {
+    static func read(_ node: Node, service: String, namesDatabases: Bool, reader: inout NodeReader) -> [SeedStep] {
         let items: [Node]
         if case .sequence = node {
             items = reader.sequence(node, "seed", service: service) ?? []
@@ -87,8 +87,9 @@ enum SeedReader {
             }
             var database: String?
             if let node = value("database") {
-                if isPostgres { database = reader.string(node, "database", service: service) } else {
-                    reader.fail(node, service: service, "'database' applies to postgres seed steps only")
+                if namesDatabases { database = reader.string(node, "database", service: service) } else {
+                    let kinds = ServiceKinds.all.filter(\.seedsNamedDatabases).map(\.name).joined(separator: " and ")
+                    reader.fail(node, service: service, "'database' applies to \(kinds) seed steps only")
                 }
             }
             if let step { steps.append(SeedStep(source: step, database: database, location: reader.location(source.keyNode))) }

@@ -2,9 +2,6 @@ import Yams
 
 /// Reads one entry of `services:`.
 enum ServiceReader {
-    static let processKeys = ["command", "working_dir", "environment", "ports", "depends_on", "healthcheck",
-                              "stop_signal", "stop_grace_period", "oneshot", "start_timeout", "files", "user", "url"]
-    static let databaseKeys = ["postgres", "sqlite", "seed", "depends_on", "healthcheck", "environment", "start_timeout"]
     static let unsupported = [
         "image": "Testbed runs processes, not container images; give a 'command' (e.g. [redis-server, --port, \"${cache.ports.redis}\"])",
         "build": "Testbed does not build images; give the 'command' that starts the service",
@@ -16,106 +13,84 @@ enum ServiceReader {
         "secrets": "declare the file under 'files:' with mode \"0600\"; its path is ${SERVICE.files.KEY}",
     ]
 
+    /// Reads one service: a preset, a kind's block (`postgres:`, `sqlite:`), or a process;
+    /// nil after a problem was recorded in `reader`.
     static func read(name: String, node: Node, keyNode: Node, reader: inout NodeReader) -> ServiceSpec? {
         guard let entries = reader.entries(node, "the service", service: name) else { return nil }
         let keys = Set(entries.map(\.key))
-        let location = reader.location(keyNode)
+        let blocks = ServiceKinds.withBlock.filter { keys.contains($0.blockKey ?? "") }
         let presets = entries.filter { Preset.all[$0.key] != nil }
         if let block = presets.first, let preset = Preset.all[block.key] {
-            if presets.count > 1 || keys.contains("postgres") || keys.contains("sqlite") {
-                let other = presets.dropFirst().first?.key ?? (keys.contains("postgres") ? "postgres" : "sqlite")
+            if presets.count > 1 || !blocks.isEmpty {
+                let other = presets.dropFirst().first?.key ?? blocks[0].blockKey ?? ""
                 reader.fail(block.keyNode, service: name, "a service is made from one of '\(block.key)' and '\(other)', not both",
                             hint: "a preset brings its own command; split it into two services, or write the service by hand")
                 return nil
             }
-            let others = entries.filter { $0.key != block.key }
-            guard let expanded = preset.expand(service: name, block: block, others: others, reader: &reader),
-                  var service = read(name: name, node: expanded.node, keyNode: keyNode, reader: &reader),
-                  case .process(var process) = service.kind else { return nil }
-            process.preset = preset.name
-            process.requires = preset.requires
-            process.generatesPassword = preset.generatesPassword
-            process.logsInTo = preset.options.filter(\.logsIn).compactMap { expanded.values[$0.name] }
-            service.kind = .process(process)
-            return service
+            return readPreset(preset, block: block, entries: entries, name: name, keyNode: keyNode, reader: &reader)
         }
-        let isPostgres = keys.contains("postgres"), isSQLite = keys.contains("sqlite")
-        if isPostgres && isSQLite {
-            reader.fail(keyNode, service: name, "a service is either 'postgres' or 'sqlite', not both", hint: "split it into two services")
+        if blocks.count > 1 {
+            reader.fail(keyNode, service: name, "a service is either '\(blocks[0].name)' or '\(blocks[1].name)', not both",
+                        hint: "split it into two services")
             return nil
         }
-        let isDatabase = isPostgres || isSQLite
-        let allowed = isDatabase ? databaseKeys : processKeys
-        var extra = unsupported
-        if isDatabase {
-            for key in ["command", "ports", "working_dir", "stop_signal", "stop_grace_period", "oneshot", "files", "user", "url"] {
-                extra[key] = "a \(isPostgres ? "postgres" : "sqlite") service is run by Testbed itself"
-                    + (key == "ports" ? "; use 'tcp: true' in the postgres block" : "")
-            }
-        } else {
-            extra["seed"] = "fixtures belong to postgres and sqlite services; to prepare a process, add a one-shot job service"
-        }
+        let kind = blocks.first ?? ServiceKinds.standard
+        let allowed = kind.blockKey == nil ? kind.serviceKeys : ServiceKinds.withBlock.compactMap(\.blockKey) + kind.serviceKeys
         // Unknown keys first, whatever else is wrong: `comand:` is a typo, not a missing command.
-        reader.checkKeys(entries, allowed: allowed, in: "", service: name, extra: extra)
-        if !isDatabase && !keys.contains("command") {
+        reader.checkKeys(entries, allowed: allowed, in: "", service: name, extra: unsupported.merging(kind.refusedKeys) { $1 })
+        if kind.blockKey == nil && !keys.contains("command") {
             let misspelt = entries.contains { !allowed.contains($0.key) && suggestion(for: $0.key, among: allowed) == "command" }
             if !misspelt {
+                let blockNames = ServiceKinds.withBlock.compactMap(\.blockKey).map { "'\($0):'" }.joined(separator: " or ")
                 let hint = keys.contains("image") ? unsupported["image"]
-                    : "add 'command', a 'postgres:' or 'sqlite:' block, or a preset (\(Preset.all.keys.sorted().joined(separator: ", ")))"
+                    : "add 'command', a \(blockNames) block, or a preset (\(Preset.all.keys.sorted().joined(separator: ", ")))"
                 reader.fail(keyNode, service: name, "the service has nothing to run", hint: hint)
             }
             return nil
         }
-
-        var dependencies: [Dependency] = []
-        var healthcheck: HealthCheckSpec?
-        var environment: [(name: String, value: Template)] = []
-        var seed: [SeedStep] = []
-        var kind: ServiceSpec.Kind?
-        var isJob = false
-        var startTimeout = ServiceSpec.defaultStartTimeout
-        var process = ProcessSpec(command: .argv([]))
+        var spec = ServiceSpec(name: name, kind: ProcessSpec(command: .argv([])), location: reader.location(keyNode))
+        var kindSpec: (any ServiceKindSpec)? = kind.blockKey == nil ? spec.kind : nil
         for entry in entries where allowed.contains(entry.key) {
             switch entry.key {
-            case "depends_on": dependencies = readDependencies(entry.value, service: name, reader: &reader)
-            case "healthcheck": healthcheck = HealthCheckReader.read(entry.value, service: name, reader: &reader)
+            case "depends_on": spec.dependsOn = readDependencies(entry.value, service: name, reader: &reader)
+            case "healthcheck": spec.healthcheck = HealthCheckReader.read(entry.value, service: name, reader: &reader)
             case "environment":
-                environment = (reader.keyValues(entry.value, "environment", service: name) ?? []).map { ($0.name, $0.value) }
-            case "seed": seed = SeedReader.read(entry.value, service: name, isPostgres: isPostgres, reader: &reader)
-            case "postgres": kind = DatabaseReader.postgres(entry.value, service: name, reader: &reader).map { .postgres($0) }
-            case "sqlite": kind = DatabaseReader.sqlite(entry.value, service: name, reader: &reader).map { .sqlite($0) }
-            case "command":
-                if let command = readCommand(entry.value, "command", service: name, reader: &reader) { process.command = command }
-            case "working_dir":
-                if let dir = reader.template(entry.value, "working_dir", service: name) { process.workingDirectory = dir }
-            case "ports": process.ports = readPorts(entry.value, service: name, reader: &reader)
-            case "stop_signal":
-                if let text = reader.string(entry.value, "stop_signal", service: name) {
-                    if let signal = SignalNames.parse(text) { process.stopSignal = signal } else {
-                        reader.fail(entry.value, service: name, "stop_signal '\(text)' is not a signal", hint: "use a name such as SIGTERM, SIGINT or SIGQUIT")
-                    }
-                }
-            case "stop_grace_period":
-                if let grace = reader.duration(entry.value, "stop_grace_period", service: name) { process.stopGracePeriod = grace }
-            case "oneshot": isJob = reader.bool(entry.value, "oneshot", service: name) ?? false
+                spec.environment = (reader.keyValues(entry.value, "environment", service: name) ?? []).map { ($0.name, $0.value) }
+            case "seed": spec.seed = SeedReader.read(entry.value, service: name, namesDatabases: kind.seedsNamedDatabases, reader: &reader)
+            case "oneshot": spec.isJob = reader.bool(entry.value, "oneshot", service: name) ?? false
             case "start_timeout":
                 if let limit = reader.duration(entry.value, "start_timeout", service: name) {
-                    if limit > .zero { startTimeout = limit } else {
+                    if limit > .zero { spec.startTimeout = limit } else {
                         reader.fail(entry.value, service: name, "start_timeout must be longer than 0", hint: "leave it out for the default of 5m")
                     }
                 }
-            case "files": process.files = ServiceFileReader.files(entry.value, service: name, reader: &reader)
-            case "user": process.user = ServiceFileReader.user(entry.value, service: name, reader: &reader)
-            case "url": process.url = reader.template(entry.value, "url", service: name)
-            default: break
+            case kind.blockKey: kindSpec = kind.readBlock(entry.value, service: name, reader: &reader)
+            default:
+                guard var process = kindSpec as? ProcessSpec else { continue }
+                ProcessReader.read(entry, service: name, into: &process, reader: &reader)
+                kindSpec = process
             }
         }
-        if !isDatabase { kind = .process(process) }
-        guard let kind else { return nil }
-        var spec = ServiceSpec(name: name, kind: kind, dependsOn: dependencies, healthcheck: healthcheck,
-                               environment: environment, seed: seed, isJob: isJob, location: location)
-        spec.startTimeout = startTimeout
+        guard let kindSpec else { return nil }
+        spec.kind = kindSpec
         return spec
+    }
+
+    /// A service made from a preset: the preset's expansion read as a process, marked with
+    /// what the preset brings (its program, its generated password, whom it logs in to).
+    private static func readPreset(_ preset: Preset, block: (key: String, keyNode: Node, value: Node),
+                                   entries: [(key: String, keyNode: Node, value: Node)], name: String, keyNode: Node,
+                                   reader: inout NodeReader) -> ServiceSpec? {
+        let others = entries.filter { $0.key != block.key }
+        guard let expanded = preset.expand(service: name, block: block, others: others, reader: &reader),
+              var service = read(name: name, node: expanded.node, keyNode: keyNode, reader: &reader),
+              var process = service.process else { return nil }
+        process.preset = preset.name
+        process.requires = preset.requires
+        process.generatesPassword = preset.generatesPassword
+        process.logsInTo = preset.options.filter(\.logsIn).compactMap { expanded.values[$0.name] }
+        service.kind = process
+        return service
     }
 
     /// A list runs directly; a string runs through `/bin/sh -c`.

@@ -1,19 +1,11 @@
 /// One service of a manifest: what to run, what it waits for, how to check and stop it.
 public struct ServiceSpec: Sendable {
-    /// What sort of service this is, with its kind-specific settings.
-    public enum Kind: Sendable {
-        /// A process Testbed spawns from the manifest's command.
-        case process(ProcessSpec)
-        /// A PostgreSQL cluster Testbed creates for the run.
-        case postgres(PostgresSpec)
-        /// An SQLite database file Testbed creates for the run.
-        case sqlite(SQLiteSpec)
-    }
-
     /// The service's name: its key in the manifest, used in `${name.key}` references and messages.
     public var name: String
-    /// What to run, and its kind-specific settings.
-    public var kind: Kind
+    /// What sort of service this is, with its kind-specific settings: a ``ProcessSpec``
+    /// (a process Testbed spawns from the manifest's command), a `PostgresSpec` or an
+    /// `SQLiteSpec` (a database Testbed creates for the run), …
+    public var kind: any ServiceKindSpec
     /// Services that must be ready (or in the stated condition) before this one starts.
     public var dependsOn: [Dependency]
     /// How to tell that the service is healthy; nil: it counts as healthy once started.
@@ -36,7 +28,7 @@ public struct ServiceSpec: Sendable {
 
     /// Makes a service spec from parts; it is not validated (``ManifestLoader`` does that).
     public init(
-        name: String, kind: Kind, dependsOn: [Dependency] = [], healthcheck: HealthCheckSpec? = nil,
+        name: String, kind: any ServiceKindSpec, dependsOn: [Dependency] = [], healthcheck: HealthCheckSpec? = nil,
         environment: [(name: String, value: Template)] = [], seed: [SeedStep] = [], isJob: Bool = false,
         location: SourceLocation
     ) {
@@ -51,13 +43,10 @@ public struct ServiceSpec: Sendable {
     }
 
     /// The short word for the kind, as the CLI prints it.
-    public var kindName: String {
-        switch kind {
-        case .process: "process"
-        case .postgres: "postgres"
-        case .sqlite: "sqlite"
-        }
-    }
+    public var kindName: String { kind.kindName }
+
+    /// The process settings of a process service; nil for another kind.
+    public var process: ProcessSpec? { kind as? ProcessSpec }
 }
 
 /// A named loopback port: a free one is chosen for each run unless `fixed` is set.
@@ -71,7 +60,7 @@ public struct PortSpec: Sendable, Hashable {
 }
 
 /// A service that is a process the manifest describes.
-public struct ProcessSpec: Sendable {
+public struct ProcessSpec: ServiceKindSpec {
     /// What to run, resolved when the run is planned.
     public var command: CommandSpec
     /// Relative to the manifest's folder; nil means the manifest's folder.
@@ -100,6 +89,9 @@ public struct ProcessSpec: Sendable {
     /// a `postgres` one without a `password:` gets one generated for the run.
     public var logsInTo: [String] = []
 
+    /// `process`.
+    public var kindName: String { "process" }
+
     /// Makes a process spec; defaults: the manifest's folder, no ports, SIGTERM, 5 seconds' grace.
     public init(command: CommandSpec, workingDirectory: Template? = nil, ports: [PortSpec] = [],
                 stopSignal: Int32 = 15, stopGracePeriod: Duration = .seconds(5)) {
@@ -108,67 +100,5 @@ public struct ProcessSpec: Sendable {
         self.ports = ports
         self.stopSignal = stopSignal
         self.stopGracePeriod = stopGracePeriod
-    }
-}
-
-/// A PostgreSQL cluster of the run's own.
-public struct PostgresSpec: Sendable {
-    /// Which PostgreSQL server installation to use.
-    public enum Server: Sendable, Hashable {
-        /// The newest installed server.
-        case newest
-        /// A major version, e.g. 15.
-        case version(Int)
-        /// A folder holding `initdb` and `postgres`.
-        case binDirectory(String)
-    }
-
-    /// Databases to create; the first is the default (`${svc.database}`, seed target).
-    public var databases: [String]
-    /// The database superuser role that `initdb` creates and clients connect as (default `postgres`).
-    public var user: String
-    /// The role's password for TCP logins (`scram-sha-256`), set per run; nil: with TCP, a
-    /// random one per run. Not part of the cache key (the cache never holds a password).
-    public var password: String?
-    /// Server settings (`-c name=value`), over Testbed's test defaults.
-    public var settings: [(name: String, value: String)]
-    /// Which server installation to use (default: the newest installed).
-    public var server: Server
-    /// Listen on a loopback TCP port as well as the Unix socket; TCP logins need the password.
-    public var tcp: Bool
-    /// A fixed TCP port, when the manifest asks for one.
-    public var fixedPort: Int?
-    /// Unprivileged user to run the server as when Testbed runs as root (default `postgres`).
-    public var runAs: String?
-    /// Extra `initdb` options (part of the cache key).
-    public var initdbOptions: [String]
-
-    /// Makes a PostgreSQL spec; the defaults give one database `app`, user `postgres`, no TCP.
-    public init(databases: [String] = ["app"], user: String = "postgres", password: String? = nil,
-                settings: [(name: String, value: String)] = [], server: Server = .newest, tcp: Bool = false,
-                fixedPort: Int? = nil, runAs: String? = nil, initdbOptions: [String] = []) {
-        self.databases = databases
-        self.user = user
-        self.password = password
-        self.settings = settings
-        self.server = server
-        self.tcp = tcp
-        self.fixedPort = fixedPort
-        self.runAs = runAs
-        self.initdbOptions = initdbOptions
-    }
-}
-
-/// An SQLite database file of the run's own.
-public struct SQLiteSpec: Sendable {
-    /// nil: `RUN_DIR/NAME/NAME.sqlite`. Relative paths are against the manifest's folder.
-    public var path: Template?
-    /// Pragmas applied on every connection Testbed opens; `foreign_keys` is on unless set.
-    public var pragmas: [(name: String, value: String)]
-
-    /// Makes an SQLite spec; the defaults put the file in the run directory with no extra pragmas.
-    public init(path: Template? = nil, pragmas: [(name: String, value: String)] = []) {
-        self.path = path
-        self.pragmas = pragmas
     }
 }

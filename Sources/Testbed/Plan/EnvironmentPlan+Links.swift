@@ -1,6 +1,6 @@
 extension EnvironmentPlan {
     /// Reserves each manifest link's port and computes its values: the target's, with the
-    /// link's host and port (a PostgreSQL URL keeps the target's user and password). Runs
+    /// link's host and port (a database's URL keeps the target's user and password). Runs
     /// after every service's values are known (pass 2), before anything is resolved
     /// against them (pass 3), so `${app-db.url}` resolves like `${db.url}`.
     static func planLinks(_ manifest: Manifest, values: inout [String: [String: String]],
@@ -21,26 +21,15 @@ extension EnvironmentPlan {
             }
             guard let target = manifest.service(named: spec.target), let own = values[spec.target] else { continue }
             let portName = LinkReader.portName(of: spec, in: manifest)
-            let portKey = target.kindName == "postgres" ? "port" : portName.map { "ports.\($0)" }
-            guard let portKey, let upstreamPort = own[portKey].flatMap(Int.init) else {
+            let kind = ServiceKinds.kind(of: target.kind)
+            guard let portKey = kind.linkedPortKey(of: target.kind, portName: portName),
+                  let upstreamPort = own[portKey].flatMap(Int.init) else {
                 problems.append(ManifestProblem(spec.targetLocation, "link '\(spec.name)': '\(spec.target)' has no TCP port to front"))
                 continue
             }
             guard let reservation = reserve(spec, allocator, &problems) else { continue }
-            let port = String(reservation.port)
-            var mine: [String: String] = ["host": "127.0.0.1", "port": port]
-            if target.kindName == "postgres" {
-                for key in LinkSpec.keys(fronting: target, port: nil) where mine[key] == nil {
-                    mine[key] = own[key]?.replacingOccurrences(of: "127.0.0.1:\(upstreamPort)", with: "127.0.0.1:\(port)")
-                }
-            } else {
-                mine["address"] = "127.0.0.1:\(port)"
-                if let portName { mine["ports.\(portName)"] = port }
-            }
-            if spec.http != nil {
-                mine["url"] = "http://127.0.0.1:\(port)"
-                if target.kindName == "postgres" { mine = ["url": mine["url"]!, "host": "127.0.0.1", "port": port] }
-            }
+            let mine = kind.linkValues(own, of: target.kind, portName: portName, upstream: upstreamPort, port: reservation.port,
+                                       http: spec.http != nil)
             values[spec.name] = mine
             links.append(PlannedLink(name: spec.name, target: spec.target, reservation: reservation, upstreamPort: upstreamPort,
                                      faults: spec.faults, seed: spec.seed, values: mine,

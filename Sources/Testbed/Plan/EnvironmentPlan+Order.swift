@@ -39,12 +39,7 @@ extension EnvironmentPlan {
         var reserved: [String: [String: PortReservation]] = [:]
         var problems: [ManifestProblem] = []
         for service in manifest.services {
-            var specs: [PortSpec] = []
-            if case .process(let process) = service.kind { specs = process.ports }
-            if case .postgres(let spec) = service.kind, spec.tcp {
-                specs = [PortSpec(name: "postgres", fixed: spec.fixedPort, location: service.location)]
-            }
-            for port in specs {
+            for port in ServiceKinds.kind(of: service.kind).ports(of: service.kind, location: service.location) {
                 do {
                     let reservation = try port.fixed.map { try allocator.reserve(fixed: $0) } ?? allocator.reserve()
                     reserved[service.name, default: [:]][port.name] = reservation
@@ -63,8 +58,5 @@ extension EnvironmentPlan {
 }
 
 extension ServiceSpec {
-    var isProcess: Bool {
-        if case .process = kind { return true }
-        return false
-    }
+    var isProcess: Bool { process != nil }
 }

@@ -6,39 +6,26 @@ extension EnvironmentPlan {
         let run: RunDirectory
         let caller: [String: String]
 
-        /// The service's values (pass 2). A process's come from its ports; a database's
-        /// from its driver's format; an sqlite `path:` may refer to `valuesSoFar`.
+        /// The service's values (pass 2), from its kind; a value may refer to `valuesSoFar`
+        /// (an sqlite `path:`).
         func values(of service: ServiceSpec, ports: [String: PortReservation],
                     valuesSoFar: [String: [String: String]]) throws(ManifestProblem) -> [String: String] {
-            switch service.kind {
-            case .process(let process):
-                let folder = run.folder(for: service.name)
-                var own = ["host": "127.0.0.1", "log": run.log(for: service.name), "dir": folder]
-                for (name, reservation) in ports { own["ports.\(name)"] = String(reservation.port) }
-                for file in process.files { own["files.\(file.key)"] = folder + "/" + file.name }
-                if process.generatesPassword { own["password"] = PostgresCluster.randomPassword() }
-                return own
-            case .postgres(let spec):
-                // The run's password (generated when TCP is on, or a preset logs in with it, and
-                // none is set) is fixed here, once: pass 3 takes it back from these values, so
-                // values and cluster agree.
-                let fronted = manifest.services.contains { other in
-                    if case .process(let process) = other.kind { return process.logsInTo.contains(service.name) }
-                    return false
-                }
-                return PostgresCluster.values(spec: PostgresCluster.runSpec(spec, fronted: fronted),
-                                              serviceDirectory: run.folder(for: service.name), port: postgresPort(spec, ports: ports))
-            case .sqlite(let spec):
-                var path = run.folder(for: service.name) + "/\(service.name).sqlite"
-                if let template = spec.path {
-                    path = manifest.resolvePath(try Resolver(manifest: manifest, environment: caller, values: valuesSoFar).resolve(template, service: service.name))
-                }
-                return SQLiteStore.values(path: path)
-            }
+            let (manifest, caller) = (manifest, caller)
+            // Made only when a template is resolved: most services' values have none.
+            let resolver = { Resolver(manifest: manifest, environment: caller, values: valuesSoFar) }
+            return try ServiceKinds.kind(of: service.kind).values(of: service.kind, service: planning(service, ports: ports, resolver: resolver))
         }
 
-        func postgresPort(_ spec: PostgresSpec, ports: [String: PortReservation]) -> Int {
-            ports["postgres"]?.port ?? spec.fixedPort ?? 5432
+        /// The service as its kind sees it: its folder, log and ports, and templates resolved
+        /// by the resolver `resolver` makes.
+        func planning(_ service: ServiceSpec, ports: [String: PortReservation], resolver: @escaping () -> Resolver) -> PlanningService {
+            // A service another one logs in to (a pgbouncer preset's target) gets a password for the run.
+            let loggedInto = manifest.services.contains { $0.process?.logsInTo.contains(service.name) ?? false }
+            let manifest = manifest
+            return PlanningService(name: service.name, location: service.location, folder: run.folder(for: service.name),
+                                   log: run.log(for: service.name), ports: ports.mapValues(\.port), loggedInto: loggedInto,
+                                   resolve: { template throws(ManifestProblem) in try resolver().resolve(template, service: service.name) },
+                                   resolvePath: { manifest.resolvePath($0) })
         }
 
         /// Everything else about the service (pass 3), resolved against every value.
@@ -50,39 +37,18 @@ extension EnvironmentPlan {
                 do { environment[entry.name] = try resolver.resolve(entry.value, service: service.name) } catch { problems.append(error) }
             }
             let own = values[service.name] ?? [:]
-            let folder = run.folder(for: service.name)
-            var kind: PlannedService.Kind?
+            var kind: (any PlannedKind)?
             var teardown: [TeardownStep] = []
             do {
-                switch service.kind {
-                case .process(let process):
-                    var directory = manifest.directory
-                    if let template = process.workingDirectory {
-                        directory = manifest.resolvePath(try resolver.resolve(template, service: service.name))
-                    }
-                    teardown = TeardownStep.standard(signal: process.stopSignal, grace: process.stopGracePeriod)
-                    let user = try account(of: service, process)
-                    var files: [ProcessLaunch.File] = []
-                    for file in process.files {
-                        var lines: [String] = []
-                        for line in file.lines { lines.append(try resolver.resolve(line, service: service.name)) }
-                        files.append(.init(path: folder + "/" + file.name, contents: lines.joined(separator: "\n"), mode: file.mode))
-                    }
-                    let argv = try locateProgram(try resolver.argv(process.command, service: service.name), process, of: service,
-                                                 environment: environment, user: user)
-                    kind = .process(ProcessLaunch(
-                        argv: (user?.commandPrefix ?? []) + argv,
-                        environment: environment, workingDirectory: directory, logFile: run.log(for: service.name),
-                        teardown: teardown, serviceDirectory: folder, files: files, user: user))
-                case .postgres(let spec):
-                    teardown = PostgresServer.immediateShutdown
-                    var spec = spec
-                    if let password = own["password"], !password.isEmpty { spec.password = password }
-                    kind = .postgres(PostgresPlan(spec: spec, seed: try seed(of: service, resolver: resolver),
-                                                  serviceDirectory: folder, port: postgresPort(spec, ports: ports)))
-                case .sqlite(let spec):
-                    kind = .sqlite(SQLitePlan(spec: spec, seed: try seed(of: service, resolver: resolver),
-                                              serviceDirectory: folder, path: own["path"] ?? folder + "/\(service.name).sqlite"))
+                if let process = service.process {
+                    let planned = try launch(service, process, resolver: resolver, environment: environment)
+                    kind = planned.launch
+                    teardown = planned.teardown
+                } else if let planned = try ServiceKinds.kind(of: service.kind).plan(
+                    service.kind, service: planning(service, ports: ports, resolver: { resolver }), values: own,
+                    seed: try manifest.resolvedSeed(of: service, resolver: resolver)) {
+                    kind = planned.kind
+                    teardown = planned.teardown
                 }
             } catch {
                 problems.append(error)
@@ -107,16 +73,30 @@ extension EnvironmentPlan {
                 teardown: teardown, startTimeout: service.startTimeout)
         }
 
-        /// Seed steps with absolute file paths and resolved command argv.
-        func seed(of service: ServiceSpec, resolver: Resolver) throws(ManifestProblem) -> [ResolvedSeedStep] {
-            var seed: [ResolvedSeedStep] = []
-            for step in service.seed {
-                var argv: [String]?
-                if case .command(let command, _, _) = step.source { argv = try resolver.argv(command, service: service.name) }
-                seed.append(ResolvedSeedStep(step: step, absolutePaths: try resolver.seedFiles(step, of: manifest, service: service.name), commandArgv: argv,
-                                             workingDirectory: manifest.directory))
+        /// A process's launch (the core plans the process kind: accounts, program lookup)
+        /// and its teardown.
+        func launch(_ service: ServiceSpec, _ process: ProcessSpec, resolver: Resolver,
+                    environment: [String: String]) throws(ManifestProblem) -> (launch: ProcessLaunch, teardown: [TeardownStep]) {
+            let folder = run.folder(for: service.name)
+            var directory = manifest.directory
+            if let template = process.workingDirectory {
+                directory = manifest.resolvePath(try resolver.resolve(template, service: service.name))
             }
-            return seed
+            let teardown = TeardownStep.standard(signal: process.stopSignal, grace: process.stopGracePeriod)
+            let user = try account(of: service, process)
+            var files: [ProcessLaunch.File] = []
+            for file in process.files {
+                var lines: [String] = []
+                for line in file.lines { lines.append(try resolver.resolve(line, service: service.name)) }
+                files.append(.init(path: folder + "/" + file.name, contents: lines.joined(separator: "\n"), mode: file.mode))
+            }
+            let argv = try locateProgram(try resolver.argv(process.command, service: service.name), process, of: service,
+                                         environment: environment, user: user)
+            let launch = ProcessLaunch(
+                argv: (user?.commandPrefix ?? []) + argv,
+                environment: environment, workingDirectory: directory, logFile: run.log(for: service.name),
+                teardown: teardown, serviceDirectory: folder, files: files, user: user)
+            return (launch, teardown)
         }
 
         /// The health check with its port, URL or command resolved; a port the service does

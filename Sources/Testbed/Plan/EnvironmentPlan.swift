@@ -84,7 +84,7 @@ public struct EnvironmentPlan: Sendable {
             problems += toxiproxy.problems
             // Declared URLs (`url:`) may use any service's or link's values, so they come last.
             for service in manifest.services {
-                guard case .process(let process) = service.kind, let url = process.url else { continue }
+                guard let url = service.process?.url else { continue }
                 do {
                     let resolved = try Resolver(manifest: manifest, environment: environment, values: values)
                         .resolveURL(url, service: service.name)

@@ -1,21 +1,10 @@
 /// One node of an ``EnvironmentPlan``: everything the runtime needs to start, check and
 /// stop it, resolved — argv, environment, ports, values, health check, teardown.
 ///
-/// Today every node is a manifest service. A node is anything with a name that
-/// `${name.key}` can refer to, its own values and ports, and dependencies that order its
-/// start and stop; a new kind of node (a fault proxy in front of a service, say) is a new
-/// ``Kind`` case whose node depends on the service it fronts.
+/// Every node is a manifest service; what differs by kind is in ``kind`` (a
+/// ``ProcessLaunch``, a `PostgresPlan`, an `SQLitePlan`, …), which the service's
+/// `ServiceKind` planned and makes the driver from.
 public struct PlannedService: Sendable {
-    /// What runs, with what the runtime hands that kind's driver.
-    public enum Kind: Sendable {
-        /// A process the manifest describes.
-        case process(ProcessLaunch)
-        /// A PostgreSQL cluster of the run's own.
-        case postgres(PostgresPlan)
-        /// An SQLite database file of the run's own.
-        case sqlite(SQLitePlan)
-    }
-
     /// One dependency, its condition settled (the list form's "ready" made explicit).
     public struct Dependency: Sendable, Hashable {
         /// The node waited for.
@@ -27,8 +16,8 @@ public struct PlannedService: Sendable {
 
     /// The name `${name.key}`, messages and the CLI use.
     public var name: String
-    /// What runs.
-    public var kind: Kind
+    /// What runs: what the runtime hands the kind's driver.
+    public var kind: any PlannedKind
     /// `process`, `postgres` or `sqlite`, as the CLI prints it.
     public var kindName: String
     /// Where the node is defined in the manifest.
@@ -54,38 +43,8 @@ public struct PlannedService: Sendable {
     public var startTimeout: Duration
 
     /// The number of seed steps of a database; 0 for a process.
-    public var seedStepCount: Int {
-        switch kind {
-        case .process: 0
-        case .postgres(let postgres): postgres.seed.count
-        case .sqlite(let sqlite): sqlite.seed.count
-        }
-    }
+    public var seedStepCount: Int { kind.seedStepCount }
 
     /// The ports by name as numbers, e.g. `["http": 41234]`.
     public var portNumbers: [String: Int] { ports.mapValues(\.port) }
-}
-
-/// What a `postgres:` service's driver is made from.
-public struct PostgresPlan: Sendable {
-    /// The manifest's `postgres:` block.
-    public var spec: PostgresSpec
-    /// Fixture steps with their files and commands resolved.
-    public var seed: [ResolvedSeedStep]
-    /// The service's folder in the run directory: data directory, socket, server log.
-    public var serviceDirectory: String
-    /// The port in the socket's name, and the TCP port when `spec.tcp`.
-    public var port: Int
-}
-
-/// What an `sqlite:` service's driver is made from.
-public struct SQLitePlan: Sendable {
-    /// The manifest's `sqlite:` block.
-    public var spec: SQLiteSpec
-    /// Fixture steps with their files and commands resolved.
-    public var seed: [ResolvedSeedStep]
-    /// The service's folder in the run directory.
-    public var serviceDirectory: String
-    /// The database file (absolute): `path:` resolved, else `serviceDirectory/NAME.sqlite`.
-    public var path: String
 }

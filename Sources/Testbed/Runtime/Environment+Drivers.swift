@@ -1,45 +1,30 @@
 import Foundation
 
 extension Environment {
-    /// Makes each service's driver, once, from its part of the plan. Database drivers are
-    /// also kept in ``databases``, so the runtime never asks a driver what it is.
+    /// Makes each service's driver, once, from its part of the plan, through its kind
+    /// (``ServiceKind/makeDriver(_:for:)``). Database drivers are also kept in ``databases``.
     ///
     /// Throws ``ManifestError`` naming every service that cannot be set up (missing server
     /// binaries, no account to run PostgreSQL as, a bad path or pragma), at its manifest line.
-    /// A database driver is made on a ``BlockingWork`` thread: locating PostgreSQL runs
+    /// Every driver is made on a ``BlockingWork`` thread: locating PostgreSQL runs
     /// `postgres --version` and waits for it, and as root leases the server's user id.
     func makeDrivers(for plan: EnvironmentPlan) async throws(ManifestError) {
         var problems: [ManifestProblem] = []
         for service in plan.services {
             let stage = StartStage()
             stages[service.name] = stage
-            let report = reporter(for: service.name, stage: stage, startTimeout: service.startTimeout)
+            let request = DriverRequest(
+                name: service.name, environment: service.environment, cacheRoot: plan.cacheRoot,
+                clients: socketClients(of: service.name, in: plan),
+                report: reporter(for: service.name, stage: stage, startTimeout: service.startTimeout),
+                onLine: outputObserver(for: service.name))
             do {
-                switch service.kind {
-                case .process(let launch):
-                    drivers[service.name] = ProcessDriver(launch: launch, onLine: outputObserver(for: service.name))
-                case .postgres(let postgres):
-                    var options = PostgresCluster.Options(
-                        serviceName: service.name, spec: postgres.spec, seed: postgres.seed,
-                        serviceDirectory: postgres.serviceDirectory, port: postgres.port, environment: service.environment,
-                        cacheRoot: plan.cacheRoot, report: report)
-                    options.socketClients = socketClients(of: service.name, in: plan)
-                    let driver = try await BlockingWork.run { [options] in
-                        Result {
-                            try RunDirectory.makeDirectory(postgres.serviceDirectory)
-                            return try PostgresServiceDriver(options)
-                        }
-                    }.get()
-                    drivers[service.name] = driver
-                    databases[service.name] = driver
-                case .sqlite(let sqlite):
-                    try RunDirectory.makeDirectory(sqlite.serviceDirectory)
-                    let driver = try SQLiteServiceDriver(SQLiteStore.Options(
-                        serviceName: service.name, spec: sqlite.spec, path: sqlite.path, seed: sqlite.seed,
-                        environment: service.environment, cacheRoot: plan.cacheRoot, report: report))
-                    drivers[service.name] = driver
-                    databases[service.name] = driver
-                }
+                let kind = ServiceKinds.kind(named: service.kindName), planned = service.kind
+                let driver = try await BlockingWork.run { [request] in
+                    Result { try kind.makeDriver(planned, for: request) }
+                }.get()
+                drivers[service.name] = driver
+                if let database = driver as? any DatabaseDriver { databases[service.name] = database }
             } catch {
                 problems.append(ManifestProblem(service.location, service: service.name, "\(error)"))
             }
@@ -53,7 +38,7 @@ extension Environment {
     private func socketClients(of name: String, in plan: EnvironmentPlan) -> [UnixUser] {
         var clients: [UnixUser] = []
         for service in plan.services where service.dependencies.contains(where: { $0.service == name }) {
-            if case .process(let launch) = service.kind, let user = launch.user, !clients.contains(user) { clients.append(user) }
+            if let user = (service.kind as? ProcessLaunch)?.user, !clients.contains(user) { clients.append(user) }
         }
         return clients
     }

@@ -156,7 +156,7 @@ extension Environment {
             if Task.isCancelled { throw error }
             throw EnvironmentError(.seedFailed, service: service.name, error.description)
         } catch {
-            if case .process(let launch) = service.kind {
+            if let launch = service.kind as? ProcessLaunch {
                 throw EnvironmentError(.spawnFailed, service: service.name, "cannot start \(launch.argv.joined(separator: " ")): \(error)",
                                        hint: "check 'command' in the manifest; a string runs through /bin/sh -c, a list runs directly")
             }

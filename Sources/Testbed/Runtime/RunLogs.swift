@@ -36,11 +36,13 @@ public struct RunLogs: Sendable {
         for file in Self.files(in: folder + "/logs") {
             found.append(Log(name: String(file.dropLast(4)), path: folder + "/logs/" + file))
         }
+        // A server's own log (PostgreSQL's `postgres.log`) is the service's log.
+        let serverLogs = Set(ServiceKinds.all.compactMap(\.serverLog))
         for service in Self.folders(in: folder + "/services") {
             let directory = folder + "/services/" + service
             for file in Self.files(in: directory) {
                 let stem = String(file.dropLast(4))
-                found.append(Log(name: stem == "postgres" ? service : service + "." + stem, path: directory + "/" + file))
+                found.append(Log(name: serverLogs.contains(stem) ? service : service + "." + stem, path: directory + "/" + file))
             }
         }
         return found.sorted { $0.name < $1.name }

@@ -76,12 +76,9 @@ extension PostgresCluster {
         }.get()
     }
 
-    /// A password for one run: 32 letters and digits (190 bits) from the system's
-    /// cryptographic random source (`getrandom`).
+    /// A password for one run (``RunPassword/make()``).
     static func randomPassword() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-        return String((0..<32).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+        RunPassword.make()
     }
 
     /// Unpacks the cache entry `name` into `destination`, for `owner`, on a blocking-work thread.
