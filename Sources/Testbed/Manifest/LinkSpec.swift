@@ -52,13 +52,6 @@ public struct LinkSpec: Sendable {
         self.targetLocation = targetLocation ?? location
     }
 
-    /// The values this link exposes to `${NAME.key}`: an HTTP link's `url`, `host`, `port`,
-    /// `address` (and `ports.NAME` of a process port); a TCP link's are its target's.
-    func keys(fronting target: ServiceSpec?) -> [String] {
-        guard let target else { return http != nil ? ["url", "host", "port", "address"] : [] }
-        return ServiceKinds.kind(of: target.kind).linkKeys(of: target.kind, port: port, http: http != nil)
-    }
-
     /// The port a link fronts on `target`: the one `to:` names, or a process's only port.
     static func portName(_ named: String?, of target: ServiceSpec) -> String? {
         if let named { return named }

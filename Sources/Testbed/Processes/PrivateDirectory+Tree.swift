@@ -35,7 +35,7 @@ extension PrivateDirectory {
     private static func closeEntries(in folder: Int32, depth: Int) -> Bool {
         guard depth < 16 else { return false }
         var complete = true
-        for name in ClusterFiles.names(in: folder) {
+        for name in DirectoryEntries.names(in: folder) {
             var info = stat()
             guard fstatat(folder, name, &info, AT_SYMLINK_NOFOLLOW) == 0, info.st_uid == geteuid() else { continue }
             switch info.st_mode & S_IFMT {

@@ -64,7 +64,7 @@ enum ClusterFiles {
     /// Creates the folders and links below the folder `source` (a descriptor), and lists its files.
     private static func walk(_ source: Int32, _ destination: String, _ descriptors: inout [Int32],
                              _ files: inout [SourceFile], _ made: inout [(path: String, mode: mode_t?)]) throws(PostgresError) {
-        for name in names(in: source) where name != "postmaster.pid" {
+        for name in DirectoryEntries.names(in: source) where name != "postmaster.pid" {
             let target = destination + "/" + name
             var info = stat()
             guard fstatat(source, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { throw failure("cannot read \(target)") }
@@ -162,24 +162,9 @@ enum ClusterFiles {
         guard errno == EISDIR || errno == EPERM, depth < 64 else { return }
         let folder = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard folder >= 0 else { return }
-        for child in names(in: folder) { removeEntry(child, in: folder, depth: depth + 1) }
+        for child in DirectoryEntries.names(in: folder) { removeEntry(child, in: folder, depth: depth + 1) }
         close(folder)
         unlinkat(parent, name, AT_REMOVEDIR)
-    }
-
-    /// The names in the folder `folder` (a descriptor, left open), without `.` and `..`, sorted.
-    static func names(in folder: Int32) -> [String] {
-        let copy = dup(folder)
-        guard copy >= 0, let dir = fdopendir(copy) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
     }
 
     /// The target of the link `name` in `folder`, or nil.

@@ -79,7 +79,7 @@ enum ClusterPack {
 
     private static func collect(_ folder: Int32, relative: String, _ entries: inout [Entry], _ data: inout [UInt8],
                                 _ stored: inout [Int: [(offset: Int, size: Int)]]) throws(PostgresError) {
-        for name in ClusterFiles.names(in: folder) where name != "postmaster.pid" {
+        for name in DirectoryEntries.names(in: folder) where name != "postmaster.pid" {
             let path = relative.isEmpty ? name : relative + "/" + name
             var info = stat()
             guard fstatat(folder, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { throw ClusterFiles.failure("cannot read \(path)") }
