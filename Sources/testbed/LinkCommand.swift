@@ -3,7 +3,7 @@ import Foundation
 import Testbed
 
 /// `testbed link`: faults on a running environment's links, through its Toxiproxy endpoint.
-struct LinkCommand: ParsableCommand {
+struct LinkCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "link",
         abstract: "Take a link down or up, add or remove its faults, or list links.",
@@ -56,26 +56,28 @@ struct LinkCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    /// Each call to the endpoint is awaited (event-driven, no thread blocked); finding a detached
+    /// environment's endpoint asks its control socket first.
+    func run() async throws {
         let client = try endpoint()
         do {
-            if words == ["ls"] { return try list(client.proxies()) }
+            if words == ["ls"] { return try list(await client.proxies()) }
             let link = words[0]
             switch words[1] {
-            case "ls": try list([client.proxy(link)])
-            case "down": report(try client.setEnabled(link, false), "\(link) is down: new connections are refused, open ones were cut")
-            case "up": report(try client.setEnabled(link, true), "\(link) is up: it accepts connections again")
+            case "ls": try list([await client.proxy(link)])
+            case "down": report(try await client.setEnabled(link, false), "\(link) is down: new connections are refused, open ones were cut")
+            case "up": report(try await client.setEnabled(link, true), "\(link) is up: it accepts connections again")
             case "add":
                 let fault = try Self.fault(words[2], Array(words.dropFirst(3)))
-                let added = try client.add(fault, to: link)
+                let added = try await client.add(fault, to: link)
                 report(added, "\(link): added \(added.summary)")
             case "remove":
-                try client.remove(fault: words[2], from: link)
-                report(try client.proxy(link), "\(link): removed \(words[2])")
+                try await client.remove(fault: words[2], from: link)
+                report(try await client.proxy(link), "\(link): removed \(words[2])")
             default:
-                let faults = try client.proxy(link).toxics
-                for fault in faults { try client.remove(fault: fault.name, from: link) }
-                report(try client.proxy(link), "\(link): removed \(faults.count) fault\(faults.count == 1 ? "" : "s")")
+                let faults = try await client.proxy(link).toxics
+                for fault in faults { try await client.remove(fault: fault.name, from: link) }
+                report(try await client.proxy(link), "\(link): removed \(faults.count) fault\(faults.count == 1 ? "" : "s")")
             }
         } catch let error as ToxiproxyError {
             throw Self.fail(error.message)

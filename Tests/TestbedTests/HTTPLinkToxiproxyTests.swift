@@ -8,7 +8,7 @@ import Testing
     /// A call to the endpoint: the status and the JSON object answered (empty for none).
     static func call(_ client: ToxiproxyClient, _ method: String, _ path: String,
                      _ body: String? = nil) async throws -> (status: Int, json: [String: Any]) {
-        let answer = try await onThread { try client.request(method, path, body: body.map { Data($0.utf8) }) }
+        let answer = try await client.request(method, path, body: body.map { Data($0.utf8) })
         let json = answer.body.isEmpty ? [:] : try JSONSerialization.jsonObject(with: answer.body) as? [String: Any]
         return (answer.status, json ?? [:])
     }

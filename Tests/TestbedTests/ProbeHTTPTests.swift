@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 import Testing
 @testable import Testbed
 
@@ -81,9 +82,9 @@ import Testing
         #expect(bare.host == "localhost" && bare.port == 80 && bare.path == "/")
         let v6 = try HTTPProbe(url: "http://[::1]:8080?q")
         #expect(v6.host == "::1" && v6.port == 8080 && v6.path == "/?q")
-        let request = String(decoding: v6.request, as: UTF8.self)
-        #expect(request.hasPrefix("GET /?q HTTP/1.1\r\nHost: [::1]:8080\r\n"))
-        #expect(request.hasSuffix("Connection: close\r\n\r\n"))
+        let head = v6.request.head(for: PlainHTTPEndpoint(host: v6.host, port: v6.port))
+        #expect(head.method == .GET && head.uri == "/?q" && head.version == .http1_1)
+        #expect(head.headers["Host"] == ["[::1]:8080"] && head.headers["Connection"] == ["close"])
     }
 
     @Test(arguments: ["https://127.0.0.1:8443/health", "ftp://host/", "http://:80/", "http://host:99999/",
@@ -94,9 +95,13 @@ import Testing
         #expect(error?.message.contains(url) == true)
     }
 
-    @Test func readsTheStatusCodeFromTheStatusLine() throws {
-        #expect(try HTTPProbe.status(of: "HTTP/1.0 503 Service Unavailable", from: "u") == 503)
-        #expect(try HTTPProbe.status(of: "HTTP/1.1 200", from: "u") == 200)
-        #expect(throws: ProbeFailure.self) { try HTTPProbe.status(of: "SSH-2.0-OpenSSH_9.2", from: "u") }
+    @Test func namesAnAnswerThatIsNotHTTP() async throws {
+        let server = try ScriptedHTTPServer(answer: "SSH-2.0-OpenSSH_9.2\r\n")
+        let url = "http://127.0.0.1:\(server.port)/health"
+        let error = await #expect(throws: ProbeFailure.self) {
+            try await HTTPProbe(url: url).attempt(timeout: .seconds(60))
+        }
+        #expect(error?.code == .unexpectedAnswer)
+        #expect(error?.message == "\(url) did not answer with HTTP: 'SSH-2.0-OpenSSH_9.2'")
     }
 }

@@ -20,8 +20,7 @@ import Testing
         }
 
         func call(_ method: String, _ path: String, _ body: String? = nil) async throws -> (status: Int, json: Any?) {
-            let client = client
-            let answer = try await onThread { try client.request(method, path, body: body.map { Data($0.utf8) }) }
+            let answer = try await client.request(method, path, body: body.map { Data($0.utf8) })
             return (answer.status, answer.body.isEmpty ? nil : try JSONSerialization.jsonObject(with: answer.body))
         }
 
@@ -212,11 +211,11 @@ import Testing
         let url = try #require(exports["TOXIPROXY_URL"])
         #expect(exports["ENDPOINT"] == url && exports["TESTBED_LINKS_URL"] == url)
         let client = try ToxiproxyClient(url: url)
-        let made = try await onThread { try client.send("POST", "/proxies", body: Data(#"{"name":"mine","upstream":"127.0.0.1:\#(echo.port)"}"#.utf8)) }
+        let made = try await client.send("POST", "/proxies", body: Data(#"{"name":"mine","upstream":"127.0.0.1:\#(echo.port)"}"#.utf8))
         let port = try #require(try JSONDecoder().decode(ProxyDescription.self, from: made).listen.split(separator: ":").last.flatMap { Int($0) })
         #expect(try await onThread { try ToxiproxyEcho.roundTrip(port: port, "hi") } == "hi")
         await environment.stop()
-        #expect((try? await onThread { try client.request("GET", "/version") }) == nil)
+        #expect((try? await client.request("GET", "/version")) == nil)
         #expect((try? await onThread { try ToxiproxyEcho.roundTrip(port: port, "x") }) == nil)
         #expect(stack.events.all.contains { $0.link?.link == "mine" && $0.link?.action == .deleted })
 

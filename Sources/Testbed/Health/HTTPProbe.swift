@@ -1,8 +1,8 @@
 /// Healthy when `GET url` answers with `expectedStatus`.
 ///
-/// Plain HTTP/1.1 over a raw socket (Foundation's URLSession is slow to start on Linux):
-/// the probe sends `GET path HTTP/1.1` with `Connection: close`, reads only the status
-/// line, and closes. The status must match exactly; redirects are not followed, so a
+/// Plain HTTP/1.1 through ``PlainHTTPClient`` (Foundation's URLSession is slow to start on
+/// Linux, async-http-client is an optional trait): the probe sends `GET path HTTP/1.1` with
+/// `Connection: close`, reads the status line and headers, and closes. The status must match exactly; redirects are not followed, so a
 /// `301` is a failure unless it is the expected status. `https` is not supported.
 public struct HTTPProbe: HealthProbe {
     /// The URL as given, for messages.
@@ -75,39 +75,29 @@ public struct HTTPProbe: HealthProbe {
     /// `http GET URL → STATUS`, e.g. `http GET http://127.0.0.1:8080/health → 200`.
     public var summary: String { "http GET \(url) → \(expectedStatus)" }
 
-    /// The bytes sent on each attempt.
-    var request: [UInt8] {
-        let hostHeader = host.contains(":") ? "[\(host)]" : host
-        let portSuffix = port == 80 ? "" : ":\(port)"
-        return Array("GET \(path) HTTP/1.1\r\nHost: \(hostHeader)\(portSuffix)\r\nUser-Agent: testbed-health\r\nAccept: */*\r\nConnection: close\r\n\r\n".utf8)
+    /// The request sent on each attempt (the client adds `Host` and `Connection: close`).
+    var request: PlainHTTPRequest {
+        PlainHTTPRequest(method: "GET", target: path, headers: [("User-Agent", "testbed-health"), ("Accept", "*/*")])
     }
 
-    /// Sends one GET and checks the status line.
+    /// Sends one GET and checks the answer's status.
     ///
     /// Throws ``ProbeFailure``: `unreachable` when the connection fails, `timedOut` when no
-    /// status line arrives within `timeout`, `unexpectedAnswer` for another status (its message
-    /// `GET /healthz → 404 (expected 200)`, its ``ProbeFailure/httpStatus`` set) or a non-HTTP reply.
+    /// status line and headers arrive within `timeout`, `unexpectedAnswer` for another status
+    /// (its message `GET /healthz → 404 (expected 200)`, its ``ProbeFailure/httpStatus`` set)
+    /// or a non-HTTP reply; `CancellationError` when the calling task is cancelled.
     public func attempt(timeout: Duration) async throws {
-        let deadline = ContinuousClock.now + timeout
-        let socket = try await ProbeSocket.connect(host: host, port: port, deadline: deadline, timeout: timeout)
-        guard try await socket.send(request, until: deadline),
-              let line = try await socket.readLine(until: deadline) else {
-            throw ProbeFailure(.timedOut, "no HTTP answer from \(url) within \(timeout.probeDescription)")
+        let response: PlainHTTPResponse
+        do {
+            response = try await PlainHTTPClient.send(request, to: PlainHTTPEndpoint(host: host, port: port),
+                                                      timeout: timeout, readBody: false)
+        } catch {
+            throw ProbeFailure.failure(of: error, url: url, timeout: timeout)
         }
-        let status = try Self.status(of: line, from: url)
-        guard status == expectedStatus else {
-            var failure = ProbeFailure(.unexpectedAnswer, "GET \(path) → \(status) (expected \(expectedStatus))")
-            failure.httpStatus = status
+        guard response.status == expectedStatus else {
+            var failure = ProbeFailure(.unexpectedAnswer, "GET \(path) → \(response.status) (expected \(expectedStatus))")
+            failure.httpStatus = response.status
             throw failure
         }
-    }
-
-    /// The code of an HTTP status line such as `HTTP/1.1 200 OK`.
-    static func status(of line: String, from url: String) throws -> Int {
-        let fields = line.split(separator: " ", maxSplits: 2)
-        guard fields.count >= 2, fields[0].hasPrefix("HTTP/"), let code = Int(fields[1]) else {
-            throw ProbeFailure(.unexpectedAnswer, "\(url) did not answer with HTTP: '\(line.prefix(80))'")
-        }
-        return code
     }
 }

@@ -1,7 +1,7 @@
 /// Healthy when a TCP connection to `host:port` is accepted.
 ///
-/// One attempt is a non-blocking connect, a wait for it with the timeout, and a close:
-/// cheap enough to poll every 10 ms. A refused connection fails at once, without waiting.
+/// One attempt is a connect through ``PlainHTTPClient`` (event-driven, its timeout scheduled
+/// on the event loop) and a close: cheap enough to poll every few ms. A refused connection fails at once, without waiting.
 public struct TCPProbe: HealthProbe {
     /// The address to connect to (default `127.0.0.1`); IPv6 literals without brackets.
     public var host: String
@@ -22,12 +22,16 @@ public struct TCPProbe: HealthProbe {
     /// Connects once and closes.
     ///
     /// Throws ``ProbeFailure``: `unreachable` when refused or unreachable, `timedOut` after
-    /// `timeout`, `invalidProbe` for a port outside 1–65535.
+    /// `timeout`, `invalidProbe` for a port outside 1–65535; `CancellationError` when the
+    /// calling task is cancelled.
     public func attempt(timeout: Duration) async throws {
         guard (1...65535).contains(port) else {
             throw ProbeFailure(.invalidProbe, "port \(port) is not a TCP port number (1-65535)")
         }
-        let deadline = ContinuousClock.now + timeout
-        _ = try await ProbeSocket.connect(host: host, port: port, deadline: deadline, timeout: timeout)
+        do {
+            try await PlainHTTPClient.connect(to: PlainHTTPEndpoint(host: host, port: port), timeout: timeout)
+        } catch {
+            throw ProbeFailure.failure(of: error, url: nil, timeout: timeout)
+        }
     }
 }
