@@ -29,7 +29,7 @@ extension Environment {
     /// themselves are in `links.tapeReports`); ``EnvironmentError`` (`stillRunning`) when the
     /// environment has not stopped.
     public func checkTapes() throws {
-        guard phase == .stopped || phase == .idle else {
+        guard machine.isAtRest else {
             throw EnvironmentError(.stillRunning, "checkTapes() was called while the environment runs: HTTP links "
                                    + "report their tapes when they stop", hint: "call it after await environment.stop()")
         }
