@@ -17,17 +17,14 @@ extension Environment {
             throw EnvironmentError(.healthCheckFailed, service: service.name, "the health check cannot be set up: \(error)",
                                    hint: "fix the healthcheck at \(check.location)")
         }
-        let timing = HealthGate.Timing(interval: check.interval, timeout: check.timeout,
-                                       startPeriod: check.startPeriod, deadline: check.deadline,
-                                       maxInterval: check.maxInterval)
         stage.set("its health check (\(probe.summary))")
-        let byStartTimeout = service.startTimeout < check.deadline
-        stage.begin(.waiting, subject: probe.summary, limit: byStartTimeout ? service.startTimeout : check.deadline,
+        let byStartTimeout = service.startTimeout < check.timing.deadline
+        stage.begin(.waiting, subject: probe.summary, limit: byStartTimeout ? service.startTimeout : check.timing.deadline,
                     limitSetting: byStartTimeout ? "start_timeout" : "healthcheck.deadline")
         defer { stage.endActivity() }
         let attempts: Int
         do {
-            attempts = try await HealthGate(probe: probe, timing: timing, process: process,
+            attempts = try await HealthGate(probe: probe, timing: check.timing, process: process,
                                             onFailure: { stage.record(result: $0.message) }).wait()
         } catch let error as HealthCheckError {
             var failure = EnvironmentError(error, service: service.name, checkLocation: check.location)
