@@ -1,8 +1,10 @@
-/// A link of an ``EnvironmentPlan``: a TCP proxy in front of a service's port, with its own
-/// reserved loopback port and the values of what it fronts (host and port replaced).
+/// A manifest link as the plan made it and the runtime starts it: a TCP proxy (or an HTTP
+/// link) with its own reserved loopback port, what it forwards to, its first faults and the
+/// values `${name.key}` resolves to.
 ///
-/// The runtime starts it once its target is healthy, before the target's dependents, and
-/// stops it before the target.
+/// One shape from the plan to ``LinkSet``: the plan makes it (``EnvironmentPlan/links``), the
+/// runtime hands it to ``LinkSet/plan(_:tapeMode:)``, which starts it once its target is
+/// healthy, before the target's dependents, and stops it before the target.
 public struct PlannedLink: Sendable {
     /// The name `${name.key}` refers to (the manifest's key under `links:`).
     public var name: String
@@ -10,8 +12,8 @@ public struct PlannedLink: Sendable {
     public var target: String?
     /// The loopback port it listens on, reserved until teardown.
     public var reservation: PortReservation
-    /// The target's TCP port it forwards to, on 127.0.0.1.
-    public var upstreamPort: Int
+    /// Where it forwards to: the target's TCP port on 127.0.0.1, or an external URL's host and port.
+    public var upstream: LinkAddress
     /// Faults active from the start.
     public var faults: [Fault]
     /// The seed of its probabilistic faults, when the manifest sets one.
@@ -20,4 +22,9 @@ public struct PlannedLink: Sendable {
     public var values: [String: String]
     /// The HTTP settings of an HTTP link (its upstream URL, tape, mode); nil for a TCP link.
     public var http: HTTPLinkSettings?
+    /// Where the link is declared (an HTTP link's `http:` block), for errors about its tape.
+    public var location: SourceLocation
+
+    /// Where clients connect: 127.0.0.1 at the reserved port.
+    public var listen: LinkAddress { LinkAddress(host: "127.0.0.1", port: reservation.port) }
 }

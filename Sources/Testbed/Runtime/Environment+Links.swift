@@ -43,22 +43,13 @@ extension Environment {
     /// without its tape or a tape that cannot be read stops the start before anything runs.
     /// Throws ``EnvironmentError`` (`linkFailed`) for those and for an unknown `TESTBED_TAPES`.
     func planLinks(_ plan: EnvironmentPlan) throws {
-        toxiproxyPort = plan.toxiproxyPort
         let override = try tapeModeOverride()
         for link in plan.links {
-            var session: HTTPLinkSession?
-            if let http = link.http {
-                do {
-                    session = try HTTPLinkSession(name: link.name, settings: http, mode: override, seed: link.seed)
-                } catch {
-                    let location = manifest.links.first { $0.name == link.name }.map { "\($0.http?.location ?? $0.location): " } ?? ""
-                    throw EnvironmentError(.linkFailed, "\(location)\(error)", hint: "see docs/tapes.md, \"Modes\"")
-                }
+            do {
+                try links.plan(link, tapeMode: override)
+            } catch {
+                throw EnvironmentError(.linkFailed, "\(link.location): \(error)", hint: "see docs/tapes.md, \"Modes\"")
             }
-            let upstream = link.http.map { LinkAddress(host: $0.upstream.host, port: $0.upstream.port) }
-                ?? LinkAddress(host: "127.0.0.1", port: link.upstreamPort)
-            links.plan(name: link.name, target: link.target, reservation: link.reservation, upstream: upstream,
-                       faults: link.faults, seed: link.seed, http: session)
         }
     }
 

@@ -11,6 +11,9 @@ extension Environment {
     /// The endpoint's URL (`http://127.0.0.1:PORT`) once planned; nil when the run has none.
     public var toxiproxyURL: String? { toxiproxyPort.map { "http://127.0.0.1:\($0.port)" } }
 
+    /// The endpoint's port, reserved by the plan; nil before planning and when the run has none.
+    var toxiproxyPort: PortReservation? { plan?.toxiproxyPort }
+
     /// Hands link changes to ``Options/onEvent`` and starts the endpoint when the run has one.
     /// Throws ``EnvironmentError`` (`linkFailed`) when it cannot listen.
     func startToxiproxy() async throws {

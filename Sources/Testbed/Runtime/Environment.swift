@@ -78,8 +78,7 @@ public actor Environment {
     var milestones: [String: ServiceMilestones] = [:]
     /// What each service's start is doing (for its deadline's message and its progress reports).
     var stages: [String: StartStage] = [:]
-    /// The Toxiproxy endpoint's port (from the plan) and the endpoint once started.
-    var toxiproxyPort: PortReservation?
+    /// The Toxiproxy endpoint once started (its port is the plan's ``EnvironmentPlan/toxiproxyPort``).
     var toxiproxy: ToxiproxyServer?
     /// Where teardown saved the logs after ``keepLogs()``; nil otherwise.
     public internal(set) var keptLogs: String?
