@@ -5,8 +5,7 @@ import Testing
 /// The health gate throws its own error, with a code, and knows nothing of services or
 /// manifests; the runtime's mapping keeps the messages users see.
 @Suite struct HealthGateTests {
-    private let quick = HealthGate.Timing(interval: .milliseconds(5), timeout: .milliseconds(200),
-                                          startPeriod: .zero, deadline: .milliseconds(50))
+    private let quick = HealthTiming(interval: .milliseconds(5), timeout: .milliseconds(200), deadline: .milliseconds(50))
 
     @Test func aProbeThatCanNeverWorkFailsAtOnceAsInvalid() async throws {
         let probe = ClosureProbe(summary: "broken") { _ in throw ProbeFailure(.invalidProbe, "no such scheme") }
@@ -33,7 +32,7 @@ import Testing
                                                environment: inheritedEnvironment, logFile: directory + "/service.log"))
         _ = await process.waitForExit()
         let probe = ClosureProbe(summary: "never") { _ in throw ProbeFailure(.unreachable, "connection refused") }
-        let slow = HealthGate.Timing(interval: .milliseconds(5), timeout: .seconds(1), startPeriod: .zero, deadline: .seconds(60))
+        let slow = HealthTiming(interval: .milliseconds(5), timeout: .seconds(1), deadline: .seconds(60))
         let error = await #expect(throws: HealthCheckError.self) {
             _ = try await HealthGate(probe: probe, timing: slow, process: process).wait()
         }
@@ -61,20 +60,20 @@ import Testing
     }
 
     @Test func waitsDoubleFromTheIntervalUpToTheCapAndAnExplicitIntervalIsKept() {
-        let backoff = HealthGate.Timing(interval: .milliseconds(5), timeout: .seconds(1), startPeriod: .zero,
-                                        deadline: .seconds(60), maxInterval: .milliseconds(250))
+        let backoff = HealthTiming(interval: .milliseconds(5), maxInterval: .milliseconds(250), timeout: .seconds(1),
+                                   deadline: .seconds(60))
         #expect((1...8).map { backoff.wait(after: $0) } == [5, 10, 20, 40, 80, 160, 250, 250].map { Duration.milliseconds($0) })
-        let fixed = HealthGate.Timing(interval: .milliseconds(100), timeout: .seconds(1), startPeriod: .zero, deadline: .seconds(60))
+        let fixed = HealthTiming(interval: .milliseconds(100), timeout: .seconds(1), deadline: .seconds(60))
         #expect((1...5).map { fixed.wait(after: $0) } == Array(repeating: .milliseconds(100), count: 5))
         // The manifest: no interval means backoff to the default cap; an interval is kept.
         let location = SourceLocation(file: "m.yml", line: 1, column: 1)
-        #expect(HealthCheckSpec(probe: .tcp(port: .named("http")), location: location).maxInterval == HealthCheckSpec.defaultMaxInterval)
-        #expect(HealthCheckSpec(probe: .tcp(port: .named("http")), interval: .seconds(1), location: location).maxInterval == .seconds(1))
+        #expect(HealthCheckSpec(probe: .tcp(port: .named("http")), location: location).timing.maxInterval == HealthTiming.defaultMaxInterval)
+        #expect(HealthCheckSpec(probe: .tcp(port: .named("http")), interval: .seconds(1), location: location).timing.maxInterval == .seconds(1))
     }
 
     @Test func aProbeThatKeepsFailingBacksOffAndSaysHowOftenItTried() async throws {
-        let timing = HealthGate.Timing(interval: .milliseconds(5), timeout: .milliseconds(100), startPeriod: .zero,
-                                       deadline: .milliseconds(700), maxInterval: .milliseconds(250))
+        let timing = HealthTiming(interval: .milliseconds(5), maxInterval: .milliseconds(250), timeout: .milliseconds(100),
+                                  deadline: .milliseconds(700))
         let probe = ClosureProbe(summary: "never") { _ in throw ProbeFailure(.unreachable, "connection refused") }
         let error = await #expect(throws: HealthCheckError.self) { try await HealthGate(probe: probe, timing: timing).wait() }
         // 5+10+20+40+80+160+250 ms of waits fit about 7 attempts in 700 ms; at a fixed 5 ms it would be ~140.

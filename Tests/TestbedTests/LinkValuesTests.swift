@@ -35,7 +35,7 @@ import Testing
         #expect(plan.exports["LINK_PORT"] == String(port))
         #expect(plan.exports["LINK_URL"] == "http://user:p%40ss@127.0.0.1:\(port)/v1?x=1")
         #expect(link.values["url"] == plan.exports["LINK_URL"])
-        #expect(plan.values["api"]?["url"] == "http://user:p%40ss@127.0.0.1:\(link.upstreamPort)/v1?x=1", "the target keeps its own")
+        #expect(plan.values["api"]?["url"] == "http://user:p%40ss@127.0.0.1:\(link.upstream.port)/v1?x=1", "the target keeps its own")
     }
 
     @Test func aLinkToAPresetHasThePresetsURLAtTheLinksAddress() throws {
@@ -51,7 +51,7 @@ import Testing
         let link = try #require(plan.links.first)
         let url = try #require(plan.exports["CACHE_URL"])
         #expect(url.hasPrefix("redis://") && url.contains("127.0.0.1:\(link.reservation.port)/"), "\(url)")
-        #expect(!url.contains(":\(link.upstreamPort)"), "\(url)")
+        #expect(!url.contains(":\(link.upstream.port)"), "\(url)")
     }
 
     @Test func aLinkToAProcessWithoutAURLHasNone() throws {

@@ -34,7 +34,7 @@ import Testing
         #expect(manifest.service(named: "migrate")?.isJob == true)
         let api = try #require(manifest.service(named: "api"))
         #expect(api.dependsOn.map(\.condition) == [.completedSuccessfully, .started])
-        #expect(api.healthcheck?.interval == .milliseconds(20))
+        #expect(api.healthcheck?.timing.interval == .milliseconds(20))
         guard let process = api.kind as? ProcessSpec else { Issue.record("api is not a process"); return }
         #expect(process.stopSignal == SIGINT)
         #expect(process.stopGracePeriod == .seconds(2))

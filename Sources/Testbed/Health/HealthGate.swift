@@ -4,33 +4,9 @@
 /// out the deadline), and otherwise after the deadline with the probe's last error. It
 /// knows the probe, the timing and the process — nothing of manifests or environments.
 struct HealthGate: Sendable {
-    /// How often and how long to try.
-    ///
-    /// The first wait is `interval`; each failed attempt doubles the next wait up to
-    /// `maxInterval` (nil: no backoff, every wait is `interval`). So a service that is ready
-    /// in a few ms is seen in a few ms, and a probe that keeps failing costs a bounded share
-    /// of a core (about `deadline / maxInterval` attempts).
-    struct Timing: Sendable {
-        var interval: Duration
-        var timeout: Duration
-        var startPeriod: Duration
-        var deadline: Duration
-        var maxInterval: Duration? = nil
-
-        /// The wait after the `attempts`-th failed attempt.
-        func wait(after attempts: Int) -> Duration {
-            guard let maxInterval, maxInterval > interval else { return interval }
-            var wait = interval
-            for _ in 1..<max(1, attempts) {
-                wait = wait * 2
-                if wait >= maxInterval { return maxInterval }
-            }
-            return wait
-        }
-    }
-
     var probe: any HealthProbe
-    var timing: Timing
+    /// How often and how long to try; ``HealthTiming/wait(after:)`` says how long between attempts.
+    var timing: HealthTiming
     /// The service's main process, watched for an exit; nil for services without one.
     var process: ServiceProcess?
     /// Told each failed attempt's result (from the waiting task), for progress reports.

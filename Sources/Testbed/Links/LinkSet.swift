@@ -33,22 +33,16 @@ public final class LinkSet: Sendable {
         var target: String?
     }
 
-    /// A manifest link whose port is reserved, waiting for its target to be up.
-    private struct Planned {
-        var name: String
-        /// nil for an HTTP link to an external URL: it starts before any service.
-        var target: String?
-        var listen: LinkAddress
-        var upstream: LinkAddress
-        var reservation: PortReservation
-        var faults: [Fault]
-        var seed: UInt64?
-        var http: HTTPLinkSession?
+    /// A manifest link whose port is reserved, waiting for its target to be up, with the
+    /// session of an HTTP link (made when planned, so a bad tape fails before anything runs).
+    private struct Waiting {
+        var link: PlannedLink
+        var session: HTTPLinkSession?
     }
 
     private let entries = Mutex<[Entry]>([])
     private let reports = Mutex<[HTTPTapeReport]>([])
-    private let planned = Mutex<[Planned]>([])
+    private let planned = Mutex<[Waiting]>([])
     private let observer = Mutex<(@Sendable (LinkEvent) -> Void)?>(nil)
     private let allocator: PortAllocator
     /// Names a link may not take (the environment's services).
@@ -190,32 +184,32 @@ public final class LinkSet: Sendable {
     /// Deletes every link, the newest first, and drops the planned ones.
     public func deleteAll() async {
         for link in all.reversed() { try? await delete(name: link.name) }
-        for link in planned.withLock({ list in defer { list = [] }; return list }) {
-            link.reservation.release()
-            await link.http?.close()
+        for waiting in planned.withLock({ list in defer { list = [] }; return list }) {
+            waiting.link.reservation.release()
+            await waiting.session?.close()
         }
     }
 
-    /// Records a manifest link: its port is reserved now, it starts with ``start(fronting:)``
-    /// (`target` nil: with ``start(fronting:)`` of nil, before any service).
-    func plan(name: String, target: String?, reservation: PortReservation, upstream: LinkAddress, faults: [Fault],
-              seed: UInt64?, http: HTTPLinkSession? = nil) {
-        planned.withLock {
-            $0.append(Planned(name: name, target: target, listen: LinkAddress(host: "127.0.0.1", port: reservation.port),
-                              upstream: upstream, reservation: reservation, faults: faults, seed: seed, http: http))
-        }
+    /// Records a manifest link: its port is reserved already, it starts with
+    /// ``start(fronting:)`` of its target (nil: before any service). An HTTP link's session
+    /// is made now, in `tapeMode` when given (else the link's own mode): it throws for a
+    /// replay without its tape or a tape that cannot be read.
+    func plan(_ link: PlannedLink, tapeMode: TapeMode?) throws {
+        let session = try link.http.map { try HTTPLinkSession(name: link.name, settings: $0, mode: tapeMode, seed: link.seed) }
+        planned.withLock { $0.append(Waiting(link: link, session: session)) }
     }
 
     /// Starts the planned links that front `service` (right after it is up, before its
     /// dependents); nil starts the HTTP links to external URLs.
     func start(fronting service: String?) async throws {
         let due = planned.withLock { list in
-            defer { list.removeAll { $0.target == service } }
-            return list.filter { $0.target == service }
+            defer { list.removeAll { $0.link.target == service } }
+            return list.filter { $0.link.target == service }
         }
-        for link in due {
+        for waiting in due {
+            let link = waiting.link
             try await start(name: link.name, listen: link.listen, upstream: link.upstream, reservation: link.reservation,
-                            faults: link.faults, seed: link.seed, target: link.target, http: link.http)
+                            faults: link.faults, seed: link.seed, target: link.target, http: waiting.session)
         }
     }
 

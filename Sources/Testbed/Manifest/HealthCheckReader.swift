@@ -73,14 +73,14 @@ enum HealthCheckReader {
         }
         guard let probe else { return nil }
         var spec = HealthCheckSpec(probe: probe, location: reader.location(probeEntry.keyNode))
-        if let node = value("interval"), let duration = reader.duration(node, "interval", service: service) { spec.interval = duration }
-        if let node = value("timeout"), let duration = reader.duration(node, "timeout", service: service) { spec.timeout = duration }
-        if let node = value("start_period"), let duration = reader.duration(node, "start_period", service: service) { spec.startPeriod = duration }
-        if let node = value("deadline"), let duration = reader.duration(node, "deadline", service: service) { spec.deadline = duration }
+        if let node = value("interval"), let duration = reader.duration(node, "interval", service: service) { spec.timing.interval = duration }
+        if let node = value("timeout"), let duration = reader.duration(node, "timeout", service: service) { spec.timing.timeout = duration }
+        if let node = value("start_period"), let duration = reader.duration(node, "start_period", service: service) { spec.timing.startPeriod = duration }
+        if let node = value("deadline"), let duration = reader.duration(node, "deadline", service: service) { spec.timing.deadline = duration }
         if let node = value("retries"), let retries = reader.int(node, "retries", service: service, range: 1...100_000),
            value("deadline") == nil {
             // Compose's retries: the deadline becomes start_period + retries × (interval + timeout).
-            spec.deadline = spec.startPeriod + (spec.interval + spec.timeout) * retries
+            spec.timing.deadline = spec.timing.startPeriod + (spec.timing.interval + spec.timing.timeout) * retries
         }
         return spec
     }

@@ -32,51 +32,29 @@ public struct HealthCheckSpec: Sendable {
 
     /// What each attempt checks.
     public var probe: Probe
-    /// Time between the first attempts.
-    public var interval: Duration
-    /// The longest time between attempts: waits double from ``interval`` up to it. Equal to
-    /// ``interval`` (no backoff) when the manifest gives an `interval:`.
-    public var maxInterval: Duration
-    /// Time one attempt may take.
-    public var timeout: Duration
-    /// Time after the spawn before the first attempt.
-    public var startPeriod: Duration
-    /// Overall time from spawn to healthy before the start fails.
-    public var deadline: Duration
+    /// How often and how long to try.
+    public var timing: HealthTiming
     /// Where the check's probe is written in the manifest, for error messages.
     public var location: SourceLocation
 
-    /// Time between attempts when the manifest gives none: 5 ms (probes are cheap).
-    public static let defaultInterval: Duration = .milliseconds(5)
-    /// Time between attempts of a command check when the manifest gives none: 50 ms, since each spawns a process.
-    public static let defaultCommandInterval: Duration = .milliseconds(50)
-    /// The longest wait between attempts when the manifest gives no `interval:` (backoff cap): 250 ms.
-    public static let defaultMaxInterval: Duration = .milliseconds(250)
-    /// Time one attempt may take when the manifest gives none: 2 seconds.
-    public static let defaultTimeout: Duration = .seconds(2)
-    /// Time from spawn to healthy when the manifest gives none: 60 seconds.
-    public static let defaultDeadline: Duration = .seconds(60)
-
-    /// Makes a check; a nil `interval` means ``defaultCommandInterval`` for command probes, else
-    /// ``defaultInterval``, doubling after each failed attempt up to ``defaultMaxInterval``;
-    /// an explicit `interval` is kept between every two attempts.
-    public init(probe: Probe, interval: Duration? = nil, timeout: Duration = defaultTimeout,
-                startPeriod: Duration = .zero, deadline: Duration = defaultDeadline,
+    /// Makes a check; a nil `interval` means ``HealthTiming/defaultCommandInterval`` for
+    /// command probes, else ``HealthTiming/defaultInterval``, doubling after each failed
+    /// attempt up to ``HealthTiming/defaultMaxInterval``; an explicit `interval` is kept
+    /// between every two attempts.
+    public init(probe: Probe, interval: Duration? = nil, timeout: Duration = HealthTiming.defaultTimeout,
+                startPeriod: Duration = .zero, deadline: Duration = HealthTiming.defaultDeadline,
                 location: SourceLocation) {
         self.probe = probe
+        let first: Duration, cap: Duration
         if let interval {
-            self.interval = interval
-            self.maxInterval = interval
+            (first, cap) = (interval, interval)
         } else if case .command = probe {
-            self.interval = Self.defaultCommandInterval
-            self.maxInterval = Self.defaultMaxInterval
+            (first, cap) = (HealthTiming.defaultCommandInterval, HealthTiming.defaultMaxInterval)
         } else {
-            self.interval = Self.defaultInterval
-            self.maxInterval = Self.defaultMaxInterval
+            (first, cap) = (HealthTiming.defaultInterval, HealthTiming.defaultMaxInterval)
         }
-        self.timeout = timeout
-        self.startPeriod = startPeriod
-        self.deadline = deadline
+        self.timing = HealthTiming(interval: first, maxInterval: cap, timeout: timeout, startPeriod: startPeriod,
+                                   deadline: deadline)
         self.location = location
     }
 }

@@ -14,9 +14,10 @@ extension EnvironmentPlan {
                 let port = String(reservation.port)
                 let mine = ["url": "http://127.0.0.1:\(port)", "host": "127.0.0.1", "port": port, "address": "127.0.0.1:\(port)"]
                 values[spec.name] = mine
-                links.append(PlannedLink(name: spec.name, target: nil, reservation: reservation, upstreamPort: url.port,
-                                         faults: spec.faults, seed: spec.seed, values: mine,
-                                         http: http.settings(upstream: url)))
+                links.append(PlannedLink(name: spec.name, target: nil, reservation: reservation,
+                                         upstream: LinkAddress(host: url.host, port: url.port), faults: spec.faults,
+                                         seed: spec.seed, values: mine, http: http.settings(upstream: url),
+                                         location: http.location))
                 continue
             }
             guard let target = manifest.service(named: spec.target), let own = values[spec.target] else { continue }
@@ -31,9 +32,11 @@ extension EnvironmentPlan {
             let mine = kind.linkValues(own, of: target.kind, portName: portName, upstream: upstreamPort, port: reservation.port,
                                        http: spec.http != nil)
             values[spec.name] = mine
-            links.append(PlannedLink(name: spec.name, target: spec.target, reservation: reservation, upstreamPort: upstreamPort,
-                                     faults: spec.faults, seed: spec.seed, values: mine,
-                                     http: spec.http?.settings(upstream: HTTPUpstreamURL(host: "127.0.0.1", port: upstreamPort))))
+            links.append(PlannedLink(name: spec.name, target: spec.target, reservation: reservation,
+                                     upstream: LinkAddress(host: "127.0.0.1", port: upstreamPort), faults: spec.faults,
+                                     seed: spec.seed, values: mine,
+                                     http: spec.http?.settings(upstream: HTTPUpstreamURL(host: "127.0.0.1", port: upstreamPort)),
+                                     location: spec.http?.location ?? spec.location))
         }
         return (links, problems)
     }
@@ -45,7 +48,7 @@ extension EnvironmentPlan {
         for index in links.indices where links[index].http == nil {
             let link = links[index]
             guard let target = link.target, link.values["url"] == nil, let url = values[target]?["url"],
-                  let mine = Self.url(url, fronting: link.upstreamPort, at: "127.0.0.1:\(link.reservation.port)") else { continue }
+                  let mine = Self.url(url, fronting: link.upstream.port, at: "\(link.listen)") else { continue }
             links[index].values["url"] = mine
             values[link.name]?["url"] = mine
         }

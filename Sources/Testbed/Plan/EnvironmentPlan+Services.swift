@@ -138,8 +138,7 @@ extension EnvironmentPlan {
             case .sql(let query):
                 probe = .sql(query: query)
             }
-            return PlannedHealthCheck(probe: probe, interval: spec.interval, maxInterval: spec.maxInterval, timeout: spec.timeout,
-                                      startPeriod: spec.startPeriod, deadline: spec.deadline, location: spec.location)
+            return PlannedHealthCheck(probe: probe, timing: spec.timing, location: spec.location)
         }
     }
 }

@@ -19,16 +19,15 @@ public struct PlannedHealthCheck: Sendable {
 
     /// What each attempt asks.
     public var probe: Probe
-    /// Time between the first attempts.
-    public var interval: Duration
-    /// The longest time between attempts (waits double up to it; equal to `interval`: no backoff).
-    public var maxInterval: Duration
-    /// Time one attempt may take.
-    public var timeout: Duration
-    /// Time after the spawn before the first attempt.
-    public var startPeriod: Duration
-    /// Overall time from spawn to healthy before the start fails.
-    public var deadline: Duration
+    /// How often and how long to try (the manifest check's).
+    public var timing: HealthTiming
     /// Where the check is written in the manifest, for hints.
     public var location: SourceLocation
+
+    /// Makes a planned check.
+    public init(probe: Probe, timing: HealthTiming, location: SourceLocation) {
+        self.probe = probe
+        self.timing = timing
+        self.location = location
+    }
 }

@@ -6,7 +6,7 @@ extension Environment {
     /// failed. The saved folder is ``keptLogs`` once ``stop()`` returns. A kept run directory
     /// (``Options/keepRunDirectory``) already holds the logs and is not copied.
     public func keepLogs() {
-        savesLogs = true
+        machine.logsRequested()
     }
 
     /// The folder holding this run's logs after ``stop()``: the kept run directory, or the

@@ -29,7 +29,7 @@ extension Environment {
     /// themselves are in `links.tapeReports`); ``EnvironmentError`` (`stillRunning`) when the
     /// environment has not stopped.
     public func checkTapes() throws {
-        guard phase == .stopped || phase == .idle else {
+        guard machine.isAtRest else {
             throw EnvironmentError(.stillRunning, "checkTapes() was called while the environment runs: HTTP links "
                                    + "report their tapes when they stop", hint: "call it after await environment.stop()")
         }
@@ -43,26 +43,15 @@ extension Environment {
     /// without its tape or a tape that cannot be read stops the start before anything runs.
     /// Throws ``EnvironmentError`` (`linkFailed`) for those and for an unknown `TESTBED_TAPES`.
     func planLinks(_ plan: EnvironmentPlan) async throws {
-        toxiproxyPort = plan.toxiproxyPort
         let override = try tapeModeOverride()
+        let links = self.links
         for link in plan.links {
-            var session: HTTPLinkSession?
-            if let http = link.http {
-                do {
-                    // Reads the tape (and a CA file): on a blocking-work thread.
-                    let (name, seed) = (link.name, link.seed)
-                    session = try await BlockingWork.run {
-                        Result { try HTTPLinkSession(name: name, settings: http, mode: override, seed: seed) }
-                    }.get()
-                } catch {
-                    let location = manifest.links.first { $0.name == link.name }.map { "\($0.http?.location ?? $0.location): " } ?? ""
-                    throw EnvironmentError(.linkFailed, "\(location)\(error)", hint: "see docs/tapes.md, \"Modes\"")
-                }
+            do {
+                // Reads the tape (and a CA file) of an HTTP link: on a blocking-work thread.
+                try await BlockingWork.run { Result { try links.plan(link, tapeMode: override) } }.get()
+            } catch {
+                throw EnvironmentError(.linkFailed, "\(link.location): \(error)", hint: "see docs/tapes.md, \"Modes\"")
             }
-            let upstream = link.http.map { LinkAddress(host: $0.upstream.host, port: $0.upstream.port) }
-                ?? LinkAddress(host: "127.0.0.1", port: link.upstreamPort)
-            links.plan(name: link.name, target: link.target, reservation: link.reservation, upstream: upstream,
-                       faults: link.faults, seed: link.seed, http: session)
         }
     }
 

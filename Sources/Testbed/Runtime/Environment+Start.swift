@@ -8,23 +8,29 @@ extension Environment {
     /// everything else; before it throws, all it started is torn down (the run directory
     /// is kept, and named in the error, unless nothing had started yet).
     public func start() async throws {
-        guard phase == .idle else {
-            throw EnvironmentError(.alreadyStarted, "this environment was already started", hint: "make a new Environment for another run")
-        }
-        phase = .starting
-        defer { startFinished.reach() }
+        if case .refuse(let error) = machine.startRequested() { throw error }
+        defer { machine.startFinished.reach() }
         emit(nil, .starting, name)
+        let plan: EnvironmentPlan
+        do {
+            let run = try await makeRunDirectory()
+            plan = try await setUp(run)
+            try await startServices(of: plan)
+        } catch {
+            throw await startFailed(error)
+        }
+        machine.startSucceeded()
+        emit(nil, .ready, plan.services.map(\.name).joined(separator: ", "))
+    }
+
+    /// Chooses the run root, makes the run directory in it and registers it for crash
+    /// cleanup. Throws ``EnvironmentError`` (`runDirectory`, or the root's own errors).
+    private func makeRunDirectory() async throws -> RunDirectory {
         // The room the run needs is known (from the cached packs) before its root is chosen:
         // a run that does not fit in memory goes to disk, or fails here, never halfway.
         let size = await BlockingWork.run { self.runSize() }
-        let chosen: RunRoot
-        do {
-            chosen = try RunRoot.choose(named: options.runRoot, environment: options.environment, need: size.bytes,
+        let chosen = try RunRoot.choose(named: options.runRoot, environment: options.environment, need: size.bytes,
                                         isEstimate: !size.isKnown)
-        } catch {
-            phase = .stopped
-            throw error
-        }
         if let note = chosen.note { announce(note) }
         let root = chosen.path
         let run: RunDirectory
@@ -39,14 +45,12 @@ extension Environment {
             }.get()
             run = try RunDirectory.create(root: root, name: name)
         } catch let error as PathTrustError {
-            phase = .stopped
             throw EnvironmentError(.runDirectory, error.message, hint: error.hint)
         } catch {
-            phase = .stopped
             throw EnvironmentError(.runDirectory, "cannot create the run directory: \(error)",
                                    hint: "set TESTBED_RUN_ROOT to a writable folder")
         }
-        runDirectory = run
+        machine.runDirectoryCreated(run)
         RunState(pid: getpid(), name: name, manifest: manifest.path).write(to: run)
         do {
             // One watchdog per process, its list under the user's default run root (where
@@ -54,61 +58,68 @@ extension Environment {
             try Watchdog.ensureStarted(root: RunDirectory.root(environment: ProcessInfo.processInfo.environment))
             ProcessRegistry.addDirectory(run.path)
         } catch {
-            run.remove()
-            phase = .stopped
             if let error = error as? PathTrustError { throw EnvironmentError(.runDirectory, error.message, hint: error.hint) }
             throw EnvironmentError(.runDirectory, "cannot start the watchdog that cleans up after a crash: \(error)")
         }
-        let plan: EnvironmentPlan
-        do {
-            plan = try EnvironmentPlan(manifest: manifest, name: name, runDirectory: run, environment: options.environment,
+        machine.runRegistered()
+        return run
+    }
+
+    /// Plans the run, makes the drivers, plans the links and starts the Toxiproxy endpoint
+    /// and the links to external URLs: all but the services.
+    private func setUp(_ run: RunDirectory) async throws -> EnvironmentPlan {
+        let plan = try EnvironmentPlan(manifest: manifest, name: name, runDirectory: run, environment: options.environment,
                                        cacheRoot: options.cacheRoot ?? Caches.root(environment: options.environment))
-            self.plan = plan
-            try await makeDrivers(for: plan)
-            try await planLinks(plan)
-            try await startToxiproxy()
-            try await startExternalLinks()
-        } catch {
-            await teardown(keep: false)
-            throw error
-        }
+        machine.planned(plan)
+        try await makeDrivers(for: plan)
+        try await planLinks(plan)
+        try await startToxiproxy()
+        try await startExternalLinks()
+        return plan
+    }
+
+    /// Starts every service, each once its dependencies are ready; ends early, throwing,
+    /// when one fails, a service dies or ``stop()`` interrupts the start.
+    private func startServices(of plan: EnvironmentPlan) async throws {
         for service in plan.services { milestones[service.name] = ServiceMilestones() }
-        do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for service in plan.services {
-                    group.addTask { try await self.startService(service) }
-                }
-                let abort = self.abort
-                group.addTask {
-                    // Ends the group early when a service dies or stop() interrupts the start.
-                    try await abort.wait()
-                }
-                do {
-                    for _ in plan.services { try await group.next() }
-                    abort.reach()
-                    try await group.next()
-                } catch {
-                    for milestones in self.milestones.values { milestones.failAll(error) }
-                    abort.fail(error)
-                    group.cancelAll()
-                    throw error
-                }
+        let abort = machine.servicesStarting()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for service in plan.services {
+                group.addTask { try await self.startService(service) }
             }
-        } catch {
-            var failure = (error as? EnvironmentError) ?? EnvironmentError(.interrupted, "the start was interrupted: \(error)")
-            if let service = failure.service, failure.location == nil {
-                failure.location = plan.services.first { $0.name == service }?.location
+            group.addTask {
+                // Ends the group early when a service dies or stop() interrupts the start.
+                try await abort.wait()
             }
-            emit(failure.service, .failed, failure.message)
-            let interrupted = failure.code == .interrupted
-            await teardown(keep: !interrupted)
-            if !interrupted || options.keepRunDirectory { failure.runDirectory = run.path }
-            throw failure
+            do {
+                for _ in plan.services { try await group.next() }
+                abort.reach()
+                try await group.next()
+            } catch {
+                for milestones in self.milestones.values { milestones.failAll(error) }
+                abort.fail(error)
+                group.cancelAll()
+                throw error
+            }
         }
-        phase = .ready
-        abort = Milestone()
-        let summary = plan.services.map(\.name).joined(separator: ", ")
-        emit(nil, .ready, summary)
+    }
+
+    /// Undoes what the failed start had made, as the state machine says; returns the error to throw.
+    private func startFailed(_ error: any Error) async -> any Error {
+        switch machine.startFailed(error) {
+        case .fail(let error):
+            return error
+        case .removeRunDirectory(let run, let error):
+            run.remove()
+            return error
+        case .tearDown(let error):
+            await teardown()
+            return error
+        case .reportAndTearDown(let failure):
+            emit(failure.service, .failed, failure.message)
+            await teardown()
+            return failure
+        }
     }
 
     /// A note for the user about the whole run: an event, and on stderr when nobody
@@ -182,35 +193,7 @@ extension Environment {
             return
         }
         if let check = service.healthCheck {
-            let probe: any HealthProbe
-            do {
-                probe = try makeProbe(check, for: service)
-            } catch let error as EnvironmentError {
-                throw error
-            } catch {
-                throw EnvironmentError(.healthCheckFailed, service: service.name, "the health check cannot be set up: \(error)",
-                                       hint: "fix the healthcheck at \(check.location)")
-            }
-            let timing = HealthGate.Timing(interval: check.interval, timeout: check.timeout,
-                                           startPeriod: check.startPeriod, deadline: check.deadline,
-                                           maxInterval: check.maxInterval)
-            stage.set("its health check (\(probe.summary))")
-            let byStartTimeout = service.startTimeout < check.deadline
-            stage.begin(.waiting, subject: probe.summary, limit: byStartTimeout ? service.startTimeout : check.deadline,
-                        limitSetting: byStartTimeout ? "start_timeout" : "healthcheck.deadline")
-            defer { stage.endActivity() }
-            let attempts: Int
-            do {
-                attempts = try await HealthGate(probe: probe, timing: timing, process: process,
-                                                onFailure: { stage.record(result: $0.message) }).wait()
-            } catch let error as HealthCheckError {
-                var failure = EnvironmentError(error, service: service.name, checkLocation: check.location)
-                if let hint = await BlockingWork.run({ Self.healthHint(error, check: check, service: service, process: process) }) {
-                    failure.hint = hint
-                }
-                throw failure
-            }
-            emit(service.name, .healthy, "\(attempts) attempt\(attempts == 1 ? "" : "s")")
+            try await waitUntilHealthy(service, check: check, process: process, stage: stage)
         } else {
             if let process, let status = process.exitStatus {
                 throw Self.exitedDuringStart(service, process, status, logTail: await process.finalLines())
@@ -235,21 +218,32 @@ extension Environment {
     }
 
     private func serviceExited(_ service: PlannedService, _ process: ServiceProcess, _ status: ExitStatus, _ lines: [String]) {
-        switch phase {
-        case .starting:
-            // The stack was never ready: the start fails with it, and start() reports it (once).
-            recordFailure(Self.exitedDuringStart(service, process, status, logTail: lines))
-        case .ready:
-            var error = EnvironmentError(.serviceDied, service: service.name, "exited unexpectedly (\(status))",
-                                         logTail: lines, logFile: process.configuration.logFile,
-                                         hint: status.isSuccess ? EnvironmentError.exitZeroHint
-                                             : "the environment is torn down when a service dies; its log says why")
-            error.location = service.location
-            emit(service.name, .failed, error.message)
-            recordFailure(error)
-        default:
-            return
+        let action = machine.serviceExited { afterReady in
+            // Before ready, the stack was never ready: the start fails with it, and start() reports it (once).
+            afterReady ? Self.died(service, process, status, logTail: lines)
+                : Self.exitedDuringStart(service, process, status, logTail: lines)
         }
+        switch action {
+        case .none:
+            return
+        case .failStart(let error, let abort, let waiters):
+            abort.fail(error)
+            for waiter in waiters { waiter.resume(returning: error) }
+        case .reportDeath(let error, let waiters):
+            emit(service.name, .failed, error.message)
+            for waiter in waiters { waiter.resume(returning: error) }
+        }
+    }
+
+    /// A long-running service whose process ended after the environment was ready.
+    static func died(_ service: PlannedService, _ process: ServiceProcess, _ status: ExitStatus,
+                     logTail: [String]) -> EnvironmentError {
+        var error = EnvironmentError(.serviceDied, service: service.name, "exited unexpectedly (\(status))",
+                                     logTail: logTail, logFile: process.configuration.logFile,
+                                     hint: status.isSuccess ? EnvironmentError.exitZeroHint
+                                         : "the environment is torn down when a service dies; its log says why")
+        error.location = service.location
+        return error
     }
 
     /// A long-running service whose process ended before the environment was ready.

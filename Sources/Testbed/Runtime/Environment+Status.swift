@@ -21,7 +21,7 @@ extension Environment {
             let process = processes[service.name]
             let reached = milestones[service.name]
             var state = "starting"
-            if phase == .stopped || phase == .stopping {
+            if machine.isDown {
                 state = "stopped"
             } else if let status = process?.exitStatus {
                 state = service.isJob && status.isSuccess ? "completed" : "exited (\(status))"
@@ -34,5 +34,5 @@ extension Environment {
     }
 
     /// True once every service is healthy (or completed) and until teardown begins.
-    public var isReady: Bool { phase == .ready }
+    public var isReady: Bool { machine.isReady }
 }

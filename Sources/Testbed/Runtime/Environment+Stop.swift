@@ -5,25 +5,22 @@ extension Environment {
     /// teardown steps, then files. Safe to call at any time and more than once; while a
     /// start is running it interrupts it and waits for its cleanup.
     public func stop() async {
-        switch phase {
-        case .idle:
-            phase = .stopped
-        case .starting:
-            abort.fail(EnvironmentError(.interrupted, "the start was interrupted"))
-            try? await startFinished.wait()
-        case .ready:
-            await teardown(keep: options.keepRunDirectory)
-        case .stopping:
-            try? await startFinished.wait()
-            try? await tornDown.wait()
-        case .stopped:
+        switch machine.stopRequested() {
+        case .none:
             break
+        case .interruptStart(let abort, let error, let finished):
+            abort.fail(error)
+            try? await finished.wait()
+        case .tearDown:
+            await teardown()
+        case .wait(let milestones):
+            for milestone in milestones { try? await milestone.wait() }
         }
     }
 
-    /// Stops every service in reverse dependency order, in parallel where allowed.
-    func teardown(keep: Bool) async {
-        phase = .stopping
+    /// Stops every service in reverse dependency order, in parallel where allowed; then
+    /// removes or keeps the run directory, as the state machine says.
+    func teardown() async {
         let drivers = self.drivers
         await stopToxiproxy()  // first: no client makes links while they stop
         let links = self.links
@@ -55,13 +52,19 @@ extension Environment {
         }
         await links.deleteAll()
         plan?.releasePorts()
-        if let run = runDirectory {
+        switch machine.servicesStopped() {
+        case .none:
+            break
+        case .keep(let run):
             ProcessRegistry.removeDirectory(run.path)
-            if savesLogs && !keep && !options.keepRunDirectory { await saveLogs(of: run) }
+            run.markKept()
+        case .remove(let run, let savingLogs):
+            ProcessRegistry.removeDirectory(run.path)
+            if savingLogs { await saveLogs(of: run) }
             // A PostgreSQL data directory is thousands of files: removed off the concurrency pool.
-            if !keep && !options.keepRunDirectory { await BlockingWork.run { run.remove() } } else { run.markKept() }
+            await BlockingWork.run { run.remove() }
         }
-        phase = .stopped
+        let tornDown = machine.teardownFinished()
         emit(nil, .stopped, nil)
         tornDown.reach()
     }

@@ -4,6 +4,9 @@ import Foundation
 /// reserved by the plan (its URL is a value and an export before anything starts), it
 /// serves from before the first service starts, and it stops before any link does.
 extension Environment {
+    /// The endpoint's port, reserved by the plan; nil before planning and when the run has none.
+    var toxiproxyPort: PortReservation? { plan?.toxiproxyPort }
+
     /// Hands link changes to ``Options/onEvent`` and starts the endpoint when the run has one.
     /// Throws ``EnvironmentError`` (`linkFailed`) when it cannot listen.
     func startToxiproxy() async throws {

@@ -50,8 +50,6 @@ public actor Environment {
         }
     }
 
-    enum Phase { case idle, starting, ready, stopping, stopped }
-
     /// The manifest this environment runs.
     public nonisolated let manifest: Manifest
     /// The options it was made with.
@@ -66,11 +64,13 @@ public actor Environment {
     let clock = ContinuousClock()
     let startInstant: ContinuousClock.Instant
 
-    var phase: Phase = .idle
+    /// Where the environment is in its life (idle, starting, running, stopping, stopped or
+    /// failed) with what each state owns; its events say what to do next.
+    var machine: EnvironmentStateMachine
     /// The run's private folder, set by ``start()``; after ``stop()`` it is gone unless kept.
-    public internal(set) var runDirectory: RunDirectory?
+    public var runDirectory: RunDirectory? { machine.runDirectory }
     /// What this run does, computed by ``start()`` before any driver is made; kept after ``stop()``.
-    public internal(set) var plan: EnvironmentPlan?
+    public var plan: EnvironmentPlan? { machine.plan }
     var drivers: [String: any ServiceDriver] = [:]
     /// The drivers of database services (also in ``drivers``): what ``reset(_:)``, `sql` checks and pools use.
     var databases: [String: any DatabaseDriver] = [:]
@@ -78,20 +78,10 @@ public actor Environment {
     var milestones: [String: ServiceMilestones] = [:]
     /// What each service's start is doing (for its deadline's message and its progress reports).
     var stages: [String: StartStage] = [:]
-    /// The Toxiproxy endpoint's port (from the plan) and the endpoint once started.
-    var toxiproxyPort: PortReservation?
+    /// The Toxiproxy endpoint once started (its port is the plan's ``EnvironmentPlan/toxiproxyPort``).
     var toxiproxy: ToxiproxyServer?
-    /// Fails when a service dies or the start is interrupted.
-    var abort = Milestone()
-    var startFinished = Milestone()
-    /// Reached when a teardown has finished.
-    let tornDown = Milestone()
-    var failureWaiters: [CheckedContinuation<EnvironmentError, Never>] = []
-    /// Set by ``keepLogs()``: teardown saves the logs (see ``KeptLogs``).
-    var savesLogs = false
     /// Where teardown saved the logs after ``keepLogs()``; nil otherwise.
     public internal(set) var keptLogs: String?
-    var failure: EnvironmentError?
 
     /// Variables for the test command: the manifest's exports plus `TESTBED_RUN_DIR` and
     /// `TESTBED_ENV_NAME` (empty until ``start()`` has planned the run).
@@ -104,6 +94,7 @@ public actor Environment {
         self.manifest = manifest
         self.options = options
         self.startInstant = ContinuousClock().now
+        self.machine = EnvironmentStateMachine(keepsRunDirectory: options.keepRunDirectory)
         self.links = LinkSet(reservedNames: Set(manifest.services.map(\.name)))
     }
 
@@ -143,17 +134,10 @@ public actor Environment {
     /// Waits until a service dies unexpectedly after the environment became ready.
     /// Returns at once with the error if one already happened.
     public func waitForFailure() async -> EnvironmentError {
-        if let failure { return failure }
-        return await withCheckedContinuation { failureWaiters.append($0) }
-    }
-
-    func recordFailure(_ error: EnvironmentError) {
-        guard failure == nil else { return }
-        failure = error
-        abort.fail(error)
-        let waiters = failureWaiters
-        failureWaiters = []
-        for waiter in waiters { waiter.resume(returning: error) }
+        if let failure = machine.failure { return failure }
+        return await withCheckedContinuation { waiter in
+            if let failure = machine.failureAwaited(waiter) { waiter.resume(returning: failure) }
+        }
     }
 
     /// Puts a database service back to its seeded state.
