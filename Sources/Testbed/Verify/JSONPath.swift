@@ -105,11 +105,12 @@ public struct JSONPath: Sendable, Hashable, Comparable, CustomStringConvertible 
 }
 
 /// A JSON path that cannot be read (`--ignore`, a manifest's `ignore:`).
-public struct JSONPathError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct JSONPathError: TestbedError, Hashable {
     /// The path as written.
     public var path: String
     /// What is wrong with it.
     public var message: String
 
+    /// `invalid JSON path 'PATH': MESSAGE`, with examples of valid paths.
     public var description: String { "invalid JSON path '\(path)': \(message) (e.g. $.id, $.items[*].created_at)" }
 }
