@@ -39,17 +39,17 @@ extension Environment {
     }
 
     /// Hands the plan's links to ``links``, to start once their targets are up (HTTP links to
-    /// external URLs: before any service). An HTTP link's session is made now, so a replay
-    /// without its tape or a tape that cannot be read stops the start before anything runs.
-    /// Throws ``EnvironmentError`` (`linkFailed`) for those and for an unknown `TESTBED_TAPES`.
+    /// external URLs: before any service). An HTTP link's session is made now, in the plan's
+    /// ``EnvironmentPlan/tapeMode``, so a tape that cannot be read stops the start before
+    /// anything runs (the plan has refused a replay without its tape already).
+    /// Throws ``EnvironmentError`` (`linkFailed`) for it.
     func planLinks(_ plan: EnvironmentPlan) throws {
         toxiproxyPort = plan.toxiproxyPort
-        let override = try tapeModeOverride()
         for link in plan.links {
             var session: HTTPLinkSession?
             if let http = link.http {
                 do {
-                    session = try HTTPLinkSession(name: link.name, settings: http, mode: override, seed: link.seed)
+                    session = try HTTPLinkSession(name: link.name, settings: http, mode: plan.tapeMode, seed: link.seed)
                 } catch {
                     let location = manifest.links.first { $0.name == link.name }.map { "\($0.http?.location ?? $0.location): " } ?? ""
                     throw EnvironmentError(.linkFailed, "\(location)\(error)", hint: "see docs/tapes.md, \"Modes\"")
@@ -60,18 +60,6 @@ extension Environment {
             links.plan(name: link.name, target: link.target, reservation: link.reservation, upstream: upstream,
                        faults: link.faults, seed: link.seed, http: session)
         }
-    }
-
-    /// The mode every HTTP link takes in this run: ``Options/tapeMode``, else
-    /// `TESTBED_TAPES` from the caller's environment; nil leaves each link's own.
-    func tapeModeOverride() throws -> TapeMode? {
-        if let mode = options.tapeMode { return mode }
-        guard let text = options.environment[TapeMode.variable], !text.isEmpty else { return nil }
-        guard let mode = TapeMode(rawValue: text) else {
-            throw EnvironmentError(.linkFailed, "\(TapeMode.variable)=\(text) is not a tape mode",
-                                   hint: "use one of \(TapeMode.names.joined(separator: ", "))")
-        }
-        return mode
     }
 
     /// Starts the HTTP links to external URLs (they front no service); called before any

@@ -62,7 +62,8 @@ extension Environment {
         let plan: EnvironmentPlan
         do {
             plan = try EnvironmentPlan(manifest: manifest, name: name, runDirectory: run, environment: options.environment,
-                                       cacheRoot: options.cacheRoot ?? Caches.root(environment: options.environment))
+                                       cacheRoot: options.cacheRoot ?? Caches.root(environment: options.environment),
+                                       tapeMode: options.tapeMode)
             self.plan = plan
             try makeDrivers(for: plan)
             try planLinks(plan)
