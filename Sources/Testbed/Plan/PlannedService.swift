@@ -1,10 +1,11 @@
 /// One node of an ``EnvironmentPlan``: everything the runtime needs to start, check and
 /// stop it, resolved — argv, environment, ports, values, health check, teardown.
 ///
-/// Today every node is a manifest service. A node is anything with a name that
-/// `${name.key}` can refer to, its own values and ports, and dependencies that order its
-/// start and stop; a new kind of node (a fault proxy in front of a service, say) is a new
-/// ``Kind`` case whose node depends on the service it fronts.
+/// Every node is a manifest service; ``Kind`` says which kind of service and holds what
+/// its driver is made from. Links, which also have names that `${name.key}` can refer to,
+/// are not nodes: they are planned apart (``PlannedLink``, ``EnvironmentPlan/links``), and
+/// the runtime starts each once the service it fronts is healthy (an HTTP link to an
+/// external URL: before any service) and stops it before that service.
 public struct PlannedService: Sendable {
     /// What runs, with what the runtime hands that kind's driver.
     public enum Kind: Sendable {
