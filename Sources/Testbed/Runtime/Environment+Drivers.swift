@@ -15,7 +15,7 @@ extension Environment {
             do {
                 switch service.kind {
                 case .process(let launch):
-                    drivers[service.name] = ProcessDriver(launch: launch, onLine: outputObserver(for: service.name))
+                    drivers[service.name] = ProcessServiceDriver(launch: launch, onLine: outputObserver(for: service.name))
                 case .postgres(let postgres):
                     try RunDirectory.makeDirectory(postgres.serviceDirectory)
                     var options = PostgresCluster.Options(
