@@ -146,7 +146,7 @@ actor TestDatabases {
 
 /// Testbed was asked for something outside a `.testbed(...)` scope, or for a service its
 /// environments do not have.
-public struct TestbedScopeError: Error, Sendable, CustomStringConvertible {
+public struct TestbedScopeError: TestbedError {
     /// What went wrong.
     public var message: String
     /// What to do about it.

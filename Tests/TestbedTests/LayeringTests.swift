@@ -23,7 +23,7 @@ import Testing
     ]
     /// Types of the drivers.
     private static let drivers = [
-        "ServiceDriver", "DatabaseDriver", "ProcessDriver", "PostgresServiceDriver", "SQLiteServiceDriver",
+        "ServiceDriver", "DatabaseDriver", "ProcessServiceDriver", "PostgresServiceDriver", "SQLiteServiceDriver",
         "PostgresCluster", "SQLiteStore", "PGConnection",
     ]
     /// Types of the health layer.

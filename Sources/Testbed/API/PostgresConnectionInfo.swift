@@ -93,7 +93,7 @@ public struct PostgresConnectionInfo: Sendable, Hashable, CustomStringConvertibl
 }
 
 /// A URL that ``PostgresConnectionInfo/init(url:)`` could not read.
-public struct PostgresURLError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct PostgresURLError: TestbedError, Hashable {
     /// The URL, with any password replaced by `***`.
     public var url: String
     /// What is wrong with it.
@@ -106,5 +106,5 @@ public struct PostgresURLError: Error, Sendable, Hashable, CustomStringConvertib
     }
 
     /// `cannot read PostgreSQL URL '<url>': <problem>`.
-    public var description: String { "cannot read PostgreSQL URL '\(url)': \(problem)" }
+    public var message: String { "cannot read PostgreSQL URL '\(url)': \(problem)" }
 }

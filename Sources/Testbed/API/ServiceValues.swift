@@ -80,7 +80,7 @@ public struct ServiceValues: Sendable, Hashable {
 }
 
 /// A service value that the caller asked for and that is absent or malformed.
-public struct ServiceValueError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct ServiceValueError: TestbedError, Hashable {
     /// Why the value could not be returned.
     public enum Reason: Sendable, Hashable {
         /// The environment has no service of that name.
@@ -110,8 +110,8 @@ public struct ServiceValueError: Error, Sendable, Hashable, CustomStringConverti
         self.available = available
     }
 
-    /// The message, naming the service, the key and what exists instead.
-    public var description: String {
+    /// What failed, naming the service, the key and what exists instead.
+    public var message: String {
         let list = available.joined(separator: ", ")
         switch reason {
         case .unknownService:

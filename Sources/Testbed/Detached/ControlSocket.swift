@@ -117,7 +117,7 @@ public enum ControlSocket {
 }
 
 /// A detached environment could not be found or reached, or its control socket failed.
-public struct ControlError: Error, CustomStringConvertible, Sendable {
+public struct ControlError: TestbedError {
     /// What kind of failure this is.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         /// The code's short name.
@@ -144,10 +144,10 @@ public struct ControlError: Error, CustomStringConvertible, Sendable {
     /// What kind of failure this is.
     public var code: Code
     /// What went wrong, written for the user (e.g. which environments are running instead).
-    public var description: String
+    public var message: String
     /// Makes an error with a message for the user.
-    public init(_ code: Code, _ description: String) {
+    public init(_ code: Code, _ message: String) {
         self.code = code
-        self.description = description
+        self.message = message
     }
 }

@@ -3,7 +3,7 @@
 /// The health layer knows probes and processes, not environments: the runtime adds the
 /// service's name and the manifest line of its check (in ``EnvironmentError``) before a
 /// user sees it.
-public struct HealthCheckError: Error, Sendable, CustomStringConvertible {
+public struct HealthCheckError: TestbedError {
     /// Why the gate gave up; compare with `==`.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         /// The code's short name, e.g. `deadline exceeded`.
@@ -40,7 +40,4 @@ public struct HealthCheckError: Error, Sendable, CustomStringConvertible {
         self.logTail = logTail
         self.logFile = logFile
     }
-
-    /// The message.
-    public var description: String { message }
 }

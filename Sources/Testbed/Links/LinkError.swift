@@ -3,7 +3,7 @@
 ///
 /// The message names what was asked (the link, the fault, the attribute and its allowed
 /// range) so that a manifest reader, the CLI and the Toxiproxy endpoint can hand it on as is.
-public struct LinkError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct LinkError: TestbedError, Hashable {
     /// What kind of failure this is.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         /// The code's short name, e.g. `unknown link`.
@@ -41,7 +41,4 @@ public struct LinkError: Error, Sendable, Hashable, CustomStringConvertible {
         self.code = code
         self.message = message
     }
-
-    /// The message.
-    public var description: String { message }
 }

@@ -12,84 +12,53 @@ enum LinkReader {
                 reader.fail(entry.keyNode, "link name '\(entry.key)' may only contain letters, digits, '-' and '_'")
                 continue
             }
-            var toNode: Node?
-            var faults: [Fault] = []
-            var seed: UInt64?
-            var http: HTTPLinkSpec?
-            if case .scalar = entry.value {
-                toNode = entry.value
-            } else if let fields = reader.entries(entry.value, "link '\(entry.key)'") {
-                reader.checkKeys(fields, allowed: linkKeys, in: "link '\(entry.key)'")
-                for field in fields {
-                    switch field.key {
-                    case "to": toNode = field.value
-                    case "http": http = HTTPLinkReader.read(field.value, link: entry.key, reader: &reader)
-                    case "seed": seed = reader.int(field.value, "link '\(entry.key)': seed", range: 0...Int.max).map(UInt64.init)
-                    case "faults":
-                        for item in reader.sequence(field.value, "link '\(entry.key)': faults") ?? [] {
-                            faults += readFault(item, link: entry.key, reader: &reader)
-                        }
-                    default: break
-                    }
-                }
-            } else {
-                continue
-            }
-            guard let toNode, let to = reader.string(toNode, "link '\(entry.key)': to") else {
-                if toNode == nil {
+            guard let fields = fields(of: entry, reader: &reader) else { continue }
+            guard let toNode = fields.to, let to = reader.string(toNode, "link '\(entry.key)': to") else {
+                if fields.to == nil {
                     reader.fail(entry.keyNode, "link '\(entry.key)' has no 'to'",
                                 hint: "name the service it fronts: 'to: db' or 'to: cache.ports.redis'")
                 }
                 continue
             }
-            if to.contains("${") {
-                // An HTTP link's base URL from the environment: `to: ${PAYMENTS_URL:-https://…}`.
-                guard http != nil else {
-                    reader.fail(toNode, "link '\(entry.key)': 'to: \(to)' uses ${…}, which only an HTTP link's URL may",
-                                hint: "add an 'http:' block for an external URL, or name the service: 'to: db' or 'to: api.ports.http'")
-                    continue
-                }
-                guard let template = environmentTemplate(to, toNode, "link '\(entry.key)': to", reader: &reader) else { continue }
-                var spec = LinkSpec(name: entry.key, target: "", faults: faults, seed: seed, location: reader.location(entry.keyNode),
-                                    targetLocation: reader.location(toNode))
-                spec.urlTemplate = template
-                spec.http = http
+            if let spec = spec(entry.key, keyNode: entry.keyNode, to: to, toNode: toNode, fields: fields, reader: &reader) {
                 links.append(spec)
-                continue
             }
-            if to.contains("://") {
-                guard http != nil else {
-                    reader.fail(toNode, "link '\(entry.key)': 'to: \(to)' is a URL, which only an HTTP link can front",
-                                hint: "add an 'http:' block (docs/tapes.md), or name a service's port for a TCP link")
-                    continue
-                }
-                do {
-                    let url = try HTTPUpstreamURL(parsing: to)
-                    var spec = LinkSpec(name: entry.key, target: "", faults: faults, seed: seed, location: reader.location(entry.keyNode),
-                                        targetLocation: reader.location(toNode))
-                    spec.url = url
-                    spec.http = http
-                    links.append(spec)
-                } catch let error as LinkError {
-                    reader.fail(toNode, "link '\(entry.key)': \(error.message)")
-                } catch {}
-                continue
-            }
-            let parts = to.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 1 || (parts.count == 3 && parts[1] == "ports" && !parts[2].isEmpty), !parts[0].isEmpty else {
-                reader.fail(toNode, "link '\(entry.key)': 'to: \(to)' must name a service ('db') or a service's port ('api.ports.http')")
-                continue
-            }
-            var seen = Set<String>()
-            for fault in faults where !seen.insert(fault.name).inserted {
-                reader.fail(entry.keyNode, "link '\(entry.key)' has two faults named '\(fault.name)'", hint: "give each fault its own name")
-            }
-            var spec = LinkSpec(name: entry.key, target: parts[0], port: parts.count == 3 ? parts[2] : nil, faults: faults,
-                                seed: seed, location: reader.location(entry.keyNode), targetLocation: reader.location(toNode))
-            spec.http = http
-            links.append(spec)
         }
         return links
+    }
+
+    /// What a link's entry says besides its name, `to:` not yet read.
+    struct Fields {
+        /// The `to:` node (the whole value in the short form); nil when there is none.
+        var to: Node?
+        /// `faults:`, each read.
+        var faults: [Fault] = []
+        /// `seed:`, the seed of its probabilistic faults.
+        var seed: UInt64?
+        /// The `http:` block, read.
+        var http: HTTPLinkSpec?
+    }
+
+    /// The fields of `entry`: the short form `NAME: TARGET`, or a mapping of ``linkKeys``.
+    /// Nil (reported) when the entry is neither.
+    private static func fields(of entry: (key: String, keyNode: Node, value: Node), reader: inout NodeReader) -> Fields? {
+        if case .scalar = entry.value { return Fields(to: entry.value) }
+        guard let mapping = reader.entries(entry.value, "link '\(entry.key)'") else { return nil }
+        reader.checkKeys(mapping, allowed: linkKeys, in: "link '\(entry.key)'")
+        var fields = Fields()
+        for field in mapping {
+            switch field.key {
+            case "to": fields.to = field.value
+            case "http": fields.http = HTTPLinkReader.read(field.value, link: entry.key, reader: &reader)
+            case "seed": fields.seed = reader.int(field.value, "link '\(entry.key)': seed", range: 0...Int.max).map(UInt64.init)
+            case "faults":
+                for item in reader.sequence(field.value, "link '\(entry.key)': faults") ?? [] {
+                    fields.faults += readFault(item, link: entry.key, reader: &reader)
+                }
+            default: break
+            }
+        }
+        return fields
     }
 
     /// Parses `text` (a link's `to:` or tape) as a template of environment variables only:

@@ -74,31 +74,15 @@ extension Manifest {
 }
 
 extension Manifest {
-    /// HTTP links: `TESTBED_TAPES` must name a mode, and a link that will replay must find
-    /// its tape (a tape that cannot be read is found when the run loads it).
+    /// HTTP links: the problems of ``tapeModes(chosen:environment:)``, and a tape the run
+    /// would read that cannot be loaded (malformed, newer), named with its line.
     func preflightTapes(environment: [String: String]) -> [ManifestProblem] {
-        var problems: [ManifestProblem] = []
-        var override: TapeMode?
-        if let text = environment[TapeMode.variable], !text.isEmpty {
-            override = TapeMode(rawValue: text)
-            if override == nil, let first = links.first(where: { $0.http != nil }) {
-                problems.append(ManifestProblem(first.location, "\(TapeMode.variable)=\(text) is not a tape mode",
-                                                hint: "use one of \(TapeMode.names.joined(separator: ", "))"))
-            }
-        }
-        for link in links {
-            guard let http = link.http, let tape = http.tape else { continue }
-            let exists = FileManager.default.fileExists(atPath: tape)
-            let mode = (override ?? http.mode).resolved(tapeExists: exists)
-            if mode == .replay && !exists {
-                problems.append(ManifestProblem(http.location, "link '\(link.name)': mode replay needs the tape \(tape), which does not exist",
-                                                hint: "record it first: TESTBED_TAPES=record, or use mode record_missing"))
-            } else if mode.readsTape && exists {
-                // A tape the run would read must load: a malformed or newer tape is named with its line.
-                do { _ = try Tape.load(from: URL(fileURLWithPath: tape)) } catch {
-                    problems.append(ManifestProblem(http.location, "link '\(link.name)': \(error)",
-                                                    hint: "fix the tape, or record it again with TESTBED_TAPES=record"))
-                }
+        let modes = tapeModes(chosen: nil, environment: environment)
+        var problems = modes.problems
+        for tape in tapes(override: modes.override) where tape.mode.readsTape && tape.exists {
+            do { _ = try Tape.load(from: URL(fileURLWithPath: tape.path)) } catch {
+                problems.append(ManifestProblem(tape.http.location, "link '\(tape.link)': \(error)",
+                                                hint: "fix the tape, or record it again with TESTBED_TAPES=record"))
             }
         }
         return problems

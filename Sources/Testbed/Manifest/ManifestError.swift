@@ -1,5 +1,5 @@
 /// One problem found in a manifest: where, what, and what to do about it.
-public struct ManifestProblem: Sendable, Hashable, CustomStringConvertible {
+public struct ManifestProblem: TestbedError, Hashable {
     /// Where in the manifest the problem is.
     public var location: SourceLocation
     /// The service the problem belongs to, when there is one.
@@ -27,7 +27,7 @@ public struct ManifestProblem: Sendable, Hashable, CustomStringConvertible {
             text += message.hasPrefix(prefix) ? "" : prefix
         }
         text += message
-        if let hint { text += "\n    hint: \(hint)" }
+        text += Self.hintLine(hint)
         return text
     }
 }
@@ -35,7 +35,7 @@ public struct ManifestProblem: Sendable, Hashable, CustomStringConvertible {
 /// Every problem found while loading a manifest, reported together.
 ///
 /// Loading never stops at the first problem: the user fixes them all in one go.
-public struct ManifestError: Error, Sendable, CustomStringConvertible {
+public struct ManifestError: TestbedError {
     /// Every problem found, in the order they were found.
     public var problems: [ManifestProblem]
 
@@ -44,9 +44,12 @@ public struct ManifestError: Error, Sendable, CustomStringConvertible {
         self.problems = problems
     }
 
+    /// Every problem on its own lines, each with its location and hint.
+    public var message: String { problems.map(\.description).joined(separator: "\n") }
+
     /// Every problem on its own lines, then how many were found.
     public var description: String {
         let count = problems.count == 1 ? "1 problem" : "\(problems.count) problems"
-        return problems.map(\.description).joined(separator: "\n") + "\n\(count) found"
+        return message + "\n\(count) found"
     }
 }

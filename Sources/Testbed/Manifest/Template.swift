@@ -146,7 +146,7 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A malformed placeholder; the manifest loader adds the location.
-public struct TemplateSyntaxError: Error, Sendable {
+public struct TemplateSyntaxError: TestbedError {
     /// What is wrong with the placeholder, without the manifest location.
     public var message: String
 }

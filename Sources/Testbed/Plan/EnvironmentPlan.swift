@@ -42,6 +42,9 @@ public struct EnvironmentPlan: Sendable {
     /// The Toxiproxy endpoint's reserved port, when the run serves one (`links:` or
     /// `toxiproxy: true`); its URL is `${run.toxiproxy_url}` and the export `TOXIPROXY_URL`.
     public var toxiproxyPort: PortReservation?
+    /// The mode every HTTP link takes in this run (the `tapeMode` asked for, else
+    /// `TESTBED_TAPES`); nil: each link's own.
+    public var tapeMode: TapeMode?
 
     /// Plans a run of `manifest` in `runDirectory`.
     ///
@@ -53,11 +56,14 @@ public struct EnvironmentPlan: Sendable {
     ///     service's environment.
     ///   - cacheRoot: where initialized and seeded databases are cached.
     ///   - portAllocator: where ports are reserved (tests may use a private lock folder).
+    ///   - tapeMode: the mode of every HTTP link for this run (`testbed run --tapes`); nil:
+    ///     `TESTBED_TAPES` from `environment`, else each link's own.
     /// - Throws: ``ManifestError`` with every problem found, each at its manifest line.
     public init(manifest: Manifest, name: String? = nil, runDirectory: RunDirectory, environment: [String: String],
-                cacheRoot: String, portAllocator: PortAllocator = PortAllocator()) throws(ManifestError) {
+                cacheRoot: String, portAllocator: PortAllocator = PortAllocator(), tapeMode: TapeMode? = nil) throws(ManifestError) {
         // HTTP links' `to:` and `tape:` may read ${VAR}, like seed paths.
         let (manifest, linkProblems) = manifest.resolvingLinkVariables(environment: environment)
+        let tapes = manifest.tapeModes(chosen: tapeMode, environment: environment)
         let name = name ?? manifest.name
         let context = Context(manifest: manifest, run: runDirectory, caller: environment)
         let order = try Self.dependencyOrder(manifest)
@@ -65,7 +71,7 @@ public struct EnvironmentPlan: Sendable {
         var linkReservations: [PortReservation] = []
         do throws(ManifestError) {
             var values: [String: [String: String]] = ["run": ["dir": runDirectory.path, "name": name]]
-            var problems = linkProblems
+            var problems = linkProblems + tapes.problems
             // Processes' values come from their ports alone; a database's path may refer to them.
             let valueOrder = manifest.services.filter(\.isProcess) + manifest.services.filter { !$0.isProcess }
             for service in valueOrder {
@@ -123,6 +129,7 @@ public struct EnvironmentPlan: Sendable {
             self.cacheRoot = cacheRoot
             self.links = links
             self.toxiproxyPort = toxiproxy.port
+            self.tapeMode = tapes.override
         } catch {
             for reservations in ports.values { for reservation in reservations.values { reservation.release() } }
             for reservation in linkReservations { reservation.release() }

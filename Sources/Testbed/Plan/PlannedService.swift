@@ -3,7 +3,10 @@
 ///
 /// Every node is a manifest service; what differs by kind is in ``kind`` (a
 /// ``ProcessLaunch``, a `PostgresPlan`, an `SQLitePlan`, …), which the service's
-/// `ServiceKind` planned and makes the driver from.
+/// `ServiceKind` planned and makes the driver from. Links, which also have names that
+/// `${name.key}` can refer to, are not nodes: they are planned apart (``PlannedLink``,
+/// ``EnvironmentPlan/links``), and the runtime starts each once the service it fronts is
+/// healthy (an HTTP link to an external URL: before any service) and stops it before that service.
 public struct PlannedService: Sendable {
     /// One dependency, its condition settled (the list form's "ready" made explicit).
     public struct Dependency: Sendable, Hashable {

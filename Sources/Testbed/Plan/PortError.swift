@@ -1,5 +1,5 @@
 /// A port could not be reserved.
-public struct PortError: Error, Sendable, CustomStringConvertible {
+public struct PortError: TestbedError {
     /// What kind of failure this is.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         /// The code's short name, e.g. `in use`.
@@ -29,7 +29,4 @@ public struct PortError: Error, Sendable, CustomStringConvertible {
         self.port = port
         self.message = message
     }
-
-    /// The message.
-    public var description: String { message }
 }

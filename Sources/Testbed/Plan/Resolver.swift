@@ -128,5 +128,3 @@ public struct Resolver: Sendable {
         return paths
     }
 }
-
-extension ManifestProblem: Error {}

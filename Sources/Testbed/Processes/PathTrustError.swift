@@ -2,7 +2,7 @@ import Foundation
 
 /// A folder Testbed would have to trust cannot be: it is a symlink, another user's, or
 /// writable by others. The message names the path; the hint says what to do.
-public struct PathTrustError: Error, Sendable, CustomStringConvertible {
+public struct PathTrustError: TestbedError {
     /// What is wrong with the folder.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         /// The code's short name.
@@ -38,7 +38,4 @@ public struct PathTrustError: Error, Sendable, CustomStringConvertible {
         self.message = message
         self.hint = hint
     }
-
-    /// The message, then the hint on its own line.
-    public var description: String { message + (hint.map { "\n    hint: \($0)" } ?? "") }
 }

@@ -269,11 +269,9 @@ public final class ServiceProcess: Sendable {
 }
 
 /// A process could not be spawned.
-public struct ServiceProcessError: Error, Sendable, CustomStringConvertible {
+public struct ServiceProcessError: TestbedError {
     /// What went wrong, written for the user.
     public var message: String
-    /// The message.
-    public var description: String { message }
 }
 
 /// The exit status of a ``ServiceProcess`` and who waits for it.

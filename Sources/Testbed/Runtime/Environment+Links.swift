@@ -39,32 +39,20 @@ extension Environment {
     }
 
     /// Hands the plan's links to ``links``, to start once their targets are up (HTTP links to
-    /// external URLs: before any service). An HTTP link's session is made now, so a replay
-    /// without its tape or a tape that cannot be read stops the start before anything runs.
-    /// Throws ``EnvironmentError`` (`linkFailed`) for those and for an unknown `TESTBED_TAPES`.
+    /// external URLs: before any service). An HTTP link's session is made now, in the plan's
+    /// ``EnvironmentPlan/tapeMode``, so a tape that cannot be read stops the start before
+    /// anything runs (the plan has refused a replay without its tape already).
+    /// Throws ``EnvironmentError`` (`linkFailed`) for it.
     func planLinks(_ plan: EnvironmentPlan) async throws {
-        let override = try tapeModeOverride()
-        let links = self.links
+        let links = self.links, mode = plan.tapeMode
         for link in plan.links {
             do {
                 // Reads the tape (and a CA file) of an HTTP link: on a blocking-work thread.
-                try await BlockingWork.run { Result { try links.plan(link, tapeMode: override) } }.get()
+                try await BlockingWork.run { Result { try links.plan(link, tapeMode: mode) } }.get()
             } catch {
                 throw EnvironmentError(.linkFailed, "\(link.location): \(error)", hint: "see docs/tapes.md, \"Modes\"")
             }
         }
-    }
-
-    /// The mode every HTTP link takes in this run: ``Options/tapeMode``, else
-    /// `TESTBED_TAPES` from the caller's environment; nil leaves each link's own.
-    func tapeModeOverride() throws -> TapeMode? {
-        if let mode = options.tapeMode { return mode }
-        guard let text = options.environment[TapeMode.variable], !text.isEmpty else { return nil }
-        guard let mode = TapeMode(rawValue: text) else {
-            throw EnvironmentError(.linkFailed, "\(TapeMode.variable)=\(text) is not a tape mode",
-                                   hint: "use one of \(TapeMode.names.joined(separator: ", "))")
-        }
-        return mode
     }
 
     /// Starts the HTTP links to external URLs (they front no service); called before any

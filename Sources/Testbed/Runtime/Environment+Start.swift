@@ -69,7 +69,8 @@ extension Environment {
     /// and the links to external URLs: all but the services.
     private func setUp(_ run: RunDirectory) async throws -> EnvironmentPlan {
         let plan = try EnvironmentPlan(manifest: manifest, name: name, runDirectory: run, environment: options.environment,
-                                       cacheRoot: options.cacheRoot ?? Caches.root(environment: options.environment))
+                                       cacheRoot: options.cacheRoot ?? Caches.root(environment: options.environment),
+                                       tapeMode: options.tapeMode)
         machine.planned(plan)
         try await makeDrivers(for: plan)
         try await planLinks(plan)

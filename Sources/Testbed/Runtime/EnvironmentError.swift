@@ -2,7 +2,7 @@
 ///
 /// Carries what a user needs to act: the service, what failed, the last lines of its
 /// log, the kept run directory and a hint.
-public struct EnvironmentError: Error, Sendable, CustomStringConvertible {
+public struct EnvironmentError: TestbedError {
     /// What failed, as a stable kebab-case word; compare with `==`.
     public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
         /// The code's word, e.g. `health-check-failed`.
@@ -81,7 +81,7 @@ public struct EnvironmentError: Error, Sendable, CustomStringConvertible {
             text += "\n    last \(logTail.count) lines of \(logFile ?? "its log"):"
             for line in logTail { text += "\n    | \(line)" }
         }
-        if let hint { text += "\n    hint: \(hint)" }
+        text += Self.hintLine(hint)
         if let runDirectory { text += "\n    run directory kept at \(runDirectory)" }
         return text
     }

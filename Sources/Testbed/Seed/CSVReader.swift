@@ -141,130 +141,153 @@ public final class CSVReader {
     private func nextRecord() throws(FixtureError) -> CSVRecord? {
         var state = State.recordStart
         var line = self.line
-        var recordLine = line
         var quoteLine = line
         var afterCR = endedWithCR
-        var fields: [String?] = []
-        fields.reserveCapacity(expectedFields ?? 8)
-        var field: [UInt8] = []
-        swap(&field, &self.field)
-        defer {
-            field.removeAll(keepingCapacity: true)
-            swap(&field, &self.field)
-        }
+        var record = CSVPartialRecord(line: line, nullMarker: nullMarker, capacity: expectedFields ?? 8)
+        swap(&record.field, &self.field)
         let base = buffer.baseAddress!
         let delimiter = self.delimiter
-        let nullMarker = self.nullMarker
         var pos = position
         var end = count
         defer {
+            record.field.removeAll(keepingCapacity: true)
+            swap(&record.field, &self.field)
             self.position = pos
             self.line = line
         }
 
-        func finishField(quoted: Bool) {
-            if !quoted && field.count == nullMarker.count && field == nullMarker {
-                fields.append(nil)
-            } else {
-                fields.append(String(decoding: field, as: UTF8.self))
-            }
-            field.removeAll(keepingCapacity: true)
-        }
-        func endRecord(_ newline: UInt8) -> CSVRecord {
-            line += 1
-            endedWithCR = newline == 0x0D
-            return CSVRecord(line: recordLine, fields: fields)
-        }
-
         while true {
             if pos == end {
-                self.line = line
-                let more = try refill()
-                pos = position
-                end = count
-                guard more else { break }
+                guard try refill(at: line, position: &pos, end: &end) else { break }
             }
             let byte = base[pos]
             pos += 1
             switch state {
             case .recordStart:
-                if byte == 0x0A {
-                    if !afterCR { line += 1 }
-                    afterCR = false
-                    continue
-                }
-                afterCR = false
-                if byte == 0x0D {
-                    line += 1
-                    afterCR = true
-                    continue
-                }
+                if Self.skipBlankLineBreak(byte, line: &line, afterCR: &afterCR) { continue }
                 endedWithCR = false
-                recordLine = line
+                record.line = line
                 state = .fieldStart
                 fallthrough
             case .fieldStart, .unquoted:
                 if byte == delimiter {
-                    finishField(quoted: false)
+                    record.finishField(quoted: false)
                     state = .fieldStart
                 } else if byte == 0x0A || byte == 0x0D {
-                    finishField(quoted: false)
-                    return endRecord(byte)
+                    record.finishField(quoted: false)
+                    return endRecord(record, newline: byte, line: &line)
                 } else if byte == 0x22 && state == .fieldStart {
                     quoteLine = line
                     state = .quoted
                 } else {
-                    var scan = pos
-                    while scan < end {
-                        let next = base[scan]
-                        if next == delimiter || next == 0x0A || next == 0x0D { break }
-                        scan += 1
-                    }
-                    field.append(contentsOf: UnsafeBufferPointer(start: base + pos - 1, count: scan - pos + 1))
-                    pos = scan
+                    let stop = Self.endOfUnquotedRun(base, from: pos, to: end, delimiter: delimiter)
+                    record.field.append(contentsOf: UnsafeBufferPointer(start: base + pos - 1, count: stop - pos + 1))
+                    pos = stop
                     state = .unquoted
                 }
             case .quoted:
                 if byte == 0x22 {
                     state = .quoteInQuoted
                 } else {
-                    var scan = pos - 1
-                    while scan < end {
-                        let next = base[scan]
-                        if next == 0x22 { break }
-                        if next == 0x0A { line += 1 }
-                        scan += 1
-                    }
-                    field.append(contentsOf: UnsafeBufferPointer(start: base + pos - 1, count: scan - pos + 1))
-                    pos = scan
+                    let stop = Self.endOfQuotedRun(base, from: pos - 1, to: end, line: &line)
+                    record.field.append(contentsOf: UnsafeBufferPointer(start: base + pos - 1, count: stop - pos + 1))
+                    pos = stop
                 }
             case .quoteInQuoted:
                 if byte == 0x22 {
-                    field.append(0x22)
+                    record.field.append(0x22)
                     state = .quoted
                 } else if byte == delimiter {
-                    finishField(quoted: true)
+                    record.finishField(quoted: true)
                     state = .fieldStart
                 } else if byte == 0x0A || byte == 0x0D {
-                    finishField(quoted: true)
-                    return endRecord(byte)
+                    record.finishField(quoted: true)
+                    return endRecord(record, newline: byte, line: &line)
                 } else {
                     throw FixtureError(file: path, line: line,
                                        message: "unexpected '\(Unicode.Scalar(byte))' after the closing quote of a field (a quote inside a quoted field is written \"\")")
                 }
             }
         }
+        return try endOfFile(in: state, record: &record, quoteLine: quoteLine)
+    }
+
+    /// Reads the next chunk once the current one is used up (`line` is where the reader is,
+    /// for a read error) and moves `position` and `end` to it; false at the end of the file.
+    private func refill(at line: Int, position pos: inout Int, end: inout Int) throws(FixtureError) -> Bool {
+        self.line = line
+        let more = try refill()
+        pos = position
+        end = count
+        return more
+    }
+
+    /// The record ended by the line break `newline`; the next starts on the following line.
+    private func endRecord(_ record: CSVPartialRecord, newline: UInt8, line: inout Int) -> CSVRecord {
+        line += 1
+        endedWithCR = newline == 0x0D
+        return CSVRecord(line: record.line, fields: record.fields)
+    }
+
+    /// The file ended in `state`: no record (only blank lines were left), an unterminated
+    /// quote, or a last record without a line break.
+    private func endOfFile(in state: State, record: inout CSVPartialRecord, quoteLine: Int) throws(FixtureError) -> CSVRecord? {
         switch state {
         case .recordStart:
             return nil
         case .quoted:
             throw FixtureError(file: path, line: quoteLine, message: "unterminated quoted field: the quote opened here is never closed")
         case .quoteInQuoted:
-            finishField(quoted: true)
+            record.finishField(quoted: true)
         case .fieldStart, .unquoted:
-            finishField(quoted: false)
+            record.finishField(quoted: false)
         }
         endedWithCR = false
-        return CSVRecord(line: recordLine, fields: fields)
+        return CSVRecord(line: record.line, fields: record.fields)
+    }
+
+    /// Between records: true when `byte` is a line break of a blank line (or the LF of the
+    /// CRLF that ended the previous record), which is skipped, counting the line.
+    @inline(__always)
+    private static func skipBlankLineBreak(_ byte: UInt8, line: inout Int, afterCR: inout Bool) -> Bool {
+        if byte == 0x0A {
+            if !afterCR { line += 1 }
+            afterCR = false
+            return true
+        }
+        afterCR = false
+        if byte == 0x0D {
+            line += 1
+            afterCR = true
+            return true
+        }
+        return false
+    }
+
+    /// The index of the first delimiter or line break at or after `start`, or `end`.
+    @inline(__always)
+    private static func endOfUnquotedRun(_ base: UnsafeMutablePointer<UInt8>, from start: Int, to end: Int,
+                                         delimiter: UInt8) -> Int {
+        var scan = start
+        while scan < end {
+            let next = base[scan]
+            if next == delimiter || next == 0x0A || next == 0x0D { break }
+            scan += 1
+        }
+        return scan
+    }
+
+    /// The index of the first quote at or after `start`, or `end`; counts the LFs passed.
+    @inline(__always)
+    private static func endOfQuotedRun(_ base: UnsafeMutablePointer<UInt8>, from start: Int, to end: Int,
+                                       line: inout Int) -> Int {
+        var scan = start
+        while scan < end {
+            let next = base[scan]
+            if next == 0x22 { break }
+            if next == 0x0A { line += 1 }
+            scan += 1
+        }
+        return scan
     }
 }

@@ -2,7 +2,7 @@
 ///
 /// Thrown by ``CSVReader`` and ``JSONFixture``; a database driver turns it into a
 /// ``SeedError`` by adding the service name and the seed step's manifest location.
-public struct FixtureError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct FixtureError: TestbedError, Hashable {
     /// The fixture file as given to the reader.
     public var file: String
     /// 1-based line of the problem; nil when it is not about one place in the file.

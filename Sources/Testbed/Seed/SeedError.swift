@@ -1,5 +1,5 @@
 /// A fixture step failed: which file, where in it, and what the database said.
-public struct SeedError: Error, Sendable, CustomStringConvertible {
+public struct SeedError: TestbedError {
     /// The database service whose seed failed.
     public var service: String
     /// The fixture file (or the command, for a command step).
@@ -24,6 +24,9 @@ public struct SeedError: Error, Sendable, CustomStringConvertible {
         self.step = step
     }
 
+    /// What to do: the same for every seed failure.
+    public var hint: String? { "fix the fixture and run again" }
+
     /// The message for a terminal: service, file and line, message, statement, seed step and a hint.
     public var description: String {
         var text = "service '\(service)': seeding failed at \(file)"
@@ -31,7 +34,7 @@ public struct SeedError: Error, Sendable, CustomStringConvertible {
         text += ": \(message)"
         if let statement { text += "\n    statement: \(statement)" }
         if let step { text += "\n    seed step: \(step)" }
-        text += "\n    hint: fix the fixture and run again"
+        text += Self.hintLine(hint)
         return text
     }
 }

@@ -3,7 +3,7 @@
 /// Thrown by ``Tape/load(from:)`` and `Tape.write(to:shared:)`. The description is
 /// `FILE:LINE: MESSAGE` (or `FILE: MESSAGE` when the problem is not at one line), so the
 /// CLI and a link's run report can print it as is.
-public struct TapeError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct TapeError: TestbedError, Hashable {
     /// What kind of failure this is.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         /// The code's short name, e.g. `malformed tape`.

@@ -2,7 +2,7 @@
 /// URL, an `--ignore` path that cannot be read, a service that has no URL.
 ///
 /// A broken contract is not an error: it is a ``VerifyReport`` whose ``VerifyReport/broken`` is true.
-public struct VerifyError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct VerifyError: TestbedError, Hashable {
     /// What kind of failure this is.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         /// The code's short name, e.g. `invalid provider`.
@@ -29,7 +29,4 @@ public struct VerifyError: Error, Sendable, Hashable, CustomStringConvertible {
         self.code = code
         self.message = message
     }
-
-    /// The message.
-    public var description: String { message }
 }

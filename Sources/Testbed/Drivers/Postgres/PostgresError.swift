@@ -3,7 +3,7 @@
 ///
 /// The message always says what happened; ``hint`` (from the server or from Testbed)
 /// says what to do next.
-public struct PostgresError: Error, Sendable, CustomStringConvertible {
+public struct PostgresError: TestbedError {
     /// What kind of failure this is; extensible, compare with `==`.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         /// The code's short name, e.g. `connection`.
@@ -69,7 +69,7 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         if let sqlstate { text += " (SQLSTATE \(sqlstate))" }
         if let detail { text += "\n    detail: \(detail)" }
         if let context { text += "\n    context: \(context)" }
-        if let hint { text += "\n    hint: \(hint)" }
+        text += Self.hintLine(hint)
         if !logLines.isEmpty {
             text += "\n    last lines of the server log:"
             for line in logLines { text += "\n      \(line)" }

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// Runs a process service: spawn in its own group, stop with its teardown steps.
-final class ProcessDriver: ServiceDriver {
+final class ProcessServiceDriver: ServiceDriver {
     /// How the process is spawned and stopped (argv, environment, folder, log, teardown).
     let launch: ProcessLaunch
     let onLine: (@Sendable (String) -> Void)?

@@ -1,5 +1,5 @@
 /// An SQLite call failed: the result code, SQLite's message, and for scripts where it failed.
-public struct SQLiteError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct SQLiteError: TestbedError, Hashable {
     /// An SQLite result code (extended where SQLite gives one; see sqlite.org/rescode.html).
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         /// The numeric result code, including extended bits (e.g. 2067 for `SQLITE_CONSTRAINT_UNIQUE`).

@@ -32,8 +32,10 @@ public final class HTTPLinkSession: Sendable {
     private let finished = Mutex<HTTPTapeReport?>(nil)
 
     /// Makes the session: loads the tape when the mode reads it, makes the upstream client
-    /// when the mode forwards. Throws ``LinkError`` (`tape`) for a replay without a tape
-    /// file, or a tape that cannot be read (the message names the file and line).
+    /// when the mode forwards. Throws ``LinkError`` (`tape`) for a tape that cannot be read
+    /// (the message names the file and line). A replay whose tape does not exist is refused
+    /// when the run is planned (``EnvironmentPlan``), at the link's manifest line; a session
+    /// made without that check answers every request as a miss.
     public init(name: String, settings: HTTPLinkSettings, mode override: TapeMode? = nil, seed: UInt64? = nil) throws {
         self.name = name
         self.settings = settings
@@ -42,14 +44,7 @@ public final class HTTPLinkSession: Sendable {
         let tapeExists = settings.tape.map { FileManager.default.fileExists(atPath: $0) } ?? false
         let mode = asked.resolved(tapeExists: tapeExists)
         self.mode = mode
-        if mode != .passthrough {
-            guard let tape = settings.tape else {
-                throw LinkError(.tape, "link '\(name)': mode \(mode.rawValue) needs a tape file ('tape:' in its http block)")
-            }
-            if mode == .replay && !tapeExists {
-                throw LinkError(.tape, "link '\(name)': mode replay needs the tape \(tape), which does not exist: record it "
-                                + "first (TESTBED_TAPES=record or testbed run --tapes record), or use mode record_missing")
-            }
+        if mode != .passthrough, let tape = settings.tape {
             deck = try HTTPTapeDeck(link: name, path: tape, settings: settings, load: mode.readsTape && tapeExists,
                                     writes: mode.writesTape)
         } else {

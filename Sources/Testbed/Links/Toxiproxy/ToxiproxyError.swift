@@ -6,7 +6,7 @@ import Foundation
 /// The endpoint makes one from every failed request (a ``LinkError``, malformed JSON, an
 /// unknown route); ``ToxiproxyClient`` throws one for every answer with a status of 400 or
 /// more, and with status 0 when no answer came (nothing listens, the connection broke).
-public struct ToxiproxyError: Error, Sendable, Hashable, Codable, CustomStringConvertible {
+public struct ToxiproxyError: TestbedError, Hashable, Codable {
     /// What went wrong, written for the user.
     public var message: String
     /// The HTTP status; 0 when the endpoint could not be reached.
@@ -33,9 +33,6 @@ public struct ToxiproxyError: Error, Sendable, Hashable, Codable, CustomStringCo
         }
         self.init(status: status, error.message)
     }
-
-    /// The message.
-    public var description: String { message }
 
     /// The JSON body of the answer.
     var body: [UInt8] {
