@@ -32,17 +32,15 @@ import Testing
         let statuses = try await withThrowingTaskGroup(of: [Int].self) { group in
             for index in 0..<8 {
                 group.addTask {
-                    try await onThread {
-                        var statuses: [Int] = []
-                        for round in 0..<6 {
-                            statuses.append(try client.request("GET", "/proxies").status)
-                            if round == 0 {
-                                let body = #"{"name":"p\#(index)","upstream":"127.0.0.1:\#(echoPort)"}"#
-                                statuses.append(try client.request("POST", "/proxies", body: Data(body.utf8)).status)
-                            }
+                    var statuses: [Int] = []
+                    for round in 0..<6 {
+                        statuses.append(try await client.request("GET", "/proxies").status)
+                        if round == 0 {
+                            let body = #"{"name":"p\#(index)","upstream":"127.0.0.1:\#(echoPort)"}"#
+                            statuses.append(try await client.request("POST", "/proxies", body: Data(body.utf8)).status)
                         }
-                        return statuses
                     }
+                    return statuses
                 }
             }
             return try await group.reduce(into: []) { $0 += $1 }

@@ -114,7 +114,7 @@ import Testing
     @Test func aCancelledHealthGateStopsProbing() async throws {
         let server = try ScriptedHTTPServer(answer: "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
         let probe = try HTTPProbe(url: "http://127.0.0.1:\(server.port)/health")
-        let timing = HealthGate.Timing(interval: .milliseconds(5), timeout: .seconds(60), startPeriod: .zero, deadline: .seconds(600))
+        let timing = HealthTiming(interval: .milliseconds(5), timeout: .seconds(60), startPeriod: .zero, deadline: .seconds(600))
         let task = Task { try await HealthGate(probe: probe, timing: timing, process: nil).wait() }
         #expect(await eventually(within: hangGuard) { server.requests.count >= 3 })
         task.cancel()

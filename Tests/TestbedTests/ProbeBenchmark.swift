@@ -13,8 +13,8 @@ import Testing
 @Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["TESTBED_BENCH"] != nil, "an opt-in benchmark: set TESTBED_BENCH=1"))
 struct ProbeBenchmark {
     /// The timing a manifest's check gets without settings, with a 5 s deadline.
-    static let failing = HealthGate.Timing(interval: HealthCheckSpec.defaultInterval, timeout: HealthCheckSpec.defaultTimeout,
-                                           startPeriod: .zero, deadline: .seconds(5), maxInterval: HealthCheckSpec.defaultMaxInterval)
+    static let failing = HealthTiming(interval: HealthTiming.defaultInterval, maxInterval: HealthTiming.defaultMaxInterval,
+                                      timeout: HealthTiming.defaultTimeout, startPeriod: .zero, deadline: .seconds(5))
 
     /// User + system CPU seconds this process has used.
     static func cpuSeconds() -> Double {

@@ -90,7 +90,7 @@ struct ProcessKind: ServiceKind {
 
     func makeDriver(_ planned: any PlannedKind, for service: DriverRequest) throws -> any ServiceDriver {
         guard let launch = planned as? ProcessLaunch else { preconditionFailure("a process service planned as \(planned)") }
-        return ProcessDriver(launch: launch, onLine: service.onLine)
+        return ProcessServiceDriver(launch: launch, onLine: service.onLine)
     }
 }
 
