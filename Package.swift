@@ -49,13 +49,53 @@ let package = Package(
             name: "CZlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        // The layers, each target naming only targets below it, so a dependency that points up
+        // does not compile: the system, plain values, the engines, the core that composes them;
+        // TestbedTesting and the CLI on top. docs/architecture.md, "Targets", has the graph.
         .target(
-            name: "Testbed",
+            name: "TestbedSystem"
+        ),
+        .target(
+            name: "TestbedModel",
             dependencies: [
-                "CLibPQ",
-                "CSQLite",
-                "CZlib",
+                "TestbedSystem",
                 .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "TestbedHTTP",
+            dependencies: [
+                "TestbedSystem",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "TestbedSeed",
+            dependencies: ["TestbedSystem", "TestbedModel"]
+        ),
+        .target(
+            name: "TestbedTapes",
+            dependencies: [
+                "TestbedSystem",
+                "TestbedModel",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "TestbedHealth",
+            dependencies: ["TestbedSystem", "TestbedModel", "TestbedHTTP"]
+        ),
+        .target(
+            name: "TestbedLinks",
+            dependencies: [
+                "TestbedSystem",
+                "TestbedModel",
+                "TestbedHTTP",
+                "TestbedTapes",
+                "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -64,19 +104,59 @@ let package = Package(
             ]
         ),
         .target(
+            name: "TestbedDrivers",
+            dependencies: [
+                "TestbedSystem",
+                "TestbedModel",
+                "TestbedSeed",
+                "TestbedHealth",
+                "CLibPQ",
+                "CSQLite",
+            ]
+        ),
+        .target(
+            name: "Testbed",
+            dependencies: [
+                "TestbedSystem",
+                "TestbedModel",
+                "TestbedHTTP",
+                "TestbedSeed",
+                "TestbedTapes",
+                "TestbedHealth",
+                "TestbedLinks",
+                "TestbedDrivers",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client", condition: .when(traits: ["HTTPClient"])),
+                .product(name: "NIOSSL", package: "swift-nio-ssl", condition: .when(traits: ["HTTPClient"])),
+            ]
+        ),
+        .target(
             name: "TestbedTesting",
-            dependencies: ["Testbed"]
+            dependencies: ["Testbed", "TestbedSystem", "TestbedModel"]
         ),
         .executableTarget(
             name: "testbed",
             dependencies: [
                 "Testbed",
+                "TestbedSystem",
+                "TestbedModel",
+                "TestbedHTTP",
+                "TestbedTapes",
+                "TestbedLinks",
+                "TestbedDrivers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "TestbedTests",
-            dependencies: ["Testbed", "TestbedTesting"],
+            dependencies: [
+                "Testbed", "TestbedTesting", "TestbedSystem", "TestbedModel", "TestbedHTTP", "TestbedSeed",
+                "TestbedTapes", "TestbedHealth", "TestbedLinks", "TestbedDrivers",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             resources: [.copy("Fixtures")]
         ),
     ]

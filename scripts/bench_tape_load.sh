@@ -6,7 +6,7 @@
 #   scripts/bench_tape_load.sh
 #   scripts/bench_tape_load.sh --callgrind   # instructions of one load + index (needs valgrind)
 #
-# Compiles the tape sources (Sources/Testbed/Tapes and Sources/Testbed/JSON, the JSON model)
+# Compiles the tape sources (Sources/TestbedTapes and Sources/TestbedModel/JSON, the JSON model)
 # with the harness in scripts/tape-load-bench/ using `swiftc -O -wmo`, the optimisation of a
 # release build, into a private temporary folder, and runs it there. The package's own
 # release test build is not used: swift 6.3.1 crashes compiling an unrelated test file with
@@ -16,11 +16,17 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 chmod 700 "$work"
 trap 'rm -rf "$work"' EXIT
+# One module of the tapes engine, the JSON model and the few lower files they use, without
+# their `import Testbed…` lines (the targets of the package are one module here).
+mkdir "$work/src"
 sources=()
-for file in "$root"/Sources/Testbed/Tapes/*.swift; do
-    [ "$(basename "$file")" = VCRCassetteReader.swift ] || sources+=("$file")
+for file in "$root"/Sources/TestbedTapes/*.swift "$root"/Sources/TestbedModel/JSON/*.swift \
+        "$root/Sources/TestbedModel/Tapes/TapeHeader.swift" "$root/Sources/TestbedModel/Links/TapeMode.swift" \
+        "$root/Sources/TestbedSystem/Processes/ErrnoText.swift" "$root/Sources/TestbedSystem/Processes/TestbedError.swift"; do
+    [ "$(basename "$file")" = VCRCassetteReader.swift ] && continue
+    grep -v '^import Testbed' "$file" > "$work/src/$(basename "$file")"
+    sources+=("$work/src/$(basename "$file")")
 done
-sources+=("$root"/Sources/Testbed/JSON/*.swift "$root/Sources/Testbed/Processes/ErrnoText.swift")
 swiftc -O -wmo -parse-as-library -module-name TapeBench -o "$work/tape-bench" \
     "$root/scripts/tape-load-bench/main.swift" "${sources[@]}"
 if [ "${1:-}" = --callgrind ]; then

@@ -1,5 +1,6 @@
 import Foundation
 import Testbed
+import TestbedModel
 
 /// A started environment shared by every suite (or XCTest class) that uses the same manifest,
 /// with one `DatabasePool` per database service, made on first use.

@@ -1,5 +1,6 @@
 import Foundation
 import Testbed
+import TestbedSystem
 
 /// What a test running inside a `.testbed(...)` scope can reach: the environment, its
 /// services' values, and databases of its own.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Testbed
+import TestbedDrivers
 
 /// `testbed cache`: what Testbed keeps in `TESTBED_CACHE_DIR`.
 struct CacheCommand: ParsableCommand {

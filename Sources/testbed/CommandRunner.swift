@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testbed
+import TestbedSystem
 
 /// Runs the test command of `testbed run` in the foreground of the terminal, and stops
 /// it when testbed is signalled or a service dies.

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testbed
+import TestbedModel
 
 /// Prints an environment's events and its services' output: in a terminal, a live view
 /// of the services while the stack starts; otherwise plain timestamped lines; one JSON

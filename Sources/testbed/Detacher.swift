@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Testbed
+import TestbedSystem
+import TestbedModel
 
 /// `up -d`: starts a supervisor (this binary, `up --supervise`) and returns once it
 /// reports the stack healthy, printing the exports.

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Testbed
+import TestbedModel
+import TestbedLinks
 
 /// `testbed link`: faults on a running environment's links, through its Toxiproxy endpoint.
 struct LinkCommand: AsyncParsableCommand {

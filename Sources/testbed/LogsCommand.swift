@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Testbed
+import TestbedSystem
 
 struct LogsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Testbed
+import TestbedSystem
+import TestbedModel
 
 /// Starts an environment for a command, with console output and signal handling.
 struct Session {

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testbed
+import TestbedSystem
 
 /// Turns SIGINT, SIGTERM and SIGHUP into calls of `handler` (on a thread of its own), so
 /// teardown runs as ordinary code. A second SIGINT forces: every service group gets SIGKILL

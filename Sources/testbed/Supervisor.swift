@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Synchronization
 import Testbed
+import TestbedSystem
 
 /// `up --supervise` (started by `up -d`): owns a detached environment until `down`, the
 /// lease, a signal, or a service failure; answers on the run's control socket.

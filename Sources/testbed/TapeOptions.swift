@@ -1,5 +1,6 @@
 import ArgumentParser
 import Testbed
+import TestbedModel
 
 /// `--tapes MODE`: the mode of every HTTP link for this run (docs/tapes.md, "Modes").
 struct TapeOptions: ParsableArguments {

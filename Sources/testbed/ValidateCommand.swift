@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Testbed
+import TestbedModel
 
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

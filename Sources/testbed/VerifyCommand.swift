@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Synchronization
 import Testbed
+import TestbedModel
+import TestbedTapes
 
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

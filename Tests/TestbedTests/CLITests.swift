@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
 
 /// The built `testbed` binary, run as a user would run it.
 struct CLI {

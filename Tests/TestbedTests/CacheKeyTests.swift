@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedDrivers
 
 /// `Environment.cacheKeys()` and `testbed cache key` name the very files runs write into
 /// the cache, and change when a fixture byte changes.

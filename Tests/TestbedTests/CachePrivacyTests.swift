@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
 
 /// A cache that an older Testbed left open (folders 0755, packs 0644) becomes private on
 /// the next run that opens it, even one that only reads it.

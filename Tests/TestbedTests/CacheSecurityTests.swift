@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
 
 /// A non-root user's cache holds seeded data (a card number in a fixture): another local
 /// user must not read it. Folders 0700, pack files and snapshots 0600.

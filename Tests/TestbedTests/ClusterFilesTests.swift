@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedDrivers
 
 /// Copies and removals of trees another account owns follow nothing planted in them.
 @Suite("Cluster files")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
 
 /// The test command of `testbed run`: what decides its end, what happens to what it
 /// leaves behind, and the order of teardown on a signal (real processes, real PostgreSQL).

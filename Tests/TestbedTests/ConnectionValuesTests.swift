@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedDrivers
 
 /// Typed connection values (``PostgresConnectionInfo``) for clients that take a socket path or
 /// a host, port, user, password and database instead of a URL.

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedDrivers
 
 /// SIGKILL testbed or a supervisor: no process of the run survives (/proc).
 @Suite struct CrashSafetyTests {

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedModel
+@testable import TestbedDrivers
 
 /// The plan is a value: computed from a manifest without starting anything, inspectable,
 /// and every problem it finds names a manifest line.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
 
 /// The environment's life as a value: every transition of ``EnvironmentStateMachine`` and the
 /// action it returns, the refused ones included, with no process started.

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedModel
+@testable import TestbedHealth
 
 /// The runtime against real processes: ordering, parallelism, health, teardown.
 @Suite struct EnvironmentTests {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedModel
+@testable import TestbedSeed
 
 @Suite struct FixtureCSVReaderTests {
     @Test func readsHeaderQuotedFieldsAndRecordLines() throws {

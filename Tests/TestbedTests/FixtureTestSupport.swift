@@ -1,6 +1,8 @@
 import Foundation
 import Synchronization
 @testable import Testbed
+@testable import TestbedModel
+@testable import TestbedSeed
 
 /// A temporary folder for one test, removed when the value goes away.
 final class TemporaryFolder {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedModel
 
 /// HTTP faults on an HTTP link in front of a service of the stack (passthrough), driven by
 /// the manifest, `testbed link` inside the run, and the Swift API; curl is the client.

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedLinks
 
 /// An HTTP link to an https upstream whose certificate comes from a private CA: trusted
 /// through the link's `ca_file`, refused without it. The CA and the server certificate are

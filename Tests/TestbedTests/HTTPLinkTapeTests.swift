@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedTapes
 
 /// HTTP links with tapes, through `testbed run` with real clients (python's http.client and
 /// urllib, curl) and a real upstream process of the test's own.

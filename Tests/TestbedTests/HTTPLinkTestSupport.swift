@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
 
 /// A real HTTP/1.1 API from `Fixtures/http/upstream.py` (python3 http.server) on a loopback
 /// port, started by the test itself so that it can be stopped before a replay. With `tls`

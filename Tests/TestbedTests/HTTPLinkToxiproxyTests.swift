@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedModel
+@testable import TestbedLinks
 
 /// HTTP faults through the run's Toxiproxy endpoint (`TOXIPROXY_URL`), on an HTTP link in
 /// front of a real upstream process; curl is the client of the link.

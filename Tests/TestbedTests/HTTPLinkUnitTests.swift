@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedModel
+@testable import TestbedLinks
 
 /// The HTTP link's pieces that need no network: upstream URLs, HTTP faults (matching, JSON,
 /// validation), body decoding, modes.

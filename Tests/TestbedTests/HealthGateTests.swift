@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedModel
+@testable import TestbedHealth
 
 /// The health gate throws its own error, with a code, and knows nothing of services or
 /// manifests; the runtime's mapping keeps the messages users see.

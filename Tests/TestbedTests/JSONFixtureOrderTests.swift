@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSeed
+@testable import TestbedDrivers
 
 /// A JSON fixture in table-map form loads in file order into both databases: a child table
 /// listed after its parent loads, whatever the alphabet says, and a key a row lacks keeps

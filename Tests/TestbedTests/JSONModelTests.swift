@@ -1,6 +1,9 @@
 import Foundation
 @testable import Testbed
 import Testing
+@testable import TestbedModel
+@testable import TestbedSeed
+@testable import TestbedTapes
 
 /// The one JSON model (`JSONValue`, read with `JSONCursor`, written with `JSONLayout`) and
 /// the one path grammar (`JSONPath`) that fixtures, tapes and verify share.

@@ -1,35 +1,17 @@
 import Foundation
 import Testing
 
-/// The library's folders depend one way (docs/architecture.md, "Layers"): Processes knows
-/// nothing above it; Health knows probes and processes; drivers do not know the runtime,
-/// the plan or the health gate. These tests read the sources and fail when a lower folder
-/// names a type of a higher one, so the rule stays true as code is added.
+/// What the compiler cannot see. The targets' one-way dependencies are compile-time facts
+/// (Package.swift; `scripts/target-graph.py --check` also checks that each names only the
+/// layers below it), but inside a target a folder can name anything. The core asks a kind
+/// (`ServiceKinds`) instead of naming one, so that adding a kind touches its own folder and
+/// the registry's one line; this test reads the sources and fails when that stops being true.
 @Suite struct LayeringTests {
     private static let sources = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Sources/Testbed").path
+        .appendingPathComponent("Sources").path
 
-    /// Types of the runtime, the plan, the API and detached mode.
-    private static let runtime = [
-        "Environment", "EnvironmentError", "EnvironmentPlan", "PlannedService", "PlannedHealthCheck",
-        "Milestone", "ServiceMilestones", "Resolver", "PortAllocator", "PortReservation", "RunDirectory",
-        "DatabasePool", "TestDatabase", "ServiceValues", "DetachedRun", "ControlSocket", "Collector", "Caches",
-    ]
-    /// Types of the manifest model.
-    private static let manifest = [
-        "Manifest", "ManifestProblem", "ManifestError", "ServiceSpec", "HealthCheckSpec", "PostgresSpec", "SQLiteSpec",
-        "ProcessSpec", "SeedStep", "Template",
-    ]
-    /// Types of the drivers.
-    private static let drivers = [
-        "ServiceDriver", "DatabaseDriver", "ProcessServiceDriver", "PostgresServiceDriver", "SQLiteServiceDriver",
-        "PostgresCluster", "SQLiteStore", "PGConnection",
-    ]
-    /// Types of the health layer.
-    private static let health = ["HealthGate", "HealthProbe", "HealthCheckError", "ProbeFailure", "TCPProbe", "HTTPProbe"]
-
-    /// Every `file: line` in `folder` whose code (comments left out) names one of `names`.
+    /// Every `file: line` in `folder` (below Sources/) whose code (comments left out) names one of `names`.
     private func mentions(of names: [String], in folder: String) throws -> [String] {
         let directory = Self.sources + "/" + folder
         let files = try #require(FileManager.default.enumerator(atPath: directory)?.allObjects as? [String])
@@ -48,33 +30,15 @@ import Testing
         return found
     }
 
-    @Test func processesNameNothingAboveThem() throws {
-        #expect(try mentions(of: Self.runtime + Self.manifest + Self.drivers + Self.health, in: "Processes") == [])
-    }
-
-    @Test func healthNamesOnlyProbesAndProcesses() throws {
-        #expect(try mentions(of: Self.runtime + Self.manifest + Self.drivers, in: "Health") == [])
-    }
-
-    @Test func kindsDoNotKnowTheRuntimeThePlanOrTheManifestReader() throws {
-        let above = Self.runtime + ["ManifestLoader", "ServiceReader", "ManifestValidator", "Manifest", "HealthGate"]
-        #expect(try mentions(of: above, in: "Kinds") == [])
-    }
-
     /// What only a kind knows: its spec, plan, kind and driver types. The reader, the plan
     /// and the runtime ask the kind (`ServiceKinds`), so adding a kind touches none of them;
     /// the registry's one line is the only place that names a kind.
     @Test func theCoreNamesNoDatabaseKind() throws {
         let kindTypes = ["PostgresSpec", "PostgresPlan", "PostgresKind", "PostgresCluster", "PostgresServiceDriver",
                          "SQLiteSpec", "SQLitePlan", "SQLiteKind", "SQLiteStore", "SQLiteServiceDriver", "DatabaseReader"]
-        for folder in ["Manifest", "Plan", "Runtime", "Kinds"] {
-            let found = try mentions(of: kindTypes, in: folder).filter { !$0.hasPrefix("Kinds/ServiceKinds.swift:") }
+        for folder in ["Testbed/Manifest", "Testbed/Plan", "Testbed/Runtime", "TestbedDrivers/Kinds"] {
+            let found = try mentions(of: kindTypes, in: folder).filter { !$0.hasPrefix("TestbedDrivers/Kinds/ServiceKinds.swift:") }
             #expect(found == [])
         }
-    }
-
-    @Test func driversDoNotKnowTheRuntimeThePlanOrTheHealthGate() throws {
-        let above = Self.runtime + ["HealthGate", "HealthCheckError"]
-        #expect(try mentions(of: above, in: "Drivers") == [])
     }
 }

@@ -2,6 +2,8 @@ import Foundation
 import Synchronization
 import Testing
 @testable import Testbed
+@testable import TestbedModel
+@testable import TestbedLinks
 
 /// The fault model: Toxiproxy's JSON, validation messages, seeded draws.
 struct LinkFaultTests {

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import Testing
 @testable import Testbed
+@testable import TestbedLinks
 
 /// The proxy engine with real TCP servers and clients: bytes, connections, and each fault.
 @Suite(.serialized)

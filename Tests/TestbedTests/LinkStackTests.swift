@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedModel
+@testable import TestbedDrivers
 
 /// Links in real environments: psql/libpq against PostgreSQL and redis-cli against
 /// redis-server, through the manifest's links.

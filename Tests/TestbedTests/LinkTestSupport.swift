@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
 
 /// A real TCP server from `Fixtures/links/tcp_tool.py` (python3, asyncio) on a loopback port.
 final class ToolServer: Sendable {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedModel
 
 /// What a manifest link exposes and reads, from manifest to plan: the target's values at
 /// the link's address (its `url` and `ports.NAME` too), and `${VAR}` in an HTTP link's

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
 
 /// A second, unprivileged local account, created for one test (useradd) and removed after
 /// it (userdel): the "other user on the machine" of the security tests.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
 
 /// Every service's log, PostgreSQL's server log included, stays readable after a failed test
 /// command, a failed start and `--keep`, through `testbed logs --last` / `--run`.

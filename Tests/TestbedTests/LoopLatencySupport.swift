@@ -5,6 +5,7 @@ import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+@testable import TestbedSystem
 
 /// Measures how late a task scheduled every `period` on `loop` runs, from its creation to
 /// ``stop()``: the longest time the loop's thread was held by something else. A loop whose

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedModel
+@testable import TestbedSeed
 
 /// Problems that must point the right way: where they are, what the user wrote, and what to
 /// do — and what `validate` must find before a start.

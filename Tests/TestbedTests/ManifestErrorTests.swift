@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedModel
 
 /// Each malformed manifest must produce its specific error at the right line.
 @Suite struct ManifestErrorTests {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedModel
 
 /// 500 mutated manifests (byte flips, deletions, duplicated and swapped lines, random UTF-8,
 /// control characters, bytes that are not UTF-8), from a fixed seed: loading and

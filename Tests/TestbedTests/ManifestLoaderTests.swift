@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedModel
 
 @Suite struct ManifestLoaderTests {
     @Test func readsComposeStyleDependenciesAndJobs() throws {

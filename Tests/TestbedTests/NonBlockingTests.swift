@@ -3,6 +3,10 @@ import NIOCore
 import NIOPosix
 import Testing
 @testable import Testbed
+@testable import TestbedModel
+@testable import TestbedSeed
+@testable import TestbedLinks
+@testable import TestbedDrivers
 
 /// Blocking work (files, `/proc`, fsync, sleeps) never holds an event loop or the thread an
 /// async caller runs on: it goes to ``BlockingWork``. Each test watches a loop's latency

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
 
 /// Testbed started by an unprivileged user: PostgreSQL runs as that user (no setpriv),
 /// with the user's own cache and run root. (As root, every other test covers the other way.)

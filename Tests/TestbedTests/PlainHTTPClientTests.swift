@@ -3,6 +3,11 @@ import NIOHTTP1
 import Synchronization
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedModel
+@testable import TestbedHTTP
+@testable import TestbedHealth
+@testable import TestbedLinks
 
 /// The one small HTTP/1.1 client (Sources/Testbed/HTTPClient) against real listeners: answers
 /// of any status, bodies by length, chunks and close, servers that close early, say nothing

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedLinks
 
 /// A link has one shape from the plan on: the plan's `PlannedLink` goes into a `LinkSet` as
 /// it is and starts there with its target, at its reserved port, forwarding where it was planned.

@@ -2,6 +2,9 @@ import Foundation
 import Synchronization
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedSeed
+@testable import TestbedDrivers
 
 /// The sustained rate of fresh seeded databases for parallel tests: 8 consumers check out,
 /// use and check in databases as fast as they can, so the pool's refill (clones of the

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedHealth
 
 @Suite struct PortAllocatorTests {
     /// Runs a python3 child that tries to take the lock of `port` the way another Testbed

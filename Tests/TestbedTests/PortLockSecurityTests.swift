@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
 
 /// A second user fills the shared port lock directory with traps: FIFOs (a blocking open()
 /// would hang every testbed on the machine), symlinks, files of its own. Root's runs neither

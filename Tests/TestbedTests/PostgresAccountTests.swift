@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedDrivers
 
 /// Proves that, as root, the server's account comes from `run_as` (not a hard-coded
 /// `postgres`): another unprivileged user runs the server and owns its files.

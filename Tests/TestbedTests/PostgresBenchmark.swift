@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedDrivers
 
 /// Figures, not assertions: `TESTBED_BENCH=1 swift test --filter PostgresBenchmark`.
 /// Seed data: `python3 /work/shared/bench/gen_seed.py /tmp/testbed-bench-data`

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedDrivers
 
 // The time limit is a hang guard (see `hangGuard`), not a figure: under plain `swift test` on a
 // loaded 2-core machine, tests here were seen to take over two minutes.

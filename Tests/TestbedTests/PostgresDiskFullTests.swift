@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedDrivers
 
 /// A full file system is named as such, with what to do: tested on a 1 MB tmpfs.
 @Suite("Postgres on a full disk", .serialized, .enabled(if: UnixUser.isRoot, "needs root to mount a small tmpfs"))

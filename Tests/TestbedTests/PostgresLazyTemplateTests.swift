@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedDrivers
 
 /// A warm start holds the seeded data once: the templates stay in the cached pack and no
 /// spare is made until a reset, a clone or ``PostgresCluster/prepareResets()`` needs them.

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedDrivers
 
 /// As root, each run's server runs under a user id of its own (``DynamicUser``): code
 /// running as one run's server (`COPY … TO PROGRAM` as superuser) cannot read another

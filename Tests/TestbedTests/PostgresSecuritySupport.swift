@@ -1,5 +1,6 @@
 import Foundation
 @testable import Testbed
+@testable import TestbedSystem
 
 /// A second, unprivileged local user made for one test with `useradd` and removed with
 /// `userdel` when the test is done: the attacker of the security tests.

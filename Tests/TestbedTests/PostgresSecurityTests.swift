@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedDrivers
 
 /// What another local user can do to a PostgreSQL service that root started: connect
 /// over TCP only with the run's password, and never make root write through a link.

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedSeed
+@testable import TestbedDrivers
 
 /// A run root on a small tmpfs (Docker's default 64 MB /dev/shm): the benchmark-size seed
 /// (10,000 users, 50,000 orders) fits, since a warm start holds its data once; a tmpfs too

@@ -2,6 +2,10 @@ import Foundation
 import Synchronization
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedModel
+@testable import TestbedSeed
+@testable import TestbedDrivers
 
 /// A private run directory and cache for one test, with the events the driver reported.
 final class PostgresTestRun: Sendable {

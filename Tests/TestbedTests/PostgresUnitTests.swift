@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedDrivers
 
 @Suite("Postgres script splitting and settings")
 struct PostgresUnitTests {

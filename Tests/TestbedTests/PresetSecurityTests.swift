@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedModel
 
 /// Presets of servers that can ask for a password always do: no other local user gets in
 /// through a preset's loopback port without the run's secret, which only `${NAME.url}`

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
 
 /// The Debian package that installs each program the preset tests use.
 let debianPackages = [

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedModel
 
 /// Each preset starts a real server that is healthy and answers a real client at its URL.
 @Suite struct PresetTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
 
 /// Search grants through POSIX ACLs, as runs of one run root make them for their own server ids.
 @Suite struct PrivateDirectoryACLTests {

@@ -2,6 +2,9 @@ import Foundation
 import Synchronization
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedModel
+@testable import TestbedHealth
 
 /// CPU seconds of health probes, the test process's own (`getrusage(RUSAGE_SELF)`: every
 /// thread of this process, the servers probed are processes of their own): a probe that

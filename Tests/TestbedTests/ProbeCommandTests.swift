@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedHealth
 
 @Suite struct CommandProbeTests {
     private func probe(_ argv: [String]) throws -> CommandProbe {

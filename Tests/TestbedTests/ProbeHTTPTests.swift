@@ -2,6 +2,9 @@ import Foundation
 import NIOHTTP1
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedHTTP
+@testable import TestbedHealth
 
 @Suite struct HTTPProbeTests {
     /// Runs `python3 -m http.server` for `body`, stopping it on every path. The server binds

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedHealth
 
 @Suite struct TCPProbeTests {
     @Test func passesAgainstAListeningSocket() async throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedHealth
 
 /// A listening TCP socket on 127.0.0.1 for probe tests: it either never accepts (the
 /// kernel still completes connections into its queue) or accepts and closes on a thread.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
 
 /// The one reader of /proc, against real processes: alive, zombie, group, start time, arguments.
 @Suite struct ProcessTableTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedModel
 
 /// Every service's program is found before the first service starts — on PATH, then in
 /// /usr/local/sbin, /usr/sbin and /sbin, where Debian puts servers that a normal account's

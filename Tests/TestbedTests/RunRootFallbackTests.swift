@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedDrivers
 
 /// The choice of a run root against the room a run needs, with the free space given.
 @Suite struct RunRootChoiceTests {

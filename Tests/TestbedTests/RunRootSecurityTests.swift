@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
 
 /// A second, unprivileged user attacks a root testbed through its run root: a symlink or a
 /// directory planted where the run root will be, and `down` pointed at root's environments.

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedModel
+@testable import TestbedSeed
+@testable import TestbedDrivers
 
 /// Figures, not assertions: run with `TESTBED_BENCH=1 swift test -c release --filter SQLiteBench`.
 @Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["TESTBED_BENCH"] != nil, "an opt-in benchmark: set TESTBED_BENCH=1"))

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedDrivers
 
 @Suite struct SQLiteDatabaseTests {
     @Test func executeRunsEveryStatementAndQueryReadsRows() throws {

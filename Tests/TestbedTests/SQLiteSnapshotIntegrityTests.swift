@@ -2,6 +2,9 @@ import Foundation
 import Synchronization
 import Testing
 @testable import Testbed
+@testable import TestbedModel
+@testable import TestbedSeed
+@testable import TestbedDrivers
 
 /// A damaged SQLite snapshot in the cache is rebuilt, with one warning, instead of being
 /// copied into the run.

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedModel
+@testable import TestbedSeed
+@testable import TestbedDrivers
 
 /// A store over the checked-in shop fixtures (or `seed`), in a fresh folder and cache.
 private struct ShopStore {

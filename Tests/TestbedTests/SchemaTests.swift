@@ -1,6 +1,7 @@
 import Foundation
 import Testbed
 import Testing
+import TestbedSystem
 
 /// docs/manifest.schema.json accepts every example manifest and refuses a broken one.
 ///

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedModel
+@testable import TestbedSeed
+@testable import TestbedDrivers
 
 /// Seeding throughput into PostgreSQL through COPY: 100,000 CSV rows (a figure for
 /// docs/benchmarks.md, printed, never asserted). Run with:

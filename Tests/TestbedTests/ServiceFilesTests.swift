@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedModel
 
 /// `files:`, `user:` and `url:` on process services, against real processes.
 @Suite struct ServiceFilesTests {

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import Testbed
+@testable import TestbedModel
 
 /// A manifest written to a temporary folder, started with a private run root, and a
 /// unique mark in every service's environment so the run's processes can be found in /proc.

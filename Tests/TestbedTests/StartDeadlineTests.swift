@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedModel
 
 /// `start_timeout`: a start that hangs — a seed query, a seed command, a one-shot job —
 /// ends with an error naming what was running, and nothing is left running.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedDrivers
 
 /// Manifests for the Swift API tests: one postgres or sqlite service seeded with three
 /// `items` rows tagged `seed-1`…`seed-3`.

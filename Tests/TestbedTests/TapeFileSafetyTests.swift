@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import Testbed
+@testable import TestbedTapes
 
 /// Tape files are opened through their folder's descriptor: private by default, never a
 /// FIFO or a device, symbolic links followed only where nobody else could have planted them.

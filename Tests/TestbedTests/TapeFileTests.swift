@@ -1,6 +1,8 @@
 import Foundation
 @testable import Testbed
 import Testing
+@testable import TestbedModel
+@testable import TestbedTapes
 
 /// The tape file: byte-exact bodies of every kind through a write and a load, readable
 /// storage, errors with file and line, newer versions refused, atomic replacement.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedTapes
 
 /// Another local account cannot redirect root's tapes: a folder on the way that it can
 /// change is refused (issue #23: `tape: /shared/tapes/api.json` below a world-writable

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedTapes
 
 /// JSON bodies as real serializers write them (Python's json module in its usual settings)
 /// are stored as data and come back byte for byte.

@@ -1,6 +1,8 @@
 import Foundation
 import Testbed
 import Testing
+import TestbedModel
+import TestbedTapes
 
 /// TapePlayer: what matches, in what order identical requests replay, and what a miss says.
 @Suite struct TapeMatchTests {

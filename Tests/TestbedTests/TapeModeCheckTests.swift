@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedModel
 
 /// `TESTBED_TAPES` is read in one place and "replay needs a tape" is checked in one place,
 /// when the run is planned: `testbed validate` and a start give the same one problem, at

@@ -1,6 +1,8 @@
 import Foundation
 @testable import Testbed
 import Testing
+@testable import TestbedModel
+@testable import TestbedTapes
 
 /// Redaction: secrets never reach the tape file; rules that match nothing are reported;
 /// an atomic write leaves a good tape untouched when it fails.

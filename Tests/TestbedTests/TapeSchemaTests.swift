@@ -1,6 +1,7 @@
 import Foundation
 import Testbed
 import Testing
+import TestbedTapes
 
 /// docs/tape.schema.json accepts what Tape.write writes (every body form, reasons, timings)
 /// and refuses a broken tape. Runs python3 with `jsonschema` (CI: python3-jsonschema).

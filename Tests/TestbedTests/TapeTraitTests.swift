@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 @testable import Testbed
 import TestbedTesting
+@testable import TestbedModel
 
 /// Strict tapes under the `.testbed(…)` trait, and the library's `checkTapes()`: a real
 /// upstream process (`Fixtures/http/upstream.py`) recorded through a real HTTP link, then

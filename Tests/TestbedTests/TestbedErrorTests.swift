@@ -1,5 +1,10 @@
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedModel
+@testable import TestbedSeed
+@testable import TestbedLinks
+@testable import TestbedDrivers
 
 /// Every error Testbed throws reads the same way: its message, then its hint on its own line.
 @Suite struct TestbedErrorTests {

@@ -2,6 +2,8 @@ import Foundation
 import NIOCore
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedLinks
 
 /// The Toxiproxy-compatible endpoint over real links: routes, status codes and JSON shapes
 /// as Toxiproxy documents them, bad input answered with 4xx, and other users refused.

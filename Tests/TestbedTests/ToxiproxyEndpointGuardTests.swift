@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedLinks
 
 /// No proxy forwards to a Toxiproxy endpoint, whatever the upstream's spelling and whichever
 /// run the endpoint belongs to: its onward connection would come from the user running

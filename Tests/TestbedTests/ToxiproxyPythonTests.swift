@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
 
 /// An unmodified Toxiproxy client from PyPI (`toxiproxy-python` 0.1.1) drives a run's links
 /// through `TOXIPROXY_URL`: it creates its own proxy, adds latency and sees it, removes it,

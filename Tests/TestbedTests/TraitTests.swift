@@ -2,6 +2,9 @@ import Foundation
 import Synchronization
 import Testing
 import TestbedTesting
+import TestbedModel
+import TestbedDrivers
+import Testbed
 
 /// Counts what a registry's factory was asked to do.
 final class StartCounter: Sendable {

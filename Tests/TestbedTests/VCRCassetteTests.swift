@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedModel
+@testable import TestbedTapes
 
 /// VCR.py cassettes: one that vcrpy itself records against a local server loads as a tape
 /// with the same requests and byte-identical bodies; hand-written ones cover `!!binary`,

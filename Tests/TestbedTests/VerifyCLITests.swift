@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedTapes
 
 /// `testbed verify` run as a user runs it: against a URL, against a service of a manifest,
 /// and a manifest's `verify:` list (the provider's CI job, and the regression test made of

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedModel
+@testable import TestbedTapes
 
 /// The comparison of `testbed verify` on responses made in code: what breaks the contract,
 /// what is only reported, and the words and paths of each report line.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedModel
 
 /// The manifest's `verify:` list: what is read, and what validation reports with its line.
 @Suite struct VerifyManifestTests {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedSystem
+@testable import TestbedTapes
 
 /// `TapeVerifier` against a real provider process (python3, Fixtures/verify/provider.py):
 /// it passes the provider the tape was recorded from and catches each kind of change.

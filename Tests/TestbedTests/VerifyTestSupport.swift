@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import Testbed
+@testable import TestbedModel
+@testable import TestbedTapes
 
 /// A real provider for the tests of `testbed verify`: `Fixtures/verify/provider.py` in one
 /// of its variants, started by Testbed itself as a process service.

@@ -1,4 +1,6 @@
 import Foundation
+import TestbedSystem
+import TestbedDrivers
 
 /// Fresh, seeded databases for single tests, handed out from a pool that is refilled in the
 /// background.

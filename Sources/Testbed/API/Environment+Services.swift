@@ -1,10 +1,12 @@
 import Foundation
+import TestbedSystem
+import TestbedDrivers
 
 extension Environment {
     /// Builds an environment from manifest text, e.g. one written inline in a test.
     ///
     /// Relative paths in the manifest (fixtures, commands) resolve against `directory`.
-    /// Throws ``ManifestError`` (its locations name `<directory>/<name>.yml`, a file that
+    /// Throws `ManifestError` (its locations name `<directory>/<name>.yml`, a file that
     /// need not exist).
     public init(yaml: String, directory: String, name: String = "inline", options: Options = Options()) throws {
         let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path
@@ -49,7 +51,7 @@ extension Environment {
     /// the run roots of this user, `TESTBED_RUN_ROOT`, or `/dev/shm/testbed-<uid>` and the
     /// disk root `/var/tmp/testbed-<uid>` runs too large for memory go to) and removes their
     /// run directories — also those kept on purpose unless `includingKept` is false.
-    /// Live runs are never touched. Throws ``PathTrustError`` for a root this account does not own.
+    /// Live runs are never touched. Throws `PathTrustError` for a root this account does not own.
     @discardableResult
     public static func collectGarbage(root: String? = nil, includingKept: Bool = true) throws(PathTrustError) -> Collector.Report {
         let roots = root.map { [$0] } ?? RunDirectory.roots(environment: ProcessInfo.processInfo.environment)
@@ -74,7 +76,7 @@ extension Environment {
 
     /// The SQLite store behind an `sqlite` service, for per-test copies
     /// (``SQLiteStore/copy(to:)``); nil for other services.
-    public func sqliteStore(for service: String) -> SQLiteStore? {
+    package func sqliteStore(for service: String) -> SQLiteStore? {
         if case .sqlite(let store) = databases[service]?.storage { return store }
         return nil
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TestbedSystem
 
 /// How to reach one PostgreSQL database, as separate typed values a client library takes
 /// (postgres-nio's `PostgresClient.Configuration`, Fluent's `SQLPostgresConfiguration`).

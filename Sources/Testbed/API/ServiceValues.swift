@@ -1,4 +1,5 @@
 import Foundation
+import TestbedSystem
 
 /// The connection values of one service, with typed getters that say what is missing.
 ///
@@ -24,7 +25,7 @@ public struct ServiceValues: Sendable, Hashable {
     }
 
     /// The value of `key`, or nil.
-    public subscript(key: String) -> String? { all[key] }
+    package subscript(key: String) -> String? { all[key] }
 
     /// The value of `key`; throws ``ServiceValueError`` when the service has no such value.
     public func string(_ key: String) throws(ServiceValueError) -> String {

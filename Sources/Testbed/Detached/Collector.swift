@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import TestbedSystem
 
 /// Reclaims what dead runs left behind under a run root, never touching a live run.
 ///
@@ -28,9 +29,9 @@ public struct Collector: Sendable {
     }
 
     /// The run root this collector cleans (see `RunDirectory.root(environment:)`).
-    public let root: String
+    package let root: String
 
-    /// Makes a collector for the runs under `root`; nothing is touched until ``collect(includingKept:keepingNewest:)``.
+    /// Makes a collector for the runs under `root`; nothing is touched until `collect(includingKept:keepingNewest:)`.
     public init(root: String) {
         self.root = root
     }
@@ -48,7 +49,7 @@ public struct Collector: Sendable {
     /// A missing root has nothing to collect. A listed group is signalled only while its
     /// leader has the start time recorded at registration, and a listed folder is removed
     /// only when it is a real directory whose parent belongs to this account.
-    public func collect(includingKept: Bool, keepingNewest: Int = .max) throws(PathTrustError) -> Report {
+    package func collect(includingKept: Bool, keepingNewest: Int = .max) throws(PathTrustError) -> Report {
         var report = Report()
         var info = stat()
         guard lstat(root, &info) == 0 else { return report }

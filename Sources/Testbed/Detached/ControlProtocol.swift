@@ -2,9 +2,9 @@ import Foundation
 
 /// One request to the supervisor of a detached environment, sent as one JSON line on its
 /// control socket (`{"request":"reset","service":"db"}`).
-public struct ControlRequest: Codable, Sendable, Equatable {
+package struct ControlRequest: Codable, Sendable, Equatable {
     /// What is asked.
-    public enum Kind: String, Codable, Sendable {
+    package enum Kind: String, Codable, Sendable {
         /// Every service's state, pid and values, and the environment's own details.
         case status
         /// The exports.
@@ -16,59 +16,59 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     }
 
     /// What is asked.
-    public var request: Kind
+    package var request: Kind
     /// The service concerned (for `reset`).
-    public var service: String?
+    package var service: String?
 
     /// Makes a request; `service` only for ``Kind/reset``.
-    public init(_ request: Kind, service: String? = nil) {
+    package init(_ request: Kind, service: String? = nil) {
         self.request = request
         self.service = service
     }
 
     /// `status`, `env`, `down`, `reset SERVICE`: for messages.
-    public var summary: String { request.rawValue + (service.map { " " + $0 } ?? "") }
+    package var summary: String { request.rawValue + (service.map { " " + $0 } ?? "") }
 }
 
 /// The supervisor's answer to a ``ControlRequest``: one JSON line, fields present only for
 /// the requests that fill them. `testbed status --json` prints it as it is.
-public struct ControlResponse: Codable, Sendable {
+package struct ControlResponse: Codable, Sendable {
     /// False when the request failed; ``error`` says why.
-    public var ok: Bool
+    package var ok: Bool
     /// Why the request failed.
-    public var error: String?
+    package var error: String?
     /// `status`: the environment's name.
-    public var name: String?
+    package var name: String?
     /// `status`: the manifest's path.
-    public var manifest: String?
+    package var manifest: String?
     /// `status`: the run directory.
-    public var runDirectory: String?
+    package var runDirectory: String?
     /// `status`: the supervisor's pid.
-    public var pid: Int32?
+    package var pid: Int32?
     /// `status`: when the environment started, in seconds since 1970.
-    public var startedAt: Double?
+    package var startedAt: Double?
     /// `status`: when the lease ends, in seconds since 1970.
-    public var expiresAt: Double?
+    package var expiresAt: Double?
     /// `status`: every service, in manifest order.
-    public var services: [ServiceStatus]?
+    package var services: [ServiceStatus]?
     /// `env`: the exports.
-    public var exports: [String: String]?
+    package var exports: [String: String]?
 
     /// A success with nothing else to say.
-    public static let done = ControlResponse(ok: true)
+    package static let done = ControlResponse(ok: true)
 
     /// A failure saying why.
-    public static func failure(_ message: String) -> ControlResponse { ControlResponse(ok: false, error: message) }
+    package static func failure(_ message: String) -> ControlResponse { ControlResponse(ok: false, error: message) }
 
     /// Makes a response; every field but `ok` is optional.
-    public init(ok: Bool, error: String? = nil, exports: [String: String]? = nil) {
+    package init(ok: Bool, error: String? = nil, exports: [String: String]? = nil) {
         self.ok = ok
         self.error = error
         self.exports = exports
     }
 
     /// The `status` answer for `run`, whose services are `services`.
-    public init(status run: DetachedRun, services: [ServiceStatus]) {
+    package init(status run: DetachedRun, services: [ServiceStatus]) {
         self.ok = true
         self.name = run.name
         self.manifest = run.manifest
@@ -81,18 +81,18 @@ public struct ControlResponse: Codable, Sendable {
 }
 
 /// The one line a supervisor writes to `up -d` once the start is decided.
-public struct SupervisorReport: Codable, Sendable, Equatable {
+package struct SupervisorReport: Codable, Sendable, Equatable {
     /// True when every service is healthy.
-    public var ready: Bool
+    package var ready: Bool
     /// Why the start failed (the supervisor printed the details on the terminal).
-    public var error: String?
+    package var error: String?
     /// The exports, when ready.
-    public var exports: [String: String]?
+    package var exports: [String: String]?
     /// The run directory, when ready.
-    public var runDirectory: String?
+    package var runDirectory: String?
 
     /// Makes a report.
-    public init(ready: Bool, error: String? = nil, exports: [String: String]? = nil, runDirectory: String? = nil) {
+    package init(ready: Bool, error: String? = nil, exports: [String: String]? = nil, runDirectory: String? = nil) {
         self.ready = ready
         self.error = error
         self.exports = exports
@@ -103,7 +103,7 @@ public struct SupervisorReport: Codable, Sendable, Equatable {
 extension Environment {
     /// Answers the requests a detached environment serves itself (`status`, `env`, `reset`);
     /// `down` is the supervisor's to act on, so it is answered only with an acknowledgement.
-    public func answer(_ request: ControlRequest, for run: DetachedRun) async -> ControlResponse {
+    package func answer(_ request: ControlRequest, for run: DetachedRun) async -> ControlResponse {
         switch request.request {
         case .status:
             return ControlResponse(status: run, services: statuses())

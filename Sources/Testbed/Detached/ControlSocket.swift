@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import TestbedSystem
 
 /// The Unix socket through which `testbed status/env/reset/down` talk to the supervisor
 /// of a detached environment: one ``ControlRequest`` line in, one ``ControlResponse`` line
@@ -9,10 +10,10 @@ import Glibc
 ///
 /// The socket is 0600 inside the run directory (0700): only the account that started the
 /// environment can connect.
-public enum ControlSocket {
+package enum ControlSocket {
     /// Serves requests on `path` on a thread of its own until the process exits.
     /// A line that is not a ``ControlRequest`` is answered with a failure.
-    public static func serve(at path: String, _ handler: @escaping @Sendable (ControlRequest) async -> ControlResponse) throws {
+    package static func serve(at path: String, _ handler: @escaping @Sendable (ControlRequest) async -> ControlResponse) throws {
         unlink(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ControlError(.system, "cannot create a socket: \(errnoText())") }
@@ -53,7 +54,7 @@ public enum ControlSocket {
     /// Throws ``ControlError``: `permissionDenied` when the socket belongs to another account
     /// (EACCES/EPERM, with the cause), `unreachable` when nobody listens, `noAnswer` when the
     /// supervisor accepted but did not answer within `timeout`.
-    public static func send(_ request: ControlRequest, to path: String,
+    package static func send(_ request: ControlRequest, to path: String,
                             timeout: Duration = .seconds(120)) throws(ControlError) -> ControlResponse {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ControlError(.system, "cannot create a socket: \(errnoText())") }
@@ -117,36 +118,36 @@ public enum ControlSocket {
 }
 
 /// A detached environment could not be found or reached, or its control socket failed.
-public struct ControlError: TestbedError {
+package struct ControlError: TestbedError {
     /// What kind of failure this is.
-    public struct Code: Sendable, Hashable, CustomStringConvertible {
+    package struct Code: Sendable, Hashable, CustomStringConvertible {
         /// The code's short name.
         public let description: String
         private init(_ description: String) { self.description = description }
         /// No detached environment by that name (or none at all) is running.
-        public static let notRunning = Code("not running")
+        package static let notRunning = Code("not running")
         /// Several are running and none was named.
-        public static let ambiguous = Code("ambiguous")
+        package static let ambiguous = Code("ambiguous")
         /// The name is not a valid environment name.
-        public static let invalidName = Code("invalid name")
+        package static let invalidName = Code("invalid name")
         /// The environment or its supervisor belongs to another account (EACCES, EPERM).
-        public static let permissionDenied = Code("permission denied")
+        package static let permissionDenied = Code("permission denied")
         /// Nobody listens on the control socket.
-        public static let unreachable = Code("unreachable")
+        package static let unreachable = Code("unreachable")
         /// The supervisor accepted the connection but gave no answer.
-        public static let noAnswer = Code("no answer")
+        package static let noAnswer = Code("no answer")
         /// The supervisor did not stop.
-        public static let stillRunning = Code("still running")
+        package static let stillRunning = Code("still running")
         /// A system call failed.
-        public static let system = Code("system")
+        package static let system = Code("system")
     }
 
     /// What kind of failure this is.
-    public var code: Code
+    package var code: Code
     /// What went wrong, written for the user (e.g. which environments are running instead).
-    public var message: String
+    package var message: String
     /// Makes an error with a message for the user.
-    public init(_ code: Code, _ message: String) {
+    package init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }

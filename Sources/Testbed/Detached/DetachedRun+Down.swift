@@ -13,7 +13,7 @@ extension DetachedRun {
     /// time): a pid now used by another process is never signalled. Permission problems —
     /// the socket or the process belongs to another account — are errors with their cause
     /// (`permissionDenied`), never a silent wait; so is a supervisor that outlives SIGKILL.
-    public func tearDown(root: String, patience: Duration = .seconds(60)) throws(ControlError) {
+    package func tearDown(root: String, patience: Duration = .seconds(60)) throws(ControlError) {
         do {
             let answer = try ControlSocket.send(ControlRequest(.down), to: controlSocket, timeout: .seconds(5))
             if !answer.ok { try signalSupervisor(SIGTERM) }

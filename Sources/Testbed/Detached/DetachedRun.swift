@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import TestbedSystem
 
 /// A detached environment (`testbed up -d`): who supervises it and where it lives.
 ///
@@ -11,33 +12,33 @@ import Glibc
 ///
 /// Names: a letter or digit, then up to 62 letters, digits, `.`, `_` or `-`
 /// (``isValidName(_:)``), so a name never leaves the run root or hides among its dot-folders.
-public struct DetachedRun: Codable, Sendable {
+package struct DetachedRun: Codable, Sendable {
     /// The environment's name; no two running detached environments share one.
-    public var name: String
+    package var name: String
     /// The supervisor's process id.
-    public var pid: Int32
+    package var pid: Int32
     /// The supervisor's start time (see ``ProcessIdentity``): its pid is signalled only while it matches.
-    public var startTime: UInt64?
+    package var startTime: UInt64?
     /// Absolute, standardized path of the manifest the environment was started from.
-    public var manifest: String
+    package var manifest: String
     /// The run directory, where `detached.json` and the control socket live.
-    public var runDirectory: String
+    package var runDirectory: String
     /// Seconds since 1970.
-    public var startedAt: Double
+    package var startedAt: Double
     /// When the lease (`--ttl`) ends, in seconds since 1970.
-    public var expiresAt: Double?
+    package var expiresAt: Double?
 
     /// Path of the Unix socket on which the supervisor answers `status`, `env`, `reset` and `down`.
-    public var controlSocket: String { runDirectory + "/control.sock" }
+    package var controlSocket: String { runDirectory + "/control.sock" }
     /// The supervisor as it was started: nil for a file written without its start time.
-    public var supervisor: ProcessIdentity? { startTime.map { ProcessIdentity(pid: pid, startTime: $0) } }
+    package var supervisor: ProcessIdentity? { startTime.map { ProcessIdentity(pid: pid, startTime: $0) } }
     /// True while the supervisor process exists (a zombie counts as gone; so does a pid now
     /// used by another process).
-    public var isAlive: Bool { supervisor?.isRunning ?? Collector.isAlive(pid) }
+    package var isAlive: Bool { supervisor?.isRunning ?? Collector.isAlive(pid) }
 
     /// Describes a detached run; `startedAt` and `expiresAt` are in seconds since 1970.
     /// `startTime` is the supervisor's (``ProcessIdentity/startTime``).
-    public init(name: String, pid: Int32, startTime: UInt64? = nil, manifest: String, runDirectory: String,
+    package init(name: String, pid: Int32, startTime: UInt64? = nil, manifest: String, runDirectory: String,
                 startedAt: Double, expiresAt: Double?) {
         self.name = name
         self.pid = pid
@@ -49,13 +50,13 @@ public struct DetachedRun: Codable, Sendable {
     }
 
     /// Writes `detached.json` into the run directory (atomically); throws when the file cannot be written.
-    public func write() throws {
+    package func write() throws {
         let data = try JSONEncoder().encode(self)
         try data.write(to: URL(fileURLWithPath: runDirectory + "/detached.json"), options: .atomic)
     }
 
     /// True when `name` is a valid environment name: `[A-Za-z0-9][A-Za-z0-9._-]{0,62}`.
-    public static func isValidName(_ name: String) -> Bool {
+    package static func isValidName(_ name: String) -> Bool {
         guard let first = name.utf8.first, name.utf8.count <= 63, isNameByte(first), first != UInt8(ascii: "."),
               first != UInt8(ascii: "_"), first != UInt8(ascii: "-") else { return false }
         return name.utf8.allSatisfy(isNameByte)
@@ -72,7 +73,7 @@ public struct DetachedRun: Codable, Sendable {
     }
 
     /// Throws ``ControlError`` (`invalidName`) unless `name` is valid (see ``isValidName(_:)``).
-    public static func validateName(_ name: String) throws(ControlError) {
+    package static func validateName(_ name: String) throws(ControlError) {
         guard isValidName(name) else {
             let shown = name.isEmpty ? "the empty name" : "'\(name)'"
             throw ControlError(.invalidName, "\(shown) is not a valid environment name: use a letter or digit, then up to 62 "
@@ -86,7 +87,7 @@ public struct DetachedRun: Codable, Sendable {
     /// change: then nothing in it is believed (a missing root has none running). Only
     /// `detached.json` files of real run directories directly inside the root, that name that
     /// directory, are read.
-    public static func all(root: String) throws(PathTrustError) -> [DetachedRun] {
+    package static func all(root: String) throws(PathTrustError) -> [DetachedRun] {
         var info = stat()
         guard lstat(root, &info) == 0 else { return [] }
         try PrivateDirectory.verify(root, what: "the run root")
@@ -102,7 +103,7 @@ public struct DetachedRun: Codable, Sendable {
     }
 
     /// ``all(root:)`` of each of `roots`, sorted by name.
-    public static func all(roots: [String]) throws(PathTrustError) -> [DetachedRun] {
+    package static func all(roots: [String]) throws(PathTrustError) -> [DetachedRun] {
         var runs: [DetachedRun] = []
         for root in roots { runs += try all(root: root) }
         return runs.sorted { $0.name < $1.name }
@@ -121,12 +122,12 @@ public struct DetachedRun: Codable, Sendable {
     /// The running environment called `name`; without a name, the only one running.
     /// Throws ``ControlError`` that says what is running instead.
     /// Also throws ``PathTrustError`` for a run root that cannot be trusted (see ``all(root:)``).
-    public static func find(_ name: String?, root: String) throws -> DetachedRun {
+    package static func find(_ name: String?, root: String) throws -> DetachedRun {
         try find(name, roots: [root])
     }
 
     /// Like ``find(_:root:)``, looking under each of `roots` (see ``RunDirectory/roots(environment:)``).
-    public static func find(_ name: String?, roots: [String]) throws -> DetachedRun {
+    package static func find(_ name: String?, roots: [String]) throws -> DetachedRun {
         if let name { try validateName(name) }
         let running = try all(roots: roots)
         if let name {
@@ -146,14 +147,14 @@ public struct DetachedRun: Codable, Sendable {
 }
 
 /// An exclusive hold on an environment name, released when the holder exits.
-public final class NameLock: Sendable {
+package final class NameLock: Sendable {
     private let fd: Int32
 
     private init(fd: Int32) { self.fd = fd }
 
     /// Takes the name, or returns nil when a running environment holds it. Throws
     /// ``ControlError`` for an invalid name and ``PathTrustError`` for a root that cannot be trusted.
-    public static func acquire(_ name: String, root: String) throws -> NameLock? {
+    package static func acquire(_ name: String, root: String) throws -> NameLock? {
         try DetachedRun.validateName(name)
         let folder = root + "/.names"
         try PrivateDirectory.ensure(root, what: "the run root")

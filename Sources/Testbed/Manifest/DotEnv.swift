@@ -1,4 +1,5 @@
 import Foundation
+import TestbedModel
 
 /// The `.env` file beside a manifest: variables for `${VAR}` interpolation, as Compose reads it.
 ///

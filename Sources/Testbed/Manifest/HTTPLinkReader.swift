@@ -3,6 +3,7 @@ import Foundation
 import NIOSSL
 #endif
 import Yams
+import TestbedModel
 
 /// Reads a link's `http:` block (see ``HTTPLinkSpec``).
 enum HTTPLinkReader {

@@ -1,4 +1,5 @@
 import Yams
+import TestbedModel
 
 /// Reads a service's `healthcheck:` block.
 enum HealthCheckReader {

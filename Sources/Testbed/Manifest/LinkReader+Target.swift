@@ -1,4 +1,5 @@
 import Yams
+import TestbedModel
 
 extension LinkReader {
     /// The link `name` once its `to:` is read: an HTTP link's URL from the environment

@@ -1,4 +1,12 @@
 import Yams
+import TestbedModel
+import TestbedDrivers
+import TestbedHTTP
+import TestbedHealth
+import TestbedLinks
+import TestbedSeed
+import TestbedSystem
+import TestbedTapes
 
 /// Reads the manifest's `links:` section and checks each link against the services.
 enum LinkReader {

@@ -1,3 +1,5 @@
+import TestbedModel
+import TestbedDrivers
 extension LinkSpec {
     /// The values this link exposes to `${NAME.key}`: an HTTP link's `url`, `host`, `port`,
     /// `address` (and `ports.NAME` of a process port); a TCP link's are its target's.

@@ -1,4 +1,5 @@
 import Foundation
+import TestbedModel
 
 extension Manifest {
     /// The manifest with the `${VAR}` placeholders of its HTTP links' `to:` URLs and tapes
@@ -8,7 +9,7 @@ extension Manifest {
     /// Planning a run and ``preflight(environment:)`` both call it. Returns the problems too,
     /// each at its `to:` or `tape:` line: an unset variable without a default, or a URL that
     /// is not an `http(s)://` base URL once resolved. A link with a problem keeps no URL or tape.
-    public func resolvingLinkVariables(environment: [String: String]) -> (manifest: Manifest, problems: [ManifestProblem]) {
+    package func resolvingLinkVariables(environment: [String: String]) -> (manifest: Manifest, problems: [ManifestProblem]) {
         guard links.contains(where: { $0.urlTemplate != nil || $0.http?.tapeTemplate != nil }) else { return (self, []) }
         let resolver = Resolver(manifest: self, environment: environment, values: [:])
         var resolved = self

@@ -1,4 +1,6 @@
 import Foundation
+import TestbedModel
+import TestbedTapes
 
 extension Manifest {
     /// What can be known to fail before anything starts, given the environment a run would
@@ -10,7 +12,7 @@ extension Manifest {
     /// `testbed validate` runs these after loading; a start finds the same problems when it
     /// plans the run. Returns the problems in file order, empty when there are none. Linear
     /// in the size of the manifest.
-    public func preflight(environment: [String: String]) -> [ManifestProblem] {
+    package func preflight(environment: [String: String]) -> [ManifestProblem] {
         // Service values are only known once ports are reserved: any text stands in for them.
         var values: [String: [String: String]] = ["run": ["dir": "", "name": name]]
         for service in services {
@@ -92,7 +94,7 @@ extension Manifest {
 extension ManifestLoader {
     /// Loads the manifest at `path` and runs ``Manifest/preflight(environment:)`` on it: what
     /// `testbed validate` checks. Throws every problem found at once.
-    public static func validate(path: String, environment: [String: String]) throws(ManifestError) -> Manifest {
+    package static func validate(path: String, environment: [String: String]) throws(ManifestError) -> Manifest {
         let manifest = try load(path: path)
         let problems = manifest.preflight(environment: environment)
         if !problems.isEmpty { throw ManifestError(problems: problems) }

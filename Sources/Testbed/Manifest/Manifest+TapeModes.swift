@@ -1,4 +1,5 @@
 import Foundation
+import TestbedModel
 
 extension Manifest {
     /// The mode every HTTP link takes in one run, and what stops the run before anything

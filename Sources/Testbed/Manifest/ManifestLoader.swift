@@ -1,5 +1,6 @@
 import Foundation
 import Yams
+import TestbedModel
 
 /// Turns a manifest file into a validated ``Manifest``, reporting every problem at once
 /// with file:line:column and what to do.
@@ -7,12 +8,12 @@ import Yams
 /// Checks: YAML syntax, unknown keys (with "did you mean"), value types, service kinds,
 /// unknown services in `depends_on`, dependency cycles, references to unknown services or
 /// values, duplicate port names, and missing fixture files. Throws ``ManifestError``.
-public enum ManifestLoader {
+package enum ManifestLoader {
     static let topKeys = ["name", "services", "exports", "version", "links", "toxiproxy", "verify"]
 
     /// Loads and validates the manifest at `path`, and reads the `.env` file beside it (see
     /// ``Manifest/dotEnv``).
-    public static func load(path: String) throws(ManifestError) -> Manifest {
+    package static func load(path: String) throws(ManifestError) -> Manifest {
         guard let data = FileManager.default.contents(atPath: path) else {
             let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"
             throw ManifestError(problems: [ManifestProblem(SourceLocation(file: path, line: 1, column: 1),
@@ -26,7 +27,7 @@ public enum ManifestLoader {
     /// Parses manifest text; `directory` is what relative paths are resolved against.
     ///
     /// The `.env` file in `directory`, when there is one, is read into ``Manifest/dotEnv``.
-    public static func parse(yaml: String, path: String, directory: String) throws(ManifestError) -> Manifest {
+    package static func parse(yaml: String, path: String, directory: String) throws(ManifestError) -> Manifest {
         var reader = NodeReader(file: path)
         reader.directory = directory
         let root: Node

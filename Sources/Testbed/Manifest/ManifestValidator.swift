@@ -1,4 +1,6 @@
 import Foundation
+import TestbedModel
+import TestbedDrivers
 
 /// Checks that need the whole manifest: dependencies, cycles, references, files.
 enum ManifestValidator {
@@ -190,9 +192,9 @@ enum ManifestValidator {
 }
 
 /// The values each kind of service exposes to `${service.key}` references and exports.
-public enum ServiceValueKeys {
+package enum ServiceValueKeys {
     /// The keys `service` exposes, e.g. `host`, `log` and `ports.NAME` for a process.
-    public static func keys(of service: ServiceSpec) -> [String] {
+    package static func keys(of service: ServiceSpec) -> [String] {
         ServiceKinds.kind(of: service.kind).valueKeys(of: service.kind)
     }
 }

@@ -1,4 +1,6 @@
 import Yams
+import TestbedSystem
+import TestbedModel
 
 /// Reads the keys of a process service (`command:`, `ports:`, `files:`, …): the settings of
 /// the kind a service without a block has. The core reads them, since seed commands,

@@ -1,4 +1,6 @@
 import Foundation
+import TestbedSystem
+import TestbedModel
 
 /// Finds the programs of a manifest's services before anything starts, the way their spawn
 /// will (``ServiceProcess/locate(_:path:)``: the service's PATH, then /usr/local/sbin,

@@ -1,5 +1,7 @@
 import Foundation
 import Yams
+import TestbedModel
+import TestbedDrivers
 
 /// Reads a database service's `seed:` list.
 enum SeedReader {

@@ -1,5 +1,6 @@
 import Foundation
 import Yams
+import TestbedModel
 
 /// Reads a process service's `files:` and `user:`.
 enum ServiceFileReader {

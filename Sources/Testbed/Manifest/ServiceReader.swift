@@ -1,4 +1,6 @@
 import Yams
+import TestbedModel
+import TestbedDrivers
 
 /// Reads one entry of `services:`.
 enum ServiceReader {

@@ -1,5 +1,13 @@
 import Foundation
 import Yams
+import TestbedModel
+import TestbedDrivers
+import TestbedHTTP
+import TestbedHealth
+import TestbedLinks
+import TestbedSeed
+import TestbedSystem
+import TestbedTapes
 
 /// Reads the manifest's `verify:` list and checks it against the services.
 enum VerifyReader {

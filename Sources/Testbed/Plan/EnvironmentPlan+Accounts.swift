@@ -1,4 +1,6 @@
 import Foundation
+import TestbedSystem
+import TestbedModel
 
 extension EnvironmentPlan.Context {
     /// The account a process service runs as: its `user:` when Testbed is root (nil when that

@@ -1,3 +1,7 @@
+import TestbedSystem
+import TestbedModel
+import TestbedLinks
+import TestbedDrivers
 extension EnvironmentPlan {
     /// Reserves each manifest link's port and computes its values: the target's, with the
     /// link's host and port (a database's URL keeps the target's user and password). Runs

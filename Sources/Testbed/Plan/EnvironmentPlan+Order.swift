@@ -1,3 +1,6 @@
+import TestbedSystem
+import TestbedModel
+import TestbedDrivers
 extension EnvironmentPlan {
     /// The services, each after those it depends on; manifest order among independent ones.
     ///

@@ -1,3 +1,6 @@
+import TestbedSystem
+import TestbedModel
+import TestbedDrivers
 extension EnvironmentPlan {
     /// What planning one service needs besides the service: the manifest, the run directory
     /// and the caller's environment.

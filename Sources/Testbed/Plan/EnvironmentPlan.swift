@@ -1,3 +1,6 @@
+import TestbedSystem
+import TestbedModel
+import TestbedLinks
 /// Everything a run will do, computed from a manifest before any driver exists: the
 /// services in dependency order, each with its argv, environment, ports, values, health
 /// check and teardown resolved, and the variables exported to the test command.
@@ -24,27 +27,27 @@
 ///    any of those;
 /// 3. everything else, resolved against all values: argv, environments, seed commands,
 ///    health checks, exports.
-public struct EnvironmentPlan: Sendable {
+package struct EnvironmentPlan: Sendable {
     /// The run's name (``Environment/Options/name``, else the manifest's).
-    public var name: String
+    package var name: String
     /// The run directory the plan's paths point into (planning does not create it).
-    public var runDirectory: RunDirectory
+    package var runDirectory: RunDirectory
     /// Every node, each after the nodes it depends on (manifest order among independent ones).
-    public var services: [PlannedService]
+    package var services: [PlannedService]
     /// Every node's values by name, plus `run` (`dir`, `name`): what `${name.key}` resolves to.
-    public var values: [String: [String: String]]
+    package var values: [String: [String: String]]
     /// Variables for the test command: the manifest's exports plus `TESTBED_RUN_DIR` and `TESTBED_ENV_NAME`.
-    public var exports: [String: String]
+    package var exports: [String: String]
     /// Where caches of initialized and seeded databases live.
-    public var cacheRoot: String
+    package var cacheRoot: String
     /// The links (`links:`), each with its reserved port and its values.
-    public var links: [PlannedLink]
+    package var links: [PlannedLink]
     /// The Toxiproxy endpoint's reserved port, when the run serves one (`links:` or
     /// `toxiproxy: true`); its URL is `${run.toxiproxy_url}` and the export `TOXIPROXY_URL`.
-    public var toxiproxyPort: PortReservation?
+    package var toxiproxyPort: PortReservation?
     /// The mode every HTTP link takes in this run (the `tapeMode` asked for, else
     /// `TESTBED_TAPES`); nil: each link's own.
-    public var tapeMode: TapeMode?
+    package var tapeMode: TapeMode?
 
     /// Plans a run of `manifest` in `runDirectory`.
     ///
@@ -59,7 +62,7 @@ public struct EnvironmentPlan: Sendable {
     ///   - tapeMode: the mode of every HTTP link for this run (`testbed run --tapes`); nil:
     ///     `TESTBED_TAPES` from `environment`, else each link's own.
     /// - Throws: ``ManifestError`` with every problem found, each at its manifest line.
-    public init(manifest: Manifest, name: String? = nil, runDirectory: RunDirectory, environment: [String: String],
+    package init(manifest: Manifest, name: String? = nil, runDirectory: RunDirectory, environment: [String: String],
                 cacheRoot: String, portAllocator: PortAllocator = PortAllocator(), tapeMode: TapeMode? = nil) throws(ManifestError) {
         // HTTP links' `to:` and `tape:` may read ${VAR}, like seed paths.
         let (manifest, linkProblems) = manifest.resolvingLinkVariables(environment: environment)
@@ -138,18 +141,18 @@ public struct EnvironmentPlan: Sendable {
     }
 
     /// The node called `name`, or nil.
-    public func service(named name: String) -> PlannedService? {
+    package func service(named name: String) -> PlannedService? {
         services.first { $0.name == name }
     }
 
     /// Every port reservation of the plan.
-    public var reservations: [PortReservation] {
+    package var reservations: [PortReservation] {
         services.flatMap { $0.ports.values } + links.map(\.reservation) + (toxiproxyPort.map { [$0] } ?? [])
     }
 
     /// Releases every port the plan reserved (socket and cross-run lock). The runtime calls
     /// it at the end of its teardown; a caller that only inspects a plan calls it when done.
-    public func releasePorts() {
+    package func releasePorts() {
         for reservation in reservations { reservation.release() }
     }
 }

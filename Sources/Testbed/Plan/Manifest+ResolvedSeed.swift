@@ -1,3 +1,5 @@
+import TestbedModel
+import TestbedSeed
 extension Manifest {
     /// The service's seed steps as a run applies them: fixture files with `${VAR}` read and
     /// made absolute against the manifest's folder, command argv resolved.

@@ -1,10 +1,11 @@
+import TestbedModel
 /// A service's health check with its ports, URL and command resolved.
 ///
 /// The runtime turns it into a ``HealthProbe`` when the service has started (a `log`
 /// check needs the service's process, an `sql` check its database driver).
-public struct PlannedHealthCheck: Sendable {
+package struct PlannedHealthCheck: Sendable {
     /// What each attempt asks, resolved.
-    public enum Probe: Sendable, Hashable {
+    package enum Probe: Sendable, Hashable {
         /// A TCP connect to 127.0.0.1:port.
         case tcp(port: Int)
         /// An HTTP GET; healthy when the status is `expectedStatus`.
@@ -18,14 +19,14 @@ public struct PlannedHealthCheck: Sendable {
     }
 
     /// What each attempt asks.
-    public var probe: Probe
+    package var probe: Probe
     /// How often and how long to try (the manifest check's).
-    public var timing: HealthTiming
+    package var timing: HealthTiming
     /// Where the check is written in the manifest, for hints.
-    public var location: SourceLocation
+    package var location: SourceLocation
 
     /// Makes a planned check.
-    public init(probe: Probe, timing: HealthTiming, location: SourceLocation) {
+    package init(probe: Probe, timing: HealthTiming, location: SourceLocation) {
         self.probe = probe
         self.timing = timing
         self.location = location

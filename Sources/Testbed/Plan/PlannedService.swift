@@ -1,3 +1,6 @@
+import TestbedSystem
+import TestbedModel
+import TestbedDrivers
 /// One node of an ``EnvironmentPlan``: everything the runtime needs to start, check and
 /// stop it, resolved — argv, environment, ports, values, health check, teardown.
 ///
@@ -7,47 +10,47 @@
 /// `${name.key}` can refer to, are not nodes: they are planned apart (``PlannedLink``,
 /// ``EnvironmentPlan/links``), and the runtime starts each once the service it fronts is
 /// healthy (an HTTP link to an external URL: before any service) and stops it before that service.
-public struct PlannedService: Sendable {
+package struct PlannedService: Sendable {
     /// One dependency, its condition settled (the list form's "ready" made explicit).
-    public struct Dependency: Sendable, Hashable {
+    package struct Dependency: Sendable, Hashable {
         /// The node waited for.
-        public var service: String
+        package var service: String
         /// What this node waits for: the manifest's condition, else `healthy`
         /// (`completed_successfully` when the dependency is a one-shot job).
-        public var condition: DependencyCondition
+        package var condition: DependencyCondition
     }
 
     /// The name `${name.key}`, messages and the CLI use.
-    public var name: String
+    package var name: String
     /// What runs: what the runtime hands the kind's driver.
-    public var kind: any PlannedKind
+    package var kind: any PlannedKind
     /// `process`, `postgres` or `sqlite`, as the CLI prints it.
-    public var kindName: String
+    package var kindName: String
     /// Where the node is defined in the manifest.
-    public var location: SourceLocation
+    package var location: SourceLocation
     /// Nodes that must reach a condition before this one starts; they stop after it.
-    public var dependencies: [Dependency]
+    package var dependencies: [Dependency]
     /// A one-shot job: exits by itself, and exit status 0 is success.
-    public var isJob: Bool
+    package var isJob: Bool
     /// What `${name.key}` resolves to (`url`, `ports.http`, `log`, …).
-    public var values: [String: String]
+    package var values: [String: String]
     /// The loopback ports reserved for it, by name (`http`; `postgres` for a TCP cluster).
     /// The runtime releases each one's socket right before the start (the cross-run lock
     /// stays until teardown), so the service can bind the port itself.
-    public var ports: [String: PortReservation]
+    package var ports: [String: PortReservation]
     /// The environment of its process and seed commands: the caller's plus its own, resolved.
-    public var environment: [String: String]
+    package var environment: [String: String]
     /// Its health check, resolved; nil: healthy once started.
-    public var healthCheck: PlannedHealthCheck?
+    package var healthCheck: PlannedHealthCheck?
     /// How its process group is stopped; empty when it has no process (sqlite).
-    public var teardown: [TeardownStep]
+    package var teardown: [TeardownStep]
     /// How long its start may take, from its dependencies being ready to its being ready
     /// (seeding, seed commands, a one-shot job's run, the health check): `start_timeout`.
-    public var startTimeout: Duration
+    package var startTimeout: Duration
 
     /// The number of seed steps of a database; 0 for a process.
-    public var seedStepCount: Int { kind.seedStepCount }
+    package var seedStepCount: Int { kind.seedStepCount }
 
     /// The ports by name as numbers, e.g. `["http": 41234]`.
-    public var portNumbers: [String: Int] { ports.mapValues(\.port) }
+    package var portNumbers: [String: Int] { ports.mapValues(\.port) }
 }

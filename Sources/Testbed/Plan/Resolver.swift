@@ -1,17 +1,18 @@
 import Foundation
+import TestbedModel
 
 /// Resolves ``Template`` placeholders against the caller's environment and the run's values.
-public struct Resolver: Sendable {
+package struct Resolver: Sendable {
     /// What `${VAR}` reads: the caller's environment (with a manifest's `.env` under it).
-    public var environment: [String: String]
+    package var environment: [String: String]
     /// Values by service name, then key (`ports.http`, `url`, …); `run` holds `dir` and `name`.
-    public var values: [String: [String: String]]
+    package var values: [String: [String: String]]
     /// The names each service sets in its own `environment:`, by service: a `${NAME}` that
     /// is unset but set there gets a hint that says where `${…}` reads from.
-    public var serviceVariables: [String: Set<String>]
+    package var serviceVariables: [String: Set<String>]
 
     /// Makes a resolver over the caller's environment and the run's values so far.
-    public init(environment: [String: String], values: [String: [String: String]],
+    package init(environment: [String: String], values: [String: [String: String]],
                 serviceVariables: [String: Set<String>] = [:]) {
         self.environment = environment
         self.values = values
@@ -20,7 +21,7 @@ public struct Resolver: Sendable {
 
     /// Makes a resolver for `manifest`: `${VAR}` reads `caller` over the manifest's `.env`
     /// file, and an unset variable that a service sets itself is explained.
-    public init(manifest: Manifest, environment caller: [String: String], values: [String: [String: String]]) {
+    package init(manifest: Manifest, environment caller: [String: String], values: [String: [String: String]]) {
         var names: [String: Set<String>] = [:]
         for service in manifest.services where !service.environment.isEmpty {
             names[service.name] = Set(service.environment.map(\.name))
@@ -30,7 +31,7 @@ public struct Resolver: Sendable {
 
     /// The template's text with every placeholder replaced.
     /// Throws ``ManifestProblem`` for unset variables without a default and unknown values.
-    public func resolve(_ template: Template, service: String? = nil) throws(ManifestProblem) -> String {
+    package func resolve(_ template: Template, service: String? = nil) throws(ManifestProblem) -> String {
         var text = ""
         for part in template.parts {
             switch part {
@@ -64,7 +65,7 @@ public struct Resolver: Sendable {
     /// Resolves a URL template (`url:`): a placeholder in the user-information part (after
     /// `://`, before the `@` written in the template) is percent-encoded, so a password with
     /// `@ : / #` stays one password; placeholders elsewhere are put in as they are.
-    public func resolveURL(_ template: Template, service: String? = nil) throws(ManifestProblem) -> String {
+    package func resolveURL(_ template: Template, service: String? = nil) throws(ManifestProblem) -> String {
         var text = "", written = ""
         for part in template.parts {
             let piece = try resolve(Template(parts: [part], location: template.location), service: service)
@@ -102,7 +103,7 @@ public struct Resolver: Sendable {
     }
 
     /// Resolves a command to argv: a list as it is, a string through `/bin/sh -c`.
-    public func argv(_ command: CommandSpec, service: String? = nil) throws(ManifestProblem) -> [String] {
+    package func argv(_ command: CommandSpec, service: String? = nil) throws(ManifestProblem) -> [String] {
         switch command {
         case .argv(let parts):
             var result: [String] = []
@@ -114,7 +115,7 @@ public struct Resolver: Sendable {
     }
 
     /// The files a seed step reads, `${VAR}` placeholders resolved, against the manifest's folder.
-    public func seedFiles(_ step: SeedStep, of manifest: Manifest, service: String? = nil) throws(ManifestProblem) -> [String] {
+    package func seedFiles(_ step: SeedStep, of manifest: Manifest, service: String? = nil) throws(ManifestProblem) -> [String] {
         var paths: [String] = []
         for file in step.files {
             let template: Template

@@ -2,27 +2,28 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import TestbedSystem
 
 /// The private folder of one run: logs, sockets, database files and the run's state.
 ///
-/// It lives under ``root(environment:)`` — on tmpfs (`/dev/shm`) when there is one, so
+/// It lives under `root(environment:)` — on tmpfs (`/dev/shm`) when there is one, so
 /// database clusters copied into it never touch the disk. Removed at teardown unless kept.
 public struct RunDirectory: Sendable, Hashable {
     /// Absolute path of the run's folder.
-    public let path: String
+    package let path: String
 
     /// The folder holding each service's log (`PATH/logs`).
-    public var logs: String { path + "/logs" }
+    package var logs: String { path + "/logs" }
     /// The log file of `service`: its output, stdout and stderr interleaved.
-    public func log(for service: String) -> String { logs + "/\(service).log" }
+    package func log(for service: String) -> String { logs + "/\(service).log" }
     /// A service's own folder (database files, sockets).
-    public func folder(for service: String) -> String { path + "/services/\(service)" }
+    package func folder(for service: String) -> String { path + "/services/\(service)" }
     /// `state.json`: who owns the run (pid, name, manifest), read by `testbed ls` and `gc`.
-    public var stateFile: String { path + "/state.json" }
+    package var stateFile: String { path + "/state.json" }
 
     /// The folder under which runs of this user are created: `TESTBED_RUN_ROOT`, else
     /// `/dev/shm/testbed-UID`, else `$TMPDIR/testbed-UID`.
-    public static func root(environment: [String: String]) -> String {
+    package static func root(environment: [String: String]) -> String {
         if let root = environment["TESTBED_RUN_ROOT"], !root.isEmpty { return root }
         var info = stat()
         if stat("/dev/shm", &info) == 0, access("/dev/shm", W_OK) == 0 {
@@ -34,13 +35,13 @@ public struct RunDirectory: Sendable, Hashable {
 
     /// The folder on disk a run falls back to when memory has no room for it
     /// (see `RunRoot`): `/var/tmp/testbed-UID`, Testbed's own like the tmpfs root.
-    public static func diskRoot() -> String {
+    package static func diskRoot() -> String {
         "/var/tmp/testbed-\(geteuid())"
     }
 
     /// The roots where this user's runs may be: `TESTBED_RUN_ROOT` alone when set, else
     /// ``root(environment:)`` and ``diskRoot()``, for `gc`, `ls` and `down`.
-    public static func roots(environment: [String: String]) -> [String] {
+    package static func roots(environment: [String: String]) -> [String] {
         let root = root(environment: environment)
         if let given = environment["TESTBED_RUN_ROOT"], !given.isEmpty { return [root] }
         let disk = diskRoot()
@@ -50,13 +51,13 @@ public struct RunDirectory: Sendable, Hashable {
     /// Checks (creating it 0700 when missing) that `root` is a run root this account can trust:
     /// a real directory it owns that nobody else can write (see ``PrivateDirectory``).
     /// Throws ``PathTrustError`` naming the path and what to do.
-    public static func prepareRoot(_ root: String) throws(PathTrustError) {
+    package static func prepareRoot(_ root: String) throws(PathTrustError) {
         try PrivateDirectory.ensure(root, what: "the run root")
     }
 
     /// True when `name` may name a run directory: not empty, no `/`, no NUL, not starting with `.`
     /// (the root's own folders, `.owners` and `.names`, start with one).
-    public static func isUsableName(_ name: String) -> Bool {
+    package static func isUsableName(_ name: String) -> Bool {
         !name.isEmpty && !name.hasPrefix(".") && !name.contains("/") && !name.contains("\0")
     }
 
@@ -65,7 +66,7 @@ public struct RunDirectory: Sendable, Hashable {
     /// The run directory and its `logs` and `services` folders are 0700: only this account
     /// reads them. A server that runs as another account (PostgreSQL, as root) is given
     /// search permission on the way to its own folder only (see ``PrivateDirectory/grantSearch(_:to:)``).
-    public static func create(root: String, name: String) throws -> RunDirectory {
+    package static func create(root: String, name: String) throws -> RunDirectory {
         guard isUsableName(name) else {
             throw PathTrustError(.system, path: root, "'\(name)' cannot name a run directory",
                                  hint: "use letters, digits, '.', '_' and '-', not starting with '.'")
@@ -98,17 +99,17 @@ public struct RunDirectory: Sendable, Hashable {
 
     /// Marks a run directory kept on purpose (`--keep`, a failed start), so the automatic
     /// clean-up leaves it for the user; `testbed gc` removes it once its owner is gone.
-    public func markKept() {
+    package func markKept() {
         let fd = open(path + "/kept", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         if fd >= 0 { close(fd) }
     }
 
     /// True when the directory was kept on purpose (see ``markKept()``).
-    public var isKept: Bool { FileManager.default.fileExists(atPath: path + "/kept") }
+    package var isKept: Bool { FileManager.default.fileExists(atPath: path + "/kept") }
 
     /// Deletes the run directory and everything in it, never following a symlink (a server
     /// account owns a folder inside; see ``PrivateDirectory/removeTree(_:)``).
-    public func remove() {
+    package func remove() {
         PrivateDirectory.removeTree(path)
     }
 }

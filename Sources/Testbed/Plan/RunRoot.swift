@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import TestbedDrivers
 
 /// The run root a run's directory goes to, chosen against the room the run needs before
 /// anything is written: memory (``RunDirectory/root(environment:)``) when the run fits

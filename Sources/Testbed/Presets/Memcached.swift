@@ -1,3 +1,4 @@
+import TestbedModel
 extension Preset {
     /// `memcached: {}` — memcached on a loopback TCP port, UDP off; `${NAME.url}` is
     /// `memcached://127.0.0.1:PORT`.

@@ -1,3 +1,4 @@
+import TestbedModel
 extension Preset {
     /// `nginx: {upstream: app}` — nginx as a reverse proxy to another service's port
     /// (`upstream_port`, default `http`); `${NAME.url}` is `http://127.0.0.1:PORT`.

@@ -1,3 +1,4 @@
+import TestbedModel
 extension Preset {
     /// `pgbouncer: {target: db}` — a connection pool in front of a `postgres:` service.
     ///

@@ -1,4 +1,5 @@
 import Yams
+import TestbedModel
 
 extension Preset {
     /// The service node with the preset block `entry` replaced by the preset's YAML: the

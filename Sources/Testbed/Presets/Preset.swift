@@ -1,3 +1,4 @@
+import TestbedModel
 /// A one-line service for a server integration stacks use often (`cache: {redis: {}}`).
 ///
 /// A preset is data: the service a user could have written by hand, as manifest YAML, with
@@ -5,38 +6,38 @@
 /// `${self.KEY}` with `${NAME.KEY}`, then reads the result like any other service — so a
 /// preset gets nothing a manifest cannot say. Adding one is one file in this folder and a
 /// line in ``all``.
-public struct Preset: Sendable {
+package struct Preset: Sendable {
     /// One tunable key of the preset's block.
-    public struct Option: Sendable {
+    package struct Option: Sendable {
         /// The key, e.g. `pool_mode`.
-        public var name: String
+        package var name: String
         /// The value when the manifest gives none; nil: the key is required.
-        public var defaultValue: String?
+        package var defaultValue: String?
         /// True when the value must name another service of the manifest (`target`, `upstream`).
-        public var isService: Bool = false
+        package var isService: Bool = false
         /// What the option does, for docs and error hints.
-        public var summary: String
+        package var summary: String
         /// The only values the option takes; nil: any plain value.
-        public var allowed: [String]? = nil
+        package var allowed: [String]? = nil
         /// True when the preset logs in to the named service with that service's password:
         /// a `postgres` target without a `password:` gets one generated for the run.
-        public var logsIn: Bool = false
+        package var logsIn: Bool = false
     }
 
     /// The block's key in a service (`redis`, `pgbouncer`, …).
-    public var name: String
+    package var name: String
     /// The program it runs, and the Debian package that installs it.
-    public var requires: RequiredProgram
+    package var requires: RequiredProgram
     /// The tunable keys of its block.
-    public var options: [Option]
+    package var options: [Option]
     /// True when the service gets a `password` value: a secret generated for each run
     /// (32 letters and digits) that its server asks every client for.
-    public var generatesPassword: Bool = false
+    package var generatesPassword: Bool = false
     /// The service, as manifest YAML with `{{OPTION}}` and `${self.KEY}` placeholders.
-    public var yaml: String
+    package var yaml: String
 
     /// Every preset, by block key.
-    public static let all: [String: Preset] = Dictionary(
+    package static let all: [String: Preset] = Dictionary(
         uniqueKeysWithValues: [redis, memcached, pgbouncer, nginx].map { ($0.name, $0) })
 
     /// The preset's YAML for service `service` with the given option values (every option

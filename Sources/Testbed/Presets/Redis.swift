@@ -1,3 +1,4 @@
+import TestbedModel
 extension Preset {
     /// `redis: {}` — redis-server on a loopback port, no persistence, a password of its own:
     /// `${NAME.password}`, generated for each run; `${NAME.url}` is

@@ -1,15 +1,17 @@
 import Foundation
+import TestbedModel
+import TestbedDrivers
 
 extension Environment {
     /// The cache key of every database service of the manifest, in manifest order, from its
     /// kind (`ServiceKind.cacheKey(_:)`): the same functions the drivers use when they
-    /// look up or write their snapshot (``ClusterCache``'s `seededKey`,
-    /// ``SQLiteSnapshotCache``'s `key`), fed the same inputs (server installation, options,
+    /// look up or write their snapshot (`ClusterCache`'s `seededKey`,
+    /// `SQLiteSnapshotCache`'s `key`), fed the same inputs (server installation, options,
     /// and the seed steps as the plan resolves them, `${VAR}` in fixture paths read). Starts
     /// nothing; for PostgreSQL it runs `postgres --version` of the installation the
     /// manifest selects.
     ///
-    /// Throws ``ManifestProblem`` (through ``ManifestError``) naming the service when its
+    /// Throws `ManifestProblem` (through `ManifestError`) naming the service when its
     /// server cannot be found or a fixture cannot be resolved or read.
     public nonisolated func cacheKeys() throws -> [CacheKey] {
         var keys: [CacheKey] = []

@@ -1,4 +1,8 @@
 import Foundation
+import TestbedSystem
+import TestbedModel
+import TestbedHealth
+import TestbedDrivers
 
 extension Environment {
     /// Makes each service's driver, once, from its part of the plan, through its kind

@@ -1,4 +1,6 @@
 import Foundation
+import TestbedSystem
+import TestbedHealth
 
 extension Environment {
     /// Waits until `service` passes its health check (``HealthGate``), recording the wait in

@@ -1,3 +1,5 @@
+import TestbedSystem
+import TestbedHealth
 extension Environment {
     /// A hint that fits why a health check never passed, when the last result says more than
     /// "it is slow": a steady 4xx (the service answers, the path is wrong), or nothing on the

@@ -1,10 +1,13 @@
 import Foundation
+import TestbedSystem
+import TestbedModel
+import TestbedLinks
 
 /// The runtime's side of links (planned in ``EnvironmentPlan``): start after the target is
 /// up, stop before it. The runtime knows links; `Links/` never reaches into drivers.
 extension Environment {
     /// The link named `name` (from the manifest, or made by a Toxiproxy client), to add
-    /// faults to or take down. Throws ``LinkError`` (`unknownLink`) listing the links there are.
+    /// faults to or take down. Throws `LinkError` (`unknownLink`) listing the links there are.
     ///
     /// ```swift
     /// let link = try environment.link("app-db")
@@ -24,7 +27,7 @@ extension Environment {
     /// await environment.stop()
     /// try await environment.checkTapes()
     /// ```
-    /// Throws ``LinkError`` (`tapeFailed`) whose message is what `testbed run` prints: for each
+    /// Throws `LinkError` (`tapeFailed`) whose message is what `testbed run` prints: for each
     /// failing link, its name, its tape file and every miss and unused exchange (the reports
     /// themselves are in `links.tapeReports`); ``EnvironmentError`` (`stillRunning`) when the
     /// environment has not stopped.

@@ -1,3 +1,4 @@
+import TestbedModel
 extension Environment {
     /// When progress reports come: the first once an activity has lasted `first`, then
     /// every `every` while it lasts. Tests make both short.

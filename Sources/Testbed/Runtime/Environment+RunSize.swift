@@ -1,4 +1,12 @@
 import Foundation
+import TestbedDrivers
+import TestbedHTTP
+import TestbedHealth
+import TestbedLinks
+import TestbedModel
+import TestbedSeed
+import TestbedSystem
+import TestbedTapes
 
 extension Environment {
     /// The room a run's directory will need, estimated before the run root is chosen.

@@ -1,10 +1,13 @@
 import Foundation
+import TestbedSystem
+import TestbedSeed
+import TestbedDrivers
 
 extension Environment {
     /// Starts every service in dependency order (independent ones in parallel) and
     /// returns when all are healthy and every one-shot job has completed.
     ///
-    /// Throws ``ManifestError`` for unresolvable values and ``EnvironmentError`` for
+    /// Throws `ManifestError` for unresolvable values and ``EnvironmentError`` for
     /// everything else; before it throws, all it started is torn down (the run directory
     /// is kept, and named in the error, unless nothing had started yet).
     public func start() async throws {

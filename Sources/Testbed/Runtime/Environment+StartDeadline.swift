@@ -2,6 +2,9 @@ import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
+import TestbedSystem
+import TestbedSeed
+import TestbedDrivers
 
 extension Environment {
     /// Runs `body` (a service's start) within the service's `start_timeout`.

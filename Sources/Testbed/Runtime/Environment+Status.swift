@@ -1,22 +1,22 @@
 import Foundation
 
 /// One service's state, as `testbed status` shows it.
-public struct ServiceStatus: Sendable, Codable {
+package struct ServiceStatus: Sendable, Codable {
     /// The service's name in the manifest.
-    public var name: String
+    package var name: String
     /// `process`, `postgres` or `sqlite`.
-    public var kind: String
+    package var kind: String
     /// The main process, for services that have one.
-    public var pid: Int32?
+    package var pid: Int32?
     /// `healthy`, `completed`, `starting`, `exited (…)` or `stopped`.
-    public var state: String
+    package var state: String
     /// The service's values (ports, URLs, paths).
-    public var values: [String: String]
+    package var values: [String: String]
 }
 
 extension Environment {
     /// The state of every service, in manifest order.
-    public func statuses() -> [ServiceStatus] {
+    package func statuses() -> [ServiceStatus] {
         manifest.services.map { service in
             let process = processes[service.name]
             let reached = milestones[service.name]
@@ -34,5 +34,5 @@ extension Environment {
     }
 
     /// True once every service is healthy (or completed) and until teardown begins.
-    public var isReady: Bool { machine.isReady }
+    package var isReady: Bool { machine.isReady }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestbedSystem
 
 extension Environment {
     /// Tears the environment down: dependents before their dependencies, each service's

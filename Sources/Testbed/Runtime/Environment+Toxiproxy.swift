@@ -1,4 +1,7 @@
 import Foundation
+import TestbedSystem
+import TestbedModel
+import TestbedLinks
 
 /// The runtime's side of the Toxiproxy endpoint and of link events: the endpoint's port is
 /// reserved by the plan (its URL is a value and an export before anything starts), it
@@ -49,7 +52,7 @@ extension Event {
 extension Fault {
     /// `latency_downstream: latency latency=300 jitter=50 (downstream, toxicity 0.5)`;
     /// `http_status: http_status method=POST path=/charges status=503 (toxicity 0.5)`.
-    public var summary: String {
+    package var summary: String {
         let settings = (attributes.map { ($0.key, String($0.value)) } + text.map { ($0.key, $0.value) })
             .sorted { $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
         var text = "\(name): \(type)" + (settings.isEmpty ? "" : " " + settings) + " (" + (kind.isHTTP ? "" : stream.rawValue)

@@ -1,4 +1,8 @@
 import Foundation
+import TestbedSystem
+import TestbedModel
+import TestbedLinks
+import TestbedDrivers
 
 /// A running (or runnable) stack: the services of a manifest, started in dependency
 /// order, health-checked, and torn down in reverse order.
@@ -26,7 +30,7 @@ public actor Environment {
         public var name: String?
         /// Keep the run directory after teardown.
         public var keepRunDirectory: Bool
-        /// Receives every ``Event`` (from any thread).
+        /// Receives every `Event` (from any thread).
         public var onEvent: (@Sendable (Event) -> Void)?
         /// Receives every line a service prints (from any thread).
         public var onOutput: (@Sendable (_ service: String, _ line: String) -> Void)?
@@ -53,7 +57,7 @@ public actor Environment {
     /// The manifest this environment runs.
     public nonisolated let manifest: Manifest
     /// The options it was made with.
-    public nonisolated let options: Options
+    package nonisolated let options: Options
 
     /// The links (TCP proxies with faults) of this run: the manifest's, started with their
     /// targets, and those Toxiproxy clients create; all stop with the environment.
@@ -68,9 +72,9 @@ public actor Environment {
     /// failed) with what each state owns; its events say what to do next.
     var machine: EnvironmentStateMachine
     /// The run's private folder, set by ``start()``; after ``stop()`` it is gone unless kept.
-    public var runDirectory: RunDirectory? { machine.runDirectory }
+    package var runDirectory: RunDirectory? { machine.runDirectory }
     /// What this run does, computed by ``start()`` before any driver is made; kept after ``stop()``.
-    public var plan: EnvironmentPlan? { machine.plan }
+    package var plan: EnvironmentPlan? { machine.plan }
     var drivers: [String: any ServiceDriver] = [:]
     /// The drivers of database services (also in ``drivers``): what ``reset(_:)``, `sql` checks and pools use.
     var databases: [String: any DatabaseDriver] = [:]
@@ -81,13 +85,13 @@ public actor Environment {
     /// The Toxiproxy endpoint once started (its port is the plan's ``EnvironmentPlan/toxiproxyPort``).
     var toxiproxy: ToxiproxyServer?
     /// Where teardown saved the logs after ``keepLogs()``; nil otherwise.
-    public internal(set) var keptLogs: String?
+    package internal(set) var keptLogs: String?
 
     /// Variables for the test command: the manifest's exports plus `TESTBED_RUN_DIR` and
     /// `TESTBED_ENV_NAME` (empty until ``start()`` has planned the run).
-    public var exports: [String: String] { plan?.exports ?? [:] }
+    package var exports: [String: String] { plan?.exports ?? [:] }
     /// Every service's values (`values["db"]?["url"]`), and `values["run"]` (empty until planned).
-    public var values: [String: [String: String]] { plan?.values ?? [:] }
+    package var values: [String: [String: String]] { plan?.values ?? [:] }
 
     /// Makes an environment for a loaded manifest; nothing starts until ``start()``.
     public init(manifest: Manifest, options: Options = Options()) {
@@ -98,7 +102,7 @@ public actor Environment {
         self.links = LinkSet(reservedNames: Set(manifest.services.map(\.name)))
     }
 
-    /// Loads the manifest at `path`. Throws ``ManifestError``.
+    /// Loads the manifest at `path`. Throws `ManifestError`.
     public init(path: String, options: Options = Options()) throws {
         self.init(manifest: try ManifestLoader.load(path: path), options: options)
     }
@@ -129,11 +133,11 @@ public actor Environment {
     }
 
     /// The main process of a service, once started.
-    public func process(of service: String) -> ServiceProcess? { processes[service] }
+    package func process(of service: String) -> ServiceProcess? { processes[service] }
 
     /// Waits until a service dies unexpectedly after the environment became ready.
     /// Returns at once with the error if one already happened.
-    public func waitForFailure() async -> EnvironmentError {
+    package func waitForFailure() async -> EnvironmentError {
         if let failure = machine.failure { return failure }
         return await withCheckedContinuation { waiter in
             if let failure = machine.failureAwaited(waiter) { waiter.resume(returning: failure) }
@@ -170,7 +174,7 @@ struct ServiceMilestones: Sendable {
 /// Where Testbed keeps caches that outlive runs.
 public enum Caches {
     /// `TESTBED_CACHE_DIR`, else `$XDG_CACHE_HOME/testbed`, else `~/.cache/testbed`.
-    public static func root(environment: [String: String]) -> String {
+    package static func root(environment: [String: String]) -> String {
         if let dir = environment["TESTBED_CACHE_DIR"], !dir.isEmpty { return dir }
         if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/testbed" }
         let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()

@@ -1,3 +1,6 @@
+import TestbedSystem
+import TestbedModel
+import TestbedHealth
 /// The environment could not be started, or failed while it ran.
 ///
 /// Carries what a user needs to act: the service, what failed, the last lines of its
@@ -13,53 +16,53 @@ public struct EnvironmentError: TestbedError {
         public var description: String { rawValue }
 
         /// A service's process could not be spawned (missing executable, bad working directory).
-        public static let spawnFailed = Code(rawValue: "spawn-failed")
+        package static let spawnFailed = Code(rawValue: "spawn-failed")
         /// A service's process exited before it became healthy.
-        public static let exitedDuringStart = Code(rawValue: "exited-during-start")
+        package static let exitedDuringStart = Code(rawValue: "exited-during-start")
         /// A health check did not pass by its deadline, or cannot work as written.
-        public static let healthCheckFailed = Code(rawValue: "health-check-failed")
+        package static let healthCheckFailed = Code(rawValue: "health-check-failed")
         /// A service was not ready within its `start_timeout`; the message names what was still running.
-        public static let startTimeout = Code(rawValue: "start-timeout")
+        package static let startTimeout = Code(rawValue: "start-timeout")
         /// A one-shot job exited with a non-zero status.
-        public static let jobFailed = Code(rawValue: "job-failed")
+        package static let jobFailed = Code(rawValue: "job-failed")
         /// A fixture step failed; the message names the file and line.
-        public static let seedFailed = Code(rawValue: "seed-failed")
+        package static let seedFailed = Code(rawValue: "seed-failed")
         /// A database service failed to start, reset or clone, or was asked for something it does not have.
-        public static let databaseFailed = Code(rawValue: "database-failed")
+        package static let databaseFailed = Code(rawValue: "database-failed")
         /// A service exited on its own after the environment was ready.
-        public static let serviceDied = Code(rawValue: "service-died")
+        package static let serviceDied = Code(rawValue: "service-died")
         /// The start was interrupted by ``Environment/stop()``, `start()` was called twice, or a database pool was used after shutdown.
-        public static let interrupted = Code(rawValue: "interrupted")
+        package static let interrupted = Code(rawValue: "interrupted")
         /// A link (a proxy in front of a service) could not start.
-        public static let linkFailed = Code(rawValue: "link-failed")
+        package static let linkFailed = Code(rawValue: "link-failed")
         /// `start()` was called on an environment that was already started.
-        public static let alreadyStarted = Code(rawValue: "already-started")
+        package static let alreadyStarted = Code(rawValue: "already-started")
         /// A call that needs a stopped environment (``Environment/checkTapes()``) came while it ran.
-        public static let stillRunning = Code(rawValue: "still-running")
+        package static let stillRunning = Code(rawValue: "still-running")
         /// The run directory or the crash watchdog could not be set up.
-        public static let runDirectory = Code(rawValue: "run-directory")
+        package static let runDirectory = Code(rawValue: "run-directory")
         /// No run root has the room the run needs: the message names both sizes, the hint the fix.
-        public static let diskFull = Code(rawValue: "disk-full")
+        package static let diskFull = Code(rawValue: "disk-full")
     }
 
     /// What failed.
-    public var code: Code
+    package var code: Code
     /// The service that failed; nil for failures of the whole environment.
-    public var service: String?
+    package var service: String?
     /// What happened, written for the user.
     public var message: String
     /// The last lines the service printed, oldest first.
-    public var logTail: [String]
+    package var logTail: [String]
     /// The log file of the failing service, where its full output is.
-    public var logFile: String?
+    package var logFile: String?
     /// What the user should do next.
     public var hint: String?
     /// The run directory, when it was kept for inspection.
-    public var runDirectory: String?
+    package var runDirectory: String?
     /// Where the failing service is written in the manifest (filled in by the runtime).
-    public var location: SourceLocation?
+    package var location: SourceLocation?
 
-    /// Makes an error; ``runDirectory`` is filled in later by ``Environment/start()`` when it keeps the directory.
+    /// Makes an error; `runDirectory` is filled in later by ``Environment/start()`` when it keeps the directory.
     public init(_ code: Code, service: String? = nil, _ message: String, logTail: [String] = [],
                 logFile: String? = nil, hint: String? = nil) {
         self.code = code

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import TestbedSystem
 
 /// The logs of runs that failed, saved at teardown so they can be read afterwards
 /// (`testbed logs --last`) while the run's databases are deleted as usual.
@@ -13,23 +14,23 @@ import Glibc
 /// saved runs of each environment name are kept (one stack's failures never delete another's
 /// logs), and any saved run older than ``maximumAge(environment:)`` goes whatever its name.
 /// Removal is ``PrivateDirectory/removeTree(_:)``, and only inside `.logs`.
-public enum KeptLogs {
+package enum KeptLogs {
     /// How many saved runs of one environment are kept when `TESTBED_KEEP_LOGS` does not say.
-    public static let defaultLimit = 10
+    package static let defaultLimit = 10
 
     /// How many days a saved run is kept when `TESTBED_KEEP_LOGS_DAYS` does not say.
-    public static let defaultDays = 14
+    package static let defaultDays = 14
 
     /// `RUN_ROOT/.logs`.
-    public static func folder(runRoot: String) -> String { runRoot + "/.logs" }
+    package static func folder(runRoot: String) -> String { runRoot + "/.logs" }
 
     /// `TESTBED_KEEP_LOGS` when it is a whole number ≥ 0, else ``defaultLimit``.
-    public static func limit(environment: [String: String]) -> Int {
+    package static func limit(environment: [String: String]) -> Int {
         environment["TESTBED_KEEP_LOGS"].flatMap { Int($0) }.flatMap { $0 >= 0 ? $0 : nil } ?? defaultLimit
     }
 
     /// `TESTBED_KEEP_LOGS_DAYS` (days, a whole number ≥ 1) as seconds, else ``defaultDays``.
-    public static func maximumAge(environment: [String: String]) -> Double {
+    package static func maximumAge(environment: [String: String]) -> Double {
         let days = environment["TESTBED_KEEP_LOGS_DAYS"].flatMap { Int($0) }.flatMap { $0 >= 1 ? $0 : nil } ?? defaultDays
         return Double(days) * 86_400
     }
@@ -42,7 +43,7 @@ public enum KeptLogs {
     /// Throws ``PathTrustError`` when `.logs` cannot be trusted (a link, another account's,
     /// writable by others) or a folder cannot be created; nothing is written then.
     @discardableResult
-    public static func save(_ run: RunDirectory, name: String, limit: Int = defaultLimit,
+    package static func save(_ run: RunDirectory, name: String, limit: Int = defaultLimit,
                             maximumAge: Double = Double(defaultDays) * 86_400) throws(PathTrustError) -> String? {
         guard limit > 0 else { return nil }
         let root = folder(runRoot: (run.path as NSString).deletingLastPathComponent)
@@ -67,7 +68,7 @@ public enum KeptLogs {
     /// Removes, in `RUN_ROOT/.logs`, every saved run older than `maximumAge` seconds (at `now`)
     /// and, of each environment name, the oldest until `keep` are left. Does nothing when
     /// `.logs` is missing or cannot be trusted.
-    public static func prune(runRoot: String, keep: Int, maximumAge: Double = Double(defaultDays) * 86_400,
+    package static func prune(runRoot: String, keep: Int, maximumAge: Double = Double(defaultDays) * 86_400,
                              now: Double = Date().timeIntervalSince1970) {
         let root = folder(runRoot: runRoot)
         guard (try? PrivateDirectory.verify(root, what: "the kept-logs folder")) != nil else { return }
@@ -90,7 +91,7 @@ public enum KeptLogs {
     }
 
     /// The saved runs in `RUN_ROOT/.logs`, oldest first.
-    public static func saved(runRoot: String) -> [String] {
+    package static func saved(runRoot: String) -> [String] {
         let root = folder(runRoot: runRoot)
         guard RunLogs.isOwnFolder(root) else { return [] }
         return savedRuns(in: root).map(\.path)
@@ -98,12 +99,12 @@ public enum KeptLogs {
 
     /// The most recent run whose logs are still there: a saved run in `RUN_ROOT/.logs` or a
     /// run directory kept on purpose (`--keep`, a failed start), whichever was kept last.
-    public static func latest(runRoot: String) -> String? {
+    package static func latest(runRoot: String) -> String? {
         latest(runRoots: [runRoot])
     }
 
     /// The newest kept logs folder under any of `runRoots` (see ``latest(runRoot:)``).
-    public static func latest(runRoots: [String]) -> String? {
+    package static func latest(runRoots: [String]) -> String? {
         runRoots.flatMap { candidates(runRoot: $0) }.max { $0.time < $1.time }?.path
     }
 

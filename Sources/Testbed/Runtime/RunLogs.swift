@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import TestbedDrivers
 
 /// The logs of one run, read from a run directory (running or kept) or from a folder of
 /// ``KeptLogs``: both have the same layout.
@@ -13,25 +14,25 @@ import Glibc
 /// Files are opened without following links and only when they are regular files, in folders
 /// of this account that nobody else can write: a server account that owns a folder next to
 /// them cannot make Testbed read (and print) something else.
-public struct RunLogs: Sendable {
+package struct RunLogs: Sendable {
     /// One log: the name it is shown under and its path.
-    public struct Log: Sendable, Hashable {
+    package struct Log: Sendable, Hashable {
         /// `api`, `api.health`, `db` (PostgreSQL's server log), `db.initdb`, `db.seed-1`.
-        public let name: String
+        package let name: String
         /// The file's absolute path.
-        public let path: String
+        package let path: String
     }
 
     /// The folder read: a run directory or a kept-logs folder.
-    public let folder: String
+    package let folder: String
 
     /// The logs of the run in `folder`.
-    public init(folder: String) {
+    package init(folder: String) {
         self.folder = folder
     }
 
     /// Every log found, sorted by name.
-    public var all: [Log] {
+    package var all: [Log] {
         var found: [Log] = []
         for file in Self.files(in: folder + "/logs") {
             found.append(Log(name: String(file.dropLast(4)), path: folder + "/logs/" + file))
@@ -49,13 +50,13 @@ public struct RunLogs: Sendable {
     }
 
     /// The logs to print for `service` (nil: all): its own log by that exact name.
-    public func logs(for service: String?) -> [Log] {
+    package func logs(for service: String?) -> [Log] {
         guard let service else { return all }
         return all.filter { $0.name == service }
     }
 
     /// Reads `path` from `offset` to its end; nil when it is not a regular file (or a link).
-    public static func read(_ path: String, from offset: UInt64 = 0) -> Data? {
+    package static func read(_ path: String, from offset: UInt64 = 0) -> Data? {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

@@ -1,4 +1,5 @@
 import Synchronization
+import TestbedModel
 
 /// What a service's start is doing: in words, for the message when it times out, and as
 /// the activity its periodic progress reports describe.

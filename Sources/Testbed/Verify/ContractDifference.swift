@@ -1,9 +1,10 @@
+import TestbedModel
 /// One way a provider's current response differs from the response a consumer recorded.
 ///
 /// ``message`` is the line a report prints, e.g. `$.items[0].price: recorded number, now string`.
-public struct ContractDifference: Sendable, Hashable, Codable, CustomStringConvertible {
+package struct ContractDifference: Sendable, Hashable, Codable, CustomStringConvertible {
     /// What changed.
-    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+    package enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
         /// The status code differs.
         case status
         /// The request is now answered 404, 405 or 410: the endpoint is gone.
@@ -30,22 +31,22 @@ public struct ContractDifference: Sendable, Hashable, Codable, CustomStringConve
     }
 
     /// What changed.
-    public var kind: Kind
+    package var kind: Kind
     /// Where in the body, for body differences (`$` is the whole body).
-    public var path: String?
+    package var path: String?
     /// What the consumer saw: a status, a media type, a JSON type, or a value.
-    public var recorded: String?
+    package var recorded: String?
     /// What the provider answers now.
-    public var current: String?
+    package var current: String?
     /// Whether this difference breaks the contract (see docs/tapes.md for the policy).
-    public var breaking: Bool
+    package var breaking: Bool
     /// How many array elements showed this same difference (reported once, at the first).
-    public var occurrences: Int
+    package var occurrences: Int
     /// The report's line.
-    public var message: String
+    package var message: String
 
     /// Makes a difference and its message.
-    public init(_ kind: Kind, path: JSONPath? = nil, recorded: String? = nil, current: String? = nil, breaking: Bool, occurrences: Int = 1) {
+    package init(_ kind: Kind, path: JSONPath? = nil, recorded: String? = nil, current: String? = nil, breaking: Bool, occurrences: Int = 1) {
         self.kind = kind
         self.path = path?.description
         self.recorded = recorded
@@ -56,7 +57,7 @@ public struct ContractDifference: Sendable, Hashable, Codable, CustomStringConve
         self.message = Self.message(self)
     }
 
-    public var description: String { message }
+    package var description: String { message }
 
     private static func message(_ difference: ContractDifference) -> String {
         let recorded = difference.recorded ?? "none"

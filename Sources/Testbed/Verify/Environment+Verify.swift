@@ -1,10 +1,12 @@
 import Foundation
+import TestbedModel
+import TestbedTapes
 
 extension Environment {
     /// The base URL of a service or link of the running stack, for `verify --against NAME`:
     /// its `url` value (`${NAME.url}`), or `http://HOST:PORT` when it has no URL and exactly
     /// one port. Throws ``VerifyError`` (`invalid provider`) otherwise.
-    public func providerURL(of name: String) throws(VerifyError) -> String {
+    package func providerURL(of name: String) throws(VerifyError) -> String {
         guard let own = values[name] else {
             let names = (manifest.services.map(\.name) + manifest.links.map(\.name)).joined(separator: ", ")
             throw VerifyError(.invalidProvider, "'\(name)' is neither a service nor a link of \(manifest.path) (it has: \(names)), nor an http(s) URL")

@@ -1,3 +1,4 @@
+import TestbedModel
 /// The shape of the JSON a consumer saw: the kinds each place held, the fields each object
 /// had, and — for arrays — the union of every recorded element's shape.
 ///

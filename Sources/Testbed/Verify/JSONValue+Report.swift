@@ -1,3 +1,4 @@
+import TestbedModel
 extension JSONValue {
     /// A response body as JSON (any value at the top, not only objects), or nil when it is
     /// empty or not JSON.

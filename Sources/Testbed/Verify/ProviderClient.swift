@@ -4,6 +4,8 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import TestbedModel
+import TestbedTapes
 
 /// Sends recorded requests to a provider (HTTP/1.1, or HTTPS with system trust roots) and
 /// reads its answers as ``TapeResponse``s.
@@ -15,15 +17,15 @@ import NIOHTTP1
 /// recorded headers of the same name (credentials that redaction kept off the tape).
 /// Redirects are not followed: a 301 is the provider's answer. Without the package trait
 /// `HTTPClient` (Package.swift), making one throws ``VerifyError`` (`invalid provider`).
-public final class ProviderClient: Sendable {
+package final class ProviderClient: Sendable {
     /// Headers a recorded request keeps only for its own connection.
     static let droppedHeaders: Set<String> = ["connection", "keep-alive", "proxy-connection", "te", "trailer",
                                               "transfer-encoding", "upgrade", "host", "content-length", "accept-encoding"]
 
     /// The provider's base URL, without a trailing `/`.
-    public let base: String
+    package let base: String
     /// Headers set on every request, replacing recorded ones of the same name.
-    public let headers: [TapeHeader]
+    package let headers: [TapeHeader]
     private let timeout: Duration
     #if HTTPClient
     private let client: HTTPClient
@@ -31,7 +33,7 @@ public final class ProviderClient: Sendable {
 
     /// Makes a client for `base` (`http://127.0.0.1:8080`, `https://api.example/v1`).
     /// Throws ``VerifyError`` (`invalid provider`) for anything but an http(s) URL with a host and no query.
-    public init(base: String, headers: [TapeHeader] = [], timeout: Duration = .seconds(30)) throws(VerifyError) {
+    package init(base: String, headers: [TapeHeader] = [], timeout: Duration = .seconds(30)) throws(VerifyError) {
         guard let url = URL(string: base), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
               let host = url.host, !host.isEmpty, url.query == nil, url.fragment == nil else {
             throw VerifyError(.invalidProvider, "'\(base)' is not a provider address: give an http(s) URL such as http://127.0.0.1:8080 "
@@ -54,13 +56,13 @@ public final class ProviderClient: Sendable {
     }
 
     /// The URL a recorded target is sent to.
-    public func url(for target: String) -> String {
+    package func url(for target: String) -> String {
         base + (target.hasPrefix("/") ? target : "/" + target)
     }
 
     /// Sends `request` and reads the whole answer; throws what the client threw when there
     /// is no answer (refused, timed out, TLS failure).
-    public func send(_ request: TapeRequest) async throws -> TapeResponse {
+    package func send(_ request: TapeRequest) async throws -> TapeResponse {
         #if HTTPClient
         var outgoing = HTTPClientRequest(url: url(for: request.target))
         outgoing.method = HTTPMethod(rawValue: request.method)
@@ -83,14 +85,14 @@ public final class ProviderClient: Sendable {
     }
 
     /// Closes the client's connections; call once when done.
-    public func shutdown() async {
+    package func shutdown() async {
         #if HTTPClient
         try? await client.shutdown()
         #endif
     }
 
     /// Reads `Name: value`.
-    public static func header(parsing text: String) throws(VerifyError) -> TapeHeader {
+    package static func header(parsing text: String) throws(VerifyError) -> TapeHeader {
         guard let colon = text.firstIndex(of: ":") else {
             throw VerifyError(.invalidHeader, "'\(text)' is not a header: write 'Name: value', e.g. 'Authorization: Bearer $TOKEN'")
         }

@@ -1,4 +1,6 @@
 import Foundation
+import TestbedModel
+import TestbedTapes
 
 /// Compares the response a provider gives now with the one a consumer recorded: status,
 /// content type and the JSON body's shape (and its values, when asked).
@@ -10,18 +12,18 @@ import Foundation
 /// - a different media type breaks it (`application/json; charset=utf-8` and
 ///   `application/json` are the same); a recorded response without `Content-Type` has none to keep;
 /// - a JSON body: missing fields, changed types and `null` where a value was break it; new
-///   fields and values where `null` was are reported, and break it only with ``newFieldsBreak``
+///   fields and values where `null` was are reported, and break it only with `newFieldsBreak`
 ///   (a consumer usually ignores what it does not read);
 /// - arrays: every current element is checked against the union of the recorded elements'
 ///   shapes, so a field only some recorded elements had is optional;
-/// - values are compared only with ``compareValues``; a non-JSON body only then, as bytes.
+/// - values are compared only with `compareValues`; a non-JSON body only then, as bytes.
 public struct ResponseComparison: Sendable, Hashable {
     /// Paths left out of every comparison: volatile fields (ids, timestamps), named or learned.
-    public var ignored: [JSONPath]
+    package var ignored: [JSONPath]
     /// Compare values too, not only shapes.
-    public var compareValues: Bool
+    package var compareValues: Bool
     /// New fields (and values where `null` was) break the contract.
-    public var newFieldsBreak: Bool
+    package var newFieldsBreak: Bool
 
     /// Makes a comparison; by default shapes only, new fields allowed.
     public init(ignored: [JSONPath] = [], compareValues: Bool = false, newFieldsBreak: Bool = false) {
@@ -31,7 +33,7 @@ public struct ResponseComparison: Sendable, Hashable {
     }
 
     /// Every difference between `recorded` and `current`, breaking or not, in report order.
-    public func differences(recorded: TapeResponse, current: TapeResponse) -> [ContractDifference] {
+    package func differences(recorded: TapeResponse, current: TapeResponse) -> [ContractDifference] {
         if recorded.status != current.status {
             let now = "\(current.status)" + (current.reason.map { " " + $0 } ?? "")
             let gone = [404, 405, 410].contains(current.status)

@@ -1,3 +1,4 @@
+import TestbedModel
 /// Checks a current JSON body against the shape of the recorded one, and (when asked)
 /// compares values, collecting ``ContractDifference``s by path.
 struct ShapeCheck {

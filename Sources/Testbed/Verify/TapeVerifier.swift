@@ -1,9 +1,11 @@
+import TestbedModel
+import TestbedTapes
 /// Replays every recorded request of a tape against a real provider and compares each
 /// answer with the recorded one (``ResponseComparison``): the compatibility check of
 /// `testbed verify`.
 ///
 /// Requests go one at a time, in tape order (a consumer's later requests may rely on its
-/// earlier ones). With ``Options/learn`` the whole tape is replayed twice: what differs
+/// earlier ones). With `Options/learn` the whole tape is replayed twice: what differs
 /// between the two answers to a request is volatile (`VolatileFields`) and left out of
 /// that exchange's comparison; the first replay's answers are compared. A tape with
 /// requests that change state (POST, DELETE) is then applied twice: learn against a
@@ -12,13 +14,13 @@ public struct TapeVerifier: Sendable {
     /// How to compare and what to send.
     public struct Options: Sendable, Hashable {
         /// Paths ignored, values compared or not, new fields allowed or not.
-        public var comparison: ResponseComparison
+        package var comparison: ResponseComparison
         /// Replay twice and ignore what differs between the two answers.
-        public var learn: Bool
+        package var learn: Bool
         /// Headers set on every request, replacing recorded ones of the same name.
-        public var headers: [TapeHeader]
+        package var headers: [TapeHeader]
         /// How long one request may take.
-        public var timeout: Duration
+        package var timeout: Duration
 
         /// Makes options; by default shapes only, nothing learned, 30 s per request.
         public init(comparison: ResponseComparison = ResponseComparison(), learn: Bool = false,
@@ -31,7 +33,7 @@ public struct TapeVerifier: Sendable {
     }
 
     /// How to compare and what to send.
-    public var options: Options
+    package var options: Options
 
     /// Makes a verifier.
     public init(options: Options = Options()) {

@@ -1,3 +1,4 @@
+import TestbedSystem
 /// A verification that cannot be carried out: a provider address that is not an http(s)
 /// URL, an `--ignore` path that cannot be read, a service that has no URL.
 ///
@@ -10,17 +11,17 @@ public struct VerifyError: TestbedError, Hashable {
         private init(_ description: String) { self.description = description }
 
         /// `--against` is neither an http(s) URL nor a service of the manifest, or that service has no URL.
-        public static let invalidProvider = Code("invalid provider")
+        package static let invalidProvider = Code("invalid provider")
         /// A JSON path to ignore cannot be read.
-        public static let invalidPath = Code("invalid path")
+        package static let invalidPath = Code("invalid path")
         /// A `--header` is not `Name: value`.
-        public static let invalidHeader = Code("invalid header")
+        package static let invalidHeader = Code("invalid header")
         /// The tape cannot be read.
-        public static let tape = Code("tape")
+        package static let tape = Code("tape")
     }
 
     /// What kind of failure this is.
-    public var code: Code
+    package var code: Code
     /// What went wrong and what to do, written for the user.
     public var message: String
 

@@ -2,19 +2,19 @@ import Foundation
 
 extension VerifyReport {
     /// How many exchanges kept the contract and how many broke it, and the differences counted.
-    public struct Summary: Sendable, Hashable {
+    package struct Summary: Sendable, Hashable {
         /// Exchanges checked.
-        public var exchanges: Int
+        package var exchanges: Int
         /// Exchanges that broke the contract.
-        public var broken: Int
+        package var broken: Int
         /// Breaking differences, over all exchanges.
-        public var breaking: Int
+        package var breaking: Int
         /// Differences that do not break the contract (new fields, values where null was).
-        public var notes: Int
+        package var notes: Int
     }
 
     /// The counts of this report.
-    public var summary: Summary {
+    package var summary: Summary {
         let differences = exchanges.flatMap(\.differences)
         return Summary(exchanges: exchanges.count, broken: exchanges.filter(\.broken).count,
                        breaking: differences.filter(\.breaking).count, notes: differences.filter { !$0.breaking }.count)

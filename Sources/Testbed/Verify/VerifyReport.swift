@@ -2,13 +2,13 @@
 /// exchange, in tape order. Its JSON form (`--json`) is documented in docs/tapes.md.
 public struct VerifyReport: Sendable, Hashable, Codable {
     /// The tape, as named by the caller (its path).
-    public var tape: String
+    package var tape: String
     /// The provider's base URL the requests went to.
-    public var provider: String
+    package var provider: String
     /// One result per exchange of the tape.
-    public var exchanges: [ExchangeResult]
+    package var exchanges: [ExchangeResult]
     /// Every path learned volatile (`--learn`), over all exchanges, sorted.
-    public var learned: [String]
+    package var learned: [String]
 
     /// Makes a report.
     public init(tape: String, provider: String, exchanges: [ExchangeResult], learned: [String] = []) {
@@ -24,22 +24,22 @@ public struct VerifyReport: Sendable, Hashable, Codable {
     /// The result of one recorded exchange.
     public struct ExchangeResult: Sendable, Hashable, Codable {
         /// Its place on the tape, from 0.
-        public var index: Int
+        package var index: Int
         /// The recorded request's method.
-        public var method: String
+        package var method: String
         /// The recorded request's target (path and query).
-        public var target: String
+        package var target: String
         /// The status the consumer saw.
-        public var recordedStatus: Int
+        package var recordedStatus: Int
         /// The status the provider answers now; nil when it did not answer.
-        public var status: Int?
+        package var status: Int?
         /// Paths learned volatile for this exchange (ignored in its comparison).
-        public var learned: [String]
+        package var learned: [String]
         /// Every difference found, breaking or not.
-        public var differences: [ContractDifference]
+        package var differences: [ContractDifference]
 
         /// Makes a result.
-        public init(index: Int, method: String, target: String, recordedStatus: Int, status: Int?,
+        package init(index: Int, method: String, target: String, recordedStatus: Int, status: Int?,
                     learned: [String] = [], differences: [ContractDifference]) {
             self.index = index
             self.method = method
@@ -51,7 +51,7 @@ public struct VerifyReport: Sendable, Hashable, Codable {
         }
 
         /// True when a difference breaks the contract.
-        public var broken: Bool { differences.contains { $0.breaking } }
+        package var broken: Bool { differences.contains { $0.breaking } }
 
         enum CodingKeys: String, CodingKey {
             case index, method, target, status, learned, differences, broken

@@ -1,3 +1,5 @@
+import TestbedModel
+import TestbedTapes
 /// Finds the volatile fields of a response — ids, timestamps, nonces — by comparing two
 /// answers the provider gave to the same request (`--learn`).
 ///
@@ -5,10 +7,10 @@
 /// one of them has) is volatile; element indexes are generalized (`$.items[*].id`), so what
 /// is learned from one element covers all of them. Arrays of different lengths are
 /// compared over their common elements only.
-public enum VolatileFields {
+package enum VolatileFields {
     /// The volatile paths between two answers to one request, sorted; empty when either
     /// body is not JSON.
-    public static func learn(_ first: TapeResponse, _ second: TapeResponse) -> [JSONPath] {
+    package static func learn(_ first: TapeResponse, _ second: TapeResponse) -> [JSONPath] {
         guard let one = JSONValue(body: first.body), let two = JSONValue(body: second.body) else { return [] }
         var found = Set<JSONPath>()
         walk(one, two, at: .root, into: &found)

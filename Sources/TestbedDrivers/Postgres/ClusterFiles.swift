@@ -1,0 +1,220 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+import TestbedSystem
+
+/// File operations on cluster directories: a fast recursive copy and a removal, both
+/// safe for root to run on a tree that another account owns.
+///
+/// A cluster's files belong to the server account, which (as root) is not the caller:
+/// that account may replace any entry of its tree with a link, a FIFO or another folder
+/// at any moment. So every entry is reached from the descriptor of its folder with
+/// `O_NOFOLLOW` (`openat`, `fstatat`, `unlinkat`): a link is copied or removed as a link
+/// and never followed, a FIFO is refused without blocking. A copy is made as the caller,
+/// inside a top folder only the caller can enter (0700), and given to `owner` at the
+/// end, the top last: the owner never reaches a half-made tree.
+///
+/// Files are copied with `sendfile` (in-kernel, no user-space buffers), falling back to
+/// read/write where the kernel refuses; modes are kept (PostgreSQL insists on 0700 for
+/// the data directory).
+enum ClusterFiles {
+    private struct SourceFile {
+        var folder: Int32
+        var name: String
+        var destination: String
+        var size: UInt64
+    }
+
+    /// Copies the tree at `source` to `destination`, which must not exist and whose
+    /// parent no other account may write. Throws `.diskFull` with both sizes before any
+    /// file is copied when the files do not fit.
+    ///
+    /// Folders and links are made first, in order; then the files are copied by two
+    /// threads (a cluster is ~1,500 files, and per-file system calls dominate).
+    static func copyTree(from source: String, to destination: String, owner: UnixUser? = nil) throws(PostgresError) {
+        let top = open(source, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard top >= 0 else { throw failure("cannot read \(source)") }
+        var descriptors = [top]
+        defer { descriptors.forEach { close($0) } }
+        var info = stat()
+        guard fstat(top, &info) == 0 else { throw failure("cannot read \(source)") }
+        guard mkdir(destination, 0o700) == 0 else { throw failure("cannot create \(destination)") }
+        var files: [SourceFile] = []
+        var made: [(path: String, mode: mode_t?)] = [(destination, info.st_mode & 0o7777)]
+        try walk(top, destination, &descriptors, &files, &made)
+        // A copy that cannot fit fails here with both sizes, not halfway with ENOSPC.
+        try FreeSpace.check(need: files.reduce(0) { $0 + $1.size }, extra: 0, at: destination, for: "a copy of \(source)")
+        let list = files
+        let failures = Mutex<[PostgresError]>([])
+        BlockingWork.parallel(lanes: list.count > 64 ? 2 : 1) { lane, lanes in
+            for index in stride(from: lane, to: list.count, by: lanes) {
+                do throws(PostgresError) {
+                    try copyFile(list[index], owner: owner)
+                } catch {
+                    failures.withLock { $0.append(error) }
+                    return
+                }
+            }
+        }
+        if let first = failures.withLock({ $0.first }) { throw first }
+        try finish(made, owner: owner)
+    }
+
+    /// Creates the folders and links below the folder `source` (a descriptor), and lists its files.
+    private static func walk(_ source: Int32, _ destination: String, _ descriptors: inout [Int32],
+                             _ files: inout [SourceFile], _ made: inout [(path: String, mode: mode_t?)]) throws(PostgresError) {
+        for name in DirectoryEntries.names(in: source) where name != "postmaster.pid" {
+            let target = destination + "/" + name
+            var info = stat()
+            guard fstatat(source, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { throw failure("cannot read \(target)") }
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR:
+                let folder = openat(source, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                guard folder >= 0 else { throw failure("cannot read the folder \(name) (it changed during the copy?)") }
+                descriptors.append(folder)
+                guard mkdir(target, 0o700) == 0 else { throw failure("cannot create \(target)") }
+                made.append((target, info.st_mode & 0o7777))
+                try walk(folder, target, &descriptors, &files, &made)
+            case S_IFREG:
+                files.append(SourceFile(folder: source, name: name, destination: target, size: UInt64(info.st_size)))
+            case S_IFLNK:
+                guard let link = readLink(source, name), symlink(link, target) == 0 else {
+                    throw failure("cannot copy the link \(target)")
+                }
+                made.append((target, nil))
+            default:
+                continue  // sockets and the like belong to a running server, not to the cluster's files
+            }
+        }
+    }
+
+    /// Sets the folders' modes, then gives every folder and link to `owner`, the top last.
+    static func finish(_ made: [(path: String, mode: mode_t?)], owner: UnixUser?) throws(PostgresError) {
+        for entry in made.reversed() {
+            if let mode = entry.mode { chmod(entry.path, mode) }
+        }
+        guard let owner else { return }
+        for entry in made.reversed() where lchown(entry.path, owner.uid, owner.gid) != 0 {
+            throw failure("cannot give \(entry.path) to \(owner.name)")
+        }
+    }
+
+    private static func copyFile(_ file: SourceFile, owner: UnixUser?) throws(PostgresError) {
+        // O_NONBLOCK: a FIFO planted in place of a file must not hang the copy.
+        let input = openat(file.folder, file.name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard input >= 0 else { throw failure("cannot open \(file.destination) (source)") }
+        defer { close(input) }
+        var info = stat()
+        guard fstat(input, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw failure("\(file.name) is no longer a regular file")
+        }
+        let output = open(file.destination, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, info.st_mode & 0o7777)
+        guard output >= 0 else { throw failure("cannot create \(file.destination)") }
+        defer { close(output) }
+        var remaining = Int(info.st_size)
+        var useKernelCopy = true
+        while remaining > 0 {
+            if useKernelCopy {
+                let copied = sendfile(output, input, nil, remaining)
+                if copied > 0 { remaining -= copied; continue }
+                if copied == 0 { break }
+                if errno == EINTR { continue }
+                if errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP {
+                    useKernelCopy = false
+                    continue
+                }
+                throw failure("cannot copy to \(file.destination)")
+            }
+            var buffer = [UInt8](repeating: 0, count: min(remaining, 1 << 20))
+            let count = read(input, &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            var written = 0
+            while written < count {
+                let result = buffer.withUnsafeBytes { write(output, $0.baseAddress! + written, count - written) }
+                guard result > 0 else { throw failure("cannot write \(file.destination)") }
+                written += result
+            }
+            remaining -= count
+        }
+        if let owner, fchown(output, owner.uid, owner.gid) != 0 {
+            throw failure("cannot give \(file.destination) to \(owner.name)")
+        }
+    }
+
+    /// Removes `path` and everything below it; missing is fine.
+    ///
+    /// The parent of `path` must be a folder no other account can write. Below it,
+    /// nothing is followed: each entry is removed from its folder's descriptor, a link
+    /// as a link, so a tree whose owner plants links removes only the links.
+    static func remove(_ path: String) {
+        let url = URL(fileURLWithPath: path)
+        let parent = open(url.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard parent >= 0 else { return }
+        defer { close(parent) }
+        removeEntry(url.lastPathComponent, in: parent, depth: 0)
+    }
+
+    private static func removeEntry(_ name: String, in parent: Int32, depth: Int) {
+        if unlinkat(parent, name, 0) == 0 || errno == ENOENT { return }
+        // A folder (EISDIR on Linux, EPERM in POSIX); a tree deeper than a cluster's is left.
+        guard errno == EISDIR || errno == EPERM, depth < 64 else { return }
+        let folder = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard folder >= 0 else { return }
+        for child in DirectoryEntries.names(in: folder) { removeEntry(child, in: folder, depth: depth + 1) }
+        close(folder)
+        unlinkat(parent, name, AT_REMOVEDIR)
+    }
+
+    /// The target of the link `name` in `folder`, or nil.
+    static func readLink(_ folder: Int32, _ name: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlinkat(folder, name, &buffer, buffer.count - 1)
+        guard count >= 0 else { return nil }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Reads a small regular file without following a link or blocking on a FIFO; nil
+    /// when it is missing, not a regular file, or larger than `limit`.
+    static func readSmallFile(_ path: String, limit: Int = 1 << 16) -> String? {
+        let input = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard input >= 0 else { return nil }
+        defer { close(input) }
+        var info = stat()
+        guard fstat(input, &info) == 0, info.st_mode & S_IFMT == S_IFREG, Int(info.st_size) <= limit else { return nil }
+        var buffer = [UInt8](repeating: 0, count: Int(info.st_size))
+        let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+        guard count >= 0 else { return nil }
+        return String(decoding: buffer[0..<count], as: UTF8.self)
+    }
+
+    /// Creates the new file `path` (in a folder no other account can write) with `contents`.
+    static func createFile(_ path: String, contents: String, mode: mode_t) throws(PostgresError) {
+        let output = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard output >= 0 else { throw failure("cannot create \(path)") }
+        defer { close(output) }
+        let bytes = Array(contents.utf8)
+        guard bytes.withUnsafeBytes({ write(output, $0.baseAddress, $0.count) }) == bytes.count else {
+            throw failure("cannot write \(path)")
+        }
+        fchmod(output, mode)
+    }
+
+    /// An error for a failed system call, from `errno`: a full file system gets its own
+    /// code and says what to do.
+    static func failure(_ message: String) -> PostgresError {
+        let code = errno
+        if code == ENOSPC || code == EDQUOT { return diskFull(message + ": " + String(cString: strerror(code))) }
+        return PostgresError(code: .cache, message: "\(message): \(String(cString: strerror(code)))")
+    }
+
+    /// The error of a write that failed because the file system is full.
+    static func diskFull(_ message: String, logLines: [String] = []) -> PostgresError {
+        PostgresError(code: .diskFull, message: "the disk is full: \(message)",
+                      hint: "free space there (df -h shows which file system), or point TESTBED_RUN_ROOT "
+                          + "(run directories, default /dev/shm) or TESTBED_CACHE_DIR (cluster caches) "
+                          + "at a file system with room", logLines: logLines)
+    }
+}
