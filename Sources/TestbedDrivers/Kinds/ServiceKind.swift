@@ -41,6 +41,15 @@ package protocol ServiceKind: Sendable {
     var canComplete: Bool { get }
     /// Reads the kind's block; nil after a problem was recorded in `reader`.
     func readBlock(_ node: Node, service: String, reader: inout NodeReader) -> (any ServiceKindSpec)?
+    /// Reads one of the kind's own service keys besides its block (a container's `ports:`)
+    /// into `spec`, which the block made; keys every kind shares (`environment`,
+    /// `healthcheck`, `depends_on`, `seed`, …) are the core's and never come here.
+    func readKey(_ entry: (key: String, keyNode: Node, value: Node), service: String, into spec: inout any ServiceKindSpec,
+                 reader: inout NodeReader)
+    /// What can be known to fail before a start given the caller's environment (a missing
+    /// program, engine or image): `testbed validate` reports it, and planning runs it too.
+    func preflight(_ spec: any ServiceKindSpec, service: String, location: SourceLocation,
+                   environment: [String: String]) -> [ManifestProblem]
     /// A problem of a seed step against the service's settings (a database it does not create).
     func check(_ step: SeedStep, of spec: any ServiceKindSpec, service: String) -> ManifestProblem?
     /// Why a health check with `probe` does not fit the kind; nil when it does.
@@ -49,6 +58,8 @@ package protocol ServiceKind: Sendable {
     func templates(of spec: any ServiceKindSpec) -> [Template]
     /// The keys `${service.key}` may use (`url`, `ports.http`, …).
     func valueKeys(of spec: any ServiceKindSpec) -> [String]
+    /// The service's declared `url:`, resolved after every other value; nil: none.
+    func declaredURL(of spec: any ServiceKindSpec) -> Template?
 
     // MARK: Links
 
@@ -100,7 +111,12 @@ extension ServiceKind {
 
     func readBlock(_ node: Node, service: String, reader: inout NodeReader) -> (any ServiceKindSpec)? { nil }
     func check(_ step: SeedStep, of spec: any ServiceKindSpec, service: String) -> ManifestProblem? { nil }
+    func readKey(_ entry: (key: String, keyNode: Node, value: Node), service: String, into spec: inout any ServiceKindSpec,
+                 reader: inout NodeReader) {}
+    func preflight(_ spec: any ServiceKindSpec, service: String, location: SourceLocation,
+                   environment: [String: String]) -> [ManifestProblem] { [] }
     func templates(of spec: any ServiceKindSpec) -> [Template] { [] }
+    func declaredURL(of spec: any ServiceKindSpec) -> Template? { nil }
 
     /// By default an HTTP link exposes its URL and address, and a TCP link nothing.
     func linkKeys(of spec: any ServiceKindSpec, port: String?, http: Bool) -> [String] {
