@@ -30,9 +30,9 @@ extension EnvironmentPlan {
                                    log: run.log(for: service.name), ports: ports.mapValues(\.port), loggedInto: loggedInto,
                                    resolve: { template throws(ManifestProblem) in try resolver().resolve(template, service: service.name) },
                                    resolvePath: { manifest.resolvePath($0) })
+            planning.callerEnvironment = caller
             if let environment {
                 // The service's own entries, as resolved into `environment` (which is the caller's plus them).
-                planning.callerEnvironment = caller
                 planning.ownEnvironment = Dictionary(service.environment.compactMap { entry in environment[entry.name].map { (entry.name, $0) } },
                                                      uniquingKeysWith: { $1 })
             }

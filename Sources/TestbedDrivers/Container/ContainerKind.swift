@@ -41,10 +41,10 @@ struct ContainerKind: ServiceKind {
 
     func declaredURL(of spec: any ServiceKindSpec) -> Template? { (spec as? ContainerSpec)?.url }
 
-    /// `host`, `log`, `dir`, `ports.NAME`, and `url` when declared.
+    /// `host`, `bind`, `log`, `dir`, `ports.NAME`, and `url` when declared.
     func valueKeys(of spec: any ServiceKindSpec) -> [String] {
         guard let container = spec as? ContainerSpec else { return [] }
-        return ["host", "log", "dir"] + container.ports.map { "ports.\($0.name)" } + (container.url == nil ? [] : ["url"])
+        return ["host", "bind", "log", "dir"] + container.ports.map { "ports.\($0.name)" } + (container.url == nil ? [] : ["url"])
     }
 
     /// A link fronts one published port: the one `to:` names, or the only one.
@@ -82,6 +82,12 @@ struct ContainerKind: ServiceKind {
     func values(of spec: any ServiceKindSpec, service: PlanningService) throws(ManifestProblem) -> [String: String] {
         var own = ["host": "127.0.0.1", "log": service.log, "dir": service.folder]
         for (name, port) in service.ports { own["ports.\(name)"] = String(port) }
+        // `bind`: where the program inside should listen. Its own network is reached only
+        // through the ports published on 127.0.0.1; this machine's network is loopback.
+        let publishes = (spec as? ContainerSpec).map { !$0.hostNetwork } ?? false
+            && ((try? ContainerEngine.find(named: (spec as? ContainerSpec)?.engine, environment: service.callerEnvironment).get())?
+                .publishesPorts(environment: service.callerEnvironment) ?? true)
+        own["bind"] = publishes ? "0.0.0.0" : "127.0.0.1"
         return own
     }
 

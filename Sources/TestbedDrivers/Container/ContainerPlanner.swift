@@ -96,9 +96,11 @@ struct ContainerPlanner {
                                       "with network_mode: host the container uses this machine's ports, so port '\(fixed.name)' cannot name a port inside it (\(fixed.container ?? 0))",
                                       hint: "leave out network_mode: host, " + fix)
             }
+            let why = environment["TESTBED_CONTAINER_NETWORK"] == "host"
+                ? "TESTBED_CONTAINER_NETWORK=host runs containers on this machine's network, with nothing published (the fallback for rootless podman without a usable /dev/net/tun)"
+                : "this account cannot publish ports: rootless podman needs /dev/net/tun readable and writable (slirp4netns)"
             throw ManifestProblem(fixed.location, service: service.name,
-                                  "port '\(fixed.name)' maps container port \(fixed.container ?? 0), but this account cannot publish ports: rootless podman needs /dev/net/tun readable and writable (slirp4netns)"
-                                      + (environment["TESTBED_CONTAINER_NETWORK"] == "host" ? " and TESTBED_CONTAINER_NETWORK=host forbids publishing" : ""),
+                                  "port '\(fixed.name)' maps container port \(fixed.container ?? 0), but \(why)",
                                   hint: "as root: chmod 0666 /dev/net/tun (most distributions ship it so), " + fix)
         }
         return ["--network", "host"]

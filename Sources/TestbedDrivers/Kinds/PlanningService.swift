@@ -19,7 +19,7 @@ package struct PlanningService {
     var resolve: (Template) throws(ManifestProblem) -> String
     /// Makes a manifest path absolute against the manifest's folder.
     var resolvePath: (String) -> String
-    /// The environment the run was given (the caller's); empty while values are computed.
+    /// The environment the run was given (the caller's).
     package var callerEnvironment: [String: String] = [:]
     /// The service's own `environment:` entries, resolved; empty while values are computed.
     package var ownEnvironment: [String: String] = [:]

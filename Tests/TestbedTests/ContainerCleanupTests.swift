@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+@testable import Testbed
+@testable import TestbedSystem
+
+/// A container outlives a killed `testbed` (the engine's monitor runs it): the watchdog, or
+/// `testbed gc` when the watchdog died too, removes it; and bad container manifests are
+/// refused at their line before anything starts.
+@Suite(.enabled(if: ContainerTestImage.podmanAvailable, "podman is not installed (apt-get install podman runc uidmap slirp4netns)"))
+struct ContainerCleanupTests {
+    static func manifest(_ name: String) -> String {
+        """
+        services:
+          \(name):
+            image: \(ContainerTestImage.name)
+            command: [sh, -c, "echo up; exec sleep 600"]
+            init: true
+            healthcheck: {log: up}
+        """
+    }
+
+    /// The watchdog of the `testbed` process `pid`: the `/bin/sh` whose list is `.owners/PID`.
+    static func watchdog(of pid: Int32) -> Int32? {
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let candidate = Int32(entry), let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { continue }
+            let words = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if words.contains("testbed-watchdog"), words.last?.hasSuffix("/.owners/\(pid)") == true { return candidate }
+        }
+        return nil
+    }
+
+    @Test func sigkillOfTestbedRunLeavesNoContainerOnceTheWatchdogRan() async throws {
+        try ContainerTestImage.ensure()
+        let name = ContainerTestImage.uniqueService()
+        let stack = try TestStack(Self.manifest(name))
+        defer { stack.cleanUp() }
+        let running = try CLI.Running(["run", stack.path, "--", "sleep", "600"], mark: stack.mark, extra: ["TESTBED_RUN_ROOT": stack.runRoot])
+        #expect(await eventually(within: .seconds(30)) { running.stderrSoFar.contains("ready in") }, "\(running.stderrSoFar)")
+        #expect(ContainerTestImage.containers(ofService: name).count == 1)
+        kill(running.process.processIdentifier, SIGKILL)
+        _ = await running.wait()
+        #expect(await eventually(within: CrashSafetyTests.cleanupLimit) { ContainerTestImage.containers(ofService: name).isEmpty },
+                "left: \(ContainerTestImage.containers(ofService: name))")
+    }
+
+    @Test func gcRemovesTheContainerOfARunWhoseTestbedAndWatchdogWereKilled() async throws {
+        try ContainerTestImage.ensure()
+        let name = ContainerTestImage.uniqueService()
+        let stack = try TestStack(Self.manifest(name))
+        defer { stack.cleanUp() }
+        let running = try CLI.Running(["run", stack.path, "--", "sleep", "600"], mark: stack.mark, extra: ["TESTBED_RUN_ROOT": stack.runRoot])
+        #expect(await eventually(within: .seconds(30)) { running.stderrSoFar.contains("ready in") }, "\(running.stderrSoFar)")
+        let pid = running.process.processIdentifier
+        let watchdog = try #require(Self.watchdog(of: pid), "no watchdog found for \(pid)")
+        kill(watchdog, SIGKILL)
+        kill(pid, SIGKILL)
+        _ = await running.wait()
+        // The engine's CLI (its group was the watchdog's to stop) and the test command die
+        // with gc; the container itself is only removed by the listed cleanup command.
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(ContainerTestImage.containers(ofService: name).count == 1, "nothing left to collect: the test proves nothing")
+        let gc = try await CLI.Running(["gc"], mark: stack.mark, extra: ["TESTBED_RUN_ROOT": stack.runRoot]).wait()
+        #expect(gc.status == 0, "\(gc.stdout)\(gc.stderr)")
+        #expect(await eventually(within: .seconds(20)) { ContainerTestImage.containers(ofService: name).isEmpty },
+                "left: \(ContainerTestImage.containers(ofService: name))\n\(gc.stdout)")
+        #expect(await eventually { stack.liveProcesses.isEmpty })
+    }
+
+    @Test func validateNamesAMissingImageAndTheCommandThatFetchesIt() async throws {
+        let stack = try TestStack("services:\n  web:\n    image: localhost/no-such-image:404\n    ports: {http: 80}\n")
+        defer { stack.cleanUp() }
+        let result = try await CLI.run(["validate", stack.path])
+        #expect(result.status != 0)
+        let text = result.stdout + result.stderr
+        #expect(text.contains("stack.yml:3:12: error: service 'web': the image 'localhost/no-such-image:404' is not in podman's storage"), "\(text)")
+        #expect(text.contains("podman pull localhost/no-such-image:404") && text.contains("podman load -i"), "\(text)")
+    }
+
+    @Test func badContainerKeysAreRefusedAtTheirLineAndColumn() throws {
+        let cases: [(yaml: String, at: String, message: String)] = [
+            ("    ports: [\"8080:80\"]\n", "stack.yml:4:13:", "ports are named, not numbered"),
+            ("    volumes: [data:/data]\n", "stack.yml:4:15:", "named volumes are not supported"),
+            ("    volumes: [./x:relative]\n", "stack.yml:4:15:", "must be an absolute path inside the container"),
+            ("    seed: [{sql: x.sql}]\n", "stack.yml:4:", "only 'command' seed steps"),
+            ("    healthcheck: {sql: SELECT 1}\n", "stack.yml:4:", "an sql check needs a postgres or sqlite service"),
+            ("    network_mode: bridge\n", "stack.yml:4:19:", "network_mode 'bridge' is not supported"),
+            ("    files: {a: {content: x}}\n", "stack.yml:4:5:", "mount a folder of files with 'volumes:"),
+            ("    privileged: true\n", "stack.yml:4:5:", "never runs a privileged container"),
+            ("    comand: [x]\n", "stack.yml:4:5:", "did you mean 'command'"),
+        ]
+        for item in cases {
+            let stack = try TestStack("services:\n  web:\n    image: localhost/x:1\n" + item.yaml)
+            defer { stack.cleanUp() }
+            let error = #expect(throws: ManifestError.self) { try ManifestLoader.load(path: stack.path) }
+            let text = error?.description ?? ""
+            #expect(text.contains(item.at) && text.contains(item.message), "\(item.yaml): \(text)")
+        }
+    }
+}
