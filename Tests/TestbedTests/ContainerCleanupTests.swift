@@ -66,6 +66,34 @@ struct ContainerCleanupTests {
         #expect(await eventually { stack.liveProcesses.isEmpty })
     }
 
+    @Test func gcFindsALeftoverContainerByItsLabelsAndLeavesALiveRunsContainerAlone() async throws {
+        try ContainerTestImage.ensure()
+        let (dead, live) = (ContainerTestImage.uniqueService(), ContainerTestImage.uniqueService())
+        let stack = try TestStack(Self.manifest(dead))
+        let other = try TestStack(Self.manifest(live))
+        defer { stack.cleanUp(); other.cleanUp() }
+        let environment = try other.environment()
+        try await environment.start()
+        let running = try CLI.Running(["run", stack.path, "--", "sleep", "600"], mark: stack.mark, extra: ["TESTBED_RUN_ROOT": stack.runRoot])
+        #expect(await eventually(within: .seconds(30)) { running.stderrSoFar.contains("ready in") }, "\(running.stderrSoFar)")
+        let pid = running.process.processIdentifier
+        let watchdog = try #require(Self.watchdog(of: pid), "no watchdog found for \(pid)")
+        kill(watchdog, SIGKILL)
+        kill(pid, SIGKILL)
+        _ = await running.wait()
+        // The owner's list is lost too: only the container's labels are left to find it by.
+        unlink(stack.runRoot + "/.owners/\(pid)")
+        #expect(ContainerTestImage.containers(ofService: dead).count == 1, "nothing left to collect: the test proves nothing")
+        let gc = try await CLI.Running(["gc"], mark: stack.mark, extra: ["TESTBED_RUN_ROOT": stack.runRoot]).wait()
+        #expect(gc.status == 0, "\(gc.stdout)\(gc.stderr)")
+        #expect(ContainerTestImage.containers(ofService: dead).isEmpty, "left: \(ContainerTestImage.containers(ofService: dead))\n\(gc.stdout)")
+        #expect(ContainerTestImage.containers(ofService: live).count == 1, "gc removed a live run's container")
+        await environment.stop()
+        #expect(ContainerTestImage.containers(ofService: live).isEmpty)
+        // The test command and the engine's CLI of the killed run: stopped by nobody but their own exit.
+        for process in stack.liveProcesses { kill(process, SIGKILL) }
+    }
+
     @Test func validateNamesAMissingImageAndTheCommandThatFetchesIt() async throws {
         let stack = try TestStack("services:\n  web:\n    image: localhost/no-such-image:404\n    ports: {http: 80}\n")
         defer { stack.cleanUp() }

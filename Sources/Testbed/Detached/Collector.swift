@@ -151,6 +151,15 @@ public struct Collector: Sendable {
         return info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec
     }
 
+    /// True when `path` is a run directory of this account whose owner (its `state.json`)
+    /// lives; a directory without a readable state counts as live (it may be starting).
+    static func isLiveRun(_ path: String) -> Bool {
+        var info = stat()
+        guard path.hasPrefix("/"), lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == geteuid() else { return false }
+        guard let state = RunState.read(from: RunDirectory(path: path)) else { return true }
+        return isAlive(state.pid)
+    }
+
     /// True when a process with this id exists (a zombie counts as gone).
     static func isAlive(_ pid: Int32) -> Bool {
         ProcessTable.isAlive(pid)

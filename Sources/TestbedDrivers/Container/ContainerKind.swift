@@ -116,6 +116,27 @@ struct ContainerKind: ServiceKind {
         return (plan, plan.teardown)
     }
 
+    /// Containers of this account (label `testbed.owner`) whose run (label `testbed.dir`) is
+    /// not live, removed with their anonymous volumes. As root, podman lists root's own
+    /// storage only; a Docker daemon is shared, hence the owner label.
+    func sweep(environment: [String: String], isLive: (String) -> Bool) -> [String] {
+        guard case .success(let engine) = ContainerEngine.find(named: nil, environment: environment) else { return [] }
+        let label = engine.flavor == .podman ? "{{index .Labels \"testbed.dir\"}}" : "{{.Label \"testbed.dir\"}}"
+        let listed = ContainerEngine.run(engine, ["ps", "--all", "--filter", "label=testbed.owner=\(geteuid())", "--format", "{{.Names}}\t" + label],
+                                         environment: environment)
+        guard listed.status == 0 else { return [] }
+        var removed: [String] = []
+        for line in listed.output.split(separator: "\n") {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count == 2, !fields[0].isEmpty, fields[1].hasPrefix("/"), !isLive(fields[1]) else { continue }
+            let argv = engine.removal(of: fields[0], grace: 0).last ?? []
+            if !argv.isEmpty, ContainerEngine.run(argv, environment: environment).status == 0 {
+                removed.append(argv.joined(separator: " "))
+            }
+        }
+        return removed
+    }
+
     func makeDriver(_ planned: any PlannedKind, for service: DriverRequest) throws -> any ServiceDriver {
         guard let plan = planned as? ContainerPlan else { preconditionFailure("a container service planned as \(planned)") }
         return ContainerServiceDriver(plan: plan, service: service.name, onLine: service.onLine)

@@ -23,7 +23,7 @@ struct ContainerPlanner {
         let grace = max(0, Int((Double(spec.stopGracePeriod.components.seconds) + Double(spec.stopGracePeriod.components.attoseconds) / 1e18).rounded(.up)))
         var arguments = ["run", "--rm", "--pull", environment["TESTBED_PULL"] == "missing" ? "missing" : "never",
                          "--name", name, "--label", "testbed.run=\(runName)", "--label", "testbed.owner=\(geteuid())",
-                         "--label", "testbed.service=\(service.name)",
+                         "--label", "testbed.service=\(service.name)", "--label", "testbed.dir=\(run)",
                          "--stop-signal", String(spec.stopSignal), "--stop-timeout", String(grace),
                          "--security-opt", "no-new-privileges"]
         arguments += try network(engine: engine, environment: environment)

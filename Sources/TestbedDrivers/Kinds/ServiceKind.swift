@@ -97,6 +97,11 @@ package protocol ServiceKind: Sendable {
     func cacheKey(_ service: SeededService) throws -> CacheKey?
     /// The room the service's data takes in the run directory; nil: none worth counting.
     func estimate(_ service: SeededService) -> StorageEstimate?
+    /// Removes what the kind's services of runs that are not live left outside run
+    /// directories (containers, found by their labels); `isLive` says whether the run
+    /// directory at a path belongs to a live run. Returns a line for each thing removed.
+    /// Only `testbed gc` calls it: it may spawn the engine's CLI.
+    func sweep(environment: [String: String], isLive: (String) -> Bool) -> [String]
     /// The name (without `.log`) of the server's own log in the service's folder, which
     /// `testbed logs` shows as the service's log; nil: the kind writes none there.
     var serverLog: String? { get }
@@ -142,4 +147,5 @@ extension ServiceKind {
     func cacheKey(_ service: SeededService) throws -> CacheKey? { nil }
     func estimate(_ service: SeededService) -> StorageEstimate? { nil }
     var serverLog: String? { nil }
+    func sweep(environment: [String: String], isLive: (String) -> Bool) -> [String] { [] }
 }
