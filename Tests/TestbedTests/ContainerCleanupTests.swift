@@ -104,6 +104,18 @@ struct ContainerCleanupTests {
         #expect(text.contains("podman pull localhost/no-such-image:404") && text.contains("podman load -i"), "\(text)")
     }
 
+    @Test func validateRefusesAContainerPortWhereNothingCanBePublished() async throws {
+        try ContainerTestImage.ensure()
+        let stack = try TestStack("services:\n  web:\n    image: \(ContainerTestImage.name)\n    ports: {http: 80}\n")
+        defer { stack.cleanUp() }
+        let forced = await (try CLI.Running(["validate", stack.path], mark: stack.mark, extra: ["TESTBED_CONTAINER_NETWORK": "host"])).wait()
+        let text = forced.stdout + forced.stderr
+        #expect(forced.status != 0 && text.contains("stack.yml:4:13: error: service 'web': port 'http' maps container port 80")
+                && text.contains("/dev/net/tun"), "\(text)")
+        let plain = await (try CLI.Running(["validate", stack.path], mark: stack.mark)).wait()
+        #expect((plain.status == 0) == ContainerTestImage.publishesPorts, "\(plain.stdout)\(plain.stderr)")
+    }
+
     @Test func badContainerKeysAreRefusedAtTheirLineAndColumn() throws {
         let cases: [(yaml: String, at: String, message: String)] = [
             ("    ports: [\"8080:80\"]\n", "stack.yml:4:13:", "ports are named, not numbered"),

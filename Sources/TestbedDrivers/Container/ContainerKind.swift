@@ -100,6 +100,9 @@ struct ContainerKind: ServiceKind {
         case .failure(let why):
             return [ManifestProblem(container.imageLocation, service: service, why.message, hint: why.hint)]
         case .success(let engine):
+            if let problem = ContainerPlanner.networkProblem(container, service: service, engine: engine, environment: environment) {
+                return [problem]
+            }
             let image = container.image.source
             guard !image.contains("${"), environment["TESTBED_PULL"] != "missing",
                   !engine.hasImage(image, environment: environment) else { return [] }

@@ -89,21 +89,30 @@ struct ContainerPlanner {
                 return ["--publish", "127.0.0.1:\(host):\(port.container ?? host)"]
             }
         }
+        if let problem = Self.networkProblem(spec, service: service.name, engine: engine, environment: environment) { throw problem }
+        return ["--network", "host"]
+    }
+
+    /// Why the service cannot run on this machine's network (a port with a container port
+    /// when nothing can be published); nil when it can, or when it publishes.
+    static func networkProblem(_ spec: ContainerSpec, service: String, engine: ContainerEngine,
+                               environment: [String: String]) -> ManifestProblem? {
+        guard spec.hostNetwork || !engine.publishesPorts(environment: environment) else { return nil }
         if let fixed = spec.ports.first(where: { $0.container != nil }) {
-            let fix = "or let the container listen on the port Testbed picks: 'ports: [\(fixed.name)]' and ${\(service.name).ports.\(fixed.name)} in its command or environment"
+            let fix = "or let the container listen on the port Testbed picks: 'ports: [\(fixed.name)]' and ${\(service).ports.\(fixed.name)} in its command or environment"
             if spec.hostNetwork {
-                throw ManifestProblem(fixed.location, service: service.name,
-                                      "with network_mode: host the container uses this machine's ports, so port '\(fixed.name)' cannot name a port inside it (\(fixed.container ?? 0))",
-                                      hint: "leave out network_mode: host, " + fix)
+                return ManifestProblem(fixed.location, service: service,
+                                       "with network_mode: host the container uses this machine's ports, so port '\(fixed.name)' cannot name a port inside it (\(fixed.container ?? 0))",
+                                       hint: "leave out network_mode: host, " + fix)
             }
             let why = environment["TESTBED_CONTAINER_NETWORK"] == "host"
                 ? "TESTBED_CONTAINER_NETWORK=host runs containers on this machine's network, with nothing published (the fallback for rootless podman without a usable /dev/net/tun)"
                 : "this account cannot publish ports: rootless podman needs /dev/net/tun readable and writable (slirp4netns)"
-            throw ManifestProblem(fixed.location, service: service.name,
-                                  "port '\(fixed.name)' maps container port \(fixed.container ?? 0), but \(why)",
-                                  hint: "as root: chmod 0666 /dev/net/tun (most distributions ship it so), " + fix)
+            return ManifestProblem(fixed.location, service: service,
+                                   "port '\(fixed.name)' maps container port \(fixed.container ?? 0), but \(why)",
+                                   hint: "as root: chmod 0666 /dev/net/tun (most distributions ship it so), " + fix)
         }
-        return ["--network", "host"]
+        return nil
     }
 
     /// `tb-RUN-SERVICE` in the characters engines accept.
