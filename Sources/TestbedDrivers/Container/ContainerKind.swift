@@ -100,15 +100,14 @@ struct ContainerKind: ServiceKind {
         case .failure(let why):
             return [ManifestProblem(container.imageLocation, service: service, why.message, hint: why.hint)]
         case .success(let engine):
-            if let problem = ContainerPlanner.networkProblem(container, service: service, engine: engine, environment: environment) {
-                return [problem]
-            }
+            var problems = [ContainerPlanner.networkProblem(container, service: service, engine: engine, environment: environment)]
             let image = container.image.source
-            guard !image.contains("${"), environment["TESTBED_PULL"] != "missing",
-                  !engine.hasImage(image, environment: environment) else { return [] }
-            return [ManifestProblem(container.imageLocation, service: service,
-                                    "the image '\(image)' is not in \((engine.path as NSString).lastPathComponent)'s storage for this account (uid \(geteuid()))",
-                                    hint: engine.pullHint(image))]
+            if !image.contains("${"), environment["TESTBED_PULL"] != "missing", !engine.hasImage(image, environment: environment) {
+                problems.append(ManifestProblem(container.imageLocation, service: service,
+                                                "the image '\(image)' is not in \((engine.path as NSString).lastPathComponent)'s storage for this account (uid \(geteuid()))",
+                                                hint: engine.pullHint(image)))
+            }
+            return problems.compactMap { $0 }
         }
     }
 
