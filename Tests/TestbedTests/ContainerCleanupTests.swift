@@ -124,10 +124,14 @@ struct ContainerCleanupTests {
             ("    seed: [{sql: x.sql}]\n", "stack.yml:4:", "only 'command' seed steps"),
             ("    healthcheck: {sql: SELECT 1}\n", "stack.yml:4:", "an sql check needs a postgres or sqlite service"),
             ("    network_mode: bridge\n", "stack.yml:4:19:", "network_mode 'bridge' is not supported"),
-            ("    files: {a: {content: x}}\n", "stack.yml:4:5:", "mount a folder of files with 'volumes:"),
+            ("    files: {a: {content: x, target: etc/a}}\n", "stack.yml:4:37:", "must be an absolute path inside the container"),
             ("    privileged: true\n", "stack.yml:4:5:", "never runs a privileged container"),
             ("    comand: [x]\n", "stack.yml:4:5:", "did you mean 'command'"),
         ]
+        let process = try TestStack("services:\n  web:\n    command: x\n    files: {a: {content: x, target: /a}}\n")
+        defer { process.cleanUp() }
+        let refused = #expect(throws: ManifestError.self) { try ManifestLoader.load(path: process.path) }
+        #expect(refused?.description.contains("only a container ('image:') mounts a file at a target") == true, "\(String(describing: refused))")
         for item in cases {
             let stack = try TestStack("services:\n  web:\n    image: localhost/x:1\n" + item.yaml)
             defer { stack.cleanUp() }

@@ -84,6 +84,37 @@ struct ContainerServiceTests {
         #expect(ContainerTestImage.containers(ofService: name).isEmpty)
     }
 
+    @Test func aFileTemplateIsRenderedAndMountedReadOnlyAtItsTargetAndTheURLIsAValue() async throws {
+        try ContainerTestImage.ensure()
+        let name = ContainerTestImage.uniqueService()
+        let stack = try TestStack("""
+            services:
+              \(name):
+                image: \(ContainerTestImage.name)
+                command: [sh, -c, "cat /etc/app.conf; touch /etc/app.conf 2>/dev/null || echo conf-is-read-only; exec sleep 600"]
+                init: true
+                stop_grace_period: 1s
+                ports: [http]
+                url: http://${\(name).host}:${\(name).ports.http}/v1
+                files:
+                  conf: {template: app.conf.in, target: /etc/app.conf, mode: "0644"}
+                healthcheck: {log: conf-is-read-only}
+            exports:
+              CONF: ${\(name).files.conf}
+            """, files: ["app.conf.in": "listen=${\(name).bind}:${\(name).ports.http}\n"])
+        defer { stack.cleanUp() }
+        let environment = try stack.environment()
+        try await environment.start()
+        let values = try #require(await environment.values[name])
+        let port = try #require(values["ports.http"])
+        #expect(values["url"] == "http://127.0.0.1:\(port)/v1")
+        let log = try String(contentsOfFile: try #require(values["log"]), encoding: .utf8)
+        #expect(log.contains("listen=") && log.contains(":\(port)"), "\(log)")
+        #expect(await environment.exports["CONF"] == values["dir"].map { $0 + "/conf" })
+        await environment.stop()
+        #expect(ContainerTestImage.containers(ofService: name).isEmpty)
+    }
+
     @Test func aLinkWithAFaultFrontsAContainer() async throws {
         try ContainerTestImage.ensure()
         let web = ContainerTestImage.uniqueService()

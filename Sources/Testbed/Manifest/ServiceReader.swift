@@ -73,7 +73,11 @@ enum ServiceReader {
                     ProcessReader.read(entry, service: name, into: &process, reader: &reader)
                     kindSpec = process
                 } else if var own = kindSpec {
-                    kind.readKey(entry, service: name, into: &own, reader: &reader)
+                    if entry.key == "files" {
+                        kind.readFiles(ServiceFileReader.files(entry.value, service: name, takesTarget: true, reader: &reader), into: &own)
+                    } else {
+                        kind.readKey(entry, service: name, into: &own, reader: &reader)
+                    }
                     kindSpec = own
                 }
             }

@@ -14,10 +14,9 @@ struct ContainerKind: ServiceKind {
     let name = "container"
     let blockKey: String? = "image"
     let serviceKeys = ["command", "entrypoint", "user", "working_dir", "ports", "volumes", "tmpfs", "stop_signal", "stop_grace_period",
-                       "url", "engine", "network_mode", "init", "environment", "depends_on", "healthcheck", "seed", "start_timeout"]
+                       "url", "engine", "network_mode", "init", "files", "environment", "depends_on", "healthcheck", "seed", "start_timeout"]
     var refusedKeys: [String: String] {
-        ["files": "mount a folder of files with 'volumes: [./conf:/etc/app]' (read-only unless ':rw')",
-         "oneshot": "a container service runs until teardown; run a one-shot job as a process",
+        ["oneshot": "a container service runs until teardown; run a one-shot job as a process",
          "privileged": "Testbed never runs a privileged container",
          "cap_add": "Testbed adds no capabilities to a container"]
     }
@@ -44,7 +43,8 @@ struct ContainerKind: ServiceKind {
     /// `host`, `bind`, `log`, `dir`, `ports.NAME`, and `url` when declared.
     func valueKeys(of spec: any ServiceKindSpec) -> [String] {
         guard let container = spec as? ContainerSpec else { return [] }
-        return ["host", "bind", "log", "dir"] + container.ports.map { "ports.\($0.name)" } + (container.url == nil ? [] : ["url"])
+        return ["host", "bind", "log", "dir"] + container.ports.map { "ports.\($0.name)" } + container.files.map { "files.\($0.key)" }
+            + (container.url == nil ? [] : ["url"])
     }
 
     /// A link fronts one published port: the one `to:` names, or the only one.
@@ -82,6 +82,7 @@ struct ContainerKind: ServiceKind {
     func values(of spec: any ServiceKindSpec, service: PlanningService) throws(ManifestProblem) -> [String: String] {
         var own = ["host": "127.0.0.1", "log": service.log, "dir": service.folder]
         for (name, port) in service.ports { own["ports.\(name)"] = String(port) }
+        for file in (spec as? ContainerSpec)?.files ?? [] { own["files.\(file.key)"] = service.folder + "/" + file.name }
         // `bind`: where the program inside should listen. Its own network is reached only
         // through the ports published on 127.0.0.1; this machine's network is loopback.
         let publishes = (spec as? ContainerSpec).map { !$0.hostNetwork } ?? false
@@ -137,6 +138,12 @@ struct ContainerKind: ServiceKind {
             }
         }
         return removed
+    }
+
+    func readFiles(_ files: [ServiceFileSpec], into spec: inout any ServiceKindSpec) {
+        guard var container = spec as? ContainerSpec else { return }
+        container.files = files
+        spec = container
     }
 
     func makeDriver(_ planned: any PlannedKind, for service: DriverRequest) throws -> any ServiceDriver {

@@ -25,6 +25,8 @@ package struct ContainerPlan: PlannedKind {
     package var containerEnvironment: [String: String]
     /// `SERVICE_DIR/container.env`, 0600 in the service's 0700 folder.
     package var environmentFile: String
+    /// `files:` as written into the service's folder: name, text, mode.
+    package var files: [(name: String, contents: String, mode: UInt16)] = []
     /// The service's folder (`${NAME.dir}`).
     package var serviceDirectory: String
     /// `RUN_DIR/logs/NAME.log`: the container's stdout and stderr.

@@ -44,6 +44,13 @@ struct ContainerPlanner {
             }
             arguments += ["--volume", "\(source):\(volume.target):\(volume.writable ? "rw" : "ro")"]
         }
+        var files: [(name: String, contents: String, mode: UInt16)] = []
+        for file in spec.files {
+            var lines: [String] = []
+            for line in file.lines { lines.append(try service.resolve(line)) }
+            files.append((file.name, lines.joined(separator: "\n"), file.mode))
+            if let target = file.target { arguments += ["--volume", "\(service.folder)/\(file.name):\(target):ro"] }
+        }
         for path in spec.tmpfs { arguments += ["--tmpfs", path] }
         if spec.runsInit { arguments.append("--init") }
         var command: [String] = []
@@ -62,7 +69,7 @@ struct ContainerPlanner {
             seedCommands.append(.init(argv: [engine.path, "exec", name] + argv, location: step.step.location))
         }
         return ContainerPlan(engine: engine, name: name, runArguments: arguments, engineEnvironment: environment,
-                             containerEnvironment: service.ownEnvironment, environmentFile: environmentFile,
+                             containerEnvironment: service.ownEnvironment, environmentFile: environmentFile, files: files,
                              serviceDirectory: service.folder, logFile: service.log, graceSeconds: grace,
                              teardown: TeardownStep.standard(signal: SIGTERM, grace: .seconds(2)), seed: seedCommands)
     }

@@ -31,7 +31,7 @@ final class ContainerServiceDriver: ServiceDriver {
     /// ``ServiceProcessError`` when the engine cannot be spawned, ``SeedError`` for a seed step.
     func start(report: @escaping PhaseReporter) async throws -> ServiceProcess? {
         let text = plan.containerEnvironment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)\n" }.joined()
-        try ServiceFolder.prepare(plan.serviceDirectory, files: [("container.env", text, 0o600)], owner: nil)
+        try ServiceFolder.prepare(plan.serviceDirectory, files: [("container.env", text, 0o600)] + plan.files, owner: nil)
         ProcessRegistry.addCommand(registryKey, plan.emergencyRemoval)
         let configuration = ServiceProcess.Configuration(
             executable: plan.engine.path, arguments: plan.runArguments, environment: plan.engineEnvironment,

@@ -43,6 +43,9 @@ package struct ContainerSpec: ServiceKindSpec {
     package var ports: [Port] = []
     /// Mounted folders, read-only unless marked `rw`.
     package var volumes: [Volume] = []
+    /// `files:` written to the service's folder (`${NAME.files.KEY}`), each with a `target`
+    /// mounted read-only at that path inside the container.
+    package var files: [ServiceFileSpec] = []
     /// Folders inside the container that are an empty tmpfs.
     package var tmpfs: [String] = []
     /// The stop signal sent at teardown.
@@ -78,6 +81,7 @@ package struct ContainerSpec: ServiceKindSpec {
         result += entrypoint ?? []
         result += [user, workingDirectory, url].compactMap { $0 }
         result += volumes.map(\.source)
+        for file in files { result += file.lines }
         return result
     }
 }

@@ -46,6 +46,9 @@ package protocol ServiceKind: Sendable {
     /// `healthcheck`, `depends_on`, `seed`, …) are the core's and never come here.
     func readKey(_ entry: (key: String, keyNode: Node, value: Node), service: String, into spec: inout any ServiceKindSpec,
                  reader: inout NodeReader)
+    /// Takes the service's `files:` (read by the core, each with its `target:` inside a
+    /// container) into `spec`; only called when the kind lists `files` among its keys.
+    func readFiles(_ files: [ServiceFileSpec], into spec: inout any ServiceKindSpec)
     /// What can be known to fail before a start given the caller's environment (a missing
     /// program, engine or image): `testbed validate` reports it, and planning runs it too.
     func preflight(_ spec: any ServiceKindSpec, service: String, location: SourceLocation,
@@ -120,6 +123,7 @@ extension ServiceKind {
                  reader: inout NodeReader) {}
     func preflight(_ spec: any ServiceKindSpec, service: String, location: SourceLocation,
                    environment: [String: String]) -> [ManifestProblem] { [] }
+    func readFiles(_ files: [ServiceFileSpec], into spec: inout any ServiceKindSpec) {}
     func templates(of spec: any ServiceKindSpec) -> [Template] { [] }
     func declaredURL(of spec: any ServiceKindSpec) -> Template? { nil }
 
