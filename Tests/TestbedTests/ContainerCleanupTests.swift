@@ -29,16 +29,26 @@ struct ContainerCleanupTests {
         return nil
     }
 
+    /// Starts `testbed run` of `stack` until it is ready and its container `service` runs,
+    /// then SIGKILLs it (and its watchdog first when `withWatchdog`); returns the killed pid.
+    @discardableResult
+    static func startAndKill(_ stack: TestStack, service: String, withWatchdog: Bool) async throws -> Int32 {
+        let running = try CLI.Running(["run", stack.path, "--", "sleep", "600"], mark: stack.mark, extra: ["TESTBED_RUN_ROOT": stack.runRoot])
+        #expect(await eventually(within: .seconds(30)) { running.stderrSoFar.contains("ready in") }, "\(running.stderrSoFar)")
+        #expect(ContainerTestImage.containers(ofService: service).count == 1, "nothing to clean up: the test proves nothing")
+        let pid = running.process.processIdentifier
+        if withWatchdog { kill(try #require(watchdog(of: pid), "no watchdog found for \(pid)"), SIGKILL) }
+        kill(pid, SIGKILL)
+        _ = await running.wait()
+        return pid
+    }
+
     @Test func sigkillOfTestbedRunLeavesNoContainerOnceTheWatchdogRan() async throws {
         try ContainerTestImage.ensure()
         let name = ContainerTestImage.uniqueService()
         let stack = try TestStack(Self.manifest(name))
         defer { stack.cleanUp() }
-        let running = try CLI.Running(["run", stack.path, "--", "sleep", "600"], mark: stack.mark, extra: ["TESTBED_RUN_ROOT": stack.runRoot])
-        #expect(await eventually(within: .seconds(30)) { running.stderrSoFar.contains("ready in") }, "\(running.stderrSoFar)")
-        #expect(ContainerTestImage.containers(ofService: name).count == 1)
-        kill(running.process.processIdentifier, SIGKILL)
-        _ = await running.wait()
+        try await Self.startAndKill(stack, service: name, withWatchdog: false)
         #expect(await eventually(within: CrashSafetyTests.cleanupLimit) { ContainerTestImage.containers(ofService: name).isEmpty },
                 "left: \(ContainerTestImage.containers(ofService: name))")
     }
@@ -48,13 +58,7 @@ struct ContainerCleanupTests {
         let name = ContainerTestImage.uniqueService()
         let stack = try TestStack(Self.manifest(name))
         defer { stack.cleanUp() }
-        let running = try CLI.Running(["run", stack.path, "--", "sleep", "600"], mark: stack.mark, extra: ["TESTBED_RUN_ROOT": stack.runRoot])
-        #expect(await eventually(within: .seconds(30)) { running.stderrSoFar.contains("ready in") }, "\(running.stderrSoFar)")
-        let pid = running.process.processIdentifier
-        let watchdog = try #require(Self.watchdog(of: pid), "no watchdog found for \(pid)")
-        kill(watchdog, SIGKILL)
-        kill(pid, SIGKILL)
-        _ = await running.wait()
+        try await Self.startAndKill(stack, service: name, withWatchdog: true)
         // The engine's CLI (its group was the watchdog's to stop) and the test command die
         // with gc; the container itself is only removed by the listed cleanup command.
         try await Task.sleep(for: .milliseconds(300))
@@ -74,13 +78,7 @@ struct ContainerCleanupTests {
         defer { stack.cleanUp(); other.cleanUp() }
         let environment = try other.environment()
         try await environment.start()
-        let running = try CLI.Running(["run", stack.path, "--", "sleep", "600"], mark: stack.mark, extra: ["TESTBED_RUN_ROOT": stack.runRoot])
-        #expect(await eventually(within: .seconds(30)) { running.stderrSoFar.contains("ready in") }, "\(running.stderrSoFar)")
-        let pid = running.process.processIdentifier
-        let watchdog = try #require(Self.watchdog(of: pid), "no watchdog found for \(pid)")
-        kill(watchdog, SIGKILL)
-        kill(pid, SIGKILL)
-        _ = await running.wait()
+        let pid = try await Self.startAndKill(stack, service: dead, withWatchdog: true)
         // The owner's list is lost too: only the container's labels are left to find it by.
         unlink(stack.runRoot + "/.owners/\(pid)")
         #expect(ContainerTestImage.containers(ofService: dead).count == 1, "nothing left to collect: the test proves nothing")

@@ -26,6 +26,12 @@ struct ContainerServiceTests {
         """
     }
 
+    /// Writes `www/index.html` with `text` beside the stack's manifest.
+    static func serve(_ text: String, in stack: TestStack) throws {
+        try FileManager.default.createDirectory(atPath: stack.folder + "/www", withIntermediateDirectories: true)
+        try text.write(toFile: stack.folder + "/www/index.html", atomically: true, encoding: .utf8)
+    }
+
     /// GET `http://127.0.0.1:PORT/PATH`: the answer's body.
     static func get(_ url: String) async throws -> String {
         let parts = try #require(url.wholeMatch(of: /http:\/\/127\.0\.0\.1:(\d+)(\/.*)/))
@@ -39,8 +45,7 @@ struct ContainerServiceTests {
         let web = ContainerTestImage.uniqueService()
         let stack = try TestStack("services:\n" + Self.webService(web), files: [:])
         defer { stack.cleanUp() }
-        try FileManager.default.createDirectory(atPath: stack.folder + "/www", withIntermediateDirectories: true)
-        try "hello from a container".write(toFile: stack.folder + "/www/index.html", atomically: true, encoding: .utf8)
+        try Self.serve("hello from a container", in: stack)
         let environment = try stack.environment()
         try await environment.start()
         let values = try #require(await environment.values[web])
@@ -124,8 +129,7 @@ struct ContainerServiceTests {
               slow-\(web): {to: \(web).ports.http, faults: [{type: latency, latency: 400}]}
             """)
         defer { stack.cleanUp() }
-        try FileManager.default.createDirectory(atPath: stack.folder + "/www", withIntermediateDirectories: true)
-        try "through the link".write(toFile: stack.folder + "/www/index.html", atomically: true, encoding: .utf8)
+        try Self.serve("through the link", in: stack)
         let environment = try stack.environment()
         try await environment.start()
         let link = try #require(await environment.values["slow-\(web)"])
@@ -154,8 +158,7 @@ struct ContainerServiceTests {
             """
         let stack = try TestStack(yaml)
         defer { stack.cleanUp() }
-        try FileManager.default.createDirectory(atPath: stack.folder + "/www", withIntermediateDirectories: true)
-        try "port 80 inside".write(toFile: stack.folder + "/www/index.html", atomically: true, encoding: .utf8)
+        try Self.serve("port 80 inside", in: stack)
         if ContainerTestImage.publishesPorts {
             let environment = try stack.environment()
             try await environment.start()
@@ -179,8 +182,7 @@ struct ContainerServiceTests {
         let web = ContainerTestImage.uniqueService()
         let stack = try TestStack("services:\n" + Self.webService(web))
         defer { stack.cleanUp() }
-        try FileManager.default.createDirectory(atPath: stack.folder + "/www", withIntermediateDirectories: true)
-        try "host network".write(toFile: stack.folder + "/www/index.html", atomically: true, encoding: .utf8)
+        try Self.serve("host network", in: stack)
         let environment = try stack.environment(overriding: ["TESTBED_CONTAINER_NETWORK": "host"])
         try await environment.start()
         let port = try #require(await environment.values[web]?["ports.http"])
