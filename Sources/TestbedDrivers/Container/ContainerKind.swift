@@ -113,7 +113,7 @@ struct ContainerKind: ServiceKind {
     }
 
     func plan(_ spec: any ServiceKindSpec, service: PlanningService, values: [String: String],
-              seed: [ResolvedSeedStep]) throws(ManifestProblem) -> (kind: any PlannedKind, teardown: [TeardownStep])? {
+              seed: [PlannedSeedStep]) throws(ManifestProblem) -> (kind: any PlannedKind, teardown: [TeardownStep])? {
         guard let container = spec as? ContainerSpec else { return nil }
         let plan = try ContainerPlanner(spec: container, service: service).plan(seed: seed)
         return (plan, plan.teardown)

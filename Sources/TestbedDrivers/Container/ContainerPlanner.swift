@@ -10,7 +10,7 @@ struct ContainerPlanner {
     let spec: ContainerSpec
     let service: PlanningService
 
-    func plan(seed: [ResolvedSeedStep]) throws(ManifestProblem) -> ContainerPlan {
+    func plan(seed: [PlannedSeedStep]) throws(ManifestProblem) -> ContainerPlan {
         let environment = service.callerEnvironment
         let engine: ContainerEngine
         switch ContainerEngine.find(named: spec.engine, environment: environment) {

@@ -33,10 +33,10 @@ final class ContainerServiceDriver: ServiceDriver {
         let text = plan.containerEnvironment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)\n" }.joined()
         try ServiceFolder.prepare(plan.serviceDirectory, files: [("container.env", text, 0o600)] + plan.files, owner: nil)
         ProcessRegistry.addCommand(registryKey, plan.emergencyRemoval)
-        let configuration = ServiceProcess.Configuration(
+        let options = ServiceProcess.Options(
             executable: plan.engine.path, arguments: plan.runArguments, environment: plan.engineEnvironment,
             workingDirectory: plan.serviceDirectory, logFile: plan.logFile)
-        let spawned = try ServiceProcess(configuration, onLine: onLine)
+        let spawned = try ServiceProcess(options, onLine: onLine)
         process.withLock { $0 = spawned }
         report(.spawned, "pid \(spawned.pid), container \(plan.name)")
         if !plan.seed.isEmpty {
