@@ -53,7 +53,8 @@ struct ContainerServiceTests {
         let port = try #require(values["ports.http"].flatMap(Int.init))
         #expect(try await Self.get("http://127.0.0.1:\(port)/index.html") == "hello from a container")
         #expect(ContainerTestImage.containers(ofService: web).count == 1)
-        // The volume is read-only unless marked.
+        let reset = await #expect(throws: EnvironmentError.self) { try await environment.reset(web) }
+        #expect(reset?.message.contains("a container service has no data to reset") == true, "\(String(describing: reset))")
         let log = try #require(values["log"])
         #expect(await eventually { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("started from-the-manifest") })
         await environment.stop()
