@@ -121,6 +121,31 @@ struct ContainerServiceTests {
         #expect(ContainerTestImage.containers(ofService: name).isEmpty)
     }
 
+    @Test func parallelRunsOfOneContainerStackGetTheirOwnPortsAndContainers() async throws {
+        try ContainerTestImage.ensure()
+        let web = ContainerTestImage.uniqueService()
+        let stack = try TestStack("services:\n" + Self.webService(web))
+        defer { stack.cleanUp() }
+        try Self.serve("one of four", in: stack)
+        let environments = try (0..<4).map { _ in try stack.environment() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for environment in environments { group.addTask { try await environment.start() } }
+            try await group.waitForAll()
+        }
+        var ports: Set<String> = []
+        for environment in environments {
+            let port = try #require(await environment.values[web]?["ports.http"])
+            ports.insert(port)
+            #expect(try await Self.get("http://127.0.0.1:\(port)/index.html") == "one of four")
+        }
+        #expect(ports.count == 4, "ports collided: \(ports)")
+        #expect(ContainerTestImage.containers(ofService: web).count == 4)
+        await withTaskGroup(of: Void.self) { group in
+            for environment in environments { group.addTask { await environment.stop() } }
+        }
+        #expect(ContainerTestImage.containers(ofService: web).isEmpty)
+    }
+
     @Test func aLinkWithAFaultFrontsAContainer() async throws {
         try ContainerTestImage.ensure()
         let web = ContainerTestImage.uniqueService()
