@@ -2,6 +2,7 @@
 """Chaos: SIGKILL `testbed run` at random points, and count what it leaves behind.
 
     scripts/chaos.py [KILLS] (default 50)    TESTBED=path/to/testbed (default: .build/release, else debug)
+    CHAOS_MANIFEST=scripts/chaos-container.yml scripts/chaos.py    # the same stack with a container (podman)
 
 Each round starts `testbed run scripts/chaos.yml -- COMMAND` (PostgreSQL, an HTTP server
 and a service that forks, then a command that forks too), and SIGKILLs testbed after a
@@ -14,6 +15,8 @@ its watchdog — half of them 0-1 ms later. After each kill:
 - survivors: processes of the round still alive (not zombies) 2 s after the kill, found
   in /proc by a mark in their environment or the round's run root in their command line
   (the watchdog, still finishing its cleanup, is counted apart);
+- containers: with podman installed, containers of the round's run root (label
+  `testbed.dir`) still there 2 s after the kill, counted with the survivors;
 - leftovers: after the next start (`testbed run` of a one-service manifest on the same run
   root), anything left under the run root but the live name/owner folders themselves.
 
@@ -25,7 +28,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TESTBED = os.environ.get("TESTBED") or next(
     (p for p in (f"{ROOT}/.build/release/testbed", f"{ROOT}/.build/debug/testbed") if os.access(p, os.X_OK)), None)
 RUN_ROOT = os.environ.get("CHAOS_RUN_ROOT", f"/dev/shm/testbed-chaos-{os.getuid()}")
-MANIFEST = f"{ROOT}/scripts/chaos.yml"
+MANIFEST = os.environ.get("CHAOS_MANIFEST") or f"{ROOT}/scripts/chaos.yml"
 SCRATCH = f"/tmp/testbed-chaos-{os.getpid()}"
 # The command: notes that it ran, leaves a background child, and keeps going.
 COMMAND = ["sh", "-c", f'echo $$ > "$CHAOS_STARTED"; sleep 600 & sleep 600']
@@ -57,6 +60,17 @@ def processes_of(mark):
         if (needle in environ or root in cmdline) and live(name):
             found.append((int(name), cmdline.replace(b"\0", b" ").decode(errors="replace")[:80]))
     return found
+
+
+def containers():
+    """Names of this account's containers whose run directory is under the run root."""
+    try:
+        listed = subprocess.run(["podman", "ps", "--all", "--filter", f"label=testbed.owner={os.getuid()}", "--format",
+                                 '{{.Names}} {{index .Labels "testbed.dir"}}'], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [line.split()[0] for line in listed.stdout.splitlines()
+            if len(line.split()) == 2 and line.split()[1].startswith(RUN_ROOT + "/")]
 
 
 def leftovers():
@@ -195,11 +209,14 @@ def main():
         found = processes_of(mark)
         # The watchdog is the cleanup itself, not a leftover of the run; it exits once done.
         cleaning = [p for p in found if "testbed-watchdog" in p[1]]
-        survivors = [p for p in found if p not in cleaning]
+        survivors = [p for p in found if p not in cleaning] + [(0, "container " + name) for name in containers()]
         command_ran = os.path.exists(started)
         ran += command_ran
         total_cleaning += len(cleaning)
-        for pid, _ in survivors:  # clean up so the next round starts clean
+        for pid, what in survivors:  # clean up so the next round starts clean
+            if what.startswith("container "):
+                subprocess.run(["podman", "rm", "--force", "--time", "0", what.split()[1]], capture_output=True)
+                continue
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:

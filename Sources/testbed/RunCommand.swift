@@ -30,7 +30,14 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var tapeOptions: TapeOptions
 
+    @Option(help: ArgumentHelp("'missing': pull the images of 'image:' services that this account's engine storage lacks "
+                               + "(default 'never': a run is offline and reproducible; also TESTBED_PULL=missing).", valueName: "policy"))
+    var pull: String?
+
     func validate() throws {
+        if let pull, !["missing", "never"].contains(pull) {
+            throw ValidationError("--pull '\(pull)' is not a policy: use 'missing' or 'never'")
+        }
         if command.isEmpty {
             throw ValidationError("give the command to run after '--', e.g. testbed run \(manifest) -- pytest -q")
         }
@@ -41,7 +48,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let session = try Session.open(path: manifest, output: output, showLogs: logs, invalidCode: ExitCodes.environmentFailed,
-                                       tapes: tapeOptions.tapes)
+                                       tapes: tapeOptions.tapes, pull: pull)
         let environment = session.environment
         let runner = CommandRunner(grace: Duration(manifest: stopGracePeriod) ?? .seconds(5))
         let trap = SignalTrap { signal in

@@ -13,7 +13,7 @@ struct Session {
 
     /// Loads the manifest; an invalid one prints every problem and exits with `code`.
     static func open(path: String, output: OutputOptions, showLogs: Bool, invalidCode: Int32, name: String? = nil,
-                     tapes: TapeMode? = nil) throws -> Session {
+                     tapes: TapeMode? = nil, pull: String? = nil) throws -> Session {
         let manifest: Manifest
         do {
             manifest = try ManifestLoader.load(path: path)
@@ -28,6 +28,8 @@ struct Session {
             onOutput: { console.output(service: $0, line: $1) })
         options.name = name
         options.tapeMode = tapes
+        // `--pull`: read by the container kind where it plans `run --pull`.
+        if let pull { options.environment["TESTBED_PULL"] = pull }
         return Session(environment: Environment(manifest: manifest, options: options), console: console,
                        manifest: manifest, output: output)
     }

@@ -74,6 +74,15 @@ import Testing
         #expect(HealthCheckSpec(probe: .tcp(port: .named("http")), interval: .seconds(1), location: location).timing.maxInterval == .seconds(1))
     }
 
+    @Test func anIntervalWrittenInTheManifestIsKeptWithoutBackoff() throws {
+        let folder = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "services:\n  a:\n    command: x\n    ports: [http]\n    healthcheck: {tcp: http, interval: 10ms}\n"
+            .write(toFile: folder + "/m.yml", atomically: true, encoding: .utf8)
+        let timing = try #require(try ManifestLoader.load(path: folder + "/m.yml").services.first?.healthcheck?.timing)
+        #expect((1...6).map { timing.wait(after: $0) } == Array(repeating: .milliseconds(10), count: 6))
+    }
+
     @Test func aProbeThatKeepsFailingBacksOffAndSaysHowOftenItTried() async throws {
         let timing = HealthTiming(interval: .milliseconds(5), maxInterval: .milliseconds(250), timeout: .milliseconds(100),
                                   deadline: .milliseconds(700))

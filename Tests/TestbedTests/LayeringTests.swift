@@ -35,7 +35,8 @@ import Testing
     /// the registry's one line is the only place that names a kind.
     @Test func theCoreNamesNoDatabaseKind() throws {
         let kindTypes = ["PostgresSpec", "PostgresPlan", "PostgresKind", "PostgresCluster", "PostgresServiceDriver",
-                         "SQLiteSpec", "SQLitePlan", "SQLiteKind", "SQLiteStore", "SQLiteServiceDriver", "DatabaseReader"]
+                         "SQLiteSpec", "SQLitePlan", "SQLiteKind", "SQLiteStore", "SQLiteServiceDriver", "DatabaseReader",
+                         "ContainerSpec", "ContainerPlan", "ContainerKind", "ContainerEngine", "ContainerServiceDriver"]
         for folder in ["Testbed/Manifest", "Testbed/Plan", "Testbed/Runtime", "TestbedDrivers/Kinds"] {
             let found = try mentions(of: kindTypes, in: folder).filter { !$0.hasPrefix("TestbedDrivers/Kinds/ServiceKinds.swift:") }
             #expect(found == [])

@@ -27,10 +27,10 @@ import Testing
     }
 
     @Test func anUnknownKeyOfAServiceNamesTheServiceOnceWithItsLineAndASuggestion() throws {
-        let error = try #require(Self.parse("services:\n  app:\n    command: [sleep, 1]\n    enviroment: {A: b}\n    image: x\n"))
+        let error = try #require(Self.parse("services:\n  app:\n    command: [sleep, 1]\n    enviroment: {A: b}\n    build: x\n"))
         let text = error.description
         #expect(text.contains("m.yml:4:5: error: service 'app': unknown key 'enviroment'\n    hint: did you mean 'environment'?"), "\(text)")
-        #expect(text.contains("m.yml:5:5: error: service 'app': 'image' is not supported: "), "\(text)")
+        #expect(text.contains("m.yml:5:5: error: service 'app': 'build' is not supported: "), "\(text)")
         #expect(!text.contains("in service 'app'"), "\(text)")
         let scalar = try #require(Self.parse("services:\n  app: redis\n"))
         #expect(scalar.description.contains("m.yml:2:") && !scalar.description.contains("service 'app': service 'app'"), "\(scalar)")

@@ -63,6 +63,12 @@ extension Environment {
             report.removedSegments += more.removedSegments
             report.keptRuns += more.keptRuns
             report.clearedUserIDs += more.clearedUserIDs
+            report.cleanupCommands += more.cleanupCommands
+        }
+        // What lives outside run directories (containers, by their labels) of runs not live.
+        let environment = ProcessInfo.processInfo.environment
+        for kind in ServiceKinds.all {
+            report.cleanupCommands += kind.sweep(environment: environment, isLive: Collector.isLiveRun)
         }
         return report
     }

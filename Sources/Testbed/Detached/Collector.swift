@@ -26,6 +26,8 @@ public struct Collector: Sendable {
         public var keptRuns: [String] = []
         /// Dynamic user ids no run held, of which processes or segments were left and removed.
         public var clearedUserIDs: [UInt32] = []
+        /// Cleanup commands of dead owners that ran and succeeded (a container's removal).
+        public var cleanupCommands: [String] = []
     }
 
     /// The run root this collector cleans (see `RunDirectory.root(environment:)`).
@@ -79,6 +81,10 @@ public struct Collector: Sendable {
                     // segment ID CREATOR: a server's segment, removed below once nothing is attached.
                     let words = line.split(separator: " ")
                     if words.count == 3, let id = Int32(words[1]), let creator = Int32(words[2]) { listedSegments.append((id, creator)) }
+                } else if line.hasPrefix("command ") {
+                    // command ARG...: what removes a service that outlives its group (a container).
+                    let argv = line.dropFirst(8).split(separator: " ").map(String.init)
+                    if Self.runCleanup(argv) { report.cleanupCommands.append(argv.joined(separator: " ")) }
                 } else if line.hasPrefix("dir ") {
                     let path = String(line.dropFirst(4))
                     guard PrivateDirectory.isOwnChild(path) else { continue }
@@ -123,11 +129,35 @@ public struct Collector: Sendable {
         return report
     }
 
+    /// Runs a dead owner's cleanup command (its program an absolute path it listed itself,
+    /// in its own list, 0700) with this process's environment; true when it exited 0.
+    static func runCleanup(_ argv: [String]) -> Bool {
+        guard let program = argv.first, program.hasPrefix("/") else { return false }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = Array(argv.dropFirst())
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        do { try withUnblockedSignals { try process.run() } } catch { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
     /// When the run at `path` was marked kept (its `kept` file's modification time), else 0.
     static func keptTime(_ path: String) -> Int {
         var info = stat()
         guard lstat(path + "/kept", &info) == 0 else { return 0 }
         return info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec
+    }
+
+    /// True when `path` is a run directory of this account whose owner (its `state.json`)
+    /// lives; a directory without a readable state counts as live (it may be starting).
+    static func isLiveRun(_ path: String) -> Bool {
+        var info = stat()
+        guard path.hasPrefix("/"), lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == geteuid() else { return false }
+        guard let state = RunState.read(from: RunDirectory(path: path)) else { return true }
+        return isAlive(state.pid)
     }
 
     /// True when a process with this id exists (a zombie counts as gone).

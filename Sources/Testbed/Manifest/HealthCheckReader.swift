@@ -74,7 +74,11 @@ enum HealthCheckReader {
         }
         guard let probe else { return nil }
         var spec = HealthCheckSpec(probe: probe, location: reader.location(probeEntry.keyNode))
-        if let node = value("interval"), let duration = reader.duration(node, "interval", service: service) { spec.timing.interval = duration }
+        if let node = value("interval"), let duration = reader.duration(node, "interval", service: service) {
+            // An explicit interval is kept between every two attempts: no backoff.
+            spec.timing.interval = duration
+            spec.timing.maxInterval = duration
+        }
         if let node = value("timeout"), let duration = reader.duration(node, "timeout", service: service) { spec.timing.timeout = duration }
         if let node = value("start_period"), let duration = reader.duration(node, "start_period", service: service) { spec.timing.startPeriod = duration }
         if let node = value("deadline"), let duration = reader.duration(node, "deadline", service: service) { spec.timing.deadline = duration }

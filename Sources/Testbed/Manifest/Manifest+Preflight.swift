@@ -1,6 +1,7 @@
 import Foundation
 import TestbedModel
 import TestbedTapes
+import TestbedDrivers
 
 extension Manifest {
     /// What can be known to fail before anything starts, given the environment a run would
@@ -53,6 +54,8 @@ extension Manifest {
                     do { _ = try ProgramCheck.locate(name, of: service, path: path, at: program.location) } catch { problems.append(error) }
                 }
             }
+            problems += ServiceKinds.kind(of: service.kind).preflight(service.kind, service: service.name, location: service.location,
+                                                                      environment: environment)
             for step in service.seed where step.files.contains(where: { $0.contains("${") }) {
                 do {
                     for path in try resolver.seedFiles(step, of: self, service: service.name)

@@ -7,7 +7,8 @@ enum ServiceFileReader {
     static let fileKeys = ["content", "template", "name", "mode"]
 
     /// `files: {KEY: {content: TEXT | template: PATH, name: NAME, mode: "0600"}}`.
-    static func files(_ node: Node, service: String, reader: inout NodeReader) -> [ServiceFileSpec] {
+    /// `takesTarget`: the service is a container, whose files may name a `target:` inside it.
+    static func files(_ node: Node, service: String, takesTarget: Bool = false, reader: inout NodeReader) -> [ServiceFileSpec] {
         var files: [ServiceFileSpec] = []
         for entry in reader.entries(node, "files", service: service) ?? [] {
             guard ManifestLoader.isValidServiceName(entry.key) else {
@@ -16,7 +17,8 @@ enum ServiceFileReader {
                 continue
             }
             guard let fields = reader.entries(entry.value, "file '\(entry.key)'", service: service) else { continue }
-            reader.checkKeys(fields, allowed: fileKeys, in: "file '\(entry.key)'", service: service)
+            reader.checkKeys(fields, allowed: fileKeys + (takesTarget ? ["target"] : []), in: "file '\(entry.key)'", service: service,
+                             extra: takesTarget ? [:] : ["target": "only a container ('image:') mounts a file at a target; a process reads it at ${\(service).files.\(entry.key)}"])
             var spec = ServiceFileSpec(key: entry.key, name: entry.key, lines: [], location: reader.location(entry.keyNode))
             let content = fields.first { $0.key == "content" }, template = fields.first { $0.key == "template" }
             switch (content, template) {
@@ -65,6 +67,14 @@ enum ServiceFileReader {
                     continue
                 }
                 spec.mode = bits
+            }
+            if let target = fields.first(where: { $0.key == "target" }), let text = reader.string(target.value, "target", service: service) {
+                guard text.hasPrefix("/"), !text.contains(":"), !text.contains(",") else {
+                    reader.fail(target.value, service: service, "target '\(text)' must be an absolute path inside the container",
+                                hint: "e.g. target: /etc/app/app.conf")
+                    continue
+                }
+                spec.target = text
             }
             if files.contains(where: { $0.name == spec.name }) {
                 reader.fail(entry.keyNode, service: service, "two files are named '\(spec.name)'", hint: "give one a different 'name'")

@@ -5,12 +5,11 @@ import TestbedDrivers
 /// Reads one entry of `services:`.
 enum ServiceReader {
     static let unsupported = [
-        "image": "Testbed runs processes, not container images; give a 'command' (e.g. [redis-server, --port, \"${cache.ports.redis}\"])",
         "build": "Testbed does not build images; give the 'command' that starts the service",
         "restart": "services are not restarted: a service that dies fails the run",
-        "volumes": "there are no containers; files are used where they are",
+        "volumes": "only an 'image:' service mounts volumes; a process uses files where they are",
         "networks": "every service listens on loopback; use named 'ports'",
-        "entrypoint": "put the whole command in 'command'",
+        "entrypoint": "only an 'image:' service has an entrypoint; put the whole command in 'command'",
         "configs": "declare the file under 'files:' ({KEY: {template: FILE}} or {KEY: {content: TEXT}}); its path is ${SERVICE.files.KEY}",
         "secrets": "declare the file under 'files:' with mode \"0600\"; its path is ${SERVICE.files.KEY}",
     ]
@@ -44,15 +43,18 @@ enum ServiceReader {
             let misspelt = entries.contains { !allowed.contains($0.key) && suggestion(for: $0.key, among: allowed) == "command" }
             if !misspelt {
                 let blockNames = ServiceKinds.withBlock.compactMap(\.blockKey).map { "'\($0):'" }.joined(separator: " or ")
-                let hint = keys.contains("image") ? unsupported["image"]
-                    : "add 'command', a \(blockNames) block, or a preset (\(Preset.all.keys.sorted().joined(separator: ", ")))"
+                let hint = "add 'command', a \(blockNames) block, or a preset (\(Preset.all.keys.sorted().joined(separator: ", ")))"
                 reader.fail(keyNode, service: name, "the service has nothing to run", hint: hint)
             }
             return nil
         }
         var spec = ServiceSpec(name: name, kind: ProcessSpec(command: .argv([])), location: reader.location(keyNode))
         var kindSpec: (any ServiceKindSpec)? = kind.blockKey == nil ? spec.kind : nil
-        for entry in entries where allowed.contains(entry.key) {
+        // The block first: the kind's other keys are read into what it made.
+        if let block = entries.first(where: { $0.key == kind.blockKey }) {
+            kindSpec = kind.readBlock(block.value, service: name, reader: &reader)
+        }
+        for entry in entries where allowed.contains(entry.key) && entry.key != kind.blockKey {
             switch entry.key {
             case "depends_on": spec.dependsOn = readDependencies(entry.value, service: name, reader: &reader)
             case "healthcheck": spec.healthcheck = HealthCheckReader.read(entry.value, service: name, reader: &reader)
@@ -66,11 +68,18 @@ enum ServiceReader {
                         reader.fail(entry.value, service: name, "start_timeout must be longer than 0", hint: "leave it out for the default of 5m")
                     }
                 }
-            case kind.blockKey: kindSpec = kind.readBlock(entry.value, service: name, reader: &reader)
             default:
-                guard var process = kindSpec as? ProcessSpec else { continue }
-                ProcessReader.read(entry, service: name, into: &process, reader: &reader)
-                kindSpec = process
+                if var process = kindSpec as? ProcessSpec {
+                    ProcessReader.read(entry, service: name, into: &process, reader: &reader)
+                    kindSpec = process
+                } else if var own = kindSpec {
+                    if entry.key == "files" {
+                        kind.readFiles(ServiceFileReader.files(entry.value, service: name, takesTarget: true, reader: &reader), into: &own)
+                    } else {
+                        kind.readKey(entry, service: name, into: &own, reader: &reader)
+                    }
+                    kindSpec = own
+                }
             }
         }
         guard let kindSpec else { return nil }

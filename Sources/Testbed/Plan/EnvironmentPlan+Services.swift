@@ -21,14 +21,22 @@ extension EnvironmentPlan {
 
         /// The service as its kind sees it: its folder, log and ports, and templates resolved
         /// by the resolver `resolver` makes.
-        func planning(_ service: ServiceSpec, ports: [String: PortReservation], resolver: @escaping () -> Resolver) -> PlanningService {
+        func planning(_ service: ServiceSpec, ports: [String: PortReservation], resolver: @escaping () -> Resolver,
+                      environment: [String: String]? = nil) -> PlanningService {
             // A service another one logs in to (a pgbouncer preset's target) gets a password for the run.
             let loggedInto = manifest.services.contains { $0.process?.logsInTo.contains(service.name) ?? false }
             let manifest = manifest
-            return PlanningService(name: service.name, location: service.location, folder: run.folder(for: service.name),
+            var planning = PlanningService(name: service.name, location: service.location, folder: run.folder(for: service.name),
                                    log: run.log(for: service.name), ports: ports.mapValues(\.port), loggedInto: loggedInto,
                                    resolve: { template throws(ManifestProblem) in try resolver().resolve(template, service: service.name) },
                                    resolvePath: { manifest.resolvePath($0) })
+            planning.callerEnvironment = caller
+            if let environment {
+                // The service's own entries, as resolved into `environment` (which is the caller's plus them).
+                planning.ownEnvironment = Dictionary(service.environment.compactMap { entry in environment[entry.name].map { (entry.name, $0) } },
+                                                     uniquingKeysWith: { $1 })
+            }
+            return planning
         }
 
         /// Everything else about the service (pass 3), resolved against every value.
@@ -48,7 +56,7 @@ extension EnvironmentPlan {
                     kind = planned.launch
                     teardown = planned.teardown
                 } else if let planned = try ServiceKinds.kind(of: service.kind).plan(
-                    service.kind, service: planning(service, ports: ports, resolver: { resolver }), values: own,
+                    service.kind, service: planning(service, ports: ports, resolver: { resolver }, environment: environment), values: own,
                     seed: try manifest.resolvedSeed(of: service, resolver: resolver)) {
                     kind = planned.kind
                     teardown = planned.teardown
@@ -59,7 +67,8 @@ extension EnvironmentPlan {
             var healthCheck: PlannedHealthCheck?
             if let spec = service.healthcheck {
                 do {
-                    healthCheck = try plannedHealthCheck(spec, of: service, ports: own, environment: environment, resolver: resolver)
+                    healthCheck = try plannedHealthCheck(spec, of: service, ports: own, environment: environment, resolver: resolver,
+                                                         inside: kind?.execPrefix ?? [])
                 } catch {
                     problems.append(error)
                 }
@@ -105,7 +114,8 @@ extension EnvironmentPlan {
         /// The health check with its port, URL or command resolved; a port the service does
         /// not have is a problem at the check's line.
         func plannedHealthCheck(_ spec: HealthCheckSpec, of service: ServiceSpec, ports own: [String: String],
-                                environment: [String: String], resolver: Resolver) throws(ManifestProblem) -> PlannedHealthCheck {
+                                environment: [String: String], resolver: Resolver,
+                                inside: [String] = []) throws(ManifestProblem) -> PlannedHealthCheck {
             func port(_ reference: HealthCheckSpec.PortReference) throws(ManifestProblem) -> Int {
                 switch reference {
                 case .number(let number):
@@ -130,8 +140,9 @@ extension EnvironmentPlan {
             case .http(.url(let url), let status):
                 probe = .http(url: try resolver.resolve(url, service: service.name), expectedStatus: status)
             case .command(let command):
-                let argv = try resolver.argv(command, service: service.name)
-                if let program = ProgramCheck.program(of: command), let name = argv.first {
+                // Inside the service (a container's exec), its program is not on this machine.
+                let argv = inside + (try resolver.argv(command, service: service.name))
+                if inside.isEmpty, let program = ProgramCheck.program(of: command), let name = argv.first {
                     _ = try ProgramCheck.locate(name, of: service, path: environment["PATH"], at: program.location)
                 }
                 probe = .command(argv: argv, environment: environment,

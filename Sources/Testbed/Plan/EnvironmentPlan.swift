@@ -1,6 +1,7 @@
 import TestbedSystem
 import TestbedModel
 import TestbedLinks
+import TestbedDrivers
 /// Everything a run will do, computed from a manifest before any driver exists: the
 /// services in dependency order, each with its argv, environment, ports, values, health
 /// check and teardown resolved, and the variables exported to the test command.
@@ -93,7 +94,7 @@ package struct EnvironmentPlan: Sendable {
             problems += toxiproxy.problems
             // Declared URLs (`url:`) may use any service's or link's values, so they come last.
             for service in manifest.services {
-                guard let url = service.process?.url else { continue }
+                guard let url = ServiceKinds.kind(of: service.kind).declaredURL(of: service.kind) else { continue }
                 do {
                     let resolved = try Resolver(manifest: manifest, environment: environment, values: values)
                         .resolveURL(url, service: service.name)

@@ -175,6 +175,8 @@ extension Environment {
                 throw EnvironmentError(.spawnFailed, service: service.name, "cannot start \(launch.argv.joined(separator: " ")): \(error)",
                                        hint: "check 'command' in the manifest; a string runs through /bin/sh -c, a list runs directly")
             }
+            // A kind that spawns a program of its own (a container's engine) failed to spawn it.
+            if error is ServiceProcessError { throw EnvironmentError(.spawnFailed, service: service.name, "\(error)") }
             throw EnvironmentError(.databaseFailed, service: service.name, "\(error)")
         }
         if let process { processes[service.name] = process }

@@ -148,7 +148,7 @@ public actor Environment {
     public func reset(_ service: String) async throws {
         guard let database = databases[service] else {
             if drivers[service] != nil {
-                throw EnvironmentError(.databaseFailed, service: service, "a process service has no data to reset",
+                throw EnvironmentError(.databaseFailed, service: service, "a \(plan?.services.first { $0.name == service }?.kindName ?? "process") service has no data to reset",
                                        hint: "reset applies to postgres and sqlite services")
             }
             throw EnvironmentError(.databaseFailed, service: service, "there is no service '\(service)' in this environment",

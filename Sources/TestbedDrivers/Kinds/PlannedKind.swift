@@ -6,4 +6,12 @@
 package protocol PlannedKind: Sendable {
     /// The number of seed steps the driver applies; 0 for a kind without a seed.
     var seedStepCount: Int { get }
+    /// What runs a command inside the service instead of beside it (a container's
+    /// `podman exec NAME`): a `command` health check's argv is put after it, and the
+    /// program is not looked up on this machine. Empty (the default): on this machine.
+    var execPrefix: [String] { get }
+}
+
+extension PlannedKind {
+    package var execPrefix: [String] { [] }
 }

@@ -19,6 +19,10 @@ package struct PlanningService {
     var resolve: (Template) throws(ManifestProblem) -> String
     /// Makes a manifest path absolute against the manifest's folder.
     var resolvePath: (String) -> String
+    /// The environment the run was given (the caller's).
+    package var callerEnvironment: [String: String] = [:]
+    /// The service's own `environment:` entries, resolved; empty while values are computed.
+    package var ownEnvironment: [String: String] = [:]
 
     /// Makes the value from its fields.
     package init(name: String, location: SourceLocation, folder: String, log: String, ports: [String: Int], loggedInto: Bool, resolve: @escaping (Template) throws(ManifestProblem) -> String, resolvePath: @escaping (String) -> String) {

@@ -41,6 +41,18 @@ package protocol ServiceKind: Sendable {
     var canComplete: Bool { get }
     /// Reads the kind's block; nil after a problem was recorded in `reader`.
     func readBlock(_ node: Node, service: String, reader: inout NodeReader) -> (any ServiceKindSpec)?
+    /// Reads one of the kind's own service keys besides its block (a container's `ports:`)
+    /// into `spec`, which the block made; keys every kind shares (`environment`,
+    /// `healthcheck`, `depends_on`, `seed`, …) are the core's and never come here.
+    func readKey(_ entry: (key: String, keyNode: Node, value: Node), service: String, into spec: inout any ServiceKindSpec,
+                 reader: inout NodeReader)
+    /// Takes the service's `files:` (read by the core, each with its `target:` inside a
+    /// container) into `spec`; only called when the kind lists `files` among its keys.
+    func readFiles(_ files: [ServiceFileSpec], into spec: inout any ServiceKindSpec)
+    /// What can be known to fail before a start given the caller's environment (a missing
+    /// program, engine or image): `testbed validate` reports it, and planning runs it too.
+    func preflight(_ spec: any ServiceKindSpec, service: String, location: SourceLocation,
+                   environment: [String: String]) -> [ManifestProblem]
     /// A problem of a seed step against the service's settings (a database it does not create).
     func check(_ step: SeedStep, of spec: any ServiceKindSpec, service: String) -> ManifestProblem?
     /// Why a health check with `probe` does not fit the kind; nil when it does.
@@ -49,6 +61,8 @@ package protocol ServiceKind: Sendable {
     func templates(of spec: any ServiceKindSpec) -> [Template]
     /// The keys `${service.key}` may use (`url`, `ports.http`, …).
     func valueKeys(of spec: any ServiceKindSpec) -> [String]
+    /// The service's declared `url:`, resolved after every other value; nil: none.
+    func declaredURL(of spec: any ServiceKindSpec) -> Template?
 
     // MARK: Links
 
@@ -86,6 +100,11 @@ package protocol ServiceKind: Sendable {
     func cacheKey(_ service: SeededService) throws -> CacheKey?
     /// The room the service's data takes in the run directory; nil: none worth counting.
     func estimate(_ service: SeededService) -> StorageEstimate?
+    /// Removes what the kind's services of runs that are not live left outside run
+    /// directories (containers, found by their labels); `isLive` says whether the run
+    /// directory at a path belongs to a live run. Returns a line for each thing removed.
+    /// Only `testbed gc` calls it: it may spawn the engine's CLI.
+    func sweep(environment: [String: String], isLive: (String) -> Bool) -> [String]
     /// The name (without `.log`) of the server's own log in the service's folder, which
     /// `testbed logs` shows as the service's log; nil: the kind writes none there.
     var serverLog: String? { get }
@@ -100,7 +119,13 @@ extension ServiceKind {
 
     func readBlock(_ node: Node, service: String, reader: inout NodeReader) -> (any ServiceKindSpec)? { nil }
     func check(_ step: SeedStep, of spec: any ServiceKindSpec, service: String) -> ManifestProblem? { nil }
+    func readKey(_ entry: (key: String, keyNode: Node, value: Node), service: String, into spec: inout any ServiceKindSpec,
+                 reader: inout NodeReader) {}
+    func preflight(_ spec: any ServiceKindSpec, service: String, location: SourceLocation,
+                   environment: [String: String]) -> [ManifestProblem] { [] }
+    func readFiles(_ files: [ServiceFileSpec], into spec: inout any ServiceKindSpec) {}
     func templates(of spec: any ServiceKindSpec) -> [Template] { [] }
+    func declaredURL(of spec: any ServiceKindSpec) -> Template? { nil }
 
     /// By default an HTTP link exposes its URL and address, and a TCP link nothing.
     func linkKeys(of spec: any ServiceKindSpec, port: String?, http: Bool) -> [String] {
@@ -126,4 +151,5 @@ extension ServiceKind {
     func cacheKey(_ service: SeededService) throws -> CacheKey? { nil }
     func estimate(_ service: SeededService) -> StorageEstimate? { nil }
     var serverLog: String? { nil }
+    func sweep(environment: [String: String], isLive: (String) -> Bool) -> [String] { [] }
 }

@@ -4,7 +4,7 @@ package enum ServiceKinds {
     /// The kinds, the default one (a service without a block: a process) first. Adding a
     /// kind is a line here and a folder under Drivers/ (docs/architecture.md, "Adding a
     /// service kind").
-    package static let all: [any ServiceKind] = [ProcessKind(), PostgresKind(), SQLiteKind()]
+    package static let all: [any ServiceKind] = [ProcessKind(), PostgresKind(), SQLiteKind(), ContainerKind()]
 
     /// The kind of a service without a block.
     package static var standard: any ServiceKind { all[0] }

@@ -34,6 +34,8 @@ struct ProcessKind: ServiceKind {
         return result
     }
 
+    func declaredURL(of spec: any ServiceKindSpec) -> Template? { (spec as? ProcessSpec)?.url }
+
     /// `host`, `log`, `dir`, `ports.NAME`, `files.KEY`, and `url` and `password` when it has them.
     func valueKeys(of spec: any ServiceKindSpec) -> [String] {
         guard let process = spec as? ProcessSpec else { return [] }

@@ -16,6 +16,9 @@ package struct ServiceFileSpec: Sendable {
     package var mode: UInt16
     /// The template file read, when the text comes from one.
     package var templatePath: String?
+    /// Where the file also appears inside a container, read-only (an `image:` service's
+    /// `target:`); nil: only in the service's folder.
+    package var target: String?
     /// Where the file is declared in the manifest.
     package var location: SourceLocation
 

@@ -18,13 +18,17 @@ import Glibc
 /// segment's creator), so that whatever kills the server — a forced teardown here, the
 /// watchdog, `testbed gc` after both died — also removes the segment once nothing is
 /// attached (see `SharedMemorySegments`).
-/// The list's format, one entry a line: `group PGID SIGNAL STARTTIME`, `dir PATH` and
-/// `segment ID CREATOR`.
+/// A service whose processes outlive their group (a container, run by its engine's own
+/// daemon or `conmon`) registers the command that removes them: the watchdog and `gc` run
+/// it after stopping the groups.
+/// The list's format, one entry a line: `group PGID SIGNAL STARTTIME`, `dir PATH`,
+/// `segment ID CREATOR` and `command ARG...` (arguments without white space).
 package enum ProcessRegistry {
     private struct State {
         var groups: [Int32: (signal: Int32, leader: ProcessIdentity)] = [:]  // pgid → emergency signal, leader
         var directories: Set<String> = []
         var segments: [Int32: Int32] = [:]  // segment id → creator pid
+        var commands: [String: [String]] = [:]  // key → argv
         var file: String?
     }
     private static let state = Mutex(State())
@@ -50,6 +54,26 @@ package enum ProcessRegistry {
     /// Unregisters a segment once its server has stopped (and the segment is gone).
     package static func removeSegment(_ id: Int32) {
         update { _ = $0.segments.removeValue(forKey: id) }
+    }
+
+    /// Registers `argv` (no argument may hold white space, none may be empty) under `key`:
+    /// a command the watchdog, or `testbed gc` after it, runs if this process dies before
+    /// ``removeCommand(_:)``. Returns false, registering nothing, for an argv it cannot list.
+    @discardableResult
+    package static func addCommand(_ key: String, _ argv: [String]) -> Bool {
+        guard !argv.isEmpty, argv.allSatisfy({ !$0.isEmpty && !$0.contains(where: \.isWhitespace) }) else { return false }
+        update { $0.commands[key] = argv }
+        return true
+    }
+
+    /// True while a command is registered under `key`.
+    package static func hasCommand(_ key: String) -> Bool {
+        state.withLock { $0.commands[key] != nil }
+    }
+
+    /// Unregisters the command under `key` once what it would undo is undone.
+    package static func removeCommand(_ key: String) {
+        update { _ = $0.commands.removeValue(forKey: key) }
     }
 
     package static func addDirectory(_ path: String) {
@@ -94,6 +118,7 @@ package enum ProcessRegistry {
             }
             for directory in state.directories.sorted() { text += "dir \(directory)\n" }
             for (id, creator) in state.segments.sorted(by: { $0.key < $1.key }) { text += "segment \(id) \(creator)\n" }
+            for (_, argv) in state.commands.sorted(by: { $0.key < $1.key }) { text += "command \(argv.joined(separator: " "))\n" }
             let temporary = file + ".tmp"
             if FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)) {
                 rename(temporary, file)

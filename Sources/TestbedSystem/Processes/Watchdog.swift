@@ -12,7 +12,7 @@ import Glibc
 /// descriptor in the children it spawns, so no service inherits it). When this process
 /// dies, the kernel closes the pipe; the watchdog reads end-of-file, sends each group in
 /// ``ProcessRegistry``'s list its emergency signal, SIGKILLs what is left a second later,
-/// removes the listed servers' System V segments that nothing is attached to any more
+/// runs the listed cleanup commands (a container's removal), removes the listed servers' System V segments that nothing is attached to any more
 /// (created by the listed pid, which is gone), and deletes the run directories still listed. A process that exits normally has
 /// already stopped its services, so the list is empty and the watchdog simply exits.
 ///
@@ -56,6 +56,11 @@ package enum Watchdog {
             sleep 0.1; i=$((i + 1))
         done
         for id in $groups; do kill -KILL -"$id" 2>/dev/null; done
+        while read -r kind rest; do
+            [ "$kind" = command ] && [ -n "$rest" ] || continue
+            set -f; set -- $rest; set +f
+            "$@" </dev/null >/dev/null 2>&1
+        done < "$list"
         i=0
         while [ $i -lt 20 ]; do
             waiting=
