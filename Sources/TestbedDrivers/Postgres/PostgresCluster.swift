@@ -202,10 +202,12 @@ public final class PostgresCluster: Sendable {
     ///
     /// Cold (no cache entry): initdb (or a copy of the cached base) in `build`, one
     /// server session that creates the databases, seeds and makes the templates, a clean
-    /// shutdown, a copy to `data` for the run; `build` goes to the cache in the
-    /// background. Warm: a copy of the cached entry but its template databases, which stay
-    /// in the pack until the first reset or clone (`DeferredTemplates`). Then the server
-    /// starts. The spare databases for resets are made at the first reset or clone, or when
+    /// shutdown; then `data` is a reflink clone of `build` while `build` goes to the cache
+    /// in the background, or (no reflink) `build` is packed into the cache and renamed to
+    /// `data`. Warm, with reflink (see ``StorageBackend``): a clone of the entry's unpacked
+    /// tree (``ClusterTrees``). Warm without: a copy of the cached entry but its template
+    /// databases, which stay in the pack until the first reset or clone
+    /// (`DeferredTemplates`). Then the server starts. The spare databases for resets are made at the first reset or clone, or when
     /// asked (``prepareResets()``).
     ///
     /// Throws ``PostgresError`` or ``SeedError``; on any failure nothing of the cluster
@@ -230,6 +232,7 @@ public final class PostgresCluster: Sendable {
                 let hashing = clock.now
                 let key = try seededKey(base: base)
                 let hashed = clock.now - hashing
+                let storage = try cacheStorage()
                 for attempt in 1...2 {
                     if let lease = try await cache.lease(key) {
                         do {
@@ -242,11 +245,18 @@ public final class PostgresCluster: Sendable {
                         break
                     }
                     let copying = clock.now
-                    guard try await unpackCached(key, to: dataDirectory, owner: account.user, retrying: attempt == 1,
-                                                 deferTemplates: true) else { continue }
+                    var made = "unpacked"
+                    if storage == .reflink {
+                        guard let method = try await cloneCached(key, to: dataDirectory, retrying: attempt == 1) else { continue }
+                        made = method == .reflink ? "cloned by reflink" : "cloned (\(method.rawValue))"
+                    } else {
+                        guard try await unpackCached(key, to: dataDirectory, owner: account.user, retrying: attempt == 1,
+                                                     deferTemplates: true) else { continue }
+                    }
                     seedDetail = "seed cached"
+                    options.report(.note, "storage: \(storage.rawValue) (the run's data directory from the cache)")
                     options.report(.note, "seed files hashed in \(Self.ms(hashed)) ms, "
-                                   + "cached cluster unpacked in \(Self.ms(clock.now - copying)) ms")
+                                   + "cached cluster \(made) in \(Self.ms(clock.now - copying)) ms")
                     break
                 }
                 let spawning = clock.now
