@@ -18,7 +18,8 @@ struct GcCommand: ParsableCommand {
         for pgid in report.stoppedGroups { print("stopped process group \(pgid)") }
         for id in report.removedSegments { print("removed shared memory segment \(id)") }
         for uid in report.clearedUserIDs { print("cleared what was left of dynamic user id \(uid)") }
+        for folder in report.removedImages { print("unmounted and removed the reflink image in \(folder)") }
         if report.removedRuns.isEmpty && report.stoppedGroups.isEmpty && report.removedSegments.isEmpty
-            && report.clearedUserIDs.isEmpty { print("nothing to remove") }
+            && report.clearedUserIDs.isEmpty && report.removedImages.isEmpty { print("nothing to remove") }
     }
 }

@@ -26,6 +26,8 @@ public struct Collector: Sendable {
         public var keptRuns: [String] = []
         /// Dynamic user ids no run held, of which processes or segments were left and removed.
         public var clearedUserIDs: [UInt32] = []
+        /// Folders of reflink images (see `LoopImage`) that no run held: unmounted and deleted.
+        public var removedImages: [String] = []
     }
 
     /// The run root this collector cleans (see `RunDirectory.root(environment:)`).

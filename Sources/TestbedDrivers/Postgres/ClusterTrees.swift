@@ -17,9 +17,11 @@ struct ClusterTrees: Sendable {
     let cache: ClusterCache
     let root: String
 
-    init(cache: ClusterCache) {
+    /// The trees of `cache`, in `root` (default: beside the packs, `cacheRoot/postgres/trees`;
+    /// as root without a reflink file system there, in the ``LoopImage``).
+    init(cache: ClusterCache, root: String? = nil) {
         self.cache = cache
-        self.root = cache.root + "/trees"
+        self.root = root ?? cache.root + "/trees"
     }
 
     /// The folder of entry `name`.

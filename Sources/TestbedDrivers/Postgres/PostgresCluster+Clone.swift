@@ -9,12 +9,22 @@ extension PostgresCluster {
     /// The unpacked cache entries that reflink clones are made from.
     var trees: ClusterTrees { ClusterTrees(cache: cache) }
 
-    /// How a warm start gets the seeded cluster: `.reflink` when the cache's trees and the
-    /// service directory share a reflink file system, else `.copy` (today's unpack of the
-    /// pack); `TESTBED_STORAGE=copy` forces the copy. Throws `.startup` for a bad value.
-    func cacheStorage() throws -> CloneMethod {
+    /// How a warm start gets the seeded cluster of the cached entry `key`: cloned by reflink
+    /// from the entry's tree beside the cache when the cache and the service directory share
+    /// a reflink file system; else, as root, from its tree in the ``LoopImage`` into a folder
+    /// there (kept in ``imageClone``); else copied (today's unpack of the pack).
+    /// `TESTBED_STORAGE=copy` forces the copy. Throws `.startup` for a bad value.
+    func warmStorage(_ key: String) throws -> (method: CloneMethod, trees: ClusterTrees?) {
         if options.environment[StorageBackend.variable] != "copy" { try trees.prepare() }
-        return try storage(from: trees.root)
+        if try storage(from: trees.root) == .reflink { return (.reflink, trees) }
+        if let clone = imageClone.withLock({ $0 }) { return (.reflink, clone.trees) }  // a second attempt
+        guard let image = LoopImage.forRun(in: options.serviceDirectory, environment: options.environment) else { return (.copy, nil) }
+        var info = stat()
+        guard stat(cache.path(key), &info) == 0,
+              let clone = ImageClone.make(image: image, cache: cache, packSize: UInt64(info.st_size),
+                                          serviceName: options.serviceName, user: account.user) else { return (.copy, nil) }
+        imageClone.withLock { $0 = clone }
+        return (.reflink, clone.trees)
     }
 
     /// How a cold start makes the run's data directory from the cluster it built in the
@@ -31,13 +41,14 @@ extension PostgresCluster {
         }
     }
 
-    /// Clones the tree of the cached entry `name` into `destination` (which must not
-    /// exist) by reflink, templates included (they cost no room), unpacking the tree from
-    /// the pack first when missing. Returns the weakest method a file used.
+    /// Clones the tree of the cached entry `name` (in `trees`) into the run's data directory
+    /// by reflink, templates included (they cost no room), unpacking the tree from the pack
+    /// first when missing; a clone in the loop image is linked as `data`. Returns the
+    /// weakest method a file used.
     ///
     /// Returns nil when the pack is damaged and `retrying`: it is deleted (the caller
     /// builds it again); throws otherwise.
-    func cloneCached(_ name: String, to destination: String, retrying: Bool) async throws -> CloneMethod? {
+    func cloneCached(_ name: String, from trees: ClusterTrees, retrying: Bool) async throws -> CloneMethod? {
         let source: String
         do {
             source = try await trees.tree(name)
@@ -47,9 +58,14 @@ extension PostgresCluster {
             trees.discard(name)
             return nil
         }
-        let owner = account.user
+        let (owner, link) = (account.user, dataDirectory)
+        let destination = imageClone.withLock { $0?.dataDirectory } ?? dataDirectory
         let method = try await BlockingWork.run { () -> Result<CloneMethod, PostgresError> in
-            Result { () throws(PostgresError) in try ClusterFiles.copyTree(from: source, to: destination, owner: owner, best: .reflink) }
+            Result { () throws(PostgresError) in
+                let method = try ClusterFiles.copyTree(from: source, to: destination, owner: owner, best: .reflink)
+                if destination != link, symlink(destination, link) != 0 { throw ClusterFiles.failure("cannot link \(link)") }
+                return method
+            }
         }.get()
         templates.keep(nil)  // cloned with the rest
         return method

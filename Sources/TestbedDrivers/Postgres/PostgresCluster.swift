@@ -77,6 +77,8 @@ public final class PostgresCluster: Sendable {
     let servers = Mutex<[String: PostgresServer]>([:])
     /// Copies into the cache that run in the background; ``stop()`` waits for them.
     let publications = Mutex<[Task<Void, Never>]>([])
+    /// The run's data directory in the reflink image, when a warm start cloned it there.
+    let imageClone = Mutex<ImageClone?>(nil)
     let connector: ClusterConnector
     /// The spare copies of the seeded databases that make resets and clones fast.
     let spares: SpareDatabases
@@ -232,7 +234,6 @@ public final class PostgresCluster: Sendable {
                 let hashing = clock.now
                 let key = try seededKey(base: base)
                 let hashed = clock.now - hashing
-                let storage = try cacheStorage()
                 for attempt in 1...2 {
                     if let lease = try await cache.lease(key) {
                         do {
@@ -246,15 +247,17 @@ public final class PostgresCluster: Sendable {
                     }
                     let copying = clock.now
                     var made = "unpacked"
-                    if storage == .reflink {
-                        guard let method = try await cloneCached(key, to: dataDirectory, retrying: attempt == 1) else { continue }
+                    let (storage, trees) = try warmStorage(key)
+                    if let trees {
+                        guard let method = try await cloneCached(key, from: trees, retrying: attempt == 1) else { continue }
                         made = method == .reflink ? "cloned by reflink" : "cloned (\(method.rawValue))"
                     } else {
                         guard try await unpackCached(key, to: dataDirectory, owner: account.user, retrying: attempt == 1,
                                                      deferTemplates: true) else { continue }
                     }
                     seedDetail = "seed cached"
-                    options.report(.note, "storage: \(storage.rawValue) (the run's data directory from the cache)")
+                    let place = imageClone.withLock { $0 != nil } ? ", in the reflink image" : ""
+                    options.report(.note, "storage: \(storage.rawValue) (the run's data directory from the cache\(place))")
                     options.report(.note, "seed files hashed in \(Self.ms(hashed)) ms, "
                                    + "cached cluster \(made) in \(Self.ms(clock.now - copying)) ms")
                     break
@@ -304,11 +307,16 @@ public final class PostgresCluster: Sendable {
         // Trees the server's account owns are removed without following anything in them;
         // thousands of files, so on a blocking-work thread.
         let (serviceDirectory, staging) = (options.serviceDirectory, templates.stagingFolders)
+        let clone = imageClone.withLock { clone in
+            defer { clone = nil }
+            return clone
+        }
         await BlockingWork.run {
             for leftover in ["data", "build", "base-staging", "socket", "pg_hba.conf"] {
                 ClusterFiles.remove(serviceDirectory + "/" + leftover)
             }
             staging.forEach(ClusterFiles.remove)
+            clone?.remove()
         }
         // Only now, with its servers gone: what still runs as the run's id is killed.
         account.release()
