@@ -3,6 +3,9 @@ import Testing
 @testable import Testbed
 @testable import TestbedSystem
 @testable import TestbedDrivers
+@testable import TestbedModel
+@testable import TestbedSeed
+import Synchronization
 
 /// The storage backends of seeded clusters: a reflink clone where the cache and the run
 /// share a reflink file system (an XFS image the test makes, as root), else today's copy,
@@ -139,6 +142,25 @@ struct ReflinkStorageTests {
         #expect(notes.filter { $0 == "storage: reflink (the run's data directory from the cache)" }.count == 2, "\(notes)")
         #expect(notes.filter { $0.contains("cached cluster cloned by reflink") }.count == 2, "\(notes)")
         #expect(run.details(.seeded) == ["seed cached", "seed cached"])
+    }
+
+    /// An SQLite database cloned from its cached snapshot on XFS: a reflink, named in a note.
+    @Test func anSQLiteDatabaseIsAReflinkOfItsSnapshot() async throws {
+        let xfs = try XFSImage()
+        let folder = xfs.mountPoint + "/sqlite"
+        let notes = Mutex<[String]>([])
+        let schema = fixturePath("sqlite", "schema.sql")
+        let seed = [ResolvedSeedStep(step: SeedStep(source: .sql(path: schema), location: SourceLocation(file: "env.yml", line: 1, column: 1)),
+                                     absolutePaths: [schema])]
+        for name in ["cold", "warm"] {
+            let store = try SQLiteStore(.init(serviceName: name, spec: SQLiteSpec(), path: folder + "/\(name).sqlite", seed: seed,
+                                              cacheRoot: folder + "/cache",
+                                              report: { phase, detail in if phase == .note { notes.withLock { $0.append(detail ?? "") } } }))
+            try await store.start()
+            store.stop()
+        }
+        #expect(notes.withLock { $0 }.filter { $0 == "storage: reflink (the database from its snapshot)" }.count == 2,
+                "\(notes.withLock { $0 })")
     }
 
     @Test func theCopyCanBeForcedOnAReflinkFileSystem() async throws {
