@@ -5,6 +5,9 @@
 #   scripts/bench_reflink.sh small [RUNS]   # the 50k-order benchmark seed (default 9 rounds)
 #   scripts/bench_reflink.sh big [RUNS]     # 12M orders (~1 GB, generated; minutes): also the tmpfs
 #                                           # growth of 16 parallel runs (reflink) and 4 (copy)
+#   scripts/bench_reflink.sh clones [SECONDS]  # as root, after `small`: fresh seeded clusters per second
+#                                           # (reflink clone + postgres + connect + query + stop, 2 at a
+#                                           # time), the figure to hold against DatabasePool's CREATE DATABASE
 #
 # Rows: limit (cp -a of a seeded data directory to tmpfs, postgres, one query, SIGQUIT, rm);
 # testbed with TESTBED_STORAGE=copy; testbed with the automatic choice (as root in the
@@ -19,6 +22,10 @@ runs=${2:-9}
 work=${REFLINK_BENCH_DIR:-/tmp/testbed-reflink-bench}
 mkdir -p "$work" && chmod 755 "$work"
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+if [ "$mode" = clones ]; then
+  export PGBIN=$pgbin SECONDS_LIMIT=${2:-20}
+  exec python3 "$root/scripts/bench_reflink_clones.py"
+fi
 if [ "$mode" = small ]; then
   data=${BENCH_DATA:-/tmp/testbed-bench-data}
   [ -f "$data/all.sql" ] || python3 "$root/../shared/bench/gen_seed.py" "$data"

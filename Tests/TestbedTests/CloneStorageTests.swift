@@ -17,7 +17,9 @@ struct CloneStorageTests {
 
     /// Writes `count` bytes of a pattern to the new file `path`.
     static func write(_ path: String, count: Int, salt: UInt8 = 0) throws {
-        try Data((0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31) &+ salt }).write(to: URL(fileURLWithPath: path))
+        var bytes = [UInt8](repeating: salt, count: count)
+        for index in stride(from: 0, to: count, by: 4093) { bytes[index] = UInt8(truncatingIfNeeded: index / 4093) }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
 
     /// Clones `source` into the new file `destination` with ``FileClone``.
@@ -129,8 +131,10 @@ struct ReflinkStorageTests {
             connection.close()
             #expect(try first.count("orders") == 0)
             #expect(try second.count("orders") == 3, "the other run's clone is untouched")
-            try await second.reset()
-            #expect(try second.count("orders") == 3)
+            #expect(!FileManager.default.fileExists(atPath: run.root + "/one/data/base/\(DeferredTemplates.oid(0))"),
+                    "the template stays in the tree until a reset needs it")
+            try await first.reset()
+            #expect(try first.count("orders") == 3)
         } catch {
             await first.stop()
             await second.stop()

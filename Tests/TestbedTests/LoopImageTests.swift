@@ -98,6 +98,8 @@ struct LoopImageTests {
             connection.close()
             #expect(try first.count("orders") == 0)
             #expect(try second.count("orders") == 3)
+            try await first.reset()  // its template is cloned from the tree in the image
+            #expect(try first.count("orders") == 3)
         } catch {
             await first.stop()
             await second.stop()
@@ -135,7 +137,9 @@ struct LoopImageTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         try #require(!((try? FileManager.default.contentsOfDirectory(atPath: runs)) ?? []).isEmpty, "the run cloned into the image")
-        try await Task.sleep(for: .milliseconds(500))  // the server starts
+        while !running.stderrSoFar.contains("\"ready\"") && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         kill(running.process.processIdentifier, SIGKILL)
         let outcome = await running.wait()
         #expect(outcome.stderr.contains("in the reflink image"), "named in --json: \(outcome.stderr)")

@@ -36,9 +36,10 @@ enum ClusterFiles {
     /// threads (a cluster is ~1,500 files, and per-file system calls dominate). `best` is
     /// the strongest method tried per file (`.reflink`: a clone that shares the source's
     /// extents, checked for room only as metadata); returns the weakest method a file used.
+    /// Entries at the relative paths `excluding` (and below) are left out.
     @discardableResult
     static func copyTree(from source: String, to destination: String, owner: UnixUser? = nil,
-                         best: CloneMethod = .copy) throws(PostgresError) -> CloneMethod {
+                         best: CloneMethod = .copy, excluding: Set<String> = []) throws(PostgresError) -> CloneMethod {
         let top = open(source, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard top >= 0 else { throw failure("cannot read \(source)") }
         var descriptors = [top]
@@ -48,7 +49,8 @@ enum ClusterFiles {
         guard mkdir(destination, 0o700) == 0 else { throw failure("cannot create \(destination)") }
         var files: [SourceFile] = []
         var made: [(path: String, mode: mode_t?)] = [(destination, info.st_mode & 0o7777)]
-        try walk(top, destination, &descriptors, &files, &made)
+        let skipped = Set(excluding.map { destination + "/" + $0 })
+        try walk(top, destination, &descriptors, &files, &made, skipped)
         // A copy that cannot fit fails here with both sizes, not halfway with ENOSPC.
         if best != .reflink {
             try FreeSpace.check(need: files.reduce(0) { $0 + $1.size }, extra: 0, at: destination, for: "a copy of \(source)")
@@ -74,9 +76,11 @@ enum ClusterFiles {
 
     /// Creates the folders and links below the folder `source` (a descriptor), and lists its files.
     private static func walk(_ source: Int32, _ destination: String, _ descriptors: inout [Int32],
-                             _ files: inout [SourceFile], _ made: inout [(path: String, mode: mode_t?)]) throws(PostgresError) {
+                             _ files: inout [SourceFile], _ made: inout [(path: String, mode: mode_t?)],
+                             _ skipped: Set<String>) throws(PostgresError) {
         for name in DirectoryEntries.names(in: source) where name != "postmaster.pid" {
             let target = destination + "/" + name
+            if skipped.contains(target) { continue }
             var info = stat()
             guard fstatat(source, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { throw failure("cannot read \(target)") }
             switch info.st_mode & S_IFMT {
@@ -86,7 +90,7 @@ enum ClusterFiles {
                 descriptors.append(folder)
                 guard mkdir(target, 0o700) == 0 else { throw failure("cannot create \(target)") }
                 made.append((target, info.st_mode & 0o7777))
-                try walk(folder, target, &descriptors, &files, &made)
+                try walk(folder, target, &descriptors, &files, &made, skipped)
             case S_IFREG:
                 files.append(SourceFile(folder: source, name: name, destination: target, size: UInt64(info.st_size)))
             case S_IFLNK:

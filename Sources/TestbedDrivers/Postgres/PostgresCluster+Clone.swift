@@ -42,9 +42,10 @@ extension PostgresCluster {
     }
 
     /// Clones the tree of the cached entry `name` (in `trees`) into the run's data directory
-    /// by reflink, templates included (they cost no room), unpacking the tree from the pack
-    /// first when missing; a clone in the loop image is linked as `data`. Returns the
-    /// weakest method a file used.
+    /// by reflink, unpacking the tree from the pack first when missing; a clone in the loop
+    /// image is linked as `data`. The template databases' folders are left in the tree
+    /// until a reset or clone needs them (``DeferredTemplates``): they cost no room, but
+    /// half the files, and a clone's time goes per file. Returns the weakest method a file used.
     ///
     /// Returns nil when the pack is damaged and `retrying`: it is deleted (the caller
     /// builds it again); throws otherwise.
@@ -58,16 +59,18 @@ extension PostgresCluster {
             trees.discard(name)
             return nil
         }
-        let (owner, link) = (account.user, dataDirectory)
+        let (owner, link, deferred) = (account.user, dataDirectory, Set(templates.folders))
         let destination = imageClone.withLock { $0?.dataDirectory } ?? dataDirectory
         let method = try await BlockingWork.run { () -> Result<CloneMethod, PostgresError> in
             Result { () throws(PostgresError) in
-                let method = try ClusterFiles.copyTree(from: source, to: destination, owner: owner, best: .reflink)
+                let method = try ClusterFiles.copyTree(from: source, to: destination, owner: owner, best: .reflink,
+                                                       excluding: deferred)
                 if destination != link, symlink(destination, link) != 0 { throw ClusterFiles.failure("cannot link \(link)") }
                 return method
             }
         }.get()
-        templates.keep(nil)  // cloned with the rest
+        let staging = imageClone.withLock { $0.map { $0.folder + "/template-staging" } } ?? options.serviceDirectory + "/template-staging"
+        templates.keep(tree: source, dataDirectory: destination, staging: staging)
         return method
     }
 
