@@ -19,7 +19,10 @@ struct GcCommand: ParsableCommand {
         for id in report.removedSegments { print("removed shared memory segment \(id)") }
         for uid in report.clearedUserIDs { print("cleared what was left of dynamic user id \(uid)") }
         for command in report.cleanupCommands { print("ran \(command)") }
+        for folder in report.removedImages { print("unmounted and removed the reflink image in \(folder)") }
         if report.removedRuns.isEmpty && report.stoppedGroups.isEmpty && report.removedSegments.isEmpty
-            && report.clearedUserIDs.isEmpty && report.cleanupCommands.isEmpty { print("nothing to remove") }
+            && report.clearedUserIDs.isEmpty && report.cleanupCommands.isEmpty && report.removedImages.isEmpty {
+            print("nothing to remove")
+        }
     }
 }

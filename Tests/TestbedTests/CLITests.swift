@@ -28,11 +28,15 @@ struct CLI {
         let out: String, err: String
 
         /// - Parameter user: run as this account (through setpriv) instead of the test's own.
+        /// - Parameter executable: run this program with `arguments` instead of `testbed` (a wrapper such as `unshare`).
         init(_ arguments: [String], mark: String, extra: [String: String] = [:], workingDirectory: String? = nil,
-             user: UnixUser? = nil) throws {
+             user: UnixUser? = nil, executable: String? = nil) throws {
             process = Process()
             if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
-            if let user {
+            if let executable {
+                process.executableURL = URL(fileURLWithPath: executable)
+                process.arguments = arguments
+            } else if let user {
                 process.executableURL = URL(fileURLWithPath: user.commandPrefix[0])
                 process.arguments = Array(user.commandPrefix.dropFirst()) + [CLI.binary] + arguments
             } else {

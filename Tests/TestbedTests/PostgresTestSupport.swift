@@ -13,8 +13,9 @@ final class PostgresTestRun: Sendable {
     let cacheRoot: String
     private let events = ClusterEventLog()
 
-    init(cacheRoot: String? = nil) throws {
-        root = "/dev/shm/testbed-pgtest-\(UUID().uuidString.prefix(8))"
+    /// A fresh folder under `parent` (default `/dev/shm`), holding the cache unless `cacheRoot` is given.
+    init(cacheRoot: String? = nil, under parent: String = "/dev/shm") throws {
+        root = parent + "/testbed-pgtest-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o755])
         self.cacheRoot = cacheRoot ?? root + "/cache"

@@ -50,8 +50,8 @@ extension Environment {
     /// What `testbed gc` does, from Swift: stops what dead runs left under `root` (default:
     /// the run roots of this user, `TESTBED_RUN_ROOT`, or `/dev/shm/testbed-<uid>` and the
     /// disk root `/var/tmp/testbed-<uid>` runs too large for memory go to) and removes their
-    /// run directories — also those kept on purpose unless `includingKept` is false.
-    /// Live runs are never touched. Throws `PathTrustError` for a root this account does not own.
+    /// run directories — also those kept on purpose unless `includingKept` is false — and,
+    /// as root, unmounts the reflink image no run holds (`LoopImage`). Live runs are never touched. Throws `PathTrustError` for a root this account does not own.
     @discardableResult
     public static func collectGarbage(root: String? = nil, includingKept: Bool = true) throws(PathTrustError) -> Collector.Report {
         let roots = root.map { [$0] } ?? RunDirectory.roots(environment: ProcessInfo.processInfo.environment)
@@ -69,6 +69,10 @@ extension Environment {
         let environment = ProcessInfo.processInfo.environment
         for kind in ServiceKinds.all {
             report.cleanupCommands += kind.sweep(environment: environment, isLive: Collector.isLiveRun)
+        }
+        // The reflink image goes too when no run holds it (made again by the next run that needs it).
+        if let image = LoopImage.forCollection(environment: ProcessInfo.processInfo.environment), let removed = image.tearDownIfUnused() {
+            report.removedImages.append(removed)
         }
         return report
     }

@@ -28,6 +28,8 @@ public struct Collector: Sendable {
         public var clearedUserIDs: [UInt32] = []
         /// Cleanup commands of dead owners that ran and succeeded (a container's removal).
         public var cleanupCommands: [String] = []
+        /// Folders of reflink images (see `LoopImage`) that no run held: unmounted and deleted.
+        public var removedImages: [String] = []
     }
 
     /// The run root this collector cleans (see `RunDirectory.root(environment:)`).

@@ -16,9 +16,10 @@ import TestbedSystem
 /// inside a top folder only the caller can enter (0700), and given to `owner` at the
 /// end, the top last: the owner never reaches a half-made tree.
 ///
-/// Files are copied with `sendfile` (in-kernel, no user-space buffers), falling back to
-/// read/write where the kernel refuses; modes are kept (PostgreSQL insists on 0700 for
-/// the data directory).
+/// Files are cloned by reflink when the caller allows it (the cache and the run share a
+/// reflink file system, see ``StorageBackend``), else copied with `sendfile` (in-kernel,
+/// no user-space buffers), falling back to read/write where the kernel refuses (see
+/// ``FileClone``); modes are kept (PostgreSQL insists on 0700 for the data directory).
 enum ClusterFiles {
     private struct SourceFile {
         var folder: Int32
@@ -32,8 +33,13 @@ enum ClusterFiles {
     /// file is copied when the files do not fit.
     ///
     /// Folders and links are made first, in order; then the files are copied by two
-    /// threads (a cluster is ~1,500 files, and per-file system calls dominate).
-    static func copyTree(from source: String, to destination: String, owner: UnixUser? = nil) throws(PostgresError) {
+    /// threads (a cluster is ~1,500 files, and per-file system calls dominate). `best` is
+    /// the strongest method tried per file (`.reflink`: a clone that shares the source's
+    /// extents, checked for room only as metadata); returns the weakest method a file used.
+    /// Entries at the relative paths `excluding` (and below) are left out.
+    @discardableResult
+    static func copyTree(from source: String, to destination: String, owner: UnixUser? = nil,
+                         best: CloneMethod = .copy, excluding: Set<String> = []) throws(PostgresError) -> CloneMethod {
         let top = open(source, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard top >= 0 else { throw failure("cannot read \(source)") }
         var descriptors = [top]
@@ -43,15 +49,20 @@ enum ClusterFiles {
         guard mkdir(destination, 0o700) == 0 else { throw failure("cannot create \(destination)") }
         var files: [SourceFile] = []
         var made: [(path: String, mode: mode_t?)] = [(destination, info.st_mode & 0o7777)]
-        try walk(top, destination, &descriptors, &files, &made)
+        let skipped = Set(excluding.map { destination + "/" + $0 })
+        try walk(top, destination, &descriptors, &files, &made, skipped)
         // A copy that cannot fit fails here with both sizes, not halfway with ENOSPC.
-        try FreeSpace.check(need: files.reduce(0) { $0 + $1.size }, extra: 0, at: destination, for: "a copy of \(source)")
+        if best != .reflink {
+            try FreeSpace.check(need: files.reduce(0) { $0 + $1.size }, extra: 0, at: destination, for: "a copy of \(source)")
+        }
         let list = files
         let failures = Mutex<[PostgresError]>([])
+        let used = Mutex(best)
         BlockingWork.parallel(lanes: list.count > 64 ? 2 : 1) { lane, lanes in
             for index in stride(from: lane, to: list.count, by: lanes) {
                 do throws(PostgresError) {
-                    try copyFile(list[index], owner: owner)
+                    let method = try copyFile(list[index], owner: owner, best: best)
+                    if method < best { used.withLock { $0 = min($0, method) } }
                 } catch {
                     failures.withLock { $0.append(error) }
                     return
@@ -60,13 +71,16 @@ enum ClusterFiles {
         }
         if let first = failures.withLock({ $0.first }) { throw first }
         try finish(made, owner: owner)
+        return used.withLock { $0 }
     }
 
     /// Creates the folders and links below the folder `source` (a descriptor), and lists its files.
     private static func walk(_ source: Int32, _ destination: String, _ descriptors: inout [Int32],
-                             _ files: inout [SourceFile], _ made: inout [(path: String, mode: mode_t?)]) throws(PostgresError) {
+                             _ files: inout [SourceFile], _ made: inout [(path: String, mode: mode_t?)],
+                             _ skipped: Set<String>) throws(PostgresError) {
         for name in DirectoryEntries.names(in: source) where name != "postmaster.pid" {
             let target = destination + "/" + name
+            if skipped.contains(target) { continue }
             var info = stat()
             guard fstatat(source, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { throw failure("cannot read \(target)") }
             switch info.st_mode & S_IFMT {
@@ -76,7 +90,7 @@ enum ClusterFiles {
                 descriptors.append(folder)
                 guard mkdir(target, 0o700) == 0 else { throw failure("cannot create \(target)") }
                 made.append((target, info.st_mode & 0o7777))
-                try walk(folder, target, &descriptors, &files, &made)
+                try walk(folder, target, &descriptors, &files, &made, skipped)
             case S_IFREG:
                 files.append(SourceFile(folder: source, name: name, destination: target, size: UInt64(info.st_size)))
             case S_IFLNK:
@@ -101,7 +115,7 @@ enum ClusterFiles {
         }
     }
 
-    private static func copyFile(_ file: SourceFile, owner: UnixUser?) throws(PostgresError) {
+    private static func copyFile(_ file: SourceFile, owner: UnixUser?, best: CloneMethod) throws(PostgresError) -> CloneMethod {
         // O_NONBLOCK: a FIFO planted in place of a file must not hang the copy.
         let input = openat(file.folder, file.name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard input >= 0 else { throw failure("cannot open \(file.destination) (source)") }
@@ -113,35 +127,17 @@ enum ClusterFiles {
         let output = open(file.destination, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, info.st_mode & 0o7777)
         guard output >= 0 else { throw failure("cannot create \(file.destination)") }
         defer { close(output) }
-        var remaining = Int(info.st_size)
-        var useKernelCopy = true
-        while remaining > 0 {
-            if useKernelCopy {
-                let copied = sendfile(output, input, nil, remaining)
-                if copied > 0 { remaining -= copied; continue }
-                if copied == 0 { break }
-                if errno == EINTR { continue }
-                if errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP {
-                    useKernelCopy = false
-                    continue
-                }
-                throw failure("cannot copy to \(file.destination)")
-            }
-            var buffer = [UInt8](repeating: 0, count: min(remaining, 1 << 20))
-            let count = read(input, &buffer, buffer.count)
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            var written = 0
-            while written < count {
-                let result = buffer.withUnsafeBytes { write(output, $0.baseAddress! + written, count - written) }
-                guard result > 0 else { throw failure("cannot write \(file.destination)") }
-                written += result
-            }
-            remaining -= count
+        let method: CloneMethod
+        do {
+            method = try FileClone.copy(from: input, to: output, size: Int(info.st_size), best: best)
+        } catch {
+            errno = error.code
+            throw failure("cannot copy to \(file.destination)")
         }
         if let owner, fchown(output, owner.uid, owner.gid) != 0 {
             throw failure("cannot give \(file.destination) to \(owner.name)")
         }
+        return method
     }
 
     /// Removes `path` and everything below it; missing is fine.

@@ -18,18 +18,21 @@ import TestbedSystem
 /// `data/base` with `renameat` from descriptors opened with `O_NOFOLLOW`: the server's
 /// account, which owns `data`, cannot redirect it.
 final class DeferredTemplates: Sendable {
-    private let dataDirectory: String
-    private let staging: String
+    /// The data directory and the staging folders' prefix: the service directory's, or a
+    /// clone's in the reflink image (see ``keep(tree:dataDirectory:staging:)``).
+    private let place: Mutex<(dataDirectory: String, staging: String)>
+    private var dataDirectory: String { place.withLock { $0.dataDirectory } }
     private let owner: UnixUser?
     private let databases: [String]
     /// The open pack and its template entries; nil once every template is written, or on a cold start.
     private let pending = Mutex<ClusterPack.Deferred?>(nil)
     /// Databases whose template folder has been written.
     private let written = Mutex<Set<String>>([])
+    /// The tree a reflink clone came from; nil unless the templates were left in it.
+    private let tree = Mutex<String?>(nil)
 
     init(dataDirectory: String, staging: String, owner: UnixUser?, databases: [String]) {
-        self.dataDirectory = dataDirectory
-        self.staging = staging
+        self.place = Mutex((dataDirectory, staging))
         self.owner = owner
         self.databases = databases
     }
@@ -40,7 +43,7 @@ final class DeferredTemplates: Sendable {
 
     /// Where the template of the `index`-th database is written before it moves into place
     /// (one per database: two templates may be written at once).
-    func stagingFolder(_ index: Int) -> String { staging + "-\(Self.oid(index))" }
+    func stagingFolder(_ index: Int) -> String { place.withLock { $0.staging } + "-\(Self.oid(index))" }
 
     /// Every staging folder, for the clean-up at stop.
     var stagingFolders: [String] { databases.indices.map(stagingFolder) }
@@ -53,9 +56,18 @@ final class DeferredTemplates: Sendable {
         pending.withLock { $0 = deferred }
     }
 
-    /// True while the template of `database` is only in the pack.
+    /// Keeps the unpacked tree (``ClusterTrees``) whose template folders a reflink clone
+    /// left out: a template is then cloned from it when first needed, through a staging
+    /// folder on the clone's file system (`staging`, a prefix) into `dataDirectory` (the
+    /// clone's real path, not a link to it).
+    func keep(tree: String, dataDirectory: String, staging: String) {
+        place.withLock { $0 = (dataDirectory, staging) }
+        self.tree.withLock { $0 = tree }
+    }
+
+    /// True while the template of `database` is only in the pack or the tree.
     func isDeferred(_ database: String) -> Bool {
-        pending.withLock { $0 != nil } && !written.withLock { $0.contains(database) }
+        (pending.withLock { $0 != nil } || tree.withLock { $0 != nil }) && !written.withLock { $0.contains(database) }
     }
 
     /// The bytes the templates still in the pack would take.
@@ -69,15 +81,21 @@ final class DeferredTemplates: Sendable {
     /// Throws `.diskFull` with both sizes when it does not fit, `.cache` when a step fails
     /// (nothing is left in the staging folder then).
     func restore(_ database: String) throws(PostgresError) {
-        guard let index = databases.firstIndex(of: database), isDeferred(database),
-              let deferred = pending.withLock({ $0 }) else { return }
+        guard let index = databases.firstIndex(of: database), isDeferred(database) else { return }
         let folder = "base/\(Self.oid(index))"
         let staging = stagingFolder(index)
         ClusterFiles.remove(staging)
         do {
-            try FreeSpace.check(need: deferred.size(below: folder), extra: 1 << 20, at: (staging as NSString).deletingLastPathComponent,
-                                for: "the template of \(database)")
-            try deferred.write(folder, to: staging, owner: owner)
+            if let tree = tree.withLock({ $0 }) {
+                // A clone shares the tree's extents: no room to check but metadata.
+                try ClusterFiles.copyTree(from: tree + "/" + folder, to: staging, owner: owner, best: .reflink)
+            } else if let deferred = pending.withLock({ $0 }) {
+                try FreeSpace.check(need: deferred.size(below: folder), extra: 1 << 20,
+                                    at: (staging as NSString).deletingLastPathComponent, for: "the template of \(database)")
+                try deferred.write(folder, to: staging, owner: owner)
+            } else {
+                return
+            }
             try move(staging, into: folder)
         } catch {
             ClusterFiles.remove(staging)
@@ -87,7 +105,10 @@ final class DeferredTemplates: Sendable {
             written.insert(database)
             return written.count == databases.count
         }
-        if all { pending.withLock { $0 = nil } }
+        if all {
+            pending.withLock { $0 = nil }
+            tree.withLock { $0 = nil }
+        }
     }
 
     /// Renames `source` (a folder of the caller's) to `data/<folder>` through descriptors.

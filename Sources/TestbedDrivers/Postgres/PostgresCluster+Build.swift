@@ -20,34 +20,26 @@ extension PostgresCluster {
 
     /// Builds the seeded cluster in `directory` with the cache entry `lease` held: a
     /// pristine cluster, one server session that creates the databases, seeds them and
-    /// makes the templates, then a clean shutdown. The run's data directory gets a copy
-    /// (same tmpfs, fast); the cache gets `directory` in the background (see
-    /// ``publishInBackground(_:from:)``), so the slower copy to the cache's disk overlaps
-    /// the start of the run's server.
+    /// makes the templates, then a clean shutdown. The run's data directory and the cache
+    /// entry are then made from it holding one copy of the data (see
+    /// ``makeDataDirectory(fromBuild:lease:storage:)``): a reflink clone while the cache is
+    /// written in the background, or the cache written first and `directory` renamed.
     func buildSeeded(in directory: String, base: String, lease: ClusterCache.Lease) async throws {
         let clock = ContinuousClock()
         var marks = [clock.now]
+        let storage = try buildStorage()
         let pristine = try await preparePristine(in: directory, base: base, owner: account.user)
         marks.append(clock.now)
         _ = try await seed(in: directory, role: "build", tcp: false)
         marks.append(clock.now)
         await stopServer(role: "build", fast: true)
         marks.append(clock.now)
-        // Both read `directory`: whichever finishes last deletes it.
-        let readers = Mutex(2)
-        let done: @Sendable () -> Void = {
-            if readers.withLock({ count in count -= 1; return count }) == 0 { ClusterFiles.remove(directory) }
-        }
-        publishInBackground(lease, from: directory, then: done)
-        let (dataDirectory, owner) = (dataDirectory, account.user)
-        try await BlockingWork.run { () -> Result<Void, PostgresError> in
-            defer { done() }  // on this thread: removing a cluster is thousands of unlinks
-            return Result { () throws(PostgresError) in try ClusterFiles.copyTree(from: directory, to: dataDirectory, owner: owner) }
-        }.get()
+        let made = try await makeDataDirectory(fromBuild: directory, lease: lease, storage: storage)
         marks.append(clock.now)
         let spans = zip(marks, marks.dropFirst()).map { Self.ms($1 - $0) }
+        options.report(.note, "storage: \(storage.rawValue) (the run's data directory from the build)")
         options.report(.note, "built: \(pristine) \(spans[0]) ms, server + databases + seed + templates \(spans[1]) ms, "
-                       + "shutdown \(spans[2]) ms, copy for the run \(spans[3]) ms")
+                       + "shutdown \(spans[2]) ms, \(made) \(spans[3]) ms")
     }
 
     /// Starts a server on `directory` (a pristine cluster), creates the databases,

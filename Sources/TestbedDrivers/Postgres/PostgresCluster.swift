@@ -77,6 +77,8 @@ public final class PostgresCluster: Sendable {
     let servers = Mutex<[String: PostgresServer]>([:])
     /// Copies into the cache that run in the background; ``stop()`` waits for them.
     let publications = Mutex<[Task<Void, Never>]>([])
+    /// The run's data directory in the reflink image, when a warm start cloned it there.
+    let imageClone = Mutex<ImageClone?>(nil)
     let connector: ClusterConnector
     /// The spare copies of the seeded databases that make resets and clones fast.
     let spares: SpareDatabases
@@ -202,10 +204,12 @@ public final class PostgresCluster: Sendable {
     ///
     /// Cold (no cache entry): initdb (or a copy of the cached base) in `build`, one
     /// server session that creates the databases, seeds and makes the templates, a clean
-    /// shutdown, a copy to `data` for the run; `build` goes to the cache in the
-    /// background. Warm: a copy of the cached entry but its template databases, which stay
-    /// in the pack until the first reset or clone (`DeferredTemplates`). Then the server
-    /// starts. The spare databases for resets are made at the first reset or clone, or when
+    /// shutdown; then `data` is a reflink clone of `build` while `build` goes to the cache
+    /// in the background, or (no reflink) `build` is packed into the cache and renamed to
+    /// `data`. Warm, with reflink (see ``StorageBackend``): a clone of the entry's unpacked
+    /// tree (``ClusterTrees``). Warm without: a copy of the cached entry but its template
+    /// databases, which stay in the pack until the first reset or clone
+    /// (`DeferredTemplates`). Then the server starts. The spare databases for resets are made at the first reset or clone, or when
     /// asked (``prepareResets()``).
     ///
     /// Throws ``PostgresError`` or ``SeedError``; on any failure nothing of the cluster
@@ -242,11 +246,20 @@ public final class PostgresCluster: Sendable {
                         break
                     }
                     let copying = clock.now
-                    guard try await unpackCached(key, to: dataDirectory, owner: account.user, retrying: attempt == 1,
-                                                 deferTemplates: true) else { continue }
+                    var made = "unpacked"
+                    let (storage, trees) = try warmStorage(key)
+                    if let trees {
+                        guard let method = try await cloneCached(key, from: trees, retrying: attempt == 1) else { continue }
+                        made = method == .reflink ? "cloned by reflink" : "cloned (\(method.rawValue))"
+                    } else {
+                        guard try await unpackCached(key, to: dataDirectory, owner: account.user, retrying: attempt == 1,
+                                                     deferTemplates: true) else { continue }
+                    }
                     seedDetail = "seed cached"
+                    let place = imageClone.withLock { $0 != nil } ? ", in the reflink image" : ""
+                    options.report(.note, "storage: \(storage.rawValue) (the run's data directory from the cache\(place))")
                     options.report(.note, "seed files hashed in \(Self.ms(hashed)) ms, "
-                                   + "cached cluster unpacked in \(Self.ms(clock.now - copying)) ms")
+                                   + "cached cluster \(made) in \(Self.ms(clock.now - copying)) ms")
                     break
                 }
                 let spawning = clock.now
@@ -294,11 +307,16 @@ public final class PostgresCluster: Sendable {
         // Trees the server's account owns are removed without following anything in them;
         // thousands of files, so on a blocking-work thread.
         let (serviceDirectory, staging) = (options.serviceDirectory, templates.stagingFolders)
+        let clone = imageClone.withLock { clone in
+            defer { clone = nil }
+            return clone
+        }
         await BlockingWork.run {
             for leftover in ["data", "build", "base-staging", "socket", "pg_hba.conf"] {
                 ClusterFiles.remove(serviceDirectory + "/" + leftover)
             }
             staging.forEach(ClusterFiles.remove)
+            clone?.remove()
         }
         // Only now, with its servers gone: what still runs as the run's id is killed.
         account.release()

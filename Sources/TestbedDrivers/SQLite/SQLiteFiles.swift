@@ -26,12 +26,16 @@ package enum SQLiteFiles {
     /// Copies `source` to `destination` atomically: into a temporary file beside it, then
     /// `rename`, so a reader never sees half a file. Stale `-wal`/`-shm`/`-journal` files at
     /// the destination are removed first (SQLite would replay them into the new file).
-    static func copyDatabase(from source: String, to destination: String) throws {
+    /// The copy is a reflink clone where both are on one reflink file system and `best`
+    /// allows it (see ``FileClone``); returns the method used.
+    @discardableResult
+    static func copyDatabase(from source: String, to destination: String, best: CloneMethod = .reflink) throws -> CloneMethod {
         let folder = (destination as NSString).deletingLastPathComponent
         try makeDirectory(folder.isEmpty ? "." : folder)
         let temporary = "\(destination).testbed-\(getpid())-\(UUID().uuidString.prefix(8))"
+        let method: CloneMethod
         do {
-            try copyBytes(from: source, to: temporary)
+            method = try copyBytes(from: source, to: temporary, best: best)
         } catch {
             unlink(temporary)
             throw error
@@ -42,6 +46,7 @@ package enum SQLiteFiles {
             unlink(temporary)
             throw SQLiteError(code: .ioError, message: "cannot move the database into \(destination): \(reason)")
         }
+        return method
     }
 
     /// Moves `source` to `destination` (same file system).
@@ -51,34 +56,25 @@ package enum SQLiteFiles {
         }
     }
 
-    private static func copyBytes(from source: String, to destination: String) throws {
+    private static func copyBytes(from source: String, to destination: String, best: CloneMethod) throws -> CloneMethod {
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else {
             throw SQLiteError(code: .cantOpen, message: "cannot open \(source): \(errnoText())")
         }
         defer { close(input) }
+        var info = stat()
+        guard fstat(input, &info) == 0 else {
+            throw SQLiteError(code: .ioError, message: "cannot read \(source): \(errnoText())")
+        }
         let output = open(destination, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard output >= 0 else {
             throw SQLiteError(code: .cantOpen, message: "cannot create \(destination): \(errnoText())")
         }
         defer { close(output) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let got = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-            if got < 0 && errno == EINTR { continue }
-            guard got >= 0 else {
-                throw SQLiteError(code: .ioError, message: "cannot read \(source): \(errnoText())")
-            }
-            if got == 0 { return }
-            var written = 0
-            while written < got {
-                let result = buffer.withUnsafeBytes { write(output, $0.baseAddress! + written, got - written) }
-                if result < 0 && errno == EINTR { continue }
-                guard result > 0 else {
-                    throw SQLiteError(code: .ioError, message: "cannot write \(destination): \(errnoText())")
-                }
-                written += result
-            }
+        do {
+            return try FileClone.copy(from: input, to: output, size: Int(info.st_size), best: best)
+        } catch {
+            throw SQLiteError(code: .ioError, message: "cannot copy \(source) to \(destination): \(error)")
         }
     }
 }

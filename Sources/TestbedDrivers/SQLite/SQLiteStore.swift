@@ -156,7 +156,9 @@ package final class SQLiteStore: Sendable {
         }
         try cache.markCreated(options.path)
         state.withLock { $0.createdPath = true }
-        try SQLiteFiles.copyDatabase(from: snapshot, to: options.path)
+        let best: CloneMethod = options.environment[StorageBackend.variable] == "copy" ? .copy : .reflink
+        let method = try SQLiteFiles.copyDatabase(from: snapshot, to: options.path, best: best)
+        options.report(.note, "storage: \(method.rawValue) (the database from its snapshot)")
         let elapsed = (clock.now - began).components
         let milliseconds = Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
         options.report(.seeded, "\(detail) in \(String(format: "%.1f", milliseconds)) ms")
