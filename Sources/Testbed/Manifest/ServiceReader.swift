@@ -42,8 +42,9 @@ enum ServiceReader {
         if kind.blockKey == nil && !keys.contains("command") {
             let misspelt = entries.contains { !allowed.contains($0.key) && suggestion(for: $0.key, among: allowed) == "command" }
             if !misspelt {
-                let blockNames = ServiceKinds.withBlock.compactMap(\.blockKey).map { "'\($0):'" }.joined(separator: " or ")
-                let hint = "add 'command', a \(blockNames) block, or a preset (\(Preset.all.keys.sorted().joined(separator: ", ")))"
+                let markers = ServiceKinds.withBlock.compactMap(\.blockKey).map { "'\($0):'" }
+                let blockNames = markers.dropLast().joined(separator: ", ") + " or " + (markers.last ?? "")
+                let hint = "add 'command', \(blockNames), or a preset (\(Preset.all.keys.sorted().joined(separator: ", ")))"
                 reader.fail(keyNode, service: name, "the service has nothing to run", hint: hint)
             }
             return nil
