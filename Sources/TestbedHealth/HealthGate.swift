@@ -7,7 +7,7 @@ import TestbedModel
 /// knows the probe, the timing and the process — nothing of manifests or environments.
 package struct HealthGate: Sendable {
     var probe: any HealthProbe
-    /// How often and how long to try; ``HealthTiming/wait(after:)`` says how long between attempts.
+    /// How often and how long to try; ``HealthTiming/wait(elapsed:)`` says how long between attempts.
     var timing: HealthTiming
     /// The service's main process, watched for an exit; nil for services without one.
     var process: ServiceProcess?
@@ -20,7 +20,8 @@ package struct HealthGate: Sendable {
     /// `CancellationError` when the calling task is cancelled.
     package func wait() async throws -> Int {
         let clock = ContinuousClock()
-        let deadline = clock.now + timing.deadline
+        let began = clock.now
+        let deadline = began + timing.deadline
         if timing.startPeriod > .zero { try await Task.sleep(for: timing.startPeriod) }
         var attempts = 0
         var last = ProbeFailure(.notYet, "no attempt was made")
@@ -46,7 +47,7 @@ package struct HealthGate: Sendable {
             // (A check that passed counts, even if the service died right after: the
             // runtime then reports it as a service that died.)
             if let status = process?.exitStatus { throw await exited(status) }
-            let wait = timing.wait(after: attempts)
+            let wait = timing.wait(elapsed: clock.now - began)
             if clock.now + wait >= deadline {
                 if let status = process?.exitStatus { throw await exited(status) }
                 var error = HealthCheckError(

@@ -62,12 +62,13 @@ import Testing
         #expect(invalid.hint == "fix the healthcheck at app.yml:12:7")
     }
 
-    @Test func waitsDoubleFromTheIntervalUpToTheCapAndAnExplicitIntervalIsKept() {
+    @Test func waitsAreATenthOfTheTimeWaitedBetweenTheIntervalAndTheCapAndAnExplicitIntervalIsKept() {
         let backoff = HealthTiming(interval: .milliseconds(5), maxInterval: .milliseconds(250), timeout: .seconds(1),
                                    deadline: .seconds(60))
-        #expect((1...8).map { backoff.wait(after: $0) } == [5, 10, 20, 40, 80, 160, 250, 250].map { Duration.milliseconds($0) })
+        #expect([0, 30, 100, 500, 1_000, 2_500, 10_000].map { backoff.wait(elapsed: .milliseconds($0)) }
+                == [5, 5, 10, 50, 100, 250, 250].map { Duration.milliseconds($0) })
         let fixed = HealthTiming(interval: .milliseconds(100), timeout: .seconds(1), deadline: .seconds(60))
-        #expect((1...5).map { fixed.wait(after: $0) } == Array(repeating: .milliseconds(100), count: 5))
+        #expect([0, 500, 5_000, 50_000].map { fixed.wait(elapsed: .milliseconds($0)) } == Array(repeating: .milliseconds(100), count: 4))
         // The manifest: no interval means backoff to the default cap; an interval is kept.
         let location = SourceLocation(file: "m.yml", line: 1, column: 1)
         #expect(HealthCheckSpec(probe: .tcp(port: .named("http")), location: location).timing.maxInterval == HealthTiming.defaultMaxInterval)
@@ -80,7 +81,7 @@ import Testing
         try "services:\n  a:\n    command: x\n    ports: [http]\n    healthcheck: {tcp: http, interval: 10ms}\n"
             .write(toFile: folder + "/m.yml", atomically: true, encoding: .utf8)
         let timing = try #require(try ManifestLoader.load(path: folder + "/m.yml").services.first?.healthcheck?.timing)
-        #expect((1...6).map { timing.wait(after: $0) } == Array(repeating: .milliseconds(10), count: 6))
+        #expect([0, 100, 1_000, 10_000].map { timing.wait(elapsed: .milliseconds($0)) } == Array(repeating: .milliseconds(10), count: 4))
     }
 
     @Test func aProbeThatKeepsFailingBacksOffAndSaysHowOftenItTried() async throws {
@@ -88,9 +89,10 @@ import Testing
                                   deadline: .milliseconds(700))
         let probe = ClosureProbe(summary: "never") { _ in throw ProbeFailure(.unreachable, "connection refused") }
         let error = await #expect(throws: HealthCheckError.self) { try await HealthGate(probe: probe, timing: timing).wait() }
-        // 5+10+20+40+80+160+250 ms of waits fit about 7 attempts in 700 ms; at a fixed 5 ms it would be ~140.
+        // Waits of a tenth of the time waited fit about 50 attempts in 700 ms (each 10% after
+        // the last); at a fixed 5 ms it would be ~140.
         let attempts = Int(error?.message.firstMatch(of: /\((\d+) attempts\)/)?.1 ?? "") ?? 0
-        #expect((2...12).contains(attempts), "\(error?.message ?? "")")
+        #expect((5...70).contains(attempts), "\(error?.message ?? "")")
         #expect(error?.message.contains("last error: connection refused") == true)
     }
 }

@@ -38,8 +38,8 @@ package struct HealthCheckSpec: Sendable {
     package var location: SourceLocation
 
     /// Makes a check; a nil `interval` means ``HealthTiming/defaultCommandInterval`` for
-    /// command probes, else ``HealthTiming/defaultInterval``, doubling after each failed
-    /// attempt up to ``HealthTiming/defaultMaxInterval``; an explicit `interval` is kept
+    /// command probes, else ``HealthTiming/defaultInterval``, growing to a tenth of the time waited
+    /// up to ``HealthTiming/defaultMaxInterval``; an explicit `interval` is kept
     /// between every two attempts.
     package init(probe: Probe, interval: Duration? = nil, timeout: Duration = HealthTiming.defaultTimeout,
                 startPeriod: Duration = .zero, deadline: Duration = HealthTiming.defaultDeadline,

@@ -1,14 +1,16 @@
 /// How often and how long a health check tries: the one timing of the manifest's check
 /// (``HealthCheckSpec``), the plan's (``PlannedHealthCheck``) and the health gate's.
 ///
-/// The first wait is ``interval``; each failed attempt doubles the next wait up to
-/// ``maxInterval`` (equal to ``interval`` or below it: no backoff, every wait is ``interval``).
-/// So a service that is ready in a few ms is seen in a few ms, and a probe that keeps failing
-/// costs a bounded share of a core (about ``deadline`` / ``maxInterval`` attempts).
+/// Each wait is a tenth of the time the check has waited so far, at least ``interval`` and at
+/// most ``maxInterval`` (equal to ``interval`` or below it: no backoff, every wait is
+/// ``interval``). So a service is seen at most about 10% after it is ready — in a few ms
+/// when it is ready in a few ms, within 50 ms when it takes half a second (a container) —
+/// and a probe that keeps failing costs a bounded share of a core (about 65 attempts in the
+/// first 2.5 s, then ``deadline`` / ``maxInterval``).
 package struct HealthTiming: Sendable, Hashable {
     /// Time between the first attempts.
     package var interval: Duration
-    /// The longest time between attempts: waits double from ``interval`` up to it.
+    /// The longest time between attempts: waits grow from ``interval`` up to it.
     package var maxInterval: Duration
     /// Time one attempt may take.
     package var timeout: Duration
@@ -38,14 +40,10 @@ package struct HealthTiming: Sendable, Hashable {
         self.deadline = deadline
     }
 
-    /// The wait after the `attempts`-th failed attempt.
-    package func wait(after attempts: Int) -> Duration {
+    /// The wait after a failed attempt, `elapsed` after the check began: a tenth of
+    /// `elapsed`, at least ``interval`` and at most ``maxInterval``.
+    package func wait(elapsed: Duration) -> Duration {
         guard maxInterval > interval else { return interval }
-        var wait = interval
-        for _ in 1..<max(1, attempts) {
-            wait = wait * 2
-            if wait >= maxInterval { return maxInterval }
-        }
-        return wait
+        return min(max(elapsed / 10, interval), maxInterval)
     }
 }
