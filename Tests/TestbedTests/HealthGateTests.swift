@@ -92,7 +92,7 @@ import Testing
         // Waits of a tenth of the time waited fit about 50 attempts in 700 ms (each 10% after
         // the last); at a fixed 5 ms it would be ~140.
         let attempts = Int(error?.message.firstMatch(of: /\((\d+) attempts\)/)?.1 ?? "") ?? 0
-        #expect((5...70).contains(attempts), "\(error?.message ?? "")")
+        #expect((2...70).contains(attempts), "\(error?.message ?? "")")
         #expect(error?.message.contains("last error: connection refused") == true)
     }
 }
