@@ -53,6 +53,8 @@ struct CloneStorageTests {
         }
         #expect(refused?.description.contains("TESTBED_STORAGE=zfs") == true)
         #expect(refused?.description.contains("auto") == true && refused?.description.contains("copy") == true)
+        #expect(try StorageBackend.method(from: run.root, to: run.root, environment: ["TESTBED_STORAGE": "reflink"]).get() == .copy,
+                "reflink is a preference: tmpfs copies")
     }
 
     /// Cold then warm with the copy backend: named in the notes, and the cold run holds

@@ -20,7 +20,8 @@ struct LoopImageTests {
             image = LoopImage(folder: parent + "/.reflink")
         }
 
-        var environment: [String: String] { ["TESTBED_STORAGE_IMAGE": image.folder] }
+        /// The image in this place, taken even for the tests' small seeds.
+        var environment: [String: String] { ["TESTBED_STORAGE_IMAGE": image.folder, "TESTBED_STORAGE": "reflink"] }
 
         /// True when something is mounted at the image's mount point (in this mount namespace).
         var mounted: Bool {
@@ -114,6 +115,20 @@ struct LoopImageTests {
         #expect(place.mounted, "kept for the next run")
         #expect(place.image.tearDownIfUnused() == place.image.folder)
         #expect(!place.mounted && !place.loopDeviceLeft)
+    }
+
+    /// A small seed (under ``ImageClone/smallestPack``) is copied by default, the image left
+    /// unmade: there the copy is as fast.
+    @Test func aSmallSeedIsCopiedUnlessTheImageIsAskedFor() async throws {
+        let place = Place()
+        let run = try PostgresTestRun()
+        for name in ["cold", "warm"] {
+            var options = try run.options(name, seed: CloneStorageTests.seed)
+            options.environment["TESTBED_STORAGE_IMAGE"] = place.image.folder
+            #expect(try await run.withCluster(options) { cluster, _ in try cluster.count("orders") } == 3)
+        }
+        #expect(run.details(.note).contains("storage: copy (the run's data directory from the cache)"), "\(run.details(.note))")
+        #expect(!FileManager.default.fileExists(atPath: place.image.folder + "/image"), "no image was made")
     }
 
     /// `testbed run` killed with SIGKILL while its command runs: the watchdog deletes its

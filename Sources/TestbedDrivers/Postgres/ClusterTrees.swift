@@ -37,6 +37,7 @@ struct ClusterTrees: Sendable {
     func prepare() throws(PostgresError) {
         do {
             try cache.makePrivate()
+            try PrivateDirectory.ensure((root as NSString).deletingLastPathComponent, what: "the folder of unpacked cache entries")
             try PrivateDirectory.ensure(root, what: "the folder of unpacked cache entries")
         } catch {
             throw PostgresError(code: .cache, message: error.description)

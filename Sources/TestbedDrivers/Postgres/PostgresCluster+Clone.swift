@@ -12,7 +12,9 @@ extension PostgresCluster {
     /// How a warm start gets the seeded cluster of the cached entry `key`: cloned by reflink
     /// from the entry's tree beside the cache when the cache and the service directory share
     /// a reflink file system; else, as root, from its tree in the ``LoopImage`` into a folder
-    /// there (kept in ``imageClone``); else copied (today's unpack of the pack).
+    /// there (kept in ``imageClone``) when the pack is large enough to gain from it
+    /// (``ImageClone/smallestPack``, or `TESTBED_STORAGE=reflink`); else copied (today's
+    /// unpack of the pack).
     /// `TESTBED_STORAGE=copy` forces the copy. Throws `.startup` for a bad value.
     func warmStorage(_ key: String) throws -> (method: CloneMethod, trees: ClusterTrees?) {
         if options.environment[StorageBackend.variable] != "copy" { try trees.prepare() }
@@ -21,6 +23,7 @@ extension PostgresCluster {
         guard let image = LoopImage.forRun(in: options.serviceDirectory, environment: options.environment) else { return (.copy, nil) }
         var info = stat()
         guard stat(cache.path(key), &info) == 0,
+              UInt64(info.st_size) >= ImageClone.smallestPack || options.environment[StorageBackend.variable] == "reflink",
               let clone = ImageClone.make(image: image, cache: cache, packSize: UInt64(info.st_size),
                                           serviceName: options.serviceName, user: account.user) else { return (.copy, nil) }
         imageClone.withLock { $0 = clone }
