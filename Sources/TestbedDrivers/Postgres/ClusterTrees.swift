@@ -70,7 +70,8 @@ struct ClusterTrees: Sendable {
                 }
                 let temporary = root + "/.tmp-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
                 do throws(PostgresError) {
-                    try ClusterPack.unpack(pack, to: temporary, owner: nil)
+                    // Duplicates (a template and its database) as clones: the tree holds the seed once.
+                    try ClusterPack.unpack(pack, to: temporary, owner: nil, cloningDuplicates: true)
                     guard rename(temporary, destination) == 0 else { throw ClusterFiles.failure("cannot publish \(destination)") }
                 } catch {
                     ClusterFiles.remove(temporary)
