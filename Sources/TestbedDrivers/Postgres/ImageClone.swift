@@ -35,7 +35,8 @@ struct ImageClone: Sendable {
         let runs = hold.mountPoint + "/runs"
         if mkdir(runs, 0o700) != 0 && errno != EEXIST { return nil }
         guard (try? PrivateDirectory.verify(runs, what: "the runs' folder of the reflink image")) != nil else { return nil }
-        let folder = runs + "/\(serviceName)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+        let name = String(serviceName.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" }.prefix(40))
+        let folder = runs + "/\(name)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
         guard mkdir(folder, 0o700) == 0 else { return nil }
         ProcessRegistry.addDirectory(folder)
         let clone = ImageClone(hold: hold, folder: folder, trees: ClusterTrees(cache: cache, root: hold.mountPoint + "/trees/postgres"))
