@@ -261,7 +261,7 @@ enum ClusterPack {
 
     /// Checks the pack's checksum over the whole file (mapped, so the pages read here are
     /// the ones the copy then sends), then reads its header.
-    private static func readVerified(_ input: Int32, _ source: String) throws(PostgresError) -> (list: [Entry], dataStart: UInt64) {
+    static func readVerified(_ input: Int32, _ source: String) throws(PostgresError) -> (list: [Entry], dataStart: UInt64) {
         var info = stat()
         guard fstat(input, &info) == 0 else { throw ClusterFiles.failure("cannot read \(source)") }
         let size = Int(info.st_size)

@@ -81,7 +81,8 @@ extension PostgresCluster {
     /// shut down, and fills the cache entry `lease` from it, holding one copy of the data
     /// in the end: with `.reflink`, `data` is a clone of `build` (shared extents) and
     /// `build` is packed in the background, then deleted; with `.copy`, `build` is packed
-    /// first, then renamed to `data` (no second copy, no copy time).
+    /// first, its template databases' folders are left to the pack (``DeferredTemplates``,
+    /// as on a warm start), then it is renamed to `data` (no second copy, no copy time).
     ///
     /// Returns what it did, for the progress note.
     func makeDataDirectory(fromBuild build: String, lease: ClusterCache.Lease, storage: CloneMethod) async throws -> String {
@@ -103,11 +104,21 @@ extension PostgresCluster {
         }
         let clock = ContinuousClock()
         let began = clock.now
-        let outcome = await BlockingWork.run { () -> Result<Void, PostgresError> in
+        let (pack, folders) = (cache.path(lease.name), templates.folders)
+        // The templates then leave `data` for the pack, as on a warm start (DeferredTemplates).
+        let outcome = await BlockingWork.run { () -> Result<ClusterPack.Deferred?, PostgresError> in
             defer { lease.release() }
-            return Result { () throws(PostgresError) in try lease.publishCopy(of: build) }
+            return Result { () throws(PostgresError) -> ClusterPack.Deferred? in
+                try lease.publishCopy(of: build)
+                guard let deferred = try ClusterPack.openDeferred(pack, deferring: folders) else { return nil }
+                folders.forEach { ClusterFiles.remove($0, below: build) }
+                return deferred
+            }
         }
-        if case .failure(let error) = outcome { options.report(.note, "cannot write the cache entry \(lease.name): \(error)") }
+        switch outcome {
+        case .success(let deferred): templates.keep(deferred)
+        case .failure(let error): options.report(.note, "cannot write the cache entry \(lease.name): \(error)")
+        }
         let packed = Self.ms(clock.now - began)
         guard rename(build, dataDirectory) == 0 else { throw ClusterFiles.failure("cannot move \(build) to \(dataDirectory)") }
         return "cache written in \(packed) ms, build moved to data"
