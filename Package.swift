@@ -6,6 +6,13 @@ import PackageDescription
 // `.linux` entry for `platforms:`, and a macOS minimum would promise a port that does not
 // exist, so there is none; building elsewhere stops at Sources/Testbed/LinuxOnly.swift.
 // See docs/architecture.md, "Platform".
+// The upstream HTTP client (HTTP links that reach a real upstream, `verify`), built only with
+// the HTTPClient trait (below): the targets that use it name this list.
+let upstreamHTTPClient: [Target.Dependency] = [
+    .product(name: "AsyncHTTPClient", package: "async-http-client", condition: .when(traits: ["HTTPClient"])),
+    .product(name: "NIOSSL", package: "swift-nio-ssl", condition: .when(traits: ["HTTPClient"])),
+]
+
 let package = Package(
     name: "Testbed",
     products: [
@@ -99,9 +106,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client", condition: .when(traits: ["HTTPClient"])),
-                .product(name: "NIOSSL", package: "swift-nio-ssl", condition: .when(traits: ["HTTPClient"])),
-            ]
+            ] + upstreamHTTPClient
         ),
         .target(
             name: "TestbedDrivers",
@@ -128,9 +133,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client", condition: .when(traits: ["HTTPClient"])),
-                .product(name: "NIOSSL", package: "swift-nio-ssl", condition: .when(traits: ["HTTPClient"])),
-            ]
+            ] + upstreamHTTPClient
         ),
         .target(
             name: "TestbedTesting",

@@ -52,7 +52,7 @@ package struct HealthGate: Sendable {
                 var error = HealthCheckError(
                     .deadlineExceeded,
                     "health check \(probe.summary) did not pass within \(timing.deadline) (\(attempts) attempts); last error: \(last.message)",
-                    logTail: process?.log.lastLines(20) ?? [], logFile: process?.configuration.logFile)
+                    logTail: process?.log.lastLines(20) ?? [], logFile: process?.options.logFile)
                 error.lastFailure = last
                 throw error
             }
@@ -62,7 +62,7 @@ package struct HealthGate: Sendable {
 
     private func exited(_ status: ExitStatus) async -> HealthCheckError {
         HealthCheckError(.exited, "exited before it was healthy (\(status))", exitStatus: status,
-                         logTail: await process?.finalLines() ?? [], logFile: process?.configuration.logFile)
+                         logTail: await process?.finalLines() ?? [], logFile: process?.options.logFile)
     }
 
     /// Makes the value from its fields.

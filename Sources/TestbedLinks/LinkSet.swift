@@ -9,7 +9,7 @@ import TestbedModel
 /// locked while the link exists.
 public final class LinkSet: Sendable {
     /// A proxy as Toxiproxy's `POST /proxies` and `/populate` describe it.
-    package struct Configuration: Sendable, Hashable, Codable {
+    package struct Options: Sendable, Hashable, Codable {
         /// The link's name.
         package var name: String
         /// `host:port` to listen on; the host must be a loopback address, port 0 picks one.
@@ -19,7 +19,7 @@ public final class LinkSet: Sendable {
         /// False creates the link down.
         package var enabled: Bool
 
-        /// Makes a configuration.
+        /// Makes the options of a link.
         package init(name: String, listen: String, upstream: String, enabled: Bool = true) {
             self.name = name
             self.listen = listen
@@ -88,22 +88,22 @@ public final class LinkSet: Sendable {
     /// `invalidAddress` for a malformed address or a listen host that is not loopback,
     /// `bind` when the port is taken.
     @discardableResult
-    package func create(_ configuration: Configuration, seed: UInt64? = nil) async throws -> Link {
-        let listen = try LinkAddress(parsing: configuration.listen)
-        let upstream = try LinkAddress(parsing: configuration.upstream)
+    package func create(_ options: Options, seed: UInt64? = nil) async throws -> Link {
+        let listen = try LinkAddress(parsing: options.listen)
+        let upstream = try LinkAddress(parsing: options.upstream)
         guard listen.isLoopback else {
-            throw LinkError(.invalidAddress, "link '\(configuration.name)' cannot listen on \(listen): only loopback "
+            throw LinkError(.invalidAddress, "link '\(options.name)' cannot listen on \(listen): only loopback "
                             + "addresses (127.0.0.1, ::1, localhost) are allowed")
         }
         let reservation: PortReservation
         do {
             reservation = listen.port == 0 ? try allocator.reserve() : try allocator.reserve(fixed: listen.port)
         } catch let error as PortError {
-            throw LinkError(.bind, "link '\(configuration.name)' cannot listen on \(listen): \(error.message)")
+            throw LinkError(.bind, "link '\(options.name)' cannot listen on \(listen): \(error.message)")
         }
-        let link = try await start(name: configuration.name, listen: LinkAddress(host: listen.host, port: reservation.port),
+        let link = try await start(name: options.name, listen: LinkAddress(host: listen.host, port: reservation.port),
                                    upstream: upstream, reservation: reservation, faults: [], seed: seed)
-        if !configuration.enabled { await link.down() }
+        if !options.enabled { await link.down() }
         return link
     }
 
@@ -164,21 +164,21 @@ public final class LinkSet: Sendable {
 
     /// Toxiproxy's `POST /populate`: creates the links that are missing, re-creates those
     /// whose addresses differ, sets `enabled` on all; returns them in the order given.
-    package func populate(_ configurations: [Configuration]) async throws -> [Link] {
+    package func populate(_ links: [Options]) async throws -> [Link] {
         var result: [Link] = []
-        for configuration in configurations {
-            if let existing = try? link(named: configuration.name) {
-                let listen = try LinkAddress(parsing: configuration.listen)
-                let upstream = try LinkAddress(parsing: configuration.upstream)
+        for options in links {
+            if let existing = try? link(named: options.name) {
+                let listen = try LinkAddress(parsing: options.listen)
+                let upstream = try LinkAddress(parsing: options.upstream)
                 let sameListen = listen.port == 0 || listen == existing.listen
                 if sameListen && upstream == existing.upstream {
-                    try await existing.setEnabled(configuration.enabled)
+                    try await existing.setEnabled(options.enabled)
                     result.append(existing)
                     continue
                 }
-                try await delete(name: configuration.name)
+                try await delete(name: options.name)
             }
-            result.append(try await create(configuration))
+            result.append(try await create(options))
         }
         return result
     }

@@ -23,7 +23,7 @@ package struct PlannedLink: Sendable {
     /// What `${name.key}` resolves to: the target's values with the link's host and port.
     package var values: [String: String]
     /// The HTTP settings of an HTTP link (its upstream URL, tape, mode); nil for a TCP link.
-    package var http: HTTPLinkSettings?
+    package var http: HTTPLinkOptions?
     /// Where the link is declared (an HTTP link's `http:` block), for errors about its tape.
     package var location: SourceLocation
 
@@ -31,7 +31,7 @@ package struct PlannedLink: Sendable {
     package var listen: LinkAddress { LinkAddress(host: "127.0.0.1", port: reservation.port) }
 
     /// Makes the value from its fields.
-    package init(name: String, target: String? = nil, reservation: PortReservation, upstream: LinkAddress, faults: [Fault], seed: UInt64? = nil, values: [String: String], http: HTTPLinkSettings? = nil, location: SourceLocation) {
+    package init(name: String, target: String? = nil, reservation: PortReservation, upstream: LinkAddress, faults: [Fault], seed: UInt64? = nil, values: [String: String], http: HTTPLinkOptions? = nil, location: SourceLocation) {
         self.name = name
         self.target = target
         self.reservation = reservation

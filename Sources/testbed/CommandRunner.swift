@@ -71,7 +71,7 @@ final class CommandRunner: Sendable {
         }) {
             return 128 + signal
         }
-        var configuration = ServiceProcess.Configuration(
+        var configuration = ServiceProcess.Options(
             executable: executable, arguments: Array(argv.dropFirst()), environment: environment, logFile: "")
         configuration.inheritsStandardStreams = true
         let command: ServiceProcess

@@ -59,7 +59,7 @@ import Testing
         let http = try #require(api.portNumbers["http"])
         #expect(plan.values["api"]?["ports.http"] == String(http))
         #expect(api.ports["http"]?.isHeld == true)
-        guard let launch = api.kind as? ProcessLaunch else { Issue.record("api is not a process: \(api.kind)"); return }
+        guard let launch = api.kind as? ProcessPlan else { Issue.record("api is not a process: \(api.kind)"); return }
         #expect(launch.argv == ["python3", "-m", "http.server", String(http)])
         #expect(launch.logFile == run.log(for: "api"))
         #expect(launch.environment["DATABASE_URL"] == plan.values["db"]?["url"])
@@ -87,7 +87,7 @@ import Testing
         #expect(migrate.isJob)
         let notesPath = run.folder(for: "notes") + "/notes.sqlite"
         #expect(plan.values["notes"]?["path"] == notesPath)
-        guard let job = migrate.kind as? ProcessLaunch else { Issue.record("migrate is not a process"); return }
+        guard let job = migrate.kind as? ProcessPlan else { Issue.record("migrate is not a process"); return }
         #expect(job.argv == ["/bin/sh", "-c", "echo migrating \(notesPath)"])
 
         #expect(plan.exports["API_URL"] == "http://127.0.0.1:\(http)/")

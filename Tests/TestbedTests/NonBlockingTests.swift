@@ -73,7 +73,7 @@ import Testing
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 16000)
             INSERT INTO blob(data) SELECT randomblob(4000) FROM n;
             """.write(toFile: script, atomically: true, encoding: .utf8)
-        let seed = [ResolvedSeedStep(step: SeedStep(source: .sql(path: script), location: SourceLocation(file: "env.yml", line: 1, column: 1)),
+        let seed = [PlannedSeedStep(step: SeedStep(source: .sql(path: script), location: SourceLocation(file: "env.yml", line: 1, column: 1)),
                                      absolutePaths: [script], commandArgv: nil)]
         func driver(_ name: String) throws -> SQLiteServiceDriver {
             try SQLiteServiceDriver(SQLiteStore.Options(

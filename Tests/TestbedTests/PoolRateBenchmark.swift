@@ -21,7 +21,7 @@ struct PoolRateBenchmark {
 
     /// Checks out `total` databases with 8 consumers (each runs one query on its database)
     /// and prints the rate.
-    static func measure(_ label: String, seed: [ResolvedSeedStep], total: Int, size: Int, creations: Int,
+    static func measure(_ label: String, seed: [PlannedSeedStep], total: Int, size: Int, creations: Int,
                         drops: Int = 2) async throws {
         let run = try PostgresTestRun()
         _ = try await run.withCluster(run.options("fill", seed: seed)) { _, _ in 0 }

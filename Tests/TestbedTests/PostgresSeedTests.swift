@@ -126,8 +126,8 @@ struct PostgresSeedTests {
     @Test func commandStepSeesTheConnectionAndIsCachedOnlyWhenMarkedCacheable() async throws {
         let run = try Run()
         let script = "psql -v ON_ERROR_STOP=1 -q \"$DATABASE_URL\" -c \"INSERT INTO users (email) VALUES ('$PGUSER@$PGDATABASE')\""
-        func command(cacheable: Bool) -> ResolvedSeedStep {
-            ResolvedSeedStep(step: SeedStep(source: .command(.shell(Template(literal: script)), cacheable: cacheable, inputs: []),
+        func command(cacheable: Bool) -> PlannedSeedStep {
+            PlannedSeedStep(step: SeedStep(source: .command(.shell(Template(literal: script)), cacheable: cacheable, inputs: []),
                                             location: Run.here),
                              absolutePaths: [], commandArgv: ["/bin/sh", "-c", script])
         }
@@ -148,7 +148,7 @@ struct PostgresSeedTests {
 
     @Test func failingCommandStepReportsItsOutput() async throws {
         let run = try Run()
-        let step = ResolvedSeedStep(
+        let step = PlannedSeedStep(
             step: SeedStep(source: .command(.argv([]), cacheable: false, inputs: []), location: Run.here),
             absolutePaths: [], commandArgv: ["/bin/sh", "-c", "echo migration 42 broke; exit 3"])
         let cluster = try PostgresCluster(run.options(seed: [step]))

@@ -22,7 +22,7 @@ final class PostgresTestRun: Sendable {
     }
 
     /// A fresh service directory and the options for a cluster in it.
-    func options(_ name: String = "db", spec: PostgresSpec = PostgresSpec(), seed: [ResolvedSeedStep] = [],
+    func options(_ name: String = "db", spec: PostgresSpec = PostgresSpec(), seed: [PlannedSeedStep] = [],
                  port: Int? = nil) throws -> PostgresCluster.Options {
         let directory = root + "/" + name
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -45,19 +45,19 @@ final class PostgresTestRun: Sendable {
             .appendingPathComponent("Fixtures/postgres/\(name)").path
     }
 
-    static func sql(_ name: String, database: String? = nil, path: String? = nil) -> ResolvedSeedStep {
+    static func sql(_ name: String, database: String? = nil, path: String? = nil) -> PlannedSeedStep {
         let file = path ?? fixture(name)
-        return ResolvedSeedStep(step: SeedStep(source: .sql(path: name), database: database, location: here),
+        return PlannedSeedStep(step: SeedStep(source: .sql(path: name), database: database, location: here),
                                 absolutePaths: [file])
     }
 
-    static func csv(_ name: String, table: String, options: CSVOptions) -> ResolvedSeedStep {
-        ResolvedSeedStep(step: SeedStep(source: .csv(path: name, table: table, options: options), location: here),
+    static func csv(_ name: String, table: String, options: CSVOptions) -> PlannedSeedStep {
+        PlannedSeedStep(step: SeedStep(source: .csv(path: name, table: table, options: options), location: here),
                          absolutePaths: [fixture(name)])
     }
 
-    static func json(_ name: String, table: String?) -> ResolvedSeedStep {
-        ResolvedSeedStep(step: SeedStep(source: .json(path: name, table: table), location: here),
+    static func json(_ name: String, table: String?) -> PlannedSeedStep {
+        PlannedSeedStep(step: SeedStep(source: .json(path: name, table: table), location: here),
                          absolutePaths: [fixture(name)])
     }
 

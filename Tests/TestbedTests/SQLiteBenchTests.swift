@@ -38,8 +38,8 @@ struct SQLiteBenchTests {
 
         let location = SourceLocation(file: "bench.yml", line: 1, column: 1)
         let seed = [
-            ResolvedSeedStep(step: SeedStep(source: .sql(path: schema), location: location), absolutePaths: [schema]),
-            ResolvedSeedStep(step: SeedStep(source: .csv(path: csv, table: "users", options: CSVOptions()), location: location),
+            PlannedSeedStep(step: SeedStep(source: .sql(path: schema), location: location), absolutePaths: [schema]),
+            PlannedSeedStep(step: SeedStep(source: .csv(path: csv, table: "users", options: CSVOptions()), location: location),
                              absolutePaths: [csv]),
         ]
         let store = try SQLiteStore(.init(serviceName: "bench", spec: SQLiteSpec(), path: folder.path + "/bench.sqlite",
@@ -59,8 +59,8 @@ struct SQLiteBenchTests {
         let users = fixturePath("sqlite", "users.csv")
         let location = SourceLocation(file: "bench.yml", line: 1, column: 1)
         let seed = [
-            ResolvedSeedStep(step: SeedStep(source: .sql(path: schema), location: location), absolutePaths: [schema]),
-            ResolvedSeedStep(step: SeedStep(source: .csv(path: users, table: "users", options: CSVOptions()), location: location),
+            PlannedSeedStep(step: SeedStep(source: .sql(path: schema), location: location), absolutePaths: [schema]),
+            PlannedSeedStep(step: SeedStep(source: .csv(path: users, table: "users", options: CSVOptions()), location: location),
                              absolutePaths: [users]),
         ]
         let store = try SQLiteStore(.init(serviceName: "small", spec: SQLiteSpec(), path: folder.path + "/small.sqlite",

@@ -16,7 +16,7 @@ struct SQLiteSnapshotIntegrityTests {
         let schema = fixturePath("sqlite", "schema.sql")
         let users = fixturePath("sqlite", "users.csv")
         let seed = [schema, users].map { path in
-            ResolvedSeedStep(step: SeedStep(source: path.hasSuffix(".sql") ? .sql(path: path)
+            PlannedSeedStep(step: SeedStep(source: path.hasSuffix(".sql") ? .sql(path: path)
                                                 : .csv(path: path, table: "users", options: CSVOptions()),
                                             location: SourceLocation(file: "env.yml", line: 1, column: 1)),
                              absolutePaths: [path])

@@ -14,12 +14,12 @@ private struct ShopStore {
 
     init() throws { folder = try TemporaryFolder() }
 
-    static func step(_ source: SeedStep.Source, _ paths: [String], argv: [String]? = nil) -> ResolvedSeedStep {
-        ResolvedSeedStep(step: SeedStep(source: source, location: SourceLocation(file: "env.yml", line: 9, column: 5)),
+    static func step(_ source: SeedStep.Source, _ paths: [String], argv: [String]? = nil) -> PlannedSeedStep {
+        PlannedSeedStep(step: SeedStep(source: source, location: SourceLocation(file: "env.yml", line: 9, column: 5)),
                          absolutePaths: paths, commandArgv: argv)
     }
 
-    static var shopSeed: [ResolvedSeedStep] {
+    static var shopSeed: [PlannedSeedStep] {
         let schema = fixturePath("sqlite", "schema.sql")
         let users = fixturePath("sqlite", "users.csv")
         let orders = fixturePath("sqlite", "orders.json")
@@ -30,7 +30,7 @@ private struct ShopStore {
         ]
     }
 
-    func store(_ seed: [ResolvedSeedStep] = ShopStore.shopSeed, pragmas: [(name: String, value: String)] = []) throws -> SQLiteStore {
+    func store(_ seed: [PlannedSeedStep] = ShopStore.shopSeed, pragmas: [(name: String, value: String)] = []) throws -> SQLiteStore {
         try SQLiteStore(.init(serviceName: "db", spec: SQLiteSpec(pragmas: pragmas), path: path, seed: seed,
                               environment: ProcessInfo.processInfo.environment, cacheRoot: cacheRoot, report: log.reporter))
     }

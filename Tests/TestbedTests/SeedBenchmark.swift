@@ -30,7 +30,7 @@ struct SeedBenchmark {
             let connection = try connect("app")
             try connection.execute("DROP TABLE IF EXISTS events; CREATE TABLE events (id integer PRIMARY KEY, user_id integer, kind text, payload jsonb, created_at timestamp)")
             connection.close()
-            let step = ResolvedSeedStep(step: SeedStep(source: .csv(path: "events.csv", table: "events", options: CSVOptions()),
+            let step = PlannedSeedStep(step: SeedStep(source: .csv(path: "events.csv", table: "events", options: CSVOptions()),
                                                        location: PostgresTestRun.here), absolutePaths: [csv])
             let seeder = PostgresSeeder(serviceName: "db", defaultDatabase: "app", connect: connect,
                                         commandEnvironment: { _ in [:] }, logDirectory: run.root)

@@ -79,7 +79,7 @@ extension EnvironmentPlan {
         /// A process's launch (the core plans the process kind: accounts, program lookup)
         /// and its teardown.
         func launch(_ service: ServiceSpec, _ process: ProcessSpec, resolver: Resolver,
-                    environment: [String: String]) throws(ManifestProblem) -> (launch: ProcessLaunch, teardown: [TeardownStep]) {
+                    environment: [String: String]) throws(ManifestProblem) -> (launch: ProcessPlan, teardown: [TeardownStep]) {
             let folder = run.folder(for: service.name)
             var directory = manifest.directory
             if let template = process.workingDirectory {
@@ -87,7 +87,7 @@ extension EnvironmentPlan {
             }
             let teardown = TeardownStep.standard(signal: process.stopSignal, grace: process.stopGracePeriod)
             let user = try account(of: service, process)
-            var files: [ProcessLaunch.File] = []
+            var files: [ProcessPlan.File] = []
             for file in process.files {
                 var lines: [String] = []
                 for line in file.lines { lines.append(try resolver.resolve(line, service: service.name)) }
@@ -95,7 +95,7 @@ extension EnvironmentPlan {
             }
             let argv = try locateProgram(try resolver.argv(process.command, service: service.name), process, of: service,
                                          environment: environment, user: user)
-            let launch = ProcessLaunch(
+            let launch = ProcessPlan(
                 argv: (user?.commandPrefix ?? []) + argv,
                 environment: environment, workingDirectory: directory, logFile: run.log(for: service.name),
                 teardown: teardown, serviceDirectory: folder, files: files, user: user)

@@ -10,12 +10,12 @@ extension Manifest {
     /// from. With `commands` false, command argv is left nil (the size estimate needs only
     /// the files). Throws ``ManifestProblem`` for an unset variable or an unknown value.
     func resolvedSeed(of service: ServiceSpec, resolver: Resolver,
-                      commands: Bool = true) throws(ManifestProblem) -> [ResolvedSeedStep] {
-        var seed: [ResolvedSeedStep] = []
+                      commands: Bool = true) throws(ManifestProblem) -> [PlannedSeedStep] {
+        var seed: [PlannedSeedStep] = []
         for step in service.seed {
             var argv: [String]?
             if commands, case .command(let command, _, _) = step.source { argv = try resolver.argv(command, service: service.name) }
-            seed.append(ResolvedSeedStep(step: step, absolutePaths: try resolver.seedFiles(step, of: self, service: service.name),
+            seed.append(PlannedSeedStep(step: step, absolutePaths: try resolver.seedFiles(step, of: self, service: service.name),
                                          commandArgv: argv, workingDirectory: directory))
         }
         return seed

@@ -5,7 +5,7 @@ import TestbedDrivers
 /// stop it, resolved — argv, environment, ports, values, health check, teardown.
 ///
 /// Every node is a manifest service; what differs by kind is in ``kind`` (a
-/// ``ProcessLaunch``, a `PostgresPlan`, an `SQLitePlan`, …), which the service's
+/// ``ProcessPlan``, a `PostgresPlan`, an `SQLitePlan`, …), which the service's
 /// `ServiceKind` planned and makes the driver from. Links, which also have names that
 /// `${name.key}` can refer to, are not nodes: they are planned apart (``PlannedLink``,
 /// ``EnvironmentPlan/links``), and the runtime starts each once the service it fronts is

@@ -42,7 +42,7 @@ extension Environment {
     private func socketClients(of name: String, in plan: EnvironmentPlan) -> [UnixUser] {
         var clients: [UnixUser] = []
         for service in plan.services where service.dependencies.contains(where: { $0.service == name }) {
-            if let user = (service.kind as? ProcessLaunch)?.user, !clients.contains(user) { clients.append(user) }
+            if let user = (service.kind as? ProcessPlan)?.user, !clients.contains(user) { clients.append(user) }
         }
         return clients
     }

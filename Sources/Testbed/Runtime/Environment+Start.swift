@@ -171,7 +171,7 @@ extension Environment {
             if Task.isCancelled { throw error }
             throw EnvironmentError(.seedFailed, service: service.name, error.description)
         } catch {
-            if let launch = service.kind as? ProcessLaunch {
+            if let launch = service.kind as? ProcessPlan {
                 throw EnvironmentError(.spawnFailed, service: service.name, "cannot start \(launch.argv.joined(separator: " ")): \(error)",
                                        hint: "check 'command' in the manifest; a string runs through /bin/sh -c, a list runs directly")
             }
@@ -188,7 +188,7 @@ extension Environment {
             try Task.checkCancellation()
             guard status.isSuccess else {
                 throw EnvironmentError(.jobFailed, service: service.name, "the one-shot job failed (\(status))",
-                                       logTail: await process.finalLines(), logFile: process.configuration.logFile,
+                                       logTail: await process.finalLines(), logFile: process.options.logFile,
                                        hint: "dependents wait for it to exit with status 0")
             }
             milestones.healthy.reach()
@@ -243,7 +243,7 @@ extension Environment {
     static func died(_ service: PlannedService, _ process: ServiceProcess, _ status: ExitStatus,
                      logTail: [String]) -> EnvironmentError {
         var error = EnvironmentError(.serviceDied, service: service.name, "exited unexpectedly (\(status))",
-                                     logTail: logTail, logFile: process.configuration.logFile,
+                                     logTail: logTail, logFile: process.options.logFile,
                                      hint: status.isSuccess ? EnvironmentError.exitZeroHint
                                          : "the environment is torn down when a service dies; its log says why")
         error.location = service.location
@@ -254,7 +254,7 @@ extension Environment {
     static func exitedDuringStart(_ service: PlannedService, _ process: ServiceProcess, _ status: ExitStatus,
                                   logTail: [String]) -> EnvironmentError {
         var error = EnvironmentError(.exitedDuringStart, service: service.name, "exited during the start (\(status))",
-                                     logTail: logTail, logFile: process.configuration.logFile,
+                                     logTail: logTail, logFile: process.options.logFile,
                                      hint: status.isSuccess ? EnvironmentError.exitZeroHint : "the service's own output above says why")
         error.location = service.location
         return error

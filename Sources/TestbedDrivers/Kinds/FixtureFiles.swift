@@ -8,7 +8,7 @@ import TestbedSeed
 enum FixtureFiles {
     /// The bytes of the steps' files (folders: the regular files in them); a file that
     /// cannot be read counts as nothing (the start reports it).
-    static func bytes(_ seed: [ResolvedSeedStep]) -> UInt64 {
+    static func bytes(_ seed: [PlannedSeedStep]) -> UInt64 {
         var total: UInt64 = 0
         for path in seed.flatMap(\.absolutePaths) {
             var info = stat()

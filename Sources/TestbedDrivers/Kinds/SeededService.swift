@@ -12,7 +12,7 @@ package struct SeededService: Sendable {
     var spec: any ServiceKindSpec
     /// The seed steps; with ``uncacheable`` set, command steps are not resolved (their argv
     /// is nil) and the files alone are known.
-    var seed: [ResolvedSeedStep]
+    var seed: [PlannedSeedStep]
     /// Why the seeded data has no cache key (a command step that is not cacheable, one that
     /// refers to a run's values, a fixture path that cannot be resolved); nil when it has one.
     var uncacheable: String?
@@ -22,7 +22,7 @@ package struct SeededService: Sendable {
     var cacheRoot: String
 
     /// Makes the value from its fields.
-    package init(name: String, location: SourceLocation, spec: any ServiceKindSpec, seed: [ResolvedSeedStep], uncacheable: String? = nil, path: String? = nil, cacheRoot: String) {
+    package init(name: String, location: SourceLocation, spec: any ServiceKindSpec, seed: [PlannedSeedStep], uncacheable: String? = nil, path: String? = nil, cacheRoot: String) {
         self.name = name
         self.location = location
         self.spec = spec

@@ -75,7 +75,7 @@ package protocol ServiceKind: Sendable {
     /// The service's planned part and how its process group stops, its templates resolved
     /// against every value; nil: the core plans it (the process kind).
     func plan(_ spec: any ServiceKindSpec, service: PlanningService, values: [String: String],
-              seed: [ResolvedSeedStep]) throws(ManifestProblem) -> (kind: any PlannedKind, teardown: [TeardownStep])?
+              seed: [PlannedSeedStep]) throws(ManifestProblem) -> (kind: any PlannedKind, teardown: [TeardownStep])?
 
     // MARK: The runtime
 
@@ -121,7 +121,7 @@ extension ServiceKind {
     func ports(of spec: any ServiceKindSpec, location: SourceLocation) -> [PortSpec] { [] }
 
     func plan(_ spec: any ServiceKindSpec, service: PlanningService, values: [String: String],
-              seed: [ResolvedSeedStep]) throws(ManifestProblem) -> (kind: any PlannedKind, teardown: [TeardownStep])? { nil }
+              seed: [PlannedSeedStep]) throws(ManifestProblem) -> (kind: any PlannedKind, teardown: [TeardownStep])? { nil }
 
     func cacheKey(_ service: SeededService) throws -> CacheKey? { nil }
     func estimate(_ service: SeededService) -> StorageEstimate? { nil }

@@ -173,7 +173,7 @@ struct ClusterCache: Sendable {
 
     /// The key of a seeded cluster: the base key, the databases, the settings, and every step's kind,
     /// options, target database and file contents (folders: every file below them).
-    static func seededKey(base: String, spec: PostgresSpec, steps: [ResolvedSeedStep]) throws -> String {
+    static func seededKey(base: String, spec: PostgresSpec, steps: [PlannedSeedStep]) throws -> String {
         var hash = ContentHash()
         hash.update("seeded-v6")  // v6: templates at fixed OIDs (see PostgresCluster.templateOID)
         hash.update(base)

@@ -28,7 +28,7 @@ public final class PostgresCluster: Sendable {
         /// The manifest's `postgres:` block: databases, user, settings and server version.
         package var spec: PostgresSpec
         /// Fixture steps, applied in order when the seeded cluster is built.
-        package var seed: [ResolvedSeedStep]
+        package var seed: [PlannedSeedStep]
         /// An empty folder inside the run directory (created by the runtime; on tmpfs).
         package var serviceDirectory: String
         /// The loopback TCP port when `spec.tcp`; nil: Unix socket only.
@@ -45,7 +45,7 @@ public final class PostgresCluster: Sendable {
         package var socketClients: [UnixUser] = []
 
         /// Collects the options; `seed`, `port`, `environment` and `report` may be left out.
-        package init(serviceName: String, spec: PostgresSpec, seed: [ResolvedSeedStep] = [],
+        package init(serviceName: String, spec: PostgresSpec, seed: [PlannedSeedStep] = [],
                     serviceDirectory: String, port: Int? = nil, environment: [String: String] = [:],
                     cacheRoot: String, report: @escaping PhaseReporter = { _, _ in }) {
             self.serviceName = serviceName

@@ -58,7 +58,7 @@ struct PostgresKind: ServiceKind {
     }
 
     func plan(_ spec: any ServiceKindSpec, service: PlanningService, values: [String: String],
-              seed: [ResolvedSeedStep]) throws(ManifestProblem) -> (kind: any PlannedKind, teardown: [TeardownStep])? {
+              seed: [PlannedSeedStep]) throws(ManifestProblem) -> (kind: any PlannedKind, teardown: [TeardownStep])? {
         guard var spec = spec as? PostgresSpec else { return nil }
         if let password = values["password"], !password.isEmpty { spec.password = password }
         let plan = PostgresPlan(spec: spec, seed: seed, serviceDirectory: service.folder, port: port(spec, service.ports))

@@ -18,9 +18,9 @@ struct PostgresSeeder {
     /// Where command steps' logs go.
     var logDirectory: String
     /// Told each step before it is applied (for progress reports).
-    var onStep: (ResolvedSeedStep) -> Void = { _ in }
+    var onStep: (PlannedSeedStep) -> Void = { _ in }
 
-    func apply(_ steps: [ResolvedSeedStep]) async throws {
+    func apply(_ steps: [PlannedSeedStep]) async throws {
         var connections: [String: PGConnection] = [:]
         defer { connections.values.forEach { $0.close() } }
         for (index, resolved) in steps.enumerated() {
@@ -52,7 +52,7 @@ struct PostgresSeeder {
         }
     }
 
-    private func read(_ resolved: ResolvedSeedStep) throws -> (path: String, text: String) {
+    private func read(_ resolved: PlannedSeedStep) throws -> (path: String, text: String) {
         let path = resolved.absolutePaths.first ?? ""
         guard let data = FileManager.default.contents(atPath: path) else {
             throw SeedError(service: serviceName, file: path, message: "cannot read the file", step: resolved.step.location)
@@ -62,7 +62,7 @@ struct PostgresSeeder {
         return (path, text)
     }
 
-    private func applySQL(_ resolved: ResolvedSeedStep, _ connection: PGConnection) throws {
+    private func applySQL(_ resolved: PlannedSeedStep, _ connection: PGConnection) throws {
         let (path, text) = try read(resolved)
         do {
             try connection.execute(text)
@@ -83,7 +83,7 @@ struct PostgresSeeder {
         }
     }
 
-    private func applyCSV(_ resolved: ResolvedSeedStep, _ connection: PGConnection, table: String,
+    private func applyCSV(_ resolved: PlannedSeedStep, _ connection: PGConnection, table: String,
                           options: CSVOptions) throws {
         let path = resolved.absolutePaths.first ?? ""
         guard FileManager.default.isReadableFile(atPath: path) else {
@@ -107,7 +107,7 @@ struct PostgresSeeder {
     /// file order, one `json_populate_recordset` INSERT per run of rows with the same keys (a
     /// key a row lacks keeps the column's default), all in one transaction. On failure the
     /// failing run is replayed row by row to name the row's line.
-    private func applyJSON(_ resolved: ResolvedSeedStep, _ connection: PGConnection, table: String?) throws {
+    private func applyJSON(_ resolved: PlannedSeedStep, _ connection: PGConnection, table: String?) throws {
         let path = resolved.absolutePaths.first ?? ""
         let fixture: JSONFixture
         do { fixture = try JSONFixture(path: path, table: table) } catch {
@@ -167,7 +167,7 @@ struct PostgresSeeder {
         return nil
     }
 
-    private func runCommand(_ resolved: ResolvedSeedStep, database: String, index: Int) async throws {
+    private func runCommand(_ resolved: PlannedSeedStep, database: String, index: Int) async throws {
         let argv = resolved.commandArgv ?? []
         let shown = argv.joined(separator: " ")
         guard let executable = argv.first else {

@@ -72,7 +72,7 @@ final class PostgresServer: Sendable {
         for (name, value) in settings { arguments += ["-c", "\(name)=\(value)"] }
         let process: ServiceProcess
         do {
-            var configuration = ServiceProcess.Configuration(
+            var configuration = ServiceProcess.Options(
                 executable: installation.postgres, arguments: arguments, environment: serverEnvironment,
                 workingDirectory: dataDirectory, logFile: logFile, user: user)
             // If Testbed dies, its watchdog asks for an immediate shutdown, which also

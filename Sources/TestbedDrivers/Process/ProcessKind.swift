@@ -1,6 +1,6 @@
 import TestbedModel
 /// The `process` kind: a program the manifest's `command:` (or a preset) describes
-/// (``ProcessSpec``, ``ProcessLaunch``, ``ProcessDriver``), the kind of a service without a
+/// (``ProcessSpec``, ``ProcessPlan``, ``ProcessDriver``), the kind of a service without a
 /// block.
 ///
 /// The core reads its keys (they are shared with seed commands, health checks and presets)
@@ -90,12 +90,12 @@ struct ProcessKind: ServiceKind {
     }
 
     func makeDriver(_ planned: any PlannedKind, for service: DriverRequest) throws -> any ServiceDriver {
-        guard let launch = planned as? ProcessLaunch else { preconditionFailure("a process service planned as \(planned)") }
+        guard let launch = planned as? ProcessPlan else { preconditionFailure("a process service planned as \(planned)") }
         return ProcessServiceDriver(launch: launch, onLine: service.onLine)
     }
 }
 
-extension ProcessLaunch: PlannedKind {
+extension ProcessPlan: PlannedKind {
     /// 0: a process has no seed.
     package var seedStepCount: Int { 0 }
 }

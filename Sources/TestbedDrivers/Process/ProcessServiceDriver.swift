@@ -6,11 +6,11 @@ import TestbedModel
 /// Runs a process service: spawn in its own group, stop with its teardown steps.
 final class ProcessServiceDriver: ServiceDriver {
     /// How the process is spawned and stopped (argv, environment, folder, log, teardown).
-    let launch: ProcessLaunch
+    let launch: ProcessPlan
     let onLine: (@Sendable (String) -> Void)?
     private let process = Mutex<ServiceProcess?>(nil)
 
-    init(launch: ProcessLaunch, onLine: (@Sendable (String) -> Void)?) {
+    init(launch: ProcessPlan, onLine: (@Sendable (String) -> Void)?) {
         self.launch = launch
         self.onLine = onLine
     }
@@ -21,7 +21,7 @@ final class ProcessServiceDriver: ServiceDriver {
             try ServiceFolder.prepare(folder, files: launch.files.map { (($0.path as NSString).lastPathComponent, $0.contents, $0.mode) },
                                       owner: launch.user)
         }
-        let configuration = ServiceProcess.Configuration(
+        let configuration = ServiceProcess.Options(
             executable: launch.argv[0], arguments: Array(launch.argv.dropFirst()), environment: launch.environment,
             workingDirectory: launch.workingDirectory, logFile: launch.logFile)
         let spawned = try ServiceProcess(configuration, onLine: onLine)

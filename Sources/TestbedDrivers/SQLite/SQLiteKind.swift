@@ -37,7 +37,7 @@ struct SQLiteKind: ServiceKind {
     }
 
     func plan(_ spec: any ServiceKindSpec, service: PlanningService, values: [String: String],
-              seed: [ResolvedSeedStep]) throws(ManifestProblem) -> (kind: any PlannedKind, teardown: [TeardownStep])? {
+              seed: [PlannedSeedStep]) throws(ManifestProblem) -> (kind: any PlannedKind, teardown: [TeardownStep])? {
         guard let spec = spec as? SQLiteSpec else { return nil }
         return (SQLitePlan(spec: spec, seed: seed, serviceDirectory: service.folder, path: values["path"] ?? defaultPath(service)), [])
     }

@@ -4,7 +4,7 @@ package struct SQLitePlan: PlannedKind {
     /// The manifest's `sqlite:` block.
     package var spec: SQLiteSpec
     /// Fixture steps with their files and commands resolved.
-    package var seed: [ResolvedSeedStep]
+    package var seed: [PlannedSeedStep]
     /// The service's folder in the run directory.
     package var serviceDirectory: String
     /// The database file (absolute): `path:` resolved, else `serviceDirectory/NAME.sqlite`.

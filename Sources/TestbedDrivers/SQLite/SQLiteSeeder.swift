@@ -14,12 +14,12 @@ struct SQLiteSeeder {
     var service: String
     /// User pragmas, with `foreign_keys = ON` added when the manifest does not set it.
     var pragmas: [(name: String, value: String)]
-    var seed: [ResolvedSeedStep]
+    var seed: [PlannedSeedStep]
     var environment: [String: String]
     /// Where temporary files (the database being built, command logs) go.
     var temporaryDirectory: String
     /// Told each step before it is applied (for progress reports).
-    var onStep: @Sendable (ResolvedSeedStep) -> Void = { _ in }
+    var onStep: @Sendable (PlannedSeedStep) -> Void = { _ in }
 
     /// The manifest's pragmas with Testbed's defaults.
     static func effectivePragmas(_ pragmas: [(name: String, value: String)]) -> [(name: String, value: String)] {
@@ -113,7 +113,7 @@ struct SQLiteSeeder {
     }
 
     /// Runs a command step with `SQLITE_PATH` and `DATABASE_URL` naming the file being built.
-    private func run(_ resolved: ResolvedSeedStep, on path: String) async throws {
+    private func run(_ resolved: PlannedSeedStep, on path: String) async throws {
         guard let argv = resolved.commandArgv, let executable = argv.first else {
             throw SeedError(service: service, file: "command", message: "the command step has no resolved command",
                             step: resolved.step.location)

@@ -36,7 +36,7 @@ struct SQLiteSnapshotCache: Sendable {
     ///
     /// Covers each step's kind and options, the contents of its files, the pragmas and the
     /// SQLite library version. Throws ``SeedError`` when a fixture file cannot be read.
-    static func key(service: String, pragmas: [(name: String, value: String)], seed: [ResolvedSeedStep]) throws -> String? {
+    static func key(service: String, pragmas: [(name: String, value: String)], seed: [PlannedSeedStep]) throws -> String? {
         var hash = ContentHash()
         hash.update("testbed.sqlite.snapshot.v2")  // v2: with a checksum
         hash.update(String(cString: sqlite3_libversion()))

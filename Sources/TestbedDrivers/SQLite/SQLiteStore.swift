@@ -31,7 +31,7 @@ package final class SQLiteStore: Sendable {
         /// Absolute path of the database, resolved by the runtime (default `RUN_DIR/<service>/<service>.sqlite`).
         package var path: String
         /// Fixture steps, applied in order to a fresh database before it becomes ``path``.
-        package var seed: [ResolvedSeedStep]
+        package var seed: [PlannedSeedStep]
         /// The environment of seed commands (`SQLITE_PATH` and `DATABASE_URL` are added).
         public var environment: [String: String]
         /// Root of Testbed's caches; this store uses `cacheRoot/sqlite/`.
@@ -40,7 +40,7 @@ package final class SQLiteStore: Sendable {
         package var report: PhaseReporter
 
         /// Collects the options; `path` must be absolute (``SQLiteStore/init(_:)`` checks it).
-        public init(serviceName: String, spec: SQLiteSpec, path: String, seed: [ResolvedSeedStep] = [],
+        public init(serviceName: String, spec: SQLiteSpec, path: String, seed: [PlannedSeedStep] = [],
                     environment: [String: String] = [:], cacheRoot: String, report: @escaping PhaseReporter = { _, _ in }) {
             self.serviceName = serviceName
             self.spec = spec

@@ -24,7 +24,7 @@ package final class HTTPLinkSession: Sendable {
     /// The link's name (for messages).
     package let name: String
     /// The settings the manifest (or the Swift API) gave.
-    package let settings: HTTPLinkSettings
+    package let settings: HTTPLinkOptions
     /// The mode this run uses: the manifest's, overridden by `TESTBED_TAPES` / `--tapes`,
     /// with `once` resolved.
     package let mode: TapeMode
@@ -39,7 +39,7 @@ package final class HTTPLinkSession: Sendable {
     /// (the message names the file and line). A replay whose tape does not exist is refused
     /// when the run is planned (``EnvironmentPlan``), at the link's manifest line; a session
     /// made without that check answers every request as a miss.
-    package init(name: String, settings: HTTPLinkSettings, mode override: TapeMode? = nil, seed: UInt64? = nil) throws {
+    package init(name: String, settings: HTTPLinkOptions, mode override: TapeMode? = nil, seed: UInt64? = nil) throws {
         self.name = name
         self.settings = settings
         // A link without a tape only forwards, whatever the run asks of the others.

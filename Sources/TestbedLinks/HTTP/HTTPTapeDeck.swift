@@ -33,7 +33,7 @@ final class HTTPTapeDeck: Sendable {
     /// another account could change stops the start rather than the tape at teardown.
     /// Throws ``LinkError`` (`tape`) with the tape's own error (file and line) when it cannot
     /// be read, or its folder cannot be used.
-    init(link: String, path: String, settings: HTTPLinkSettings, load: Bool, writes: Bool = false) throws {
+    init(link: String, path: String, settings: HTTPLinkOptions, load: Bool, writes: Bool = false) throws {
         self.path = path
         volatility = TapeVolatility(extra: settings.volatileHeaders)
         shared = settings.tapeShared

@@ -96,7 +96,7 @@ struct ToxiproxyAPI: Sendable {
                 // A new listen address is a new link under the same name, as in Toxiproxy.
                 let faults = link.faults
                 try await links.delete(name: link.name)
-                let moved = try await links.create(LinkSet.Configuration(
+                let moved = try await links.create(LinkSet.Options(
                     name: link.name, listen: listen.description, upstream: (upstream ?? link.upstream).description,
                     enabled: change.enabled ?? link.enabled))
                 for fault in faults { try moved.add(fault) }
@@ -137,7 +137,7 @@ struct ToxiproxyAPI: Sendable {
         guard let list = (try? JSONSerialization.jsonObject(with: Data(body))) as? [Any] else {
             throw ToxiproxyError(status: 400, "bad request body: /populate takes a JSON array of proxies")
         }
-        var configurations: [LinkSet.Configuration] = []
+        var configurations: [LinkSet.Options] = []
         for (index, item) in list.enumerated() {
             let data = try JSONSerialization.data(withJSONObject: item)
             configurations.append(try configuration(Array(data), index: index + 1))
@@ -155,7 +155,7 @@ struct ToxiproxyAPI: Sendable {
 
     /// Reads one proxy of `POST /proxies` or `/populate` (number `index`), with Toxiproxy's
     /// defaults: enabled, and a free loopback port when `listen` is missing.
-    private func configuration(_ body: [UInt8], index: Int?) throws -> LinkSet.Configuration {
+    private func configuration(_ body: [UInt8], index: Int?) throws -> LinkSet.Options {
         let input = try JSONDecoder().decode(ProxyChange.self, from: Data(body))
         let at = index.map { " at proxy \($0)" } ?? ""
         guard let name = input.name, !name.isEmpty else {
@@ -166,7 +166,7 @@ struct ToxiproxyAPI: Sendable {
         }
         _ = try checkedUpstream(upstream, proxy: name)
         let listen = input.listen.flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1:0"
-        return LinkSet.Configuration(name: name, listen: listen, upstream: upstream, enabled: input.enabled ?? true)
+        return LinkSet.Options(name: name, listen: listen, upstream: upstream, enabled: input.enabled ?? true)
     }
 
     private func checkedUpstream(_ text: String, proxy: String) throws -> LinkAddress {

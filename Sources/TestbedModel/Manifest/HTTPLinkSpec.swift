@@ -61,8 +61,8 @@ package struct HTTPLinkSpec: Sendable {
     }
 
     /// The link's settings with `upstream`.
-    package func settings(upstream: HTTPUpstreamURL) -> HTTPLinkSettings {
-        HTTPLinkSettings(upstream: upstream, tape: tape, mode: mode, strict: strict, matchHeaders: matchHeaders,
+    package func settings(upstream: HTTPUpstreamURL) -> HTTPLinkOptions {
+        HTTPLinkOptions(upstream: upstream, tape: tape, mode: mode, strict: strict, matchHeaders: matchHeaders,
                          ignoreQuery: ignoreQuery, ignoreJSON: ignoreJSON, matchBody: matchBody, redactHeaders: redactHeaders,
                          redactQuery: redactQuery, redactJSON: redactJSON, caFile: caFile,
                          tapeShared: tapeShared, volatileHeaders: volatileHeaders)

@@ -16,7 +16,7 @@ import Glibc
 /// - stdin is /dev/null; the environment is exactly the one given.
 package final class ServiceProcess: Sendable {
     /// What to spawn, and how.
-    package struct Configuration: Sendable {
+    package struct Options: Sendable {
         /// The program: a path (relative ones against ``workingDirectory``) or a name looked up on the environment's `PATH`.
         package var executable: String
         /// The arguments, without the program name.
@@ -51,27 +51,27 @@ package final class ServiceProcess: Sendable {
     /// The process id, which is also its process group id.
     package let pid: Int32
     /// What was spawned.
-    package let configuration: Configuration
+    package let options: Options
     private let process: Process
     private let exitRecord = ExitRecord()
     /// The process's output: its log file, last lines and line observers.
     package let log: LogTail
 
     /// Spawns the process. Throws ``ServiceProcessError`` when it cannot be started.
-    package init(_ configuration: Configuration, onLine: (@Sendable (String) -> Void)? = nil) throws {
-        self.configuration = configuration
-        var executable = configuration.executable
-        var arguments = configuration.arguments
-        if let user = configuration.user, UnixUser.isRoot, user.uid != 0 {
+    package init(_ options: Options, onLine: (@Sendable (String) -> Void)? = nil) throws {
+        self.options = options
+        var executable = options.executable
+        var arguments = options.arguments
+        if let user = options.user, UnixUser.isRoot, user.uid != 0 {
             arguments = user.commandPrefix.dropFirst() + [executable] + arguments
             executable = user.commandPrefix[0]
         }
-        if executable.contains("/"), !executable.hasPrefix("/"), let dir = configuration.workingDirectory {
+        if executable.contains("/"), !executable.hasPrefix("/"), let dir = options.workingDirectory {
             executable = dir + "/" + executable
         }
-        let resolved = try Self.resolve(executable, path: configuration.environment["PATH"])
-        let inherits = configuration.inheritsStandardStreams
-        let logHandle = inherits ? nil : try LogTail.openLog(configuration.logFile)
+        let resolved = try Self.resolve(executable, path: options.environment["PATH"])
+        let inherits = options.inheritsStandardStreams
+        let logHandle = inherits ? nil : try LogTail.openLog(options.logFile)
         let pipe = Pipe()
         let process = Process()
         // Behind the gate when a watchdog runs: the program starts only once registered.
@@ -80,8 +80,8 @@ package final class ServiceProcess: Sendable {
         } ?? (resolved, arguments)
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = argv
-        process.environment = configuration.environment
-        if let dir = configuration.workingDirectory {
+        process.environment = options.environment
+        if let dir = options.workingDirectory {
             process.currentDirectoryURL = URL(fileURLWithPath: dir, isDirectory: true)
         }
         if inherits {
@@ -109,7 +109,7 @@ package final class ServiceProcess: Sendable {
         self.process = process
         self.pid = process.processIdentifier
         // Opens the gate: from here on the watchdog stops the group if this process dies.
-        ProcessRegistry.add(pid, signal: configuration.emergencySignal)
+        ProcessRegistry.add(pid, signal: options.emergencySignal)
         if !inherits { log.startReading(pipe.fileHandleForReading.fileDescriptor, retaining: pipe) }
     }
 

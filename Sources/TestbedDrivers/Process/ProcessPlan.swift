@@ -1,6 +1,6 @@
 import TestbedSystem
 /// How a process service is spawned: its command resolved to argv, and where it runs.
-package struct ProcessLaunch: Sendable {
+package struct ProcessPlan: Sendable {
     /// A file written into ``serviceDirectory`` before the spawn, its text resolved.
     package struct File: Sendable, Hashable {
         /// Absolute path: `serviceDirectory/NAME`.

@@ -1,6 +1,6 @@
 import TestbedModel
 /// A seed step with everything the runtime resolves before a driver applies it.
-public struct ResolvedSeedStep: Sendable {
+public struct PlannedSeedStep: Sendable {
     /// The step as the manifest wrote it (kind, options, manifest location).
     package var step: SeedStep
     /// ``SeedStep/files`` resolved against the manifest's folder, in the same order: the

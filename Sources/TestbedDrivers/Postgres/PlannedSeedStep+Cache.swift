@@ -1,5 +1,5 @@
 import TestbedSeed
-extension ResolvedSeedStep {
+extension PlannedSeedStep {
     /// Whether the result of this step can be cached by the content of its files.
     ///
     /// A command step is opaque: it may read anything (a migrations folder, the network,

@@ -3,7 +3,7 @@
 ///
 /// The manifest's `http:` block of a link (docs/manifest.md, "links"); a link with these
 /// settings speaks HTTP/1.1 to its clients instead of forwarding bytes.
-package struct HTTPLinkSettings: Sendable, Hashable {
+package struct HTTPLinkOptions: Sendable, Hashable {
     /// Where requests go (a service's port or an external base URL).
     package var upstream: HTTPUpstreamURL
     /// The tape file (an absolute path); nil only for `passthrough`.
