@@ -190,7 +190,7 @@ struct ReflinkStorageTests {
         let folder = xfs.mountPoint + "/sqlite"
         let notes = Mutex<[String]>([])
         let schema = fixturePath("sqlite", "schema.sql")
-        let seed = [ResolvedSeedStep(step: SeedStep(source: .sql(path: schema), location: SourceLocation(file: "env.yml", line: 1, column: 1)),
+        let seed = [PlannedSeedStep(step: SeedStep(source: .sql(path: schema), location: SourceLocation(file: "env.yml", line: 1, column: 1)),
                                      absolutePaths: [schema])]
         for name in ["cold", "warm"] {
             let store = try SQLiteStore(.init(serviceName: name, spec: SQLiteSpec(), path: folder + "/\(name).sqlite", seed: seed,
