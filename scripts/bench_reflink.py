@@ -51,7 +51,7 @@ def limit(i):
 
 def env_for(storage):
     env = dict(E); env.pop("TESTBED_RUN_ROOT", None); env.pop("TESTBED_STORAGE", None)
-    if storage == "copy": env["TESTBED_STORAGE"] = "copy"
+    env["TESTBED_STORAGE"] = storage
     return env
 
 def check(extra=""):
@@ -89,13 +89,13 @@ def parallel(storage, count):
           f"at most; all done in {1000 * (time.perf_counter() - t0):.0f} ms (each sleeps 3 s)", flush=True)
 
 print(f"filling Testbed's cache ({mode} seed) ...", flush=True)
-env = env_for("auto"); env["STAMP"] = "/dev/null"
+env = env_for("reflink"); env["STAMP"] = "/dev/null"
 t0 = time.perf_counter()
 subprocess.run([testbed, "run", "-q", manifest, "--", "sh", "-c", check()], env=env, check=True)
 print(f"first (cold or cached) run: {1000 * (time.perf_counter() - t0):.0f} ms", flush=True)
 build_limit()
 rows = {"limit (cp -a + postgres + query + stop)": limit, "testbed, TESTBED_STORAGE=copy": testbed_row("copy"),
-        "testbed, automatic (reflink as root)": testbed_row("auto")}
+        "testbed, TESTBED_STORAGE=reflink": testbed_row("reflink")}
 for name, row in rows.items(): row(0)  # warm-up: page cache, the image and its tree
 samples = {name: [] for name in rows}
 for i in range(runs):
@@ -108,5 +108,5 @@ for name, values in samples.items():
     print(f"{name:<42}{statistics.median(totals):>11.0f}ms{min(totals):>7.0f}{max(totals):>7.0f}"
           f"{statistics.median(totals) / lim:>8.2f}x{statistics.median(firsts):>11.0f}ms{statistics.median(firsts) / lim_first:>8.2f}x")
 print()
-parallel("auto", 16)
+parallel("reflink", 16)
 parallel("copy", 16 if mode == "small" else 4)

@@ -10,8 +10,9 @@
 #                                           # time), the figure to hold against DatabasePool's CREATE DATABASE
 #
 # Rows: limit (cp -a of a seeded data directory to tmpfs, postgres, one query, SIGQUIT, rm);
-# testbed with TESTBED_STORAGE=copy; testbed with the automatic choice (as root in the
-# default run root: the reflink image). Each row is timed as a whole process, and "first
+# testbed with TESTBED_STORAGE=copy; testbed with TESTBED_STORAGE=reflink (as root in the
+# default run root: the reflink image, whatever the seed's size; the default takes it for
+# packs of 64 MB and more). Each row is timed as a whole process, and "first
 # query" is the time from the spawn to the moment the command's query returned.
 # Needs a release build (swift build -c release --static-swift-stdlib --product testbed; or
 # TESTBED=path) and postgresql-15. Run as root to get the reflink image.

@@ -41,6 +41,13 @@ struct CloneStorageTests {
         #expect(method != .reflink)
         #expect(FileManager.default.contents(atPath: run.root + "/b") == FileManager.default.contents(atPath: run.root + "/a"))
         #expect(try Self.clone(run.root + "/a", run.root + "/c", best: .copy) == .copy)
+        try FileManager.default.createDirectory(atPath: run.root + "/tree", withIntermediateDirectories: false)
+        try Self.write(run.root + "/tree/x", count: 100_000)
+        try Self.write(run.root + "/tree/y", count: 100_000)
+        try ClusterPack.pack(tree: run.root + "/tree", to: run.root + "/tree.pack")
+        try ClusterPack.unpack(run.root + "/tree.pack", to: run.root + "/out", owner: nil, cloningDuplicates: true)
+        #expect(FileManager.default.contents(atPath: run.root + "/out/y") == FileManager.default.contents(atPath: run.root + "/tree/x"),
+                "a duplicate falls back to a copy on tmpfs")
         #expect(FileManager.default.contents(atPath: run.root + "/c") == FileManager.default.contents(atPath: run.root + "/a"))
     }
 
@@ -53,6 +60,8 @@ struct CloneStorageTests {
         }
         #expect(refused?.description.contains("TESTBED_STORAGE=zfs") == true)
         #expect(refused?.description.contains("auto") == true && refused?.description.contains("copy") == true)
+        #expect(try StorageBackend.method(from: run.root, to: run.root, environment: ["TESTBED_STORAGE": "reflink"]).get() == .copy,
+                "reflink is a preference: tmpfs copies")
     }
 
     /// Cold then warm with the copy backend: named in the notes, and the cold run holds
@@ -62,8 +71,15 @@ struct CloneStorageTests {
         var options = try run.options("cold", seed: Self.seed)
         options.environment["TESTBED_STORAGE"] = "copy"
         let leftBuild = try await run.withCluster(options) { cluster, _ throws -> Bool in
+            let build = FileManager.default.fileExists(atPath: options.serviceDirectory + "/build")
+            #expect(!FileManager.default.fileExists(atPath: options.serviceDirectory + "/data/base/\(DeferredTemplates.oid(0))"),
+                    "the template is left in the pack, as on a warm start")
+            let connection = try cluster.connection()
+            try connection.execute("DELETE FROM orders")
+            connection.close()
+            try await cluster.reset()  // writes the template from the pack first
             #expect(try cluster.count("orders") == 3)
-            return FileManager.default.fileExists(atPath: options.serviceDirectory + "/build")
+            return build
         }
         #expect(!leftBuild, "no build folder beside data while the run works")
         #expect(run.details(.note).contains("storage: copy (the run's data directory from the build)"), "\(run.details(.note))")
@@ -146,6 +162,26 @@ struct ReflinkStorageTests {
         #expect(notes.filter { $0 == "storage: reflink (the run's data directory from the cache)" }.count == 2, "\(notes)")
         #expect(notes.filter { $0.contains("cached cluster cloned by reflink") }.count == 2, "\(notes)")
         #expect(run.details(.seeded) == ["seed cached", "seed cached"])
+    }
+
+    /// An unpacked tree holds a content the pack stores once (a database and its template)
+    /// once too: the duplicate is a clone of the first file, and a write to one is private.
+    @Test func anUnpackedTreeClonesDuplicateContents() throws {
+        let xfs = try XFSImage()
+        let tree = xfs.mountPoint + "/tree"
+        try FileManager.default.createDirectory(atPath: tree + "/base/1", withIntermediateDirectories: true)
+        try CloneStorageTests.write(tree + "/base/1/a", count: 24 << 20)
+        try CloneStorageTests.write(tree + "/base/1/b", count: 24 << 20)
+        try ClusterPack.pack(tree: tree, to: xfs.mountPoint + "/tree.pack")
+        let before = xfs.used
+        try ClusterPack.unpack(xfs.mountPoint + "/tree.pack", to: xfs.mountPoint + "/out", owner: nil, cloningDuplicates: true)
+        #expect(xfs.used - before < 30 << 20, "48 MB of files took \(xfs.used - before) bytes")
+        let original = FileManager.default.contents(atPath: tree + "/base/1/a")
+        #expect(FileManager.default.contents(atPath: xfs.mountPoint + "/out/base/1/b") == original)
+        let handle = try #require(FileHandle(forWritingAtPath: xfs.mountPoint + "/out/base/1/a"))
+        try handle.write(contentsOf: Data(repeating: 0xee, count: 8192))
+        try handle.close()
+        #expect(FileManager.default.contents(atPath: xfs.mountPoint + "/out/base/1/b") == original)
     }
 
     /// An SQLite database cloned from its cached snapshot on XFS: a reflink, named in a note.

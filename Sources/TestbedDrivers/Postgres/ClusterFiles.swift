@@ -153,6 +153,24 @@ enum ClusterFiles {
         removeEntry(url.lastPathComponent, in: parent, depth: 0)
     }
 
+    /// Removes `relative` (e.g. `base/OID`) below the folder `top` and everything below it;
+    /// missing is fine. Every folder on the way is opened with `O_NOFOLLOW` from its parent's
+    /// descriptor: `top` may belong to another account (the server's), only its parent must not.
+    static func remove(_ relative: String, below top: String) {
+        let parts = relative.split(separator: "/").map(String.init)
+        guard let last = parts.last else { return }
+        var folder = open(top, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard folder >= 0 else { return }
+        defer { close(folder) }
+        for part in parts.dropLast() {
+            let next = openat(folder, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard next >= 0 else { return }
+            close(folder)
+            folder = next
+        }
+        removeEntry(last, in: folder, depth: 0)
+    }
+
     private static func removeEntry(_ name: String, in parent: Int32, depth: Int) {
         if unlinkat(parent, name, 0) == 0 || errno == ENOENT { return }
         // A folder (EISDIR on Linux, EPERM in POSIX); a tree deeper than a cluster's is left.

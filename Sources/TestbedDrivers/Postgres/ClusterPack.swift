@@ -134,9 +134,11 @@ enum ClusterPack {
     ///
     /// Entries at or below the relative paths `deferring` are left out: they are handed
     /// back with the open pack (see ``Deferred``), to be written later on demand.
+    /// `cloningDuplicates`: a file whose content an earlier file has is cloned from that
+    /// file (a reflink where the destination allows; see ``cloneDuplicates(_:owner:)``).
     @discardableResult
     static func unpack(_ source: String, to destination: String, owner: UnixUser?,
-                       deferring: [String] = []) throws(PostgresError) -> Deferred? {
+                       deferring: [String] = [], cloningDuplicates: Bool = false) throws(PostgresError) -> Deferred? {
         let input = open(source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw ClusterFiles.failure("cannot open \(source)") }
         var handedOver = false
@@ -145,7 +147,8 @@ enum ClusterPack {
         let isDeferred = { (path: String) in deferring.contains { path == $0 || path.hasPrefix($0 + "/") } }
         try FreeSpace.check(need: unpackedSize(entries.filter { !isDeferred($0.path) }),
                             at: (destination as NSString).deletingLastPathComponent, for: "the cached cluster \(source)")
-        try write(entries.filter { !isDeferred($0.path) }, from: input, dataStart: dataStart, to: destination, owner: owner)
+        try write(entries.filter { !isDeferred($0.path) }, from: input, dataStart: dataStart, to: destination, owner: owner,
+                  cloningDuplicates: cloningDuplicates)
         let later = entries.filter { isDeferred($0.path) }
         guard !later.isEmpty else { return nil }
         handedOver = true
@@ -197,8 +200,10 @@ enum ClusterPack {
     /// Creates `entries` (folders before their contents; the first is the top, path "")
     /// at `destination` from the pack open as `input`.
     private static func write(_ entries: [Entry], from input: Int32, dataStart: UInt64, to destination: String,
-                              owner: UnixUser?) throws(PostgresError) {
+                              owner: UnixUser?, cloningDuplicates: Bool = false) throws(PostgresError) {
         var files: [(path: String, entry: Entry)] = []
+        var duplicates: [Duplicate] = []
+        var firsts: [UInt64: [(size: UInt64, path: String)]] = [:]  // content offset -> files written with it
         var made: [(path: String, mode: mode_t?)] = []
         for entry in entries {
             let path = entry.path.isEmpty ? destination : destination + "/" + entry.path
@@ -214,6 +219,12 @@ enum ClusterPack {
                 }
                 made.append((path, nil))
             case .file:
+                if cloningDuplicates, entry.size > 0,
+                   let first = firsts[entry.offset]?.first(where: { $0.size == entry.size }) {
+                    duplicates.append(Duplicate(path: path, source: first.path, mode: mode_t(entry.mode)))
+                    continue
+                }
+                if cloningDuplicates { firsts[entry.offset, default: []].append((entry.size, path)) }
                 files.append((path, entry))
             }
         }
@@ -244,12 +255,13 @@ enum ClusterPack {
             }
         }
         if let first = failures.withLock({ $0.first }) { throw first }
+        try cloneDuplicates(duplicates, owner: owner)
         try ClusterFiles.finish(made, owner: owner)
     }
 
     /// Checks the pack's checksum over the whole file (mapped, so the pages read here are
     /// the ones the copy then sends), then reads its header.
-    private static func readVerified(_ input: Int32, _ source: String) throws(PostgresError) -> (list: [Entry], dataStart: UInt64) {
+    static func readVerified(_ input: Int32, _ source: String) throws(PostgresError) -> (list: [Entry], dataStart: UInt64) {
         var info = stat()
         guard fstat(input, &info) == 0 else { throw ClusterFiles.failure("cannot read \(source)") }
         let size = Int(info.st_size)

@@ -37,6 +37,7 @@ struct ClusterTrees: Sendable {
     func prepare() throws(PostgresError) {
         do {
             try cache.makePrivate()
+            try PrivateDirectory.ensure((root as NSString).deletingLastPathComponent, what: "the folder of unpacked cache entries")
             try PrivateDirectory.ensure(root, what: "the folder of unpacked cache entries")
         } catch {
             throw PostgresError(code: .cache, message: error.description)
@@ -69,7 +70,8 @@ struct ClusterTrees: Sendable {
                 }
                 let temporary = root + "/.tmp-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
                 do throws(PostgresError) {
-                    try ClusterPack.unpack(pack, to: temporary, owner: nil)
+                    // Duplicates (a template and its database) as clones: the tree holds the seed once.
+                    try ClusterPack.unpack(pack, to: temporary, owner: nil, cloningDuplicates: true)
                     guard rename(temporary, destination) == 0 else { throw ClusterFiles.failure("cannot publish \(destination)") }
                 } catch {
                     ClusterFiles.remove(temporary)

@@ -20,6 +20,12 @@ struct ImageClone: Sendable {
 
     var dataDirectory: String { folder + "/data" }
 
+    /// The smallest pack worth cloning in the image by default: below it, the image's
+    /// per-file cost (XFS metadata, ~1,200 files a cluster) is more than the copy's per-byte
+    /// cost (the 50k-order seed, a 13 MB pack: clone 42-48 ms against unpack 29-41 ms;
+    /// docs/benchmarks.md). `TESTBED_STORAGE=reflink` takes the image whatever the size.
+    static let smallestPack: UInt64 = 64 << 20
+
     /// Holds the image with room for a pack of `packSize` bytes (its tree, about twice the
     /// pack, and what the run writes) and makes the run's folder in it for `user`; nil when
     /// the image cannot be had (not root, no loop devices: the caller copies).
@@ -29,10 +35,11 @@ struct ImageClone: Sendable {
         let runs = hold.mountPoint + "/runs"
         if mkdir(runs, 0o700) != 0 && errno != EEXIST { return nil }
         guard (try? PrivateDirectory.verify(runs, what: "the runs' folder of the reflink image")) != nil else { return nil }
-        let folder = runs + "/\(serviceName)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+        let name = String(serviceName.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" }.prefix(40))
+        let folder = runs + "/\(name)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
         guard mkdir(folder, 0o700) == 0 else { return nil }
         ProcessRegistry.addDirectory(folder)
-        let clone = ImageClone(hold: hold, folder: folder, trees: ClusterTrees(cache: cache, root: hold.mountPoint + "/trees"))
+        let clone = ImageClone(hold: hold, folder: folder, trees: ClusterTrees(cache: cache, root: hold.mountPoint + "/trees/postgres"))
         if let user, PrivateDirectory.firstUnreachableAncestor(of: clone.dataDirectory, for: user, grantingLevels: 6) != nil {
             clone.remove()
             return nil

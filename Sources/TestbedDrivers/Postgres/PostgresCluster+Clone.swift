@@ -12,7 +12,9 @@ extension PostgresCluster {
     /// How a warm start gets the seeded cluster of the cached entry `key`: cloned by reflink
     /// from the entry's tree beside the cache when the cache and the service directory share
     /// a reflink file system; else, as root, from its tree in the ``LoopImage`` into a folder
-    /// there (kept in ``imageClone``); else copied (today's unpack of the pack).
+    /// there (kept in ``imageClone``) when the pack is large enough to gain from it
+    /// (``ImageClone/smallestPack``, or `TESTBED_STORAGE=reflink`); else copied (today's
+    /// unpack of the pack).
     /// `TESTBED_STORAGE=copy` forces the copy. Throws `.startup` for a bad value.
     func warmStorage(_ key: String) throws -> (method: CloneMethod, trees: ClusterTrees?) {
         if options.environment[StorageBackend.variable] != "copy" { try trees.prepare() }
@@ -21,6 +23,7 @@ extension PostgresCluster {
         guard let image = LoopImage.forRun(in: options.serviceDirectory, environment: options.environment) else { return (.copy, nil) }
         var info = stat()
         guard stat(cache.path(key), &info) == 0,
+              UInt64(info.st_size) >= ImageClone.smallestPack || options.environment[StorageBackend.variable] == "reflink",
               let clone = ImageClone.make(image: image, cache: cache, packSize: UInt64(info.st_size),
                                           serviceName: options.serviceName, user: account.user) else { return (.copy, nil) }
         imageClone.withLock { $0 = clone }
@@ -78,7 +81,8 @@ extension PostgresCluster {
     /// shut down, and fills the cache entry `lease` from it, holding one copy of the data
     /// in the end: with `.reflink`, `data` is a clone of `build` (shared extents) and
     /// `build` is packed in the background, then deleted; with `.copy`, `build` is packed
-    /// first, then renamed to `data` (no second copy, no copy time).
+    /// first, its template databases' folders are left to the pack (``DeferredTemplates``,
+    /// as on a warm start), then it is renamed to `data` (no second copy, no copy time).
     ///
     /// Returns what it did, for the progress note.
     func makeDataDirectory(fromBuild build: String, lease: ClusterCache.Lease, storage: CloneMethod) async throws -> String {
@@ -100,11 +104,21 @@ extension PostgresCluster {
         }
         let clock = ContinuousClock()
         let began = clock.now
-        let outcome = await BlockingWork.run { () -> Result<Void, PostgresError> in
+        let (pack, folders) = (cache.path(lease.name), templates.folders)
+        // The templates then leave `data` for the pack, as on a warm start (DeferredTemplates).
+        let outcome = await BlockingWork.run { () -> Result<ClusterPack.Deferred?, PostgresError> in
             defer { lease.release() }
-            return Result { () throws(PostgresError) in try lease.publishCopy(of: build) }
+            return Result { () throws(PostgresError) -> ClusterPack.Deferred? in
+                try lease.publishCopy(of: build)
+                guard let deferred = try ClusterPack.openDeferred(pack, deferring: folders) else { return nil }
+                folders.forEach { ClusterFiles.remove($0, below: build) }
+                return deferred
+            }
         }
-        if case .failure(let error) = outcome { options.report(.note, "cannot write the cache entry \(lease.name): \(error)") }
+        switch outcome {
+        case .success(let deferred): templates.keep(deferred)
+        case .failure(let error): options.report(.note, "cannot write the cache entry \(lease.name): \(error)")
+        }
         let packed = Self.ms(clock.now - began)
         guard rename(build, dataDirectory) == 0 else { throw ClusterFiles.failure("cannot move \(build) to \(dataDirectory)") }
         return "cache written in \(packed) ms, build moved to data"

@@ -3,8 +3,9 @@
 /// overrides the choice.
 ///
 /// `TESTBED_STORAGE=copy` forces the copy (for tests, and to compare the two);
-/// `auto` or unset chooses (see ``ReflinkProbe``). The chosen method is named in the
-/// service's progress notes (`storage: reflink` / `storage: copy`).
+/// `auto` or unset chooses (see ``ReflinkProbe``); `reflink` chooses too, and also takes
+/// the reflink image (``LoopImage``) for seeds too small to gain from it. The chosen method
+/// is named in the service's progress notes (`storage: reflink` / `storage: copy`).
 package enum StorageBackend {
     /// The environment variable that overrides the choice.
     package static let variable = "TESTBED_STORAGE"
@@ -15,7 +16,7 @@ package enum StorageBackend {
                                environment: [String: String]) -> Result<CloneMethod, StorageChoiceError> {
         switch environment[variable] ?? "" {
         case "copy": .success(.copy)
-        case "", "auto": .success(ReflinkProbe.sharesExtents(from: source, to: destination) ? .reflink : .copy)
+        case "", "auto", "reflink": .success(ReflinkProbe.sharesExtents(from: source, to: destination) ? .reflink : .copy)
         case let other: .failure(StorageChoiceError(value: other))
         }
     }
@@ -28,6 +29,6 @@ package struct StorageChoiceError: Error, Sendable, CustomStringConvertible {
 
     package var description: String {
         "TESTBED_STORAGE=\(value) names no storage backend: use auto (the default: reflink where the file system allows, "
-            + "else a copy) or copy"
+            + "else a copy), reflink (the same, and the reflink image even for a small seed) or copy"
     }
 }

@@ -1,0 +1,54 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+import TestbedSystem
+
+extension ClusterPack {
+    /// A file of an unpack whose content an earlier file of the same unpack holds.
+    struct Duplicate: Sendable {
+        var path: String
+        /// The earlier file, already written.
+        var source: String
+        var mode: mode_t
+    }
+
+    /// Makes each duplicate a clone of its source (a reflink on a file system that shares
+    /// extents, else a copy), by two threads: a pack stores a database and its template
+    /// once, and an unpacked tree then holds it once too.
+    static func cloneDuplicates(_ duplicates: [Duplicate], owner: UnixUser?) throws(PostgresError) {
+        guard !duplicates.isEmpty else { return }
+        let failures = Mutex<[PostgresError]>([])
+        BlockingWork.parallel(lanes: duplicates.count > 64 ? 2 : 1) { lane, lanes in
+            for index in stride(from: lane, to: duplicates.count, by: lanes) {
+                let duplicate = duplicates[index]
+                do throws(PostgresError) {
+                    let input = open(duplicate.source, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+                    guard input >= 0 else { throw ClusterFiles.failure("cannot open \(duplicate.source)") }
+                    defer { close(input) }
+                    var info = stat()
+                    guard fstat(input, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+                        throw ClusterFiles.failure("\(duplicate.source) is no longer a regular file")
+                    }
+                    let output = open(duplicate.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, duplicate.mode)
+                    guard output >= 0 else { throw ClusterFiles.failure("cannot create \(duplicate.path)") }
+                    defer { close(output) }
+                    do throws(FileCloneError) {
+                        _ = try FileClone.copy(from: input, to: output, size: Int(info.st_size), best: .reflink)
+                    } catch {
+                        errno = error.code
+                        throw ClusterFiles.failure("cannot write \(duplicate.path)")
+                    }
+                    if let owner, fchown(output, owner.uid, owner.gid) != 0 {
+                        throw ClusterFiles.failure("cannot give \(duplicate.path) to \(owner.name)")
+                    }
+                } catch {
+                    failures.withLock { $0.append(error) }
+                    return
+                }
+            }
+        }
+        if let first = failures.withLock({ $0.first }) { throw first }
+    }
+}
