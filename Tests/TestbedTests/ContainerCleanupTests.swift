@@ -103,6 +103,20 @@ struct ContainerCleanupTests {
         #expect(text.contains("podman pull localhost/no-such-image:404") && text.contains("podman load -i"), "\(text)")
     }
 
+    /// `run` does not ask the engine for the image first (that would cost every start a
+    /// spawn); the container's default check (its first port) sees the engine give up and
+    /// fails the start with the engine's own words, and nothing is left.
+    @Test func aRunWhoseImageIsMissingFailsTheStartWithTheEnginesError() async throws {
+        let web = ContainerTestImage.uniqueService()
+        let stack = try TestStack("services:\n  \(web):\n    image: localhost/no-such-image:404\n    ports: {http: 80}\n")
+        defer { stack.cleanUp() }
+        let result = try await CLI.run(["run", stack.path, "--", "true"])
+        let text = result.stdout + result.stderr
+        #expect(result.status != 0, "\(text)")
+        #expect(text.contains("exited before it was healthy") && text.contains("no-such-image"), "\(text)")
+        #expect(ContainerTestImage.containers(ofService: web).isEmpty)
+    }
+
     @Test func validateRefusesAContainerPortWhereNothingCanBePublished() async throws {
         try ContainerTestImage.ensure()
         let stack = try TestStack("services:\n  web:\n    image: \(ContainerTestImage.name)\n    ports: {http: 80}\n")

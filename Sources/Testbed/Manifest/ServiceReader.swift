@@ -85,6 +85,9 @@ enum ServiceReader {
         }
         guard let kindSpec else { return nil }
         spec.kind = kindSpec
+        if !entries.contains(where: { $0.key == "healthcheck" }) {
+            spec.healthcheck = kind.defaultHealthCheck(of: kindSpec, location: spec.location)
+        }
         return spec
     }
 

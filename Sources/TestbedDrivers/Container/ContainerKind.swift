@@ -22,6 +22,14 @@ struct ContainerKind: ServiceKind {
     }
 
     /// An `sql` check needs a database kind.
+    /// Without a `healthcheck:`, a container with ports is healthy once its first port
+    /// accepts a connection (Testcontainers' default wait): a container whose engine fails
+    /// at once (an image it does not have, a bad option) fails the start with its log.
+    func defaultHealthCheck(of spec: any ServiceKindSpec, location: SourceLocation) -> HealthCheckSpec? {
+        guard let first = (spec as? ContainerSpec)?.ports.first else { return nil }
+        return HealthCheckSpec(probe: .tcp(port: .named(first.name)), location: first.location)
+    }
+
     func refusal(of probe: HealthCheckSpec.Probe) -> (message: String, hint: String?)? {
         guard case .sql = probe else { return nil }
         return ("an sql check needs a postgres or sqlite service",

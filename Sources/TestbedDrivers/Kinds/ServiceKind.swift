@@ -63,6 +63,9 @@ package protocol ServiceKind: Sendable {
     func valueKeys(of spec: any ServiceKindSpec) -> [String]
     /// The service's declared `url:`, resolved after every other value; nil: none.
     func declaredURL(of spec: any ServiceKindSpec) -> Template?
+    /// The health check a service of this kind gets when its manifest has no `healthcheck:`
+    /// (`disable: true` turns it off); nil: none, the service is healthy once spawned.
+    func defaultHealthCheck(of spec: any ServiceKindSpec, location: SourceLocation) -> HealthCheckSpec?
 
     // MARK: Links
 
@@ -126,6 +129,7 @@ extension ServiceKind {
     func readFiles(_ files: [ServiceFileSpec], into spec: inout any ServiceKindSpec) {}
     func templates(of spec: any ServiceKindSpec) -> [Template] { [] }
     func declaredURL(of spec: any ServiceKindSpec) -> Template? { nil }
+    func defaultHealthCheck(of spec: any ServiceKindSpec, location: SourceLocation) -> HealthCheckSpec? { nil }
 
     /// By default an HTTP link exposes its URL and address, and a TCP link nothing.
     func linkKeys(of spec: any ServiceKindSpec, port: String?, http: Bool) -> [String] {
