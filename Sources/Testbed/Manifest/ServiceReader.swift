@@ -110,21 +110,7 @@ enum ServiceReader {
 
     /// A list runs directly; a string runs through `/bin/sh -c`.
     static func readCommand(_ node: Node, _ what: String, service: String, reader: inout NodeReader) -> CommandSpec? {
-        if case .sequence(let items) = node {
-            let parts = items.compactMap { reader.template($0, "an argument of \(what)", service: service) }
-            guard parts.count == items.count else { return nil }
-            guard !parts.isEmpty else {
-                reader.fail(node, service: service, "\(what) is an empty list", hint: "give the program and its arguments, e.g. [python3, app.py]")
-                return nil
-            }
-            return .argv(parts)
-        }
-        guard let text = reader.template(node, what, service: service) else { return nil }
-        if text.source.trimmingCharacters(in: .whitespaces).isEmpty {
-            reader.fail(node, service: service, "\(what) is empty")
-            return nil
-        }
-        return .shell(text)
+        reader.command(node, what, service: service, emptyHint: node.sequence != nil ? "give the program and its arguments, e.g. [python3, app.py]" : nil)
     }
 
     static func readPorts(_ node: Node, service: String, reader: inout NodeReader) -> [PortSpec] {

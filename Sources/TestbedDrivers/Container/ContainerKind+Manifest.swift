@@ -66,21 +66,7 @@ extension ContainerKind {
 
     /// A list runs directly; a string runs through `/bin/sh -c` inside the container.
     static func readCommand(_ node: Node, _ what: String, service: String, reader: inout NodeReader) -> CommandSpec? {
-        if case .sequence(let items) = node {
-            let parts = items.compactMap { reader.template($0, "an argument of \(what)", service: service) }
-            guard parts.count == items.count else { return nil }
-            guard !parts.isEmpty else {
-                reader.fail(node, service: service, "\(what) is an empty list", hint: "leave it out for the image's own")
-                return nil
-            }
-            return .argv(parts)
-        }
-        guard let text = reader.template(node, what, service: service) else { return nil }
-        if text.source.trimmingCharacters(in: .whitespaces).isEmpty {
-            reader.fail(node, service: service, "\(what) is empty", hint: "leave it out for the image's own")
-            return nil
-        }
-        return .shell(text)
+        reader.command(node, what, service: service, emptyHint: "leave it out for the image's own")
     }
 
     /// `[http]`, `{http: 80}`, `[http: 80, admin]`: named, each with its port inside the container or none.
