@@ -3,6 +3,7 @@ import Testing
 @testable import Testbed
 @testable import TestbedModel
 @testable import TestbedHTTP
+@testable import TestbedSystem
 @testable import TestbedDrivers
 
 /// `image:` services with real podman and real containers (the image built by
@@ -190,7 +191,7 @@ struct ContainerServiceTests {
             try await environment.start()
             let port = try #require(await environment.values[web]?["ports.http"])
             #expect(try await Self.get("http://127.0.0.1:\(port)/index.html") == "port 80 inside")
-            let mapping = ContainerEngine.run([ContainerTestImage.podman!, "port", ContainerTestImage.containers(ofService: web).first ?? "-"],
+            let mapping = ShortCommand.run([ContainerTestImage.podman!, "port", ContainerTestImage.containers(ofService: web).first ?? "-"],
                                               environment: ProcessInfo.processInfo.environment).output
             #expect(mapping.contains("127.0.0.1:\(port)") && !mapping.contains("0.0.0.0"), "\(mapping)")
             await environment.stop()

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import TestbedSystem
 @testable import TestbedDrivers
 
 /// The container tests' engine and image: podman, and `localhost/tb-busybox:1` built from
@@ -15,7 +16,7 @@ enum ContainerTestImage {
 
     /// Builds the image unless this account has it.
     static func ensure() throws {
-        let result = ContainerEngine.run(["/bin/sh", CLI.packageRoot + "/scripts/container-test-image.sh"],
+        let result = ShortCommand.run(["/bin/sh", CLI.packageRoot + "/scripts/container-test-image.sh"],
                                          environment: ProcessInfo.processInfo.environment)
         try #require(result.status == 0, "cannot build \(name): \(result.output)")
     }
@@ -28,7 +29,7 @@ enum ContainerTestImage {
     /// The names of this account's containers (running or not) whose `testbed.service` label is `service`.
     static func containers(ofService service: String) -> [String] {
         guard let podman else { return [] }
-        let result = ContainerEngine.run([podman, "ps", "--all", "--filter", "label=testbed.service=\(service)", "--format", "{{.Names}}"],
+        let result = ShortCommand.run([podman, "ps", "--all", "--filter", "label=testbed.service=\(service)", "--format", "{{.Names}}"],
                                          environment: ProcessInfo.processInfo.environment)
         return result.output.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
     }

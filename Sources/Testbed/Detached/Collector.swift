@@ -135,15 +135,7 @@ public struct Collector: Sendable {
     /// in its own list, 0700) with this process's environment; true when it exited 0.
     static func runCleanup(_ argv: [String]) -> Bool {
         guard let program = argv.first, program.hasPrefix("/") else { return false }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = Array(argv.dropFirst())
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        do { try withUnblockedSignals { try process.run() } } catch { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
+        return ShortCommand.run(argv).status == 0
     }
 
     /// When the run at `path` was marked kept (its `kept` file's modification time), else 0.

@@ -99,23 +99,7 @@ package struct ContainerEngine: Sendable, Hashable {
     /// Runs the CLI with `arguments`, blocking; its exit status and output (stdout and
     /// stderr, interleaved, at most 64 KiB).
     package static func run(_ engine: ContainerEngine, _ arguments: [String], environment: [String: String]) -> (status: Int32, output: String) {
-        run([engine.path] + arguments, environment: environment)
-    }
-
-    /// Runs `argv` (an absolute program), blocking; its exit status and output.
-    package static func run(_ argv: [String], environment: [String: String]) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: argv[0])
-        process.arguments = Array(argv.dropFirst())
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try withUnblockedSignals { try process.run() } } catch { return (-1, "cannot run \(argv[0]): \(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data.suffix(65536), as: UTF8.self))
+        ShortCommand.run([engine.path] + arguments, environment: environment)
     }
 
     /// True when containers of this account can publish ports: always as root or with

@@ -141,7 +141,7 @@ struct ContainerKind: ServiceKind {
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             guard fields.count == 2, !fields[0].isEmpty, fields[1].hasPrefix("/"), !isLive(fields[1]) else { continue }
             let argv = engine.removal(of: fields[0], grace: 0).last ?? []
-            if !argv.isEmpty, ContainerEngine.run(argv, environment: environment).status == 0 {
+            if !argv.isEmpty, ShortCommand.run(argv, environment: environment).status == 0 {
                 removed.append(argv.joined(separator: " "))
             }
         }

@@ -20,7 +20,7 @@ struct ContainerPlanner {
         let run = ((service.folder as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
         let runName = (run as NSString).lastPathComponent
         let name = Self.containerName(run: runName, service: service.name)
-        let grace = max(0, Int((Double(spec.stopGracePeriod.components.seconds) + Double(spec.stopGracePeriod.components.attoseconds) / 1e18).rounded(.up)))
+        let grace = max(0, Int((spec.stopGracePeriod.milliseconds / 1000).rounded(.up)))
         var arguments = ["run", "--rm", "--pull", environment["TESTBED_PULL"] == "missing" ? "missing" : "never",
                          "--name", name, "--label", "testbed.run=\(runName)", "--label", "testbed.owner=\(geteuid())",
                          "--label", "testbed.service=\(service.name)", "--label", "testbed.dir=\(run)",

@@ -43,7 +43,7 @@ final class ContainerServiceDriver: ServiceDriver {
             try await waitUntilRunning(spawned)
             for (index, step) in plan.seed.enumerated() {
                 report(.seeding, "step \(index + 1)/\(plan.seed.count) inside \(plan.name)")
-                let result = await BlockingWork.run { [plan] in ContainerEngine.run(step.argv, environment: plan.engineEnvironment) }
+                let result = await BlockingWork.run { [plan] in ShortCommand.run(step.argv, environment: plan.engineEnvironment) }
                 guard result.status == 0 else {
                     throw SeedError(service: service, file: "command " + step.argv.dropFirst(3).joined(separator: " "),
                                     message: "exited with status \(result.status) inside the container: "
@@ -65,7 +65,7 @@ final class ContainerServiceDriver: ServiceDriver {
                 let tail = await spawned.finalLines(5).joined(separator: " | ")
                 throw ServiceProcessError(message: "the container exited (\(status)) before its seed ran: \(tail)")
             }
-            let result = await BlockingWork.run { [plan] in ContainerEngine.run(probe, environment: plan.engineEnvironment) }
+            let result = await BlockingWork.run { [plan] in ShortCommand.run(probe, environment: plan.engineEnvironment) }
             if result.status == 0 { return }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -78,7 +78,7 @@ final class ContainerServiceDriver: ServiceDriver {
         guard running != nil || ProcessRegistry.hasCommand(registryKey) else { return }
         let plan = plan
         await BlockingWork.run {
-            for argv in plan.removal { _ = ContainerEngine.run(argv, environment: plan.engineEnvironment) }
+            for argv in plan.removal { _ = ShortCommand.run(argv, environment: plan.engineEnvironment) }
         }
         if let running { _ = await running.stop(plan.teardown) }
         ProcessRegistry.removeCommand(registryKey)

@@ -120,22 +120,30 @@ enum ClusterFiles {
         let input = openat(file.folder, file.name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard input >= 0 else { throw failure("cannot open \(file.destination) (source)") }
         defer { close(input) }
+        return try copyOpened(input, name: file.name, to: file.destination, mode: nil, owner: owner, best: best)
+    }
+
+    /// Copies the open file `input` (`name`, for messages), which must still be a regular
+    /// file, into the new file `destination` (its mode `mode`, else the source's), given to
+    /// `owner`: a reflink clone when `best` is and the file system allows it.
+    static func copyOpened(_ input: Int32, name: String, to destination: String, mode: mode_t?, owner: UnixUser?,
+                           best: CloneMethod) throws(PostgresError) -> CloneMethod {
         var info = stat()
         guard fstat(input, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-            throw failure("\(file.name) is no longer a regular file")
+            throw failure("\(name) is no longer a regular file")
         }
-        let output = open(file.destination, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, info.st_mode & 0o7777)
-        guard output >= 0 else { throw failure("cannot create \(file.destination)") }
+        let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode ?? info.st_mode & 0o7777)
+        guard output >= 0 else { throw failure("cannot create \(destination)") }
         defer { close(output) }
         let method: CloneMethod
         do {
             method = try FileClone.copy(from: input, to: output, size: Int(info.st_size), best: best)
         } catch {
             errno = error.code
-            throw failure("cannot copy to \(file.destination)")
+            throw failure("cannot copy to \(destination)")
         }
         if let owner, fchown(output, owner.uid, owner.gid) != 0 {
-            throw failure("cannot give \(file.destination) to \(owner.name)")
+            throw failure("cannot give \(destination) to \(owner.name)")
         }
         return method
     }

@@ -27,22 +27,8 @@ extension ClusterPack {
                     let input = open(duplicate.source, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
                     guard input >= 0 else { throw ClusterFiles.failure("cannot open \(duplicate.source)") }
                     defer { close(input) }
-                    var info = stat()
-                    guard fstat(input, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-                        throw ClusterFiles.failure("\(duplicate.source) is no longer a regular file")
-                    }
-                    let output = open(duplicate.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, duplicate.mode)
-                    guard output >= 0 else { throw ClusterFiles.failure("cannot create \(duplicate.path)") }
-                    defer { close(output) }
-                    do throws(FileCloneError) {
-                        _ = try FileClone.copy(from: input, to: output, size: Int(info.st_size), best: .reflink)
-                    } catch {
-                        errno = error.code
-                        throw ClusterFiles.failure("cannot write \(duplicate.path)")
-                    }
-                    if let owner, fchown(output, owner.uid, owner.gid) != 0 {
-                        throw ClusterFiles.failure("cannot give \(duplicate.path) to \(owner.name)")
-                    }
+                    _ = try ClusterFiles.copyOpened(input, name: duplicate.source, to: duplicate.path, mode: duplicate.mode,
+                                                    owner: owner, best: .reflink)
                 } catch {
                     failures.withLock { $0.append(error) }
                     return

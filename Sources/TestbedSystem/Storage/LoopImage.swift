@@ -217,19 +217,10 @@ package final class LoopImage: Sendable {
         return lock
     }
 
-    /// Runs the tool `name` (found by absolute path) with `arguments`, its output discarded; true when it exits 0.
+    /// Runs the tool `name` (found by absolute path) with `arguments`; true when it exits 0.
     @discardableResult
     static func run(_ name: String, _ arguments: [String]) -> Bool {
         guard let path = tool(name) else { return false }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationReason == .exit && process.terminationStatus == 0
+        return ShortCommand.run([path] + arguments, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"]).status == 0
     }
 }
