@@ -49,6 +49,34 @@ struct PostgresUnitTests {
         #expect(throws: PostgresError.self) { try ServerAccount.resolve(isRoot: true, runAs: "toor", lookup: lookup) }
     }
 
+    @Test func installationChecksAreRememberedUntilTheProgramOrItsFolderChanges() throws {
+        let root = NSTemporaryDirectory() + "/memo-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/cache/postgres", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/versions", withIntermediateDirectories: true)
+        chmod(root + "/cache", 0o700)
+        chmod(root + "/cache/postgres", 0o700)
+        let program = root + "/pg_config"
+        try "#!/bin/sh\necho one\n".write(toFile: program, atomically: false, encoding: .utf8)
+        let memo = CommandMemo(cacheRoot: root + "/cache")
+        var runs = 0
+        func ask(_ answer: String) -> String {
+            memo.output(of: program, ["--bindir"], dependingOn: [root + "/versions"]) { runs += 1; return answer }
+        }
+        #expect(ask("/usr/lib/postgresql/15/bin") == "/usr/lib/postgresql/15/bin")
+        #expect(ask("not asked") == "/usr/lib/postgresql/15/bin", "remembered")
+        #expect(runs == 1)
+        #expect(memo.output(of: program, ["--version"]) { "other arguments" } == "other arguments")
+
+        try FileManager.default.createDirectory(atPath: root + "/versions/16", withIntermediateDirectories: false)
+        #expect(ask("/usr/lib/postgresql/16/bin") == "/usr/lib/postgresql/16/bin", "a version was installed")
+        try "#!/bin/sh\necho two\n".write(toFile: program, atomically: false, encoding: .utf8)
+        #expect(ask("upgraded") == "upgraded", "the program was replaced")
+        #expect(ask("not asked") == "upgraded")
+        #expect(runs == 3)
+        #expect(CommandMemo(cacheRoot: nil).output(of: program, []) { "no memo" } == "no memo")
+    }
+
     @Test func manifestSettingsOverrideTheTestDefaults() {
         let settings = PostgresServer.settings(socketDirectory: "/run/x", tcp: false, hbaFile: "/run/hba",
                                                overrides: [("FSYNC", "on"), ("work_mem", "8MB")])

@@ -47,6 +47,7 @@ struct ClusterCache: Sendable {
     /// that are unpacking it keep reading the file they opened.
     func discard(_ name: String) {
         unlink(path(name))
+        ClusterPack.VerifiedMarks.forget(path(name))
     }
 
     /// The exclusive right to create the missing entry `name`, waiting while another
@@ -163,7 +164,7 @@ struct ClusterCache: Sendable {
     /// The key of a base cluster: everything `initdb` depends on (v5: no password, set per run).
     static func baseKey(_ installation: PostgresInstallation, spec: PostgresSpec) -> String {
         var hash = ContentHash()
-        hash.update("base-v5")
+        hash.update("base-v6")  // v6: packs with aligned contents (TBPACK4)
         hash.update(installation.versionString)
         hash.update(installation.binDirectory)
         hash.update(spec.user)
@@ -175,7 +176,7 @@ struct ClusterCache: Sendable {
     /// options, target database and file contents (folders: every file below them).
     static func seededKey(base: String, spec: PostgresSpec, steps: [PlannedSeedStep]) throws -> String {
         var hash = ContentHash()
-        hash.update("seeded-v6")  // v6: templates at fixed OIDs (see PostgresCluster.templateOID)
+        hash.update("seeded-v7")  // v7: packs with aligned contents (TBPACK4); v6: templates at fixed OIDs
         hash.update(base)
         hash.update("databases")
         for database in spec.databases { hash.update(database) }

@@ -33,7 +33,7 @@ enum ClusterFiles {
     /// file is copied when the files do not fit.
     ///
     /// Folders and links are made first, in order; then the files are copied by two
-    /// threads (a cluster is ~1,500 files, and per-file system calls dominate). `best` is
+    /// threads, largest first (a cluster is ~1,500 files, and per-file system calls dominate). `best` is
     /// the strongest method tried per file (`.reflink`: a clone that shares the source's
     /// extents, checked for room only as metadata); returns the weakest method a file used.
     /// Entries at the relative paths `excluding` (and below) are left out.
@@ -55,11 +55,15 @@ enum ClusterFiles {
         if best != .reflink {
             try FreeSpace.check(need: files.reduce(0) { $0 + $1.size }, extra: 0, at: destination, for: "a copy of \(source)")
         }
-        let list = files
+        // Largest first, each lane taking the next file (a large copy does not hold up a lane's share).
+        let list = files.sorted { $0.size > $1.size }
         let failures = Mutex<[PostgresError]>([])
         let used = Mutex(best)
-        BlockingWork.parallel(lanes: list.count > 64 ? 2 : 1) { lane, lanes in
-            for index in stride(from: lane, to: list.count, by: lanes) {
+        let next = Atomic(0)
+        BlockingWork.parallel(lanes: list.count > 64 ? 2 : 1) { _, _ in
+            while true {
+                let index = next.add(1, ordering: .relaxed).oldValue
+                guard index < list.count else { return }
                 do throws(PostgresError) {
                     let method = try copyFile(list[index], owner: owner, best: best)
                     if method < best { used.withLock { $0 = min($0, method) } }

@@ -130,7 +130,8 @@ public final class PostgresCluster: Sendable {
                                 hint: "use a shorter run directory")
         }
         self.installation = try PostgresInstallation.locate(
-            options.spec.server, path: options.environment["PATH"], scratchDirectory: options.serviceDirectory)
+            options.spec.server, path: options.environment["PATH"], scratchDirectory: options.serviceDirectory,
+            cacheRoot: options.cacheRoot)
         self.account = try ServerAccount.forRun(runAs: options.spec.runAs)
         self.cache = ClusterCache(cacheRoot: options.cacheRoot)
         self.dataDirectory = options.serviceDirectory + "/data"

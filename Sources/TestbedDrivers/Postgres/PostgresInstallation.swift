@@ -24,10 +24,12 @@ package struct PostgresInstallation: Sendable, Hashable {
     /// the short commands run here. Throws ``PostgresError`` (`.installation`) naming the
     /// Debian package to install, or the manifest setting to fix.
     ///
-    /// Blocks on first use (it runs `pg_config` and `postgres --version` and waits for them):
+    /// Blocks on first use (it runs `pg_config` and `postgres --version` and waits for them,
+    /// unless `cacheRoot`'s ``CommandMemo`` has their answers for these very binaries):
     /// call it from ``BlockingWork``.
-    package static func locate(_ server: PostgresSpec.Server, path: String?,
-                              scratchDirectory: String) throws(PostgresError) -> PostgresInstallation {
+    package static func locate(_ server: PostgresSpec.Server, path: String?, scratchDirectory: String,
+                              cacheRoot: String? = nil) throws(PostgresError) -> PostgresInstallation {
+        let memo = CommandMemo(cacheRoot: cacheRoot)
         let key = "\(server)|\(path ?? "")"
         if let known = found.withLock({ $0[key] }) { return known }
         let installation: PostgresInstallation
@@ -39,7 +41,7 @@ package struct PostgresInstallation: Sendable, Hashable {
                     hint: "set postgres: {bin_dir: ...} to the folder holding initdb and postgres, "
                         + "or install the server: apt-get install postgresql")
             }
-            installation = try inspect(dir, scratchDirectory: scratchDirectory)
+            installation = try inspect(dir, scratchDirectory: scratchDirectory, memo: memo)
         case .version(let major):
             let dir = "/usr/lib/postgresql/\(major)/bin"
             guard hasServer(dir) else {
@@ -48,9 +50,9 @@ package struct PostgresInstallation: Sendable, Hashable {
                     hint: "install it: apt-get install postgresql-\(major), "
                         + "or set postgres: {bin_dir: ...} to the folder holding initdb and postgres")
             }
-            installation = try inspect(dir, scratchDirectory: scratchDirectory)
+            installation = try inspect(dir, scratchDirectory: scratchDirectory, memo: memo)
         case .newest:
-            let candidates = newestCandidates(path: path, scratchDirectory: scratchDirectory)
+            let candidates = newestCandidates(path: path, scratchDirectory: scratchDirectory, memo: memo)
             guard let best = candidates.max(by: { $0.major < $1.major }) else {
                 throw PostgresError(
                     code: .installation, message: "no PostgreSQL server found (looked at pg_config --bindir, "
@@ -58,7 +60,7 @@ package struct PostgresInstallation: Sendable, Hashable {
                     hint: "install it: apt-get install postgresql, "
                         + "or set postgres: {bin_dir: ...} to the folder holding initdb and postgres")
             }
-            installation = try inspect(best.dir, scratchDirectory: scratchDirectory)
+            installation = try inspect(best.dir, scratchDirectory: scratchDirectory, memo: memo)
         }
         found.withLock { $0[key] = installation }
         return installation
@@ -71,16 +73,20 @@ package struct PostgresInstallation: Sendable, Hashable {
     }
 
     /// Candidate folders with a major version guessed from the path (0 when unknown: checked later).
-    private static func newestCandidates(path: String?, scratchDirectory: String) -> [(dir: String, major: Int)] {
+    private static func newestCandidates(path: String?, scratchDirectory: String,
+                                         memo: CommandMemo) -> [(dir: String, major: Int)] {
         var dirs: [String] = []
+        let root = "/usr/lib/postgresql"
+        // Debian's pg_config answers from the folders of `root`: its times are part of the memo's key.
         if let pgConfig = try? ServiceProcess.resolve("pg_config", path: path),
-           let output = try? run(pgConfig, ["--bindir"], scratchDirectory: scratchDirectory) {
+           let output = try? memo.output(of: pgConfig, ["--bindir"], dependingOn: access(root, F_OK) == 0 ? [root] : [], run: {
+               try run(pgConfig, ["--bindir"], scratchDirectory: scratchDirectory)
+           }) {
             dirs.append(output.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         if let onPath = try? ServiceProcess.resolve("postgres", path: path) {
             dirs.append((realPath(onPath) as NSString).deletingLastPathComponent)
         }
-        let root = "/usr/lib/postgresql"
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where Int(entry) != nil {
             dirs.append("\(root)/\(entry)/bin")
         }
@@ -92,15 +98,18 @@ package struct PostgresInstallation: Sendable, Hashable {
             if let index = parts.firstIndex(of: "postgresql"), index + 1 < parts.count, let major = Int(parts[index + 1]) {
                 return (real, major)
             }
-            let version = try? inspect(real, scratchDirectory: scratchDirectory)
+            let version = try? inspect(real, scratchDirectory: scratchDirectory, memo: memo)
             return (real, version?.majorVersion ?? 0)
         }
     }
 
-    private static func inspect(_ dir: String, scratchDirectory: String) throws(PostgresError) -> PostgresInstallation {
+    private static func inspect(_ dir: String, scratchDirectory: String,
+                                memo: CommandMemo) throws(PostgresError) -> PostgresInstallation {
         let output: String
         do {
-            output = try run(dir + "/postgres", ["--version"], scratchDirectory: scratchDirectory)
+            output = try memo.output(of: dir + "/postgres", ["--version"]) {
+                try run(dir + "/postgres", ["--version"], scratchDirectory: scratchDirectory)
+            }
         } catch {
             throw PostgresError(code: .installation, message: "cannot run \(dir)/postgres --version: \(error)",
                                 hint: "reinstall the server: apt-get install postgresql")

@@ -92,7 +92,8 @@ struct PostgresKind: ServiceKind {
         }
         let scratch = try Self.scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let installation = try PostgresInstallation.locate(spec.server, path: service.path, scratchDirectory: scratch)
+        let installation = try PostgresInstallation.locate(spec.server, path: service.path, scratchDirectory: scratch,
+                                                            cacheRoot: service.cacheRoot)
         let key = try ClusterCache.seededKey(base: ClusterCache.baseKey(installation, spec: spec), spec: spec, steps: seed)
         return CacheKey(service: service.name, kind: .postgres, key: key, file: "postgres/\(key).pack")
     }
