@@ -117,7 +117,7 @@ struct LoopImageTests {
         #expect(!place.mounted && !place.loopDeviceLeft)
     }
 
-    /// A small seed (under ``ImageClone/smallestPack``) is copied by default, the image left
+    /// A small seed (under ``ClusterTrees/smallestPack``) is copied by default, the image left
     /// unmade: there the copy is as fast.
     @Test func aSmallSeedIsCopiedUnlessTheImageIsAskedFor() async throws {
         let place = Place()
@@ -127,7 +127,8 @@ struct LoopImageTests {
             options.environment["TESTBED_STORAGE_IMAGE"] = place.image.folder
             #expect(try await run.withCluster(options) { cluster, _ in try cluster.count("orders") } == 3)
         }
-        #expect(run.details(.note).contains("storage: copy (the run's data directory from the cache)"), "\(run.details(.note))")
+        #expect(run.details(.note).contains("storage: copy (the run's data directory from the cache; a seed under 64 MB copies "
+                                            + "faster than it clones)"), "\(run.details(.note))")
         #expect(!FileManager.default.fileExists(atPath: place.image.folder + "/image"), "no image was made")
     }
 

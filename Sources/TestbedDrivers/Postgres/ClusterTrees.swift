@@ -17,6 +17,14 @@ struct ClusterTrees: Sendable {
     let cache: ClusterCache
     let root: String
 
+    /// The smallest pack worth cloning by default, on any reflink file system: below it, a
+    /// clone's per-file cost (XFS metadata, ~1,300 files a cluster) is more than the copy's
+    /// per-byte cost. The 50k-order seed (a 13 MB pack): in the image as root, clone 42-48 ms
+    /// against an unpack to tmpfs of 29-41 ms; on an XFS home (cache and runs there), clone
+    /// 136 ms against an unpack into XFS of 51 ms (docs/benchmarks.md). `TESTBED_STORAGE=reflink`
+    /// clones whatever the size.
+    static let smallestPack: UInt64 = 64 << 20
+
     /// The trees of `cache`, in `root` (default: beside the packs, `cacheRoot/postgres/trees`;
     /// as root without a reflink file system there, in the ``LoopImage``).
     init(cache: ClusterCache, root: String? = nil) {

@@ -20,12 +20,6 @@ struct ImageClone: Sendable {
 
     var dataDirectory: String { folder + "/data" }
 
-    /// The smallest pack worth cloning in the image by default: below it, the image's
-    /// per-file cost (XFS metadata, ~1,200 files a cluster) is more than the copy's per-byte
-    /// cost (the 50k-order seed, a 13 MB pack: clone 42-48 ms against unpack 29-41 ms;
-    /// docs/benchmarks.md). `TESTBED_STORAGE=reflink` takes the image whatever the size.
-    static let smallestPack: UInt64 = 64 << 20
-
     /// Holds the image with room for a pack of `packSize` bytes (its tree, about twice the
     /// pack, and what the run writes) and makes the run's folder in it for `user`; nil when
     /// the image cannot be had (not root, no loop devices: the caller copies).

@@ -12,22 +12,29 @@ extension PostgresCluster {
     /// How a warm start gets the seeded cluster of the cached entry `key`: cloned by reflink
     /// from the entry's tree beside the cache when the cache and the service directory share
     /// a reflink file system; else, as root, from its tree in the ``LoopImage`` into a folder
-    /// there (kept in ``imageClone``) when the pack is large enough to gain from it
-    /// (``ImageClone/smallestPack``, or `TESTBED_STORAGE=reflink`); else copied (today's
-    /// unpack of the pack).
-    /// `TESTBED_STORAGE=copy` forces the copy. Throws `.startup` for a bad value.
-    func warmStorage(_ key: String) throws -> (method: CloneMethod, trees: ClusterTrees?) {
-        if options.environment[StorageBackend.variable] != "copy" { try trees.prepare() }
-        if try storage(from: trees.root) == .reflink { return (.reflink, trees) }
-        if let clone = imageClone.withLock({ $0 }) { return (.reflink, clone.trees) }  // a second attempt
-        guard let image = LoopImage.forRun(in: options.serviceDirectory, environment: options.environment) else { return (.copy, nil) }
+    /// there (kept in ``imageClone``); else copied (today's unpack of the pack). A clone is
+    /// taken only for a pack large enough to gain from it (``ClusterTrees/smallestPack``, on
+    /// any file system), or with `TESTBED_STORAGE=reflink`; `TESTBED_STORAGE=copy` forces
+    /// the copy. `note` says why a possible clone was not taken. Throws `.startup` for a bad value.
+    func warmStorage(_ key: String) throws -> (method: CloneMethod, trees: ClusterTrees?, note: String?) {
+        let choice = options.environment[StorageBackend.variable]
+        if choice != "copy" { try trees.prepare() }
         var info = stat()
-        guard stat(cache.path(key), &info) == 0,
-              UInt64(info.st_size) >= ImageClone.smallestPack || options.environment[StorageBackend.variable] == "reflink",
-              let clone = ImageClone.make(image: image, cache: cache, packSize: UInt64(info.st_size),
-                                          serviceName: options.serviceName, user: account.user) else { return (.copy, nil) }
+        let packSize = stat(cache.path(key), &info) == 0 ? UInt64(info.st_size) : 0
+        let worthCloning = packSize >= ClusterTrees.smallestPack || choice == "reflink"
+        let smallSeed = "a seed under \(ClusterTrees.smallestPack >> 20) MB copies faster than it clones"
+        if try storage(from: trees.root) == .reflink {
+            return worthCloning ? (.reflink, trees, nil) : (.copy, nil, smallSeed)
+        }
+        if let clone = imageClone.withLock({ $0 }) { return (.reflink, clone.trees, nil) }  // a second attempt
+        guard let image = LoopImage.forRun(in: options.serviceDirectory, environment: options.environment) else {
+            return (.copy, nil, nil)
+        }
+        guard worthCloning else { return (.copy, nil, smallSeed) }
+        guard let clone = ImageClone.make(image: image, cache: cache, packSize: packSize, serviceName: options.serviceName,
+                                          user: account.user) else { return (.copy, nil, nil) }
         imageClone.withLock { $0 = clone }
-        return (.reflink, clone.trees)
+        return (.reflink, clone.trees, nil)
     }
 
     /// How a cold start makes the run's data directory from the cluster it built in the

@@ -248,7 +248,7 @@ public final class PostgresCluster: Sendable {
                     }
                     let copying = clock.now
                     var made = "unpacked"
-                    let (storage, trees) = try warmStorage(key)
+                    let (storage, trees, why) = try warmStorage(key)
                     if let trees {
                         guard let method = try await cloneCached(key, from: trees, retrying: attempt == 1) else { continue }
                         made = method == .reflink ? "cloned by reflink" : "cloned (\(method.rawValue))"
@@ -258,7 +258,8 @@ public final class PostgresCluster: Sendable {
                     }
                     seedDetail = "seed cached"
                     let place = imageClone.withLock { $0 != nil } ? ", in the reflink image" : ""
-                    options.report(.note, "storage: \(storage.rawValue) (the run's data directory from the cache\(place))")
+                    options.report(.note, "storage: \(storage.rawValue) (the run's data directory from the cache\(place)"
+                                   + (why.map { "; \($0)" } ?? "") + ")")
                     options.report(.note, "seed files hashed in \(Self.ms(hashed)) ms, "
                                    + "cached cluster \(made) in \(Self.ms(clock.now - copying)) ms")
                     break
