@@ -105,6 +105,43 @@ struct ResetRecloneTests {
         #expect(place.image.tearDownIfUnused() == place.image.folder, "no hold is left")
     }
 
+    /// `testbed reset` against a `testbed up -d` supervisor: the reset re-clones (said on the
+    /// terminal), `status` shows the new server healthy, and `down` leaves nothing.
+    @Test(.enabled(if: LoopImage.unavailable == nil, "needs root, loop devices and xfsprogs"))
+    func aDetachedResetReclonesAndStatusShowsTheNewServer() async throws {
+        let place = LoopImageTests.Place()
+        let stack = try TestStack(Self.manifest, files: Self.files)
+        defer { stack.cleanUp() }
+        let env = place.environment.merging(["TESTBED_RUN_ROOT": stack.runRoot, "TESTBED_CACHE_DIR": stack.folder + "/cache"]) { $1 }
+        let name = "reclone-\(UUID().uuidString.prefix(8))"
+        func cli(_ arguments: [String]) async throws -> CLI.Result {
+            try await CLI.Running(arguments, mark: stack.mark, extra: env).wait()
+        }
+        func pid() async throws -> (Int32?, String?) {
+            let status = try await cli(["status", name, "--json"])
+            let response = try JSONDecoder().decode(ControlResponse.self, from: Data(status.stdout.utf8))
+            let db = response.services?.first { $0.name == "db" }
+            return (db?.pid, db?.state)
+        }
+        let fill = try await cli(["run", stack.path, "--", "true"])
+        try #require(fill.status == 0, "\(fill.stderr)")
+        let up = try await cli(["up", "-d", "--name", name, stack.path])
+        try #require(up.status == 0, "\(up.stderr)")
+        let (before, _) = try await pid()
+        let reset = try await cli(["reset", name, "db"])
+        #expect(reset.status == 0 && reset.stdout.contains("(re-cloned by reflink)"), "\(reset.stdout) \(reset.stderr)")
+        let (after, state) = try await pid()
+        #expect(after != nil && after != before && state == "healthy", "\(String(describing: before)) → \(String(describing: after)) \(state ?? "")")
+        let again = try await cli(["reset", name, "db"])
+        #expect(again.status == 0, "\(again.stderr)")
+        let (_, stillHealthy) = try await pid()
+        #expect(stillHealthy == "healthy", "not reported dead")
+        let down = try await cli(["down", name])
+        #expect(down.status == 0, "\(down.stderr)")
+        #expect(await eventually(within: .seconds(15)) { after.map { kill($0, 0) != 0 } ?? true }, "the new server is stopped")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: place.image.mountPoint + "/runs").isEmpty)
+    }
+
     /// A cluster holding a database of its own (a per-test clone) resets through the spare:
     /// the same server, the other database kept.
     @Test(.enabled(if: LoopImage.unavailable == nil, "needs root, loop devices and xfsprogs"))
