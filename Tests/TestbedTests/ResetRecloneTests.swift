@@ -220,4 +220,22 @@ struct ReflinkResetTests {
         #expect(run.details(.note).contains { $0.hasPrefix("reset: the cluster re-cloned by reflink in ") }, "\(run.details(.note))")
         #expect(!FileManager.default.fileExists(atPath: options.serviceDirectory + "/data"))
     }
+
+    /// A stop while a re-clone runs waits for it and stops the server it started: none is left.
+    @Test func aStopDuringARecloneLeavesNoServer() async throws {
+        let xfs = try XFSImage()
+        let run = try PostgresTestRun(under: xfs.mountPoint)
+        _ = try await run.withCluster(run.options("cold", seed: CloneStorageTests.seed)) { cluster, _ in try cluster.count("orders") }
+        for delay in [0, 5, 40] {
+            let cluster = try PostgresCluster(run.options("warm\(delay)", seed: CloneStorageTests.seed))
+            let first = try await cluster.start()
+            let reset = Task { try await cluster.reset() }
+            try await Task.sleep(for: .milliseconds(delay))
+            await cluster.stop()
+            let replacement = try? await reset.value.replacement
+            #expect(first.exitStatus != nil)
+            #expect(replacement.map { $0.exitStatus != nil } ?? true, "the re-clone's server is stopped (delay \(delay) ms)")
+            #expect(replacement.map { !ProcessRegistry.live.contains($0.pid) } ?? true)
+        }
+    }
 }
