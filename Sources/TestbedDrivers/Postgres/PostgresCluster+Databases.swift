@@ -18,7 +18,9 @@ extension PostgresCluster {
     }
 
     /// Makes every database's template and spare now, instead of at its first reset or
-    /// clone, and returns once they exist: each later reset is a rename.
+    /// clone, and returns once they exist: each later reset is a rename (also where the
+    /// data directory is a reflink clone, whose resets would otherwise re-clone the cluster,
+    /// see ``reset(database:)``).
     ///
     /// The trade-off: until a reset or clone needs them, a warm start keeps the templates
     /// in the cached pack and makes no spare, so the run holds its seeded data once in
