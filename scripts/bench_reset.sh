@@ -50,6 +50,12 @@ exports:
   PGPORT: \${db.port}
   PGUSER: \${db.user}
 YAML
-export MODE=$mode ROUNDS=$rounds MANIFEST=$manifest WORK=$work PAUSE=${PAUSE:-1} \
+# As root, a reflink image of the bench's own (not the default one other runs share), removed at the end.
+image=/dev/shm/testbed-reset-bench/.reflink
+if [ "$(id -u)" = 0 ]; then
+  mkdir -p -m 700 /dev/shm/testbed-reset-bench
+  trap 'umount "$image/mnt" 2>/dev/null; rm -rf --one-file-system /dev/shm/testbed-reset-bench' EXIT
+fi
+export MODE=$mode ROUNDS=$rounds MANIFEST=$manifest WORK=$work PAUSE=${PAUSE:-1} TESTBED_STORAGE_IMAGE=$image \
        TESTBED_BIN=${TESTBED:-$root/.build/release/testbed} TESTBED_CACHE_DIR=${TESTBED_CACHE_DIR:-/var/tmp/testbed-reset-bench-cache}
-exec python3 "$root/scripts/bench_reset.py"
+python3 "$root/scripts/bench_reset.py"

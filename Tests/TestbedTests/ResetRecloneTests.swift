@@ -219,6 +219,8 @@ struct ReflinkResetTests {
         await cluster.stop()
         #expect(run.details(.note).contains { $0.hasPrefix("reset: the cluster re-cloned by reflink in ") }, "\(run.details(.note))")
         #expect(!FileManager.default.fileExists(atPath: options.serviceDirectory + "/data"))
+        let left = try FileManager.default.contentsOfDirectory(atPath: options.serviceDirectory)
+        #expect(!left.contains { $0.contains("retired") }, "the used data directories are deleted: \(left)")
     }
 
     /// A stop while a re-clone runs waits for it and stops the server it started: none is left.

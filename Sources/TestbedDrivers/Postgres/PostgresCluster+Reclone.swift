@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import TestbedSystem
 
 /// Where a warm start cloned the run's data directory from by reflink: the cache entry
@@ -13,8 +16,9 @@ extension PostgresCluster {
     /// cloned it by reflink (``recloneSource``) and the cluster holds only the spec's
     /// databases (with their templates, spares and trash, `postgres`, `template0` and
     /// `template1`): the server stops at once (SIGQUIT: connections end, as with any reset),
-    /// the used data directory is deleted (in the image: the clone in the run's folder, the
-    /// folder and the image's hold stay), the tree is cloned again as the warm start does
+    /// the used data directory is renamed aside (in the image: the clone in the run's folder,
+    /// the folder and the image's hold stay; deleted in the background once the new server
+    /// runs, ``stop()`` waits for it), the tree is cloned again as the warm start does
     /// (templates left in the tree), and a server starts on the same port, account, settings,
     /// socket and password. The `postgres` database, roles and every other cluster-wide
     /// object go back to the seeded state too, as in a new run.
@@ -42,20 +46,31 @@ extension PostgresCluster {
         let stopped = clock.now
         let (link, staging) = (dataDirectory, templates.stagingFolders)
         let used = imageClone.withLock { $0?.dataDirectory } ?? link
+        // Renamed aside (same folder, same file system) and deleted once the new server runs.
+        let retired = used + "-retired-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
         await BlockingWork.run {
-            ClusterFiles.remove(used)  // nothing in it is followed: the server's account owns it
+            if rename(used, retired) != 0 { ClusterFiles.remove(used) }
             if used != link { ClusterFiles.remove(link) }  // the link into the image
             staging.forEach(ClusterFiles.remove)
         }
         let method = try await cloneCached(source.key, from: source.trees, retrying: false)
         let cloned = clock.now
         let server = try await runningServer(dataDirectory, role: "main")
+        removeInBackground(retired)
         let place = imageClone.withLock { $0 != nil } ? ", in the reflink image" : ""
         let how = method == .reflink ? "by reflink" : "(\(method?.rawValue ?? "copy"))"
         options.report(.note, "reset: the cluster re-cloned \(how)\(place) in \(Self.ms(clock.now - began)) ms "
                        + "(server stopped in \(Self.ms(stopped - began)) ms, cloned in \(Self.ms(cloned - stopped)) ms, "
                        + "postgres ready in \(Self.ms(clock.now - cloned)) ms, pid \(server.process.pid))")
         return server.process
+    }
+
+    /// Deletes `tree` (nothing in it is followed: the server's account owns it) off the
+    /// reset's path; ``stop()`` waits for it. Killed meanwhile, the run directory (or the
+    /// clone's folder in the image) it is in goes with the rest.
+    private func removeInBackground(_ tree: String) {
+        let task = Task { await BlockingWork.run { ClusterFiles.remove(tree) } }
+        publications.withLock { $0.append(task) }
     }
 
     /// True when every database of the cluster is one a re-clone puts back as it was: the
