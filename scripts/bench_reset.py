@@ -12,8 +12,15 @@ def env_for(storage):
     env["TESTBED_STORAGE"] = storage
     return env
 
-def shm_used():
-    st = os.statvfs("/dev/shm"); return (st.f_blocks - st.f_bfree) * st.f_frsize
+def used(storage, name, env):
+    """What the run holds: in the reflink image, the image's used blocks (shared extents once);
+    with the copy, the run directory's allocated bytes."""
+    if storage == "reflink":
+        st = os.statvfs(E["TESTBED_STORAGE_IMAGE"] + "/mnt"); return (st.f_blocks - st.f_bfree) * st.f_frsize
+    status = json.loads(subprocess.run([testbed, "status", name, "--json"], env=env, check=True,
+                                       capture_output=True, text=True).stdout)
+    out = subprocess.run(["du", "-s", "--block-size=1", status["runDirectory"]], check=True, capture_output=True, text=True).stdout
+    return int(out.split()[0])
 
 def psql(exports, database, sql):
     env = dict(os.environ, PGHOST=exports["PGHOST"], PGPORT=exports["PGPORT"], PGUSER=exports["PGUSER"])
@@ -27,9 +34,9 @@ def reset(name, env):
 
 def row(label, storage, other, results):
     env = env_for(storage); name = f"reset-bench-{os.getpid()}"
-    base = shm_used()
     subprocess.run([testbed, "up", "-d", "-q", "--name", name, manifest], env=env, check=True, stdout=subprocess.DEVNULL)
     try:
+        base = used(storage, name, env)
         exports = json.loads(subprocess.run([testbed, "env", name, "--format", "json"], env=env, check=True,
                                             capture_output=True, text=True).stdout)
         if other: psql(exports, "postgres", "CREATE DATABASE other")
@@ -40,7 +47,7 @@ def row(label, storage, other, results):
             ms, how = reset(name, env); paused.append(ms)
         back = [reset(name, env)[0] for _ in range(rounds)]
         time.sleep(2)
-        grown = shm_used() - base
+        grown = used(storage, name, env) - base
     finally:
         subprocess.run([testbed, "down", name], env=env, check=True, stdout=subprocess.DEVNULL)
     results.setdefault(label, []).append((paused, back, grown, how))
@@ -52,7 +59,7 @@ def main():
     for _ in range(2):  # two passes, rows interleaved
         for label, storage, other in rows: row(label, storage, other, results)
     print(f"\n{mode}: {rounds} resets a row after a write and a {pause:g} s pause, then {rounds} back to back; two passes")
-    print("| row | reset after a write, median (min-max) ms | back to back, median ms | tmpfs growth MB | testbed reset says |")
+    print("| row | reset after a write, median (min-max) ms | back to back, median ms | run's growth MB | testbed reset says |")
     print("| --- | --- | --- | --- | --- |")
     for label, _, _ in rows:
         paused = [x for r in results[label] for x in r[0]]; back = [x for r in results[label] for x in r[1]]

@@ -9,7 +9,8 @@
 # Each reset follows a write (DELETE of 1% of the orders) and a pause (PAUSE seconds, default 1:
 # the spare path's background copy gets its time); "back to back" resets follow each other at
 # once (the spare path then waits for the copy). Figures: the `testbed reset` process, wall
-# clock; "tmpfs" is /dev/shm's growth from the start of the environment to after its resets.
+# clock; "run's growth" is what the run holds after its resets more than after its start (in
+# the reflink image: the image's used blocks; with the copy: the run directory, `du`).
 # Needs a release build (swift build -c release --disable-default-traits --product testbed;
 # or TESTBED=path) and postgresql-15; as root for the reflink image rows.
 set -euo pipefail

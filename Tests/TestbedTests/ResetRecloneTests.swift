@@ -194,7 +194,8 @@ struct ReflinkResetTests {
         let run = try PostgresTestRun(under: xfs.mountPoint)
         _ = try await run.withCluster(run.options("cold", seed: CloneStorageTests.seed)) { cluster, _ in try cluster.count("orders") }
         run.clearEvents()
-        let options = try run.options("warm", seed: CloneStorageTests.seed)
+        var options = try run.options("warm", seed: CloneStorageTests.seed)
+        options.environment["TESTBED_STORAGE"] = "reflink"  // a seed this small re-clones only when asked
         let cluster = try PostgresCluster(options)
         let first = try await cluster.start()
         do {
@@ -223,13 +224,28 @@ struct ReflinkResetTests {
         #expect(!left.contains { $0.contains("retired") }, "the used data directories are deleted: \(left)")
     }
 
+    /// A seed under ``ImageClone/smallestPack`` keeps the spare path by default: its spare
+    /// is cheap and a reset by rename is faster than a restart.
+    @Test func aSmallSeedOnAReflinkFileSystemResetsThroughTheSpareByDefault() async throws {
+        let xfs = try XFSImage()
+        let run = try PostgresTestRun(under: xfs.mountPoint)
+        _ = try await run.withCluster(run.options("cold", seed: CloneStorageTests.seed)) { cluster, _ in try cluster.count("orders") }
+        try await run.withCluster(run.options("warm", seed: CloneStorageTests.seed)) { cluster, _ throws in
+            #expect(try await cluster.reset().replacement == nil)
+            #expect(try cluster.count("orders") == 3)
+        }
+        #expect(run.details(.note).contains("storage: reflink (the run's data directory from the cache)"), "\(run.details(.note))")
+    }
+
     /// A stop while a re-clone runs waits for it and stops the server it started: none is left.
     @Test func aStopDuringARecloneLeavesNoServer() async throws {
         let xfs = try XFSImage()
         let run = try PostgresTestRun(under: xfs.mountPoint)
         _ = try await run.withCluster(run.options("cold", seed: CloneStorageTests.seed)) { cluster, _ in try cluster.count("orders") }
         for delay in [0, 5, 40] {
-            let cluster = try PostgresCluster(run.options("warm\(delay)", seed: CloneStorageTests.seed))
+            var options = try run.options("warm\(delay)", seed: CloneStorageTests.seed)
+            options.environment["TESTBED_STORAGE"] = "reflink"
+            let cluster = try PostgresCluster(options)
             let first = try await cluster.start()
             let reset = Task { try await cluster.reset() }
             try await Task.sleep(for: .milliseconds(delay))

@@ -253,7 +253,9 @@ public final class PostgresCluster: Sendable {
                     let (storage, trees) = try warmStorage(key)
                     if let trees {
                         guard let method = try await cloneCached(key, from: trees, retrying: attempt == 1) else { continue }
-                        if method == .reflink { recloneSource.withLock { $0 = RecloneSource(key: key, trees: trees) } }
+                        if method == .reflink, RecloneSource.applies(pack: cache.path(key), environment: options.environment) {
+                            recloneSource.withLock { $0 = RecloneSource(key: key, trees: trees) }
+                        }
                         made = method == .reflink ? "cloned by reflink" : "cloned (\(method.rawValue))"
                     } else {
                         guard try await unpackCached(key, to: dataDirectory, owner: account.user, retrying: attempt == 1,
