@@ -5,6 +5,7 @@
 #
 #   scripts/bench_reset.sh small [ROUNDS]   # the 50k-order benchmark seed (default 7 resets a row)
 #   scripts/bench_reset.sh mid [ROUNDS]     # 2M orders (~200 MB database, generated: ~20 s once)
+#   scripts/bench_reset.sh big [ROUNDS]     # 12M orders (~1 GB, generated: ~2 minutes of both cores)
 #
 # Each reset follows a write (DELETE of 1% of the orders) and a pause (PAUSE seconds, default 1:
 # the spare path's background copy gets its time); "back to back" resets follow each other at
@@ -24,15 +25,16 @@ if [ "$mode" = small ]; then
   [ -f "$data/all.sql" ] || python3 "$root/../shared/bench/gen_seed.py" "$data"
   cp "$data/all.sql" "$work/seed-small.sql"
 else
-  cat > "$work/seed-mid.sql" <<'SQL'
+  if [ "$mode" = big ]; then users=300000 orders=12000000; else users=100000 orders=2000000; fi
+  cat > "$work/seed-$mode.sql" <<SQL
 CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL, created_at timestamptz NOT NULL);
 CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES users (id), amount numeric(10,2) NOT NULL,
                      status text NOT NULL, created_at timestamptz NOT NULL);
 INSERT INTO users SELECT g, 'user' || g || '@example.com', 'User ' || g, timestamptz '2024-01-01' + g * interval '1 minute'
-  FROM generate_series(1, 100000) g;
-INSERT INTO orders SELECT g, 1 + g % 100000, (g % 100000) / 100.0, (ARRAY['new', 'paid', 'shipped', 'returned'])[1 + g % 4],
+  FROM generate_series(1, $users) g;
+INSERT INTO orders SELECT g, 1 + g % $users, (g % 100000) / 100.0, (ARRAY['new', 'paid', 'shipped', 'returned'])[1 + g % 4],
                           timestamptz '2024-01-01' + g * interval '7 seconds'
-  FROM generate_series(1, 2000000) g;
+  FROM generate_series(1, $orders) g;
 ANALYZE;
 SQL
 fi
