@@ -218,7 +218,7 @@ actor SpareDatabases {
     }
 
     /// Runs `restart` (which stops the server, makes its data directory anew and starts
-    /// it again) in the turn of resets, once no spare, template or drop is being made, and
+    /// it again) in the turn of resets, once no spare or drop is being made, and
     /// returns what it returns. Returns nil without running it when a spare of `databases`
     /// is ready (``prepare(_:)`` asked for resets by rename) or a clone or preparation runs
     /// beside it; `restart` itself returns nil when it declines. Once `restart` ran (or threw),
