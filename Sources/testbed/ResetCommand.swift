@@ -15,7 +15,8 @@ struct ResetCommand: ParsableCommand {
     func run() throws {
         let run = try DetachedCommands.find(words.count == 2 ? words[0] : nil)
         let clock = ContinuousClock(), began = clock.now
-        _ = try DetachedCommands.ask(run, ControlRequest(.reset, service: words.last!))
-        print("\(words.last!) reset in \(Int((clock.now - began).milliseconds.rounded())) ms")
+        let response = try DetachedCommands.ask(run, ControlRequest(.reset, service: words.last!))
+        let how = response.detail.map { " (\($0))" } ?? ""
+        print("\(words.last!) reset in \(Int((clock.now - began).milliseconds.rounded())) ms\(how)")
     }
 }

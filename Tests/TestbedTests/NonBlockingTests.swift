@@ -89,7 +89,7 @@ import Testing
         try await withTaskExecutorPreference(executor) {
             _ = try await cold.start(report: { _, _ in })
             _ = try await warm.start(report: { _, _ in })
-            try await warm.reset()
+            _ = try await warm.reset()
             try await warm.sqlProbe(query: "SELECT count(*) FROM blob").attempt(timeout: .seconds(30))
             await cold.stop()
             await warm.stop()

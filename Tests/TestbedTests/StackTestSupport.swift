@@ -62,6 +62,7 @@ final class EventLog: Sendable {
     private let events = Mutex<[Event]>([])
     func append(_ event: Event) { events.withLock { $0.append(event) } }
     var all: [Event] { events.withLock { $0 } }
+    func clear() { events.withLock { $0 = [] } }
 
     /// When `service` first reached `phase`.
     func time(_ service: String, _ phase: Event.Phase) -> Duration? {

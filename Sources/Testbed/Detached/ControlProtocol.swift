@@ -53,6 +53,8 @@ package struct ControlResponse: Codable, Sendable {
     package var services: [ServiceStatus]?
     /// `env`: the exports.
     package var exports: [String: String]?
+    /// `reset`: how the reset went when not the usual way (`re-cloned by reflink`).
+    package var detail: String?
 
     /// A success with nothing else to say.
     package static let done = ControlResponse(ok: true)
@@ -112,8 +114,9 @@ extension Environment {
         case .reset:
             guard let service = request.service else { return .failure("reset needs a service") }
             do {
-                try await reset(service)
-                return .done
+                var response = ControlResponse.done
+                response.detail = try await resetDatabase(service)
+                return response
             } catch {
                 return .failure("\(error)")
             }

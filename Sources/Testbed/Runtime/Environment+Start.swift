@@ -211,14 +211,19 @@ extension Environment {
         }
         try await startLinks(fronting: service.name)
         milestones.healthy.reach()
-        if let process { watch(service, process) }
+        // A reset during the start may have replaced the process (see resetDatabase).
+        if let process = processes[service.name] ?? process { watch(service, process) }
     }
 
-    /// Reports a long-running service that exits while the environment is up.
-    private func watch(_ service: PlannedService, _ process: ServiceProcess) {
+    /// Reports a long-running service that exits while the environment is up, unless a
+    /// reset replaced the process (a planned restart): its exit waits for the service's
+    /// resets to end, then counts only if the process is still the service's.
+    func watch(_ service: PlannedService, _ process: ServiceProcess) {
         Task {
             let status = await process.waitForExit()
             let lines = await process.finalLines()
+            await self.resetsSettled(service.name)
+            guard self.processes[service.name] === process else { return }
             self.serviceExited(service, process, status, lines)
         }
     }

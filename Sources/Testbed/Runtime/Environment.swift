@@ -79,6 +79,9 @@ public actor Environment {
     /// The drivers of database services (also in ``drivers``): what ``reset(_:)``, `sql` checks and pools use.
     var databases: [String: any DatabaseDriver] = [:]
     var processes: [String: ServiceProcess] = [:]
+    /// Resets under way, by service: the exit of a process a reset may replace waits for them.
+    var resetsUnderWay: [String: Int] = [:]
+    var resetWaiters: [String: [CheckedContinuation<Void, Never>]] = [:]
     var milestones: [String: ServiceMilestones] = [:]
     /// What each service's start is doing (for its deadline's message and its progress reports).
     var stages: [String: StartStage] = [:]
@@ -142,19 +145,6 @@ public actor Environment {
         return await withCheckedContinuation { waiter in
             if let failure = machine.failureAwaited(waiter) { waiter.resume(returning: failure) }
         }
-    }
-
-    /// Puts a database service back to its seeded state.
-    public func reset(_ service: String) async throws {
-        guard let database = databases[service] else {
-            if drivers[service] != nil {
-                throw EnvironmentError(.databaseFailed, service: service, "a \(plan?.services.first { $0.name == service }?.kindName ?? "process") service has no data to reset",
-                                       hint: "reset applies to postgres and sqlite services")
-            }
-            throw EnvironmentError(.databaseFailed, service: service, "there is no service '\(service)' in this environment",
-                                   hint: "services: \(manifest.services.map(\.name).joined(separator: ", "))")
-        }
-        try await database.reset()
     }
 }
 

@@ -66,6 +66,12 @@ final class AdminConnections: Sendable {
         if !keep { connection.close() }
     }
 
+    /// Closes the idle connections and keeps working: after a restart of the server they
+    /// are all broken.
+    func dropIdle() {
+        for kept in idle.withLock({ list in defer { list = [] }; return list }) { kept.connection.close() }
+    }
+
     /// Closes the idle connections; connections in use are closed when given back.
     func close() {
         closed.withLock { $0 = true }

@@ -60,8 +60,11 @@ final class DeferredTemplates: Sendable {
     /// left out: a template is then cloned from it when first needed, through a staging
     /// folder on the clone's file system (`staging`, a prefix) into `dataDirectory` (the
     /// clone's real path, not a link to it).
+    /// A data directory cloned anew (a reset that re-cloned) holds no template: each is
+    /// deferred again.
     func keep(tree: String, dataDirectory: String, staging: String) {
         place.withLock { $0 = (dataDirectory, staging) }
+        written.withLock { $0 = [] }
         self.tree.withLock { $0 = tree }
     }
 

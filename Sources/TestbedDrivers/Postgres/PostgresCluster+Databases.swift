@@ -2,17 +2,25 @@ import TestbedSystem
 extension PostgresCluster {
     /// Puts `database` (nil: every database of the spec) back in its seeded state.
     ///
-    /// Open connections to it are terminated; clients must reconnect. With the spare
-    /// ready (see `SpareDatabases`) this is a few catalog updates; otherwise it waits
-    /// for the spare being made, or drops the database and copies its template. Calls
-    /// run one at a time.
-    package func reset(database: String? = nil) async throws {
+    /// Open connections to it are terminated; clients must reconnect. When the data
+    /// directory is a reflink clone and the reset covers the whole cluster, the server is
+    /// restarted on a new clone (``resetByRecloning()``): the result names the new server
+    /// process, which replaces the one ``start()`` returned. Otherwise, with the spare
+    /// ready (see `SpareDatabases`) this is a few catalog updates; else it waits for the
+    /// spare being made, or drops the database and copies its template. Calls run one at
+    /// a time.
+    @discardableResult
+    package func reset(database: String? = nil) async throws -> DatabaseReset {
         let targets = database.map { [$0] } ?? spec.databases
+        if Set(targets) == Set(spec.databases), let reset = try await resetByRecloning() { return reset }
         for target in targets { try await spares.reset(target) }
+        return .inPlace
     }
 
     /// Makes every database's template and spare now, instead of at its first reset or
-    /// clone, and returns once they exist: each later reset is a rename.
+    /// clone, and returns once they exist: each later reset is a rename (also where the
+    /// data directory is a reflink clone, whose resets would otherwise re-clone the cluster,
+    /// see ``reset(database:)``).
     ///
     /// The trade-off: until a reset or clone needs them, a warm start keeps the templates
     /// in the cached pack and makes no spare, so the run holds its seeded data once in

@@ -79,6 +79,9 @@ public final class PostgresCluster: Sendable {
     let publications = Mutex<[Task<Void, Never>]>([])
     /// The run's data directory in the reflink image, when a warm start cloned it there.
     let imageClone = Mutex<ImageClone?>(nil)
+    /// The tree a warm start cloned the data directory from by reflink: a reset that covers
+    /// the whole cluster clones it again (``resetByRecloning()``); nil for a copy or a cold start.
+    let recloneSource = Mutex<RecloneSource?>(nil)
     let connector: ClusterConnector
     /// The spare copies of the seeded databases that make resets and clones fast.
     let spares: SpareDatabases
@@ -251,6 +254,9 @@ public final class PostgresCluster: Sendable {
                     let (storage, trees, why) = try warmStorage(key)
                     if let trees {
                         guard let method = try await cloneCached(key, from: trees, retrying: attempt == 1) else { continue }
+                        if method == .reflink, RecloneSource.applies(pack: cache.path(key), environment: options.environment) {
+                            recloneSource.withLock { $0 = RecloneSource(key: key, trees: trees) }
+                        }
                         made = method == .reflink ? "cloned by reflink" : "cloned (\(method.rawValue))"
                     } else {
                         guard try await unpackCached(key, to: dataDirectory, owner: account.user, retrying: attempt == 1,
@@ -302,6 +308,10 @@ public final class PostgresCluster: Sendable {
         let began = clock.now
         for server in running { await server.stop(fast: false) }
         for task in background { await task.value }
+        // A reset that re-cloned meanwhile (it was under way) started a server of its own.
+        for server in servers.withLock({ servers in defer { servers = [:] }; return Array(servers.values) }) {
+            await server.stop(fast: false)
+        }
         await spares.finish()
         adminConnections.close()
         await awaitPublications()

@@ -25,7 +25,7 @@ final class PostgresServiceDriver: DatabaseDriver {
         await cluster.stop()
     }
 
-    func reset() async throws {
+    func reset() async throws -> DatabaseReset {
         try await cluster.reset()
     }
 }

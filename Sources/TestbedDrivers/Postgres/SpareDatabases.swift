@@ -10,6 +10,11 @@ import TestbedSystem
 /// ready waits for the one being made; without one (its creation failed) it falls back
 /// to drop + create from the template. ``close()`` stops new work and hands back what
 /// is under way, for ``PostgresCluster/stop()`` to await once the server is gone.
+///
+/// A reset that re-clones the whole cluster (``restart(_:_:)``) takes its turn like a reset,
+/// once nothing is being made, and only while no clone or preparation runs beside it; those
+/// that come while it runs wait for it. The spares, trash and written templates of the old
+/// data directory are forgotten then.
 actor SpareDatabases {
     private let connector: ClusterConnector
     /// Spare creations under way, by seeded database.
@@ -34,6 +39,12 @@ actor SpareDatabases {
 
     /// The connections of clones made side by side.
     private let connections: AdminConnections
+
+    /// Clones and preparations running outside the turn of resets (a restart waits for none).
+    private var sideWork = 0
+    /// True while a restart (a re-clone of the cluster) runs; side work waits for it.
+    private var restarting = false
+    private var restartWaiters: [CheckedContinuation<Void, Never>] = []
 
     init(connector: ClusterConnector, templates: DeferredTemplates, connections: AdminConnections) {
         self.connector = connector
@@ -61,6 +72,9 @@ actor SpareDatabases {
     /// Makes the templates and spares of `databases` now, and waits for them: later
     /// resets and clones then cost a rename each.
     func prepare(_ databases: [String]) async throws {
+        await waitForRestart()
+        sideWork += 1
+        defer { sideWork -= 1 }
         for database in databases {
             try await ensureTemplate(database)
             refill(database)
@@ -70,6 +84,10 @@ actor SpareDatabases {
 
     static func spareName(_ database: String) -> String { database + "__testbed_spare" }
     static func trashName(_ database: String, _ number: Int) -> String { database + "__testbed_trash\(number)" }
+    /// True when `name` is a database a reset of `database` renamed away (``trashName(_:_:)``).
+    static func isTrash(_ name: String, of database: String) -> Bool {
+        name.hasPrefix(database + "__testbed_trash") && Int(name.dropFirst(database.count + 15)) != nil
+    }
 
     /// Starts making the spare of each of `databases` that has none.
     func refill(_ databases: [String]) {
@@ -77,7 +95,7 @@ actor SpareDatabases {
     }
 
     private func refill(_ database: String) {
-        guard !closed, refills[database] == nil, !ready.contains(database) else { return }
+        guard !closed, !restarting, refills[database] == nil, !ready.contains(database) else { return }
         let connector = connector
         refills[database] = Task {
             guard let strategy = try? await self.copyStrategy(database) else { return self.refilled(database, made: false) }
@@ -151,6 +169,9 @@ actor SpareDatabases {
     /// it is ready; else a copy of the template made at once, alongside other clones (the
     /// server copies several databases at a time; a clone does not wait for a spare).
     func clone(_ name: String, from source: String) async throws {
+        await waitForRestart()
+        sideWork += 1
+        defer { sideWork -= 1 }
         try await ensureTemplate(source)
         guard !ready.contains(source) else {
             return try await serialized {
@@ -185,15 +206,75 @@ actor SpareDatabases {
         CopyStrategy.templates
     }
 
-    private func serialized(_ operation: @escaping @Sendable () async throws -> Void) async throws {
+    private func serialized<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
         let previous = tail
         let task = Task {
             await previous?.value
             try Task.checkCancellation()
-            try await operation()
+            return try await operation()
         }
         tail = Task { _ = await task.result }
-        try await task.value
+        return try await task.value
+    }
+
+    /// Runs `restart` (which stops the server, makes its data directory anew and starts
+    /// it again) in the turn of resets, once no spare or drop is being made, and
+    /// returns what it returns. Returns nil without running it when a spare of `databases`
+    /// is ready (``prepare(_:)`` asked for resets by rename) or a clone or preparation runs
+    /// beside it; `restart` itself returns nil when it declines. Once `restart` ran (or threw),
+    /// the spares, trash and written templates of the old data directory are forgotten.
+    func restart(_ databases: [String],
+                 _ restart: @escaping @Sendable () async throws -> ServiceProcess?) async throws -> ServiceProcess? {
+        try await serialized {
+            guard await self.beginRestart(databases) else { return nil }
+            do {
+                let process = try await restart()
+                await self.endRestart(restarted: process != nil)
+                return process
+            } catch {
+                await self.endRestart(restarted: true)
+                throw error
+            }
+        }
+    }
+
+    /// Waits until no spare or drop is being made; true (and restarting) when a restart may
+    /// run. Template writes need no wait: only resets (not running: this is their turn),
+    /// clones and preparations (none runs) start them, and each waits for its own.
+    private func beginRestart(_ databases: [String]) async -> Bool {
+        while true {
+            guard !closed, sideWork == 0, ready.isDisjoint(with: databases) else { return false }
+            if let refill = refills.values.first {
+                await refill.value
+            } else if let drop = cleanup {
+                await drop.value
+                if cleanup == drop { cleanup = nil }
+            } else {
+                restarting = true
+                return true
+            }
+        }
+    }
+
+    private func endRestart(restarted: Bool) {
+        if restarted {
+            ready = []
+            trash = []
+            restoring = [:]
+            admin.close()
+            connections.dropIdle()
+        }
+        restarting = false
+        let waiters = restartWaiters
+        restartWaiters = []
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once no restart runs.
+    private func waitForRestart() async {
+        while restarting {
+            await withCheckedContinuation { restartWaiters.append($0) }
+        }
     }
 
     /// Waits until no spare is being made and no reset or clone runs.
@@ -220,109 +301,4 @@ actor SpareDatabases {
 
     /// Closes the administration connection, once what ``close()`` returned has ended.
     func finish() { admin.close() }
-}
-
-/// The connection to `postgres` that resets and clones share: a new one costs a
-/// backend start (1–2 ms), a good part of a reset. Used by one operation at a time
-/// (``SpareDatabases`` runs them in turn), on whatever thread runs it, hence unchecked.
-final class AdminSession: @unchecked Sendable {
-    private let connector: ClusterConnector
-    private var connection: PGConnection?
-
-    init(connector: ClusterConnector) {
-        self.connector = connector
-    }
-
-    /// Runs `body` with an administration connection that is not to `database`: the
-    /// shared one, or (for `postgres` itself) a fresh one to `template1`. A shared
-    /// connection found closed by the server (its first statement fails to reach it) is
-    /// replaced once.
-    func run(avoiding database: String,
-             _ body: (PGConnection, ClusterConnector) throws(PostgresError) -> Void) throws(PostgresError) {
-        if database == "postgres" {
-            let admin = try connector.connect("template1")
-            defer { admin.close() }
-            return try body(admin, connector)
-        }
-        if let connection {
-            do {
-                return try body(connection, connector)
-            } catch where error.code == .connection {
-                self.connection = nil
-                connection.close()
-            }
-        }
-        let fresh = try connector.connect("postgres")
-        connection = fresh
-        try body(fresh, connector)
-    }
-
-    func close() {
-        connection?.close()
-        connection = nil
-    }
-}
-
-extension ClusterConnector {
-    /// An administration connection that is not to `database`.
-    func admin(avoiding database: String) throws(PostgresError) -> PGConnection {
-        try connect(database == "postgres" ? "template1" : "postgres")
-    }
-
-    /// Creates the spare of `database` unless it exists.
-    func makeSpare(of database: String, strategy: CopyStrategy) throws(PostgresError) {
-        let admin = try admin(avoiding: database)
-        defer { admin.close() }
-        let spare = SpareDatabases.spareName(database)
-        if try admin.query("SELECT 1 FROM pg_database WHERE datname = $1", parameters: [spare]).isEmpty {
-            try admin.execute("""
-                CREATE DATABASE \(quoteIdentifier(spare)) \
-                TEMPLATE \(quoteIdentifier(PostgresCluster.templateName(database))) STRATEGY \(strategy.rawValue)
-                """)
-        }
-    }
-
-    /// Replaces `database` with its seeded state: with `useSpare` (a name for the used
-    /// database), the spare is renamed into its place; else a fresh copy of the
-    /// template. True when a used database was renamed to `useSpare`, to be dropped.
-    @discardableResult
-    func replace(_ database: String, useSpare trashName: String?, strategy: CopyStrategy,
-                 admin: PGConnection) throws(PostgresError) -> Bool {
-        let name = quoteIdentifier(database)
-        guard let trashName else {
-            try endSessions(on: database, admin: admin)
-            try admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
-            try admin.execute("""
-                CREATE DATABASE \(name) TEMPLATE \(quoteIdentifier(PostgresCluster.templateName(database))) \
-                STRATEGY \(strategy.rawValue)
-                """)
-            return false
-        }
-        var exists = true
-        do {
-            // No new sessions while the old ones end; the trash keeps the flag.
-            try admin.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
-        } catch where error.sqlstate == "3D000" {
-            exists = false  // dropped by the user: the spare simply takes its name
-        }
-        if exists {
-            try endSessions(on: database, admin: admin)
-            try admin.execute("ALTER DATABASE \(name) RENAME TO \(quoteIdentifier(trashName))")
-        }
-        try admin.execute("ALTER DATABASE \(quoteIdentifier(SpareDatabases.spareName(database))) RENAME TO \(name)")
-        return exists
-    }
-
-    /// Creates `name` from the seeded state of `source`: its spare renamed when `useSpare`.
-    func clone(_ name: String, from source: String, useSpare: Bool, strategy: CopyStrategy,
-               admin: PGConnection) throws(PostgresError) {
-        if useSpare {
-            try admin.execute("ALTER DATABASE \(quoteIdentifier(SpareDatabases.spareName(source))) RENAME TO \(quoteIdentifier(name))")
-        } else {
-            try admin.execute("""
-                CREATE DATABASE \(quoteIdentifier(name)) \
-                TEMPLATE \(quoteIdentifier(PostgresCluster.templateName(source))) STRATEGY \(strategy.rawValue)
-                """)
-        }
-    }
 }

@@ -30,8 +30,9 @@ final class SQLiteServiceDriver: DatabaseDriver {
         await BlockingWork.run { [store] in store.stop() }
     }
 
-    func reset() async throws {
+    func reset() async throws -> DatabaseReset {
         try await Self.blocking { [store] in try store.reset() }
+        return .inPlace
     }
 
     /// Runs the store's synchronous file work on a ``BlockingWork`` thread.
