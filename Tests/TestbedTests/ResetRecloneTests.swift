@@ -224,7 +224,7 @@ struct ReflinkResetTests {
         #expect(!left.contains { $0.contains("retired") }, "the used data directories are deleted: \(left)")
     }
 
-    /// A seed under ``ImageClone/smallestPack`` keeps the spare path by default: its spare
+    /// A seed under ``ClusterTrees/smallestPack`` keeps the spare path by default: its spare
     /// is cheap and a reset by rename is faster than a restart.
     @Test func aSmallSeedOnAReflinkFileSystemResetsThroughTheSpareByDefault() async throws {
         let xfs = try XFSImage()

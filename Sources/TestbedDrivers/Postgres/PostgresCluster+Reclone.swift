@@ -11,13 +11,13 @@ struct RecloneSource: Sendable {
     let trees: ClusterTrees
 
     /// True when resets of a clone of the entry whose pack is `pack` re-clone: for a pack of
-    /// ``ImageClone/smallestPack`` or more (as for the image), or any with `TESTBED_STORAGE=reflink`.
+    /// ``ClusterTrees/smallestPack`` or more (as for the image), or any with `TESTBED_STORAGE=reflink`.
     /// Below, a spare costs little (the 50k-order seed's: a 42 MB copy) and its reset is a
     /// rename (~3 ms against ~120 ms for a restart; docs/benchmarks.md, "Reset by re-clone").
     static func applies(pack: String, environment: [String: String]) -> Bool {
         var info = stat()
         return environment[StorageBackend.variable] == "reflink"
-            || (stat(pack, &info) == 0 && UInt64(info.st_size) >= ImageClone.smallestPack)
+            || (stat(pack, &info) == 0 && UInt64(info.st_size) >= ClusterTrees.smallestPack)
     }
 }
 
