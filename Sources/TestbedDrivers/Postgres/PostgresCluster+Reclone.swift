@@ -9,22 +9,13 @@ import TestbedSystem
 struct RecloneSource: Sendable {
     let key: String
     let trees: ClusterTrees
-
-    /// True when resets of a clone of the entry whose pack is `pack` re-clone: for a pack of
-    /// ``ClusterTrees/smallestPack`` or more (as for the image), or any with `TESTBED_STORAGE=reflink`.
-    /// Below, a spare costs little (the 50k-order seed's: a 42 MB copy) and its reset is a
-    /// rename (~3 ms against ~120 ms for a restart; docs/benchmarks.md, "Reset by re-clone").
-    static func applies(pack: String, environment: [String: String]) -> Bool {
-        var info = stat()
-        return environment[StorageBackend.variable] == "reflink"
-            || (stat(pack, &info) == 0 && UInt64(info.st_size) >= ClusterTrees.smallestPack)
-    }
 }
 
 extension PostgresCluster {
     /// Resets the whole cluster by cloning its data directory again, when the warm start
-    /// cloned it by reflink from a pack large enough (``recloneSource``, see
-    /// ``RecloneSource/applies(pack:environment:)``) and the cluster holds only the spec's
+    /// cloned it by reflink (``recloneSource``: a pack of ``ClusterTrees/smallestPack`` or
+    /// more, or `TESTBED_STORAGE=reflink`; below, a spare costs little and a reset by rename
+    /// takes ~3 ms against ~120 ms for a restart) and the cluster holds only the spec's
     /// databases (with their templates, spares and trash, `postgres`, `template0` and
     /// `template1`): the server stops at once (SIGQUIT: connections end, as with any reset),
     /// the used data directory is renamed aside (in the image: the clone in the run's folder,

@@ -254,7 +254,7 @@ public final class PostgresCluster: Sendable {
                     let (storage, trees, why) = try warmStorage(key)
                     if let trees {
                         guard let method = try await cloneCached(key, from: trees, retrying: attempt == 1) else { continue }
-                        if method == .reflink, RecloneSource.applies(pack: cache.path(key), environment: options.environment) {
+                        if method == .reflink {
                             recloneSource.withLock { $0 = RecloneSource(key: key, trees: trees) }
                         }
                         made = method == .reflink ? "cloned by reflink" : "cloned (\(method.rawValue))"
