@@ -59,11 +59,12 @@ def check(extra=""):
     # that costs ~40 ms before the real client starts.
     return f'test "$({pgbin}/psql "$DATABASE_URL" -tAc "{query}")" = {expected} && date +%s%N > "$STAMP"{extra}'
 
-def testbed_row(storage):
+def testbed_row(storage, binary=testbed):
     def run(i):
         env = env_for(storage); env["STAMP"] = f"{work}/stamp"
+        if storage == "auto": env.pop("TESTBED_STORAGE")
         t0 = time.time_ns(); p0 = time.perf_counter_ns()
-        subprocess.run([testbed, "run", "-q", manifest, "--", "sh", "-c", check()], env=env, check=True)
+        subprocess.run([binary, "run", "-q", manifest, "--", "sh", "-c", check()], env=env, check=True)
         total = (time.perf_counter_ns() - p0) / 1e6
         return total, (int(open(f"{work}/stamp").read()) - t0) / 1e6
     return run
@@ -98,6 +99,8 @@ print(f"first (cold or cached) run: {1000 * (time.perf_counter() - t0):.0f} ms",
 build_limit()
 rows = {"limit (cp -a + postgres + query + stop)": limit, "testbed, TESTBED_STORAGE=copy": testbed_row("copy"),
         "testbed, TESTBED_STORAGE=reflink": testbed_row("reflink")}
+if E.get("BASELINE"):  # another build (an earlier commit), with its default storage: "no slower than before"
+    rows["baseline (BASELINE), its default"] = testbed_row("auto", E["BASELINE"])
 for name, row in rows.items(): row(0)  # warm-up: page cache, the image and its tree
 samples = {name: [] for name in rows}
 for i in range(runs):

@@ -14,6 +14,7 @@
 # default run root: the reflink image, whatever the seed's size; the default takes it for
 # packs of 64 MB and more). Each row is timed as a whole process, and "first
 # query" is the time from the spawn to the moment the command's query returned.
+# BASELINE=path adds a row: that build (e.g. an earlier commit's) with its default storage.
 # Needs a release build (swift build -c release --static-swift-stdlib --product testbed; or
 # TESTBED=path) and postgresql-15. Run as root to get the reflink image.
 set -euo pipefail
