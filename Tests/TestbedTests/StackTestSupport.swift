@@ -52,9 +52,17 @@ struct TestStack {
         ((try? FileManager.default.contentsOfDirectory(atPath: runRoot)) ?? []).filter { !$0.hasPrefix(".") }
     }
 
+    /// Deletes the manifest's folder and the run root. A killed run's watchdog may still be
+    /// deleting its run directory: a removal racing with it fails halfway and left the run
+    /// root behind (empty, once the watchdog was done), so it is tried until the run root is
+    /// gone, for 5 s at most.
     func cleanUp() {
         try? FileManager.default.removeItem(atPath: folder)
-        try? FileManager.default.removeItem(atPath: runRoot)
+        for _ in 0..<50 {
+            try? FileManager.default.removeItem(atPath: runRoot)
+            if access(runRoot, F_OK) != 0 { return }
+            usleep(100_000)
+        }
     }
 }
 
