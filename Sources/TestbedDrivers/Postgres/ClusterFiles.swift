@@ -55,25 +55,12 @@ enum ClusterFiles {
         if best != .reflink {
             try FreeSpace.check(need: files.reduce(0) { $0 + $1.size }, extra: 0, at: destination, for: "a copy of \(source)")
         }
-        // Largest first, each lane taking the next file (a large copy does not hold up a lane's share).
-        let list = files.sorted { $0.size > $1.size }
-        let failures = Mutex<[PostgresError]>([])
+        // Largest first: a large copy does not hold up a lane's share.
         let used = Mutex(best)
-        let next = Atomic(0)
-        BlockingWork.parallel(lanes: list.count > 64 ? 2 : 1) { _, _ in
-            while true {
-                let index = next.add(1, ordering: .relaxed).oldValue
-                guard index < list.count else { return }
-                do throws(PostgresError) {
-                    let method = try copyFile(list[index], owner: owner, best: best)
-                    if method < best { used.withLock { $0 = min($0, method) } }
-                } catch {
-                    failures.withLock { $0.append(error) }
-                    return
-                }
-            }
+        try BlockingWork.forEach(files.sorted { $0.size > $1.size }, lanes: files.count > 64 ? 2 : 1) { file throws(PostgresError) in
+            let method = try copyFile(file, owner: owner, best: best)
+            if method < best { used.withLock { $0 = min($0, method) } }
         }
-        if let first = failures.withLock({ $0.first }) { throw first }
         try finish(made, owner: owner)
         return used.withLock { $0 }
     }
@@ -214,6 +201,28 @@ enum ClusterFiles {
         let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
         guard count >= 0 else { return nil }
         return String(decoding: buffer[0..<count], as: UTF8.self)
+    }
+
+    /// Replaces `file` in `folder` (made private, 0700, when missing) with `contents`, by an
+    /// atomic rename of a new file beside it; false when it cannot. For small records the
+    /// cache keeps beside its entries (``CommandMemo``, ``ClusterPack/VerifiedMarks``).
+    @discardableResult
+    static func replaceSmallFile(_ file: String, in folder: String, contents: String, what: String) -> Bool {
+        guard (try? PrivateDirectory.ensure(folder, what: what)) != nil else { return false }
+        let temporary = folder + "/.tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        guard (try? createFile(temporary, contents: contents, mode: 0o600)) != nil else { return false }
+        guard rename(temporary, file) == 0 else {
+            unlink(temporary)
+            return false
+        }
+        return true
+    }
+
+    /// What identifies the file `info` describes, as a line: its device, inode, size, and
+    /// modification and change times. A write changes the change time, which no call can set back.
+    static func identity(_ info: stat) -> String {
+        "\(info.st_dev):\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec):"
+            + "\(info.st_ctim.tv_sec).\(info.st_ctim.tv_nsec)"
     }
 
     /// Creates the new file `path` (in a folder no other account can write) with `contents`.

@@ -18,23 +18,12 @@ extension ClusterPack {
     /// extents, else a copy), by two threads: a pack stores a database and its template
     /// once, and an unpacked tree then holds it once too.
     static func cloneDuplicates(_ duplicates: [Duplicate], owner: UnixUser?) throws(PostgresError) {
-        guard !duplicates.isEmpty else { return }
-        let failures = Mutex<[PostgresError]>([])
-        BlockingWork.parallel(lanes: duplicates.count > 64 ? 2 : 1) { lane, lanes in
-            for index in stride(from: lane, to: duplicates.count, by: lanes) {
-                let duplicate = duplicates[index]
-                do throws(PostgresError) {
-                    let input = open(duplicate.source, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-                    guard input >= 0 else { throw ClusterFiles.failure("cannot open \(duplicate.source)") }
-                    defer { close(input) }
-                    _ = try ClusterFiles.copyOpened(input, name: duplicate.source, to: duplicate.path, mode: duplicate.mode,
-                                                    owner: owner, best: .reflink)
-                } catch {
-                    failures.withLock { $0.append(error) }
-                    return
-                }
-            }
+        try BlockingWork.forEach(duplicates, lanes: duplicates.count > 64 ? 2 : 1) { duplicate throws(PostgresError) in
+            let input = open(duplicate.source, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+            guard input >= 0 else { throw ClusterFiles.failure("cannot open \(duplicate.source)") }
+            defer { close(input) }
+            _ = try ClusterFiles.copyOpened(input, name: duplicate.source, to: duplicate.path, mode: duplicate.mode,
+                                            owner: owner, best: .reflink)
         }
-        if let first = failures.withLock({ $0.first }) { throw first }
     }
 }

@@ -30,8 +30,7 @@ extension ClusterPack {
         /// The mark of the pack at `source` whose `fstat` is `info`.
         static func identity(_ info: stat) -> String? {
             guard let bootID, !bootID.isEmpty else { return nil }
-            return "\(bootID):\(info.st_dev):\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec):"
-                + "\(info.st_ctim.tv_sec).\(info.st_ctim.tv_nsec)"
+            return bootID + ":" + ClusterFiles.identity(info)
         }
 
         private static func markPath(_ source: String) -> (folder: String, file: String) {
@@ -49,10 +48,7 @@ extension ClusterPack {
         static func markChecked(_ source: String, _ info: stat) {
             guard let identity = identity(info) else { return }
             let (folder, file) = markPath(source)
-            guard (try? PrivateDirectory.ensure(folder, what: "the folder of checked cache entries")) != nil else { return }
-            let temporary = folder + "/.tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-            guard (try? ClusterFiles.createFile(temporary, contents: identity, mode: 0o600)) != nil else { return }
-            if rename(temporary, file) != 0 { unlink(temporary) }
+            ClusterFiles.replaceSmallFile(file, in: folder, contents: identity, what: "the folder of checked cache entries")
         }
 
         /// Deletes the mark of the pack at `source` (it is deleted or replaced).

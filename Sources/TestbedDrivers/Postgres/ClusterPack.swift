@@ -238,39 +238,26 @@ enum ClusterPack {
                 files.append((path, entry))
             }
         }
-        // Largest first, each lane taking the next file: a 1 GB table segment does not wait
-        // behind another large file in the same lane. (Two lanes writing one file would not
-        // help: a write holds the file's lock.)
+        // Largest first: a 1 GB table segment does not wait behind another large file in the
+        // same lane. (Two lanes writing one file would not help: a write holds the file's lock.)
         let list = files.sorted { $0.entry.size > $1.entry.size }
-        let failures = Mutex<[PostgresError]>([])
-        let next = Atomic(0)
-        BlockingWork.parallel(lanes: list.count > 64 ? 2 : 1) { _, _ in
-            while true {
-                let index = next.add(1, ordering: .relaxed).oldValue
-                guard index < list.count else { return }
-                let (path, entry) = list[index]
-                do throws(PostgresError) {
-                    let output = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(entry.mode))
-                    guard output >= 0 else { throw ClusterFiles.failure("cannot create \(path)") }
-                    defer { close(output) }
-                    var offset = off_t(dataStart + entry.offset)
-                    var remaining = Int(entry.size)
-                    while remaining > 0 {
-                        let copied = sendfile(output, input, &offset, remaining)
-                        if copied < 0 && errno == EINTR { continue }
-                        guard copied > 0 else { throw ClusterFiles.failure("cannot write \(path)") }
-                        remaining -= copied
-                    }
-                    if let owner, fchown(output, owner.uid, owner.gid) != 0 {
-                        throw ClusterFiles.failure("cannot give \(path) to \(owner.name)")
-                    }
-                } catch {
-                    failures.withLock { $0.append(error) }
-                    return
-                }
+        try BlockingWork.forEach(list, lanes: list.count > 64 ? 2 : 1) { file throws(PostgresError) in
+            let (path, entry) = file
+            let output = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode_t(entry.mode))
+            guard output >= 0 else { throw ClusterFiles.failure("cannot create \(path)") }
+            defer { close(output) }
+            var offset = off_t(dataStart + entry.offset)
+            var remaining = Int(entry.size)
+            while remaining > 0 {
+                let copied = sendfile(output, input, &offset, remaining)
+                if copied < 0 && errno == EINTR { continue }
+                guard copied > 0 else { throw ClusterFiles.failure("cannot write \(path)") }
+                remaining -= copied
+            }
+            if let owner, fchown(output, owner.uid, owner.gid) != 0 {
+                throw ClusterFiles.failure("cannot give \(path) to \(owner.name)")
             }
         }
-        if let first = failures.withLock({ $0.first }) { throw first }
         try cloneDuplicates(duplicates, owner: owner)
         try ClusterFiles.finish(made, owner: owner)
     }

@@ -21,8 +21,8 @@ struct ClusterTrees: Sendable {
     /// clone's per-file cost (XFS metadata, ~1,300 files a cluster) is more than the copy's
     /// per-byte cost. The 50k-order seed (a 13 MB pack): in the image as root, clone 42-48 ms
     /// against an unpack to tmpfs of 29-41 ms; on an XFS home (cache and runs there), clone
-    /// 136 ms against an unpack into XFS of 51 ms (docs/benchmarks.md). `TESTBED_STORAGE=reflink`
-    /// clones whatever the size.
+    /// 43 ms against an unpack into XFS of 30 ms, medians of 7 (docs/benchmarks.md).
+    /// `TESTBED_STORAGE=reflink` clones whatever the size.
     static let smallestPack: UInt64 = 64 << 20
 
     /// The trees of `cache`, in `root` (default: beside the packs, `cacheRoot/postgres/trees`;

@@ -37,7 +37,8 @@ struct CommandMemo: Sendable {
             return String(text.dropFirst(key.count + 1))
         }
         let output = try run()
-        remember(key + "\n" + output, at: file, in: folder)
+        ClusterFiles.replaceSmallFile(file, in: folder, contents: key + "\n" + output,
+                                      what: "the folder of remembered installation checks")
         return output
     }
 
@@ -49,17 +50,9 @@ struct CommandMemo: Sendable {
             defer { free(resolved) }
             var info = stat()
             guard stat(resolved, &info) == 0 else { return nil }
-            parts.append("\(String(cString: resolved)):\(info.st_dev):\(info.st_ino):\(info.st_size):"
-                         + "\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec):\(info.st_ctim.tv_sec).\(info.st_ctim.tv_nsec)")
+            parts.append(String(cString: resolved) + ":" + ClusterFiles.identity(info))
         }
         let line = (parts + ["args"] + arguments).joined(separator: "\u{1}")
         return line.contains("\n") ? nil : line
-    }
-
-    private func remember(_ text: String, at file: String, in folder: String) {
-        guard (try? PrivateDirectory.ensure(folder, what: "the folder of remembered installation checks")) != nil else { return }
-        let temporary = folder + "/.tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        guard (try? ClusterFiles.createFile(temporary, contents: text, mode: 0o600)) != nil else { return }
-        if rename(temporary, file) != 0 { unlink(temporary) }
     }
 }

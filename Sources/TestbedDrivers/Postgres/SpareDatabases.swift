@@ -83,10 +83,12 @@ actor SpareDatabases {
     }
 
     static func spareName(_ database: String) -> String { database + "__testbed_spare" }
-    static func trashName(_ database: String, _ number: Int) -> String { database + "__testbed_trash\(number)" }
+    static func trashName(_ database: String, _ number: Int) -> String { trashPrefix(database) + String(number) }
+    private static func trashPrefix(_ database: String) -> String { database + "__testbed_trash" }
     /// True when `name` is a database a reset of `database` renamed away (``trashName(_:_:)``).
     static func isTrash(_ name: String, of database: String) -> Bool {
-        name.hasPrefix(database + "__testbed_trash") && Int(name.dropFirst(database.count + 15)) != nil
+        let prefix = trashPrefix(database)
+        return name.hasPrefix(prefix) && Int(name.dropFirst(prefix.count)) != nil
     }
 
     /// Starts making the spare of each of `databases` that has none.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +17,7 @@ import Glibc
 /// - ``run(_:)``: `await` a synchronous closure;
 /// - ``executor``: a `TaskExecutor` for `withTaskExecutorPreference` /
 ///   `Task(executorPreference:)`, when async code calls blocking functions in between;
-/// - ``parallel(lanes:_:)``: a synchronous fan-out (two lanes of file copies).
+/// - ``forEach(_:lanes:_:)``: a synchronous fan-out over a list (two lanes of file copies).
 ///
 /// Threads are made on demand (one per concurrently blocked job, so a blocked job never
 /// waits for another) and end after 10 s idle.
@@ -28,19 +29,42 @@ package enum BlockingWork {
         }
     }
 
-    /// Runs `body(lane, lanes)` for every lane in `0..<lanes`: lane 0 on the calling
-    /// thread (already a blocking-work thread, or a caller that may block), the others on
-    /// blocking-work threads; returns when all have returned.
-    package static func parallel(lanes: Int, _ body: @escaping @Sendable (_ lane: Int, _ lanes: Int) -> Void) {
-        guard lanes > 1 else { return body(0, 1) }
+    /// Runs `body` on every item of `items`, in order, on `lanes` threads: each takes the
+    /// next item when done with its last (so, with the largest items first, one long item
+    /// does not hold up a lane's share). One lane is the calling thread (already a
+    /// blocking-work thread, or a caller that may block). After a failure no lane takes
+    /// another item; returns when all have stopped, throwing the first failure.
+    package static func forEach<Item: Sendable, Failure: Error>(
+        _ items: [Item], lanes: Int, _ body: @escaping @Sendable (Item) throws(Failure) -> Void
+    ) throws(Failure) {
+        let next = Atomic(0)
+        let failure = Mutex<Failure?>(nil)
+        parallel(lanes: min(lanes, items.count)) {
+            while failure.withLock({ $0 == nil }) {
+                let index = next.add(1, ordering: .relaxed).oldValue
+                guard index < items.count else { return }
+                do throws(Failure) {
+                    try body(items[index])
+                } catch {
+                    failure.withLock { $0 = $0 ?? error }
+                }
+            }
+        }
+        if let first = failure.withLock({ $0 }) { throw first }
+    }
+
+    /// Runs `body` on `lanes` threads, the calling one and blocking-work threads; returns
+    /// when all have returned.
+    private static func parallel(lanes: Int, _ body: @escaping @Sendable () -> Void) {
+        guard lanes > 1 else { return body() }
         let done = DispatchSemaphore(value: 0)
-        for lane in 1..<lanes {
+        for _ in 1..<lanes {
             threads.submit {
-                body(lane, lanes)
+                body()
                 done.signal()
             }
         }
-        body(0, lanes)
+        body()
         for _ in 1..<lanes { done.wait() }
     }
 
